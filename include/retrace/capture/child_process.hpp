@@ -1,0 +1,30 @@
+// Runs the recorded command as a child: its stdout and stderr pass through
+// to ours unchanged while being captured; SIGINT/SIGTERM/SIGHUP sent to us
+// (by kill, not by the terminal, which signals the child's process group
+// itself) are forwarded; the child gets PR_SET_PDEATHSIG so it dies with us.
+#pragma once
+
+#include <functional>
+#include <string>
+#include <vector>
+
+#include "retrace/core/result.hpp"
+
+namespace retrace::capture {
+
+struct ChildResult {
+    int exit_code = 0;        // the code to exit with: the child's, or 128+N for signal N
+    int signal = 0;           // the signal that killed the child, or 0
+    std::string stdout_data;  // everything the child wrote
+    std::string stderr_data;
+    long long start_ns = 0;   // unix time
+    long long end_ns = 0;
+};
+
+// argv[0] is looked up on PATH. env is the child's complete environment.
+// Fails with ErrorCode::not_found (exit 127) when the command does not exist
+// and ErrorCode::io (exit 126) when it cannot be executed.
+Result<ChildResult> run_child(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env);
+
+}  // namespace retrace::capture

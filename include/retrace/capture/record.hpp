@@ -1,0 +1,41 @@
+// `retrace record`: capture the conditions, run the command, store the run.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "retrace/core/result.hpp"
+
+namespace retrace::capture {
+
+struct RecordOptions {
+    std::optional<std::string> store_dir;
+    std::optional<std::string> name;
+    std::vector<std::string> inputs;       // --input PATH
+    std::vector<std::string> outputs;      // --output PATH
+    std::vector<std::string> params;       // --param KEY=VALUE
+    std::vector<std::string> env_names;    // --env NAME
+    std::vector<std::string> command;      // CMD ARGS...
+};
+
+struct RecordOutcome {
+    std::string run_id;
+    std::string conditions_digest;
+    std::string record_digest;
+    int exit_code = 0;                     // what `record` exits with
+    std::vector<std::string> missing_outputs;
+};
+
+// Errors before the child starts: invalid_input / not_found / corrupt for bad
+// input (exit 2); ErrorCode::io etc. for retrace's own failures (exit 125).
+// A command that cannot be found or run is reported through launch_failure.
+struct LaunchFailure {
+    int exit_code;                         // 126 or 127
+    std::string message;
+};
+
+Result<RecordOutcome> record(const RecordOptions& options, char** envp,
+                             std::optional<LaunchFailure>* launch_failure);
+
+}  // namespace retrace::capture

@@ -1,0 +1,41 @@
+// Secret redaction. Nothing that looks like a credential reaches the store.
+//
+// A Redactor replaces, in any text it is given, (1) substrings shaped like
+// credentials: OpenAI keys "sk-...", Anthropic keys "sk-ant-...", "Bearer
+// <token>" values, and (2) the exact values of secrets it was told about
+// (the values of environment variables whose names look secret), with
+// "[REDACTED]". It is cheap to copy and safe to share between threads once
+// built.
+#pragma once
+
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace retrace::core {
+
+inline constexpr std::string_view k_redacted = "[REDACTED]";
+
+// True for names that look like they hold a secret: containing KEY, TOKEN,
+// SECRET, PASSWORD, PASSWD or CREDENTIAL (case-insensitive).
+bool is_secret_name(std::string_view name);
+
+class Redactor {
+public:
+    Redactor() = default;
+
+    // Collects the values of every secret-named variable in envp (NAME=VALUE
+    // strings, null-terminated array) that is at least 6 characters long.
+    static Redactor from_environment(char** envp);
+
+    void add_secret(std::string value);
+
+    std::string redact(std::string_view text) const;
+    // True when redact(text) would change text.
+    bool contains_secret(std::string_view text) const;
+
+private:
+    std::vector<std::string> m_secrets;  // longest first
+};
+
+}  // namespace retrace::core

@@ -1,0 +1,142 @@
+// The Store: where runs live. One interface; SQLite is the embedded default
+// (src/store/sqlite_store.cpp). Format: docs/store-format.md.
+//
+// Thread safety: a Store object is used from one thread at a time. Several
+// processes may use one store concurrently (write transactions wait for the
+// lock up to a timeout).
+#pragma once
+
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "retrace/core/canonical_json.hpp"
+#include "retrace/core/digest.hpp"
+#include "retrace/core/identity.hpp"
+#include "retrace/core/result.hpp"
+
+namespace retrace::store {
+
+using core::Json;
+
+// A run as stored. JSON fields are kept as canonical text so that what is
+// verified is exactly what is stored.
+struct RunRow {
+    std::string id;
+    std::optional<std::string> name;
+    std::string state;                      // "incomplete" or "sealed"
+    std::optional<std::string> replay_of;
+    long long started_ns = 0;
+    std::optional<long long> ended_ns;
+    std::optional<long long> exit_code;
+    std::string conditions;                 // canonical JSON text
+    std::string conditions_digest;
+    std::string metadata;                   // canonical JSON text
+    std::optional<std::string> metadata_digest;
+    std::optional<std::string> outcome;
+    std::optional<std::string> outcome_digest;
+    std::optional<std::string> chain_head;
+    std::optional<long long> event_count;
+    std::optional<std::string> record_digest;
+
+    bool sealed() const { return state == "sealed"; }
+};
+
+struct EventRow {
+    core::Event event;
+    std::string attrs_text;                 // canonical text of event.attrs as stored
+    std::optional<std::string> digest;      // chain link; set when sealed
+};
+
+struct FileRow {
+    std::string run_id;
+    std::string role;                       // "input" or "output"
+    std::string path;
+    std::string digest;
+};
+
+struct RunFilter {
+    std::optional<std::string> name;
+    std::optional<long long> since_ns;
+    std::optional<int> limit;
+};
+
+// What sealing a run writes, all in one transaction.
+struct SealRequest {
+    std::string run_id;
+    long long ended_ns = 0;
+    std::optional<long long> exit_code;
+    std::string metadata;                   // canonical
+    std::string metadata_digest;
+    std::string outcome;                    // canonical
+    std::string outcome_digest;
+    std::string chain_head;
+    long long event_count = 0;
+    std::string record_digest;
+    std::vector<std::pair<long long, std::string>> event_digests;  // seq -> chain link
+    std::vector<FileRow> files;
+};
+
+// A blob to store: the digest of data (sha256:...) and the bytes themselves.
+struct Blob {
+    std::string digest;
+    std::string data;
+};
+
+struct BlobInfo {
+    std::string digest;
+    long long size = 0;
+    std::string codec;
+    long long stored_size = 0;
+};
+
+class Store {
+public:
+    virtual ~Store() = default;
+
+    virtual std::filesystem::path directory() const = 0;
+    // A secret generated once per store (for keyed fingerprints); never leaves it.
+    virtual Result<std::string> secret() = 0;
+
+    // Writes
+    virtual Status insert_run(const RunRow& run, const std::vector<FileRow>& files) = 0;
+    // Stores blobs (deduplicated by digest) and events in one transaction.
+    virtual Status append(const std::string& run_id, const std::vector<EventRow>& events,
+                          const std::vector<Blob>& blobs) = 0;
+    virtual Status seal(const SealRequest& seal) = 0;
+    virtual Status remove_runs(const std::vector<std::string>& ids) = 0;
+    // Deletes blobs no run refers to; returns {blobs removed, bytes freed}.
+    virtual Result<std::pair<long long, long long>> gc() = 0;
+    // Imports complete runs with their events, files and blobs in one
+    // transaction; existing runs with the same id are left as they are.
+    virtual Result<int> import_runs(const std::vector<RunRow>& runs,
+                                    const std::vector<std::vector<EventRow>>& events,
+                                    const std::vector<std::vector<FileRow>>& files,
+                                    const std::vector<Blob>& blobs) = 0;
+
+    // Reads
+    virtual Result<std::vector<RunRow>> list_runs(const RunFilter& filter) = 0;
+    virtual Result<std::optional<RunRow>> get_run(const std::string& id) = 0;
+    virtual Result<std::vector<std::string>> run_ids_with_prefix(const std::string& prefix) = 0;
+    virtual Result<std::vector<EventRow>> events(const std::string& run_id) = 0;
+    virtual Result<std::vector<FileRow>> files(const std::string& run_id) = 0;
+    virtual Result<std::vector<FileRow>> files_with_digest(const std::string& digest) = 0;
+    virtual Result<std::vector<std::string>> run_blob_digests(const std::string& run_id) = 0;
+    // The stored bytes of a blob, decoded. Does not check the digest.
+    virtual Result<std::optional<std::string>> get_blob(const std::string& digest) = 0;
+    virtual Result<std::optional<BlobInfo>> blob_info(const std::string& digest) = 0;
+};
+
+// Opens the SQLite store in dir (creating dir, its .gitignore and the
+// database when create is true). Errors name the store path.
+Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& dir, bool create);
+
+// Where the store is: explicit dir > $RETRACE_STORE > nearest .retrace/ walking
+// up from cwd > cwd/.retrace (to be created).
+std::filesystem::path locate_store(const std::optional<std::string>& explicit_dir,
+                                   const std::filesystem::path& cwd);
+
+}  // namespace retrace::store

@@ -1,0 +1,137 @@
+#include "retrace/capture/child_process.hpp"
+
+#include <fcntl.h>
+#include <poll.h>
+#include <signal.h>
+#include <sys/prctl.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <cerrno>
+#include <chrono>
+#include <cstring>
+
+namespace retrace::capture {
+
+namespace {
+
+volatile sig_atomic_t g_child_pid = 0;
+
+void forward_signal(int sig, siginfo_t* info, void*) {
+    // Terminal-generated signals (si_code > 0, SI_KERNEL) already reach the
+    // child through its process group; only forward those sent with kill().
+    if (g_child_pid > 0 && info && info->si_code <= 0) kill(g_child_pid, sig);
+}
+
+long long now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+void write_all(int fd, const char* data, std::size_t size) {
+    while (size > 0) {
+        ssize_t n = write(fd, data, size);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return;  // our own stdout closed: keep capturing regardless
+        data += n;
+        size -= static_cast<std::size_t>(n);
+    }
+}
+
+[[noreturn]] void exec_child(const std::vector<std::string>& argv,
+                             const std::vector<std::string>& env, int out_fd, int err_fd,
+                             int report_fd, pid_t parent) {
+    prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
+    dup2(out_fd, STDOUT_FILENO);
+    dup2(err_fd, STDERR_FILENO);
+    std::vector<char*> args, envp;
+    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
+    args.push_back(nullptr);
+    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
+    envp.push_back(nullptr);
+    execvpe(args[0], args.data(), envp.data());
+    int err = errno;
+    (void)!write(report_fd, &err, sizeof err);
+    _exit(127);
+}
+
+}  // namespace
+
+Result<ChildResult> run_child(const std::vector<std::string>& argv,
+                              const std::vector<std::string>& env) {
+    if (argv.empty()) return error(ErrorCode::invalid_input, "no command given");
+    int out[2], err[2], report[2];
+    if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
+        return error(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
+
+    struct sigaction sa {};
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    struct sigaction old_int {}, old_term {}, old_hup {};
+    sigaction(SIGINT, &sa, &old_int);
+    sigaction(SIGTERM, &sa, &old_term);
+    sigaction(SIGHUP, &sa, &old_hup);
+
+    ChildResult result;
+    result.start_ns = now_ns();
+    pid_t parent = getpid();
+    pid_t pid = fork();
+    if (pid < 0) return error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+    if (pid == 0) exec_child(argv, env, out[1], err[1], report[1], parent);
+    g_child_pid = pid;
+    close(out[1]);
+    close(err[1]);
+    close(report[1]);
+
+    int exec_errno = 0;
+    bool exec_failed = read(report[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno;
+    close(report[0]);
+
+    pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};
+    std::string* sinks[2] = {&result.stdout_data, &result.stderr_data};
+    int open_fds = 2;
+    char buf[65536];
+    while (open_fds > 0) {
+        int n = poll(fds, 2, -1);
+        if (n < 0 && errno == EINTR) continue;
+        if (n < 0) break;
+        for (int i = 0; i < 2; ++i) {
+            if (fds[i].fd < 0 || !(fds[i].revents & (POLLIN | POLLHUP | POLLERR))) continue;
+            ssize_t got = read(fds[i].fd, buf, sizeof buf);
+            if (got < 0 && errno == EINTR) continue;
+            if (got <= 0) {
+                close(fds[i].fd);
+                fds[i].fd = -1;
+                --open_fds;
+                continue;
+            }
+            write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, static_cast<std::size_t>(got));
+            sinks[i]->append(buf, static_cast<std::size_t>(got));
+        }
+    }
+    int status = 0;
+    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    }
+    g_child_pid = 0;
+    result.end_ns = now_ns();
+    sigaction(SIGINT, &old_int, nullptr);
+    sigaction(SIGTERM, &old_term, nullptr);
+    sigaction(SIGHUP, &old_hup, nullptr);
+
+    if (exec_failed) {
+        std::string what = "cannot run '" + argv[0] + "': " + std::strerror(exec_errno);
+        return error(exec_errno == ENOENT ? ErrorCode::not_found : ErrorCode::io, what);
+    }
+    if (WIFEXITED(status)) {
+        result.exit_code = WEXITSTATUS(status);
+    } else if (WIFSIGNALED(status)) {
+        result.signal = WTERMSIG(status);
+        result.exit_code = 128 + result.signal;
+    }
+    return result;
+}
+
+}  // namespace retrace::capture

@@ -1,0 +1,237 @@
+#include "retrace/capture/record.hpp"
+
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <chrono>
+#include <filesystem>
+
+#include "retrace/capture/child_process.hpp"
+#include "retrace/capture/code.hpp"
+#include "retrace/capture/environment.hpp"
+#include "retrace/capture/input_digest.hpp"
+#include "retrace/core/run_id.hpp"
+#include "retrace/store/run_writer.hpp"
+
+namespace retrace::capture {
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+
+long long now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string rfc3339(long long ns) {
+    std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[40];
+    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
+    char out[48];
+    std::snprintf(out, sizeof out, "%s.%03lldZ", buf, (ns / 1000000) % 1000);
+    return out;
+}
+
+// Finds argv0 as execvp would; distinguishes "not found" from "not executable".
+std::optional<LaunchFailure> check_command(const std::string& argv0) {
+    auto check = [](const fs::path& p) -> int {
+        struct stat st {};
+        if (stat(p.c_str(), &st) != 0) return 127;
+        if (S_ISDIR(st.st_mode) || access(p.c_str(), X_OK) != 0) return 126;
+        return 0;
+    };
+    int code = 127;
+    if (argv0.find('/') != std::string::npos) {
+        code = check(argv0);
+    } else {
+        const char* path = std::getenv("PATH");
+        std::string dirs = path ? path : "/usr/local/bin:/usr/bin:/bin";
+        std::size_t start = 0;
+        while (start <= dirs.size()) {
+            std::size_t end = dirs.find(':', start);
+            if (end == std::string::npos) end = dirs.size();
+            std::string dir = dirs.substr(start, end - start);
+            int c = check(fs::path(dir.empty() ? "." : dir) / argv0);
+            if (c == 0) return std::nullopt;
+            if (c == 126) code = 126;
+            start = end + 1;
+        }
+    }
+    if (code == 0) return std::nullopt;
+    return LaunchFailure{code, code == 127 ? "command not found: " + argv0
+                                           : "command cannot be run: " + argv0};
+}
+
+struct DeclaredFiles {
+    Json inputs = Json::object();
+    std::vector<store::FileRow> rows;
+};
+
+Result<DeclaredFiles> digest_inputs(const std::vector<std::string>& paths, const fs::path& store_dir,
+                                    const std::optional<fs::path>& repo_root) {
+    DeclaredFiles out;
+    if (paths.empty()) return out;
+    std::unique_ptr<StatCache> cache;
+    std::error_code ec;
+    if (fs::is_directory(store_dir, ec)) cache = open_stat_cache(store_dir / "cache" / "stat.db");
+    for (const auto& p : paths) {
+        auto d = digest_path(p, cache.get());
+        if (!d) return error(ErrorCode::invalid_input, "cannot read --input " + p + ": " +
+                                                           d.status().message());
+        std::string key = condition_path(fs::absolute(p), repo_root);
+        out.inputs[key] = {{"digest", d->digest.to_string()},
+                           {"kind", d->kind},
+                           {"files", d->files},
+                           {"bytes", d->bytes}};
+    }
+    if (cache) cache->flush();
+    return out;
+}
+
+Result<Json> parse_params(const std::vector<std::string>& params, const core::Redactor& redactor) {
+    Json out = Json::object();
+    for (const auto& p : params) {
+        auto eq = p.find('=');
+        if (eq == std::string::npos || eq == 0)
+            return error(ErrorCode::invalid_input, "--param wants KEY=VALUE, got '" + p + "'");
+        std::string key = p.substr(0, eq);
+        if (out.contains(key)) return error(ErrorCode::invalid_input, "--param " + key + " given twice");
+        out[key] = redactor.redact(p.substr(eq + 1));
+    }
+    return out;
+}
+
+std::vector<std::string> child_environment(char** envp, const std::string& run_id) {
+    std::vector<std::string> env;
+    for (char** e = envp; e && *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.starts_with("RETRACE_RUN_ID=")) continue;
+        env.emplace_back(kv);
+    }
+    env.push_back("RETRACE_RUN_ID=" + run_id);
+    return env;
+}
+
+std::string hostname() {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+}  // namespace
+
+Result<RecordOutcome> record(const RecordOptions& o, char** envp,
+                             std::optional<LaunchFailure>* launch_failure) {
+    if (o.command.empty()) return error(ErrorCode::invalid_input, "no command given (retrace record -- CMD ARGS...)");
+    // Everything that can be wrong with the user's input is checked before the
+    // store is touched, so bad input changes nothing.
+    if (auto failure = check_command(o.command[0])) {
+        *launch_failure = failure;
+        return RecordOutcome{};
+    }
+    core::Redactor redactor = core::Redactor::from_environment(envp);
+    fs::path cwd = fs::current_path();
+    auto repo_root = find_repo_root(cwd);
+    fs::path store_dir = store::locate_store(o.store_dir, cwd);
+    RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
+    RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
+
+    Json conditions = Json::object();
+    conditions["code"] = capture_code({o.command, cwd}, redactor);
+    conditions["env"] = capture_env({o.env_names, repo_root.value_or(cwd), envp}, redactor);
+    conditions["data"] = declared.inputs.empty() ? Json::object()
+                                                 : Json{{"inputs", declared.inputs}};
+    conditions["params"] = params;
+    RETRACE_ASSIGN(auto identity, core::identify_conditions(conditions));
+    RETRACE_ASSIGN(std::string conditions_text, core::canonicalize(conditions));
+
+    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
+    std::string run_id = core::RunId::generate().str();
+    long long started = now_ns();
+    Json metadata = {{"id", run_id},           {"started_ns", core::ns_text(started)},
+                     {"started_at", rfc3339(started)}, {"host", hostname()},
+                     {"pid", static_cast<long long>(getpid())},
+                     {"retrace_version", RETRACE_VERSION}};
+    if (o.name) metadata["name"] = *o.name;
+
+    store::RunRow row;
+    row.id = run_id;
+    row.name = o.name;
+    row.state = "incomplete";
+    row.started_ns = started;
+    row.conditions = conditions_text;
+    row.conditions_digest = identity.digest.to_string();
+    RETRACE_ASSIGN(row.metadata, core::canonicalize(metadata));
+    for (const auto& [path, info] : declared.inputs.items())
+        declared.rows.push_back({run_id, "input", path, info["digest"].get<std::string>()});
+    RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, row, declared.rows));
+
+    long long process_seq = writer->next_seq();
+    auto child = run_child(o.command, child_environment(envp, run_id));
+    ChildResult result;
+    if (child) {
+        result = std::move(child).value();
+    } else {  // lost a race with check_command: the run is sealed as failed to start
+        result.exit_code = child.status().code() == ErrorCode::not_found ? 127 : 126;
+        result.start_ns = result.end_ns = now_ns();
+        result.stderr_data = child.status().message() + "\n";
+        *launch_failure = LaunchFailure{result.exit_code, child.status().message()};
+    }
+
+    std::string out = redactor.redact(result.stdout_data);
+    std::string err = redactor.redact(result.stderr_data);
+    std::string out_digest = core::Digest::of(out).to_string();
+    std::string err_digest = core::Digest::of(err).to_string();
+    Json argv = Json::array();
+    for (const auto& a : o.command) argv.push_back(redactor.redact(a));
+    core::Event process;
+    process.seq = process_seq;
+    process.kind = "process";
+    process.name = fs::path(o.command[0]).filename().string();
+    process.start_ns = result.start_ns;
+    process.end_ns = result.end_ns;
+    process.attrs = {{"argv", argv},           {"exit_code", result.exit_code},
+                     {"signal", result.signal}, {"stdout", out_digest},
+                     {"stderr", err_digest},    {"stdout_bytes", out.size()},
+                     {"stderr_bytes", err.size()}};
+    RETRACE_TRY(writer->complete(std::move(process),
+                                 {{out_digest, std::move(out)}, {err_digest, std::move(err)}}));
+
+    RecordOutcome outcome;
+    store::RunWriter::Seal seal;
+    Json outputs = Json::object();
+    for (const auto& p : o.outputs) {
+        auto d = digest_path(p, nullptr);
+        std::string key = condition_path(fs::absolute(p), repo_root);
+        if (!d) {
+            outcome.missing_outputs.push_back(p);
+            continue;
+        }
+        outputs[key] = d->digest.to_string();
+        seal.outputs.push_back({run_id, "output", key, d->digest.to_string()});
+    }
+    long long ended = now_ns();
+    metadata["ended_ns"] = core::ns_text(ended);
+    metadata["duration_ms"] = (ended - started) / 1000000;
+    seal.metadata = metadata;
+    seal.outcome = {{"exit_code", result.exit_code}, {"signal", result.signal},
+                    {"stdout", out_digest},          {"stderr", err_digest},
+                    {"outputs", outputs}};
+    if (!outcome.missing_outputs.empty()) seal.outcome["missing_outputs"] = outcome.missing_outputs;
+    seal.exit_code = result.exit_code;
+    seal.ended_ns = ended;
+    RETRACE_ASSIGN(auto sealed, writer->seal(std::move(seal)));
+
+    outcome.run_id = run_id;
+    outcome.conditions_digest = sealed.conditions_digest;
+    outcome.record_digest = sealed.record_digest.value_or("");
+    outcome.exit_code = result.exit_code;
+    return outcome;
+}
+
+}  // namespace retrace::capture

@@ -1,0 +1,69 @@
+#include "retrace/cli/app.hpp"
+
+#include <unistd.h>
+
+#include <filesystem>
+
+#include "context.hpp"
+
+extern char** environ;
+
+namespace retrace::cli {
+
+store::Store& Context::store(bool create) {
+    if (!m_store) {
+        auto dir = store::locate_store(store_dir, std::filesystem::current_path());
+        m_store = check(store::open_sqlite_store(dir, create));
+    }
+    return *m_store;
+}
+
+void fail(const Status& status, int code) { throw Exit{code, status.message()}; }
+
+int run(int argc, char** argv) {
+    CLI::App app{"retrace: record, replay and explain AI runs", "retrace"};
+    app.require_subcommand(1);
+    app.fallthrough();
+    app.set_version_flag("--version", std::string("retrace ") + RETRACE_VERSION);
+    Context ctx;
+    ctx.envp = environ;
+    app.add_option("--store", ctx.store_dir,
+                   "store directory (default: $RETRACE_STORE, else the nearest .retrace/)");
+
+    add_record_command(app, ctx);
+    add_runs_commands(app, ctx);
+    add_show_commands(app, ctx);
+    add_verify_command(app, ctx);
+    add_pack_commands(app, ctx);
+    add_which_command(app, ctx);
+
+    // Everything after the first "--" is the command to run; CLI11 never sees it.
+    int own = argc;
+    for (int i = 1; i < argc; ++i)
+        if (std::string_view(argv[i]) == "--") {
+            own = i;
+            ctx.trailing.assign(argv + i + 1, argv + argc);
+            break;
+        }
+    try {
+        app.parse(own, argv);
+    } catch (const CLI::CallForHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForAllHelp& e) {
+        return app.exit(e);
+    } catch (const CLI::CallForVersion& e) {
+        return app.exit(e);
+    } catch (const CLI::ParseError& e) {
+        std::cerr << "retrace: " << e.what() << " (see retrace --help)\n";
+        return 2;
+    } catch (const Exit& e) {
+        if (!e.message.empty()) std::cerr << "retrace: " << e.message << "\n";
+        return e.code;
+    } catch (const std::exception& e) {
+        std::cerr << "retrace: internal error: " << e.what() << "\n";
+        return 2;
+    }
+    return 0;
+}
+
+}  // namespace retrace::cli

@@ -1,0 +1,48 @@
+#include "retrace/capture/record.hpp"
+
+#include "context.hpp"
+#include "format.hpp"
+
+namespace retrace::cli {
+
+void add_record_command(CLI::App& app, Context& ctx) {
+    auto* cmd = app.add_subcommand("record", "run a command and record it as a run");
+    auto opts = std::make_shared<capture::RecordOptions>();
+    cmd->add_option("--name", opts->name, "a name for the run (a run reference)");
+    cmd->add_option("--input", opts->inputs, "a file or directory the run reads (repeatable)");
+    cmd->add_option("--output", opts->outputs, "a file or directory the run writes (repeatable)");
+    cmd->add_option("--param", opts->params, "KEY=VALUE declared parameter (repeatable)");
+    cmd->add_option("--env", opts->env_names, "also record this environment variable (repeatable)");
+    cmd->add_flag("--json", ctx.json, "print the run's identity as JSON on stdout after the run");
+    cmd->footer("Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"
+                "Exits with CMD's exit code (128+N if signal N killed it); 125 if retrace "
+                "fails before CMD starts, 126/127 if CMD cannot be run or found.");
+    cmd->prefix_command();
+    cmd->callback([&ctx, opts, cmd] {
+        opts->command = cmd->remaining();
+        opts->command.insert(opts->command.end(), ctx.trailing.begin(), ctx.trailing.end());
+        opts->store_dir = ctx.store_dir;
+        std::optional<capture::LaunchFailure> launch;
+        auto result = capture::record(*opts, ctx.envp, &launch);
+        if (!result) {
+            auto code = result.status().code();
+            bool bad_input = code == ErrorCode::invalid_input || code == ErrorCode::not_found ||
+                             code == ErrorCode::corrupt;
+            fail(result.status(), bad_input ? 2 : 125);
+        }
+        if (launch && result->run_id.empty()) throw Exit{launch->exit_code, launch->message};
+        for (const auto& p : result->missing_outputs)
+            std::cerr << "retrace: warning: --output " << p << " was not produced\n";
+        std::cerr << "retrace: run " << result->run_id << " conditions "
+                  << result->conditions_digest << " exit " << result->exit_code << "\n";
+        if (ctx.json)
+            print_json({{"run_id", result->run_id},
+                        {"conditions_digest", result->conditions_digest},
+                        {"record_digest", result->record_digest},
+                        {"exit_code", result->exit_code}});
+        if (launch) throw Exit{launch->exit_code, launch->message};
+        if (result->exit_code != 0) throw Exit{result->exit_code, ""};
+    });
+}
+
+}  // namespace retrace::cli

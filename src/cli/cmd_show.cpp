@@ -1,0 +1,135 @@
+#include "context.hpp"
+#include "format.hpp"
+#include "retrace/store/run_ref.hpp"
+#include "run_json.hpp"
+
+namespace retrace::cli {
+
+namespace {
+
+using core::Json;
+
+// One line per section: what a person most wants to know about it.
+std::string section_summary(const std::string& name, const Json& s) {
+    if (s.empty()) return "(empty)";
+    if (name == "code") {
+        std::string out;
+        for (const auto& a : s.value("argv", Json::array())) out += (out.empty() ? "" : " ") + a.get<std::string>();
+        if (out.size() > 60) out = out.substr(0, 57) + "...";
+        if (s.contains("git")) {
+            const auto& g = s["git"];
+            std::string commit = g["commit"].is_string() ? g["commit"].get<std::string>().substr(0, 10) : "no commit";
+            out += "  git " + commit + (g.value("dirty", false) ? " (dirty)" : " (clean)");
+        }
+        return out;
+    }
+    if (name == "env") {
+        std::string out = s.contains("machine") ? s["machine"].value("os", "?") : "?";
+        if (s.contains("software")) {
+            const auto& sw = s["software"];
+            if (sw.contains("python3")) out += ", python " + sw["python3"].get<std::string>();
+            if (sw.contains("node")) out += ", node " + sw["node"].get<std::string>();
+            if (sw.contains("python_packages"))
+                out += ", " + std::to_string(sw["python_packages"].size()) + " python packages";
+        }
+        return out;
+    }
+    if (name == "data" && s.contains("inputs")) {
+        std::string out;
+        for (const auto& [path, info] : s["inputs"].items())
+            out += (out.empty() ? "" : ", ") + path + " " + short_digest(info.value("digest", ""));
+        return out;
+    }
+    if (name == "params") {
+        std::string out;
+        for (const auto& [k, v] : s.items()) out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+        return out;
+    }
+    return std::to_string(s.size()) + " entries";
+}
+
+void print_show(store::Store& store, const store::RunRow& r) {
+    Json full = run_full_json(store, r);
+    std::cout << "run        " << r.id << (r.name ? "  (" + *r.name + ")" : "") << "\n";
+    std::cout << "state      " << r.state;
+    if (r.exit_code) std::cout << ", exit " << *r.exit_code;
+    std::cout << "\n";
+    std::cout << "started    " << format_time(r.started_ns) << " UTC";
+    if (r.ended_ns) std::cout << ", took " << format_duration(*r.ended_ns - r.started_ns);
+    std::cout << "\n";
+    if (r.record_digest) std::cout << "record     " << *r.record_digest << "\n";
+    std::cout << "conditions " << r.conditions_digest << "\n";
+    if (full.contains("identity")) {
+        const auto& id = full["identity"];
+        std::cout << "  declared " << short_digest(id["declared"]) << "  observed "
+                  << short_digest(id["observed"]) << "\n";
+        for (const auto& [name, digest] : id["sections"].items())
+            std::cout << "  " << name << std::string(9 - std::min<std::size_t>(name.size(), 8), ' ')
+                      << short_digest(digest) << "  "
+                      << section_summary(name, full["conditions"][name]) << "\n";
+    }
+    std::cout << "events     " << full["events"].size() << "\n";
+    for (const auto& e : full["events"]) {
+        std::cout << "  #" << e["seq"].get<long long>() << " " << e["kind"].get<std::string>()
+                  << " " << e["name"].get<std::string>() << "  "
+                  << format_duration(std::stoll(e["end_ns"].get<std::string>()) -
+                                     std::stoll(e["start_ns"].get<std::string>()));
+        const auto& a = e["attrs"];
+        if (a.contains("exit_code")) std::cout << "  exit " << a["exit_code"].get<long long>();
+        if (a.contains("stdout_bytes"))
+            std::cout << "  stdout " << format_bytes(a["stdout_bytes"].get<long long>())
+                      << "  stderr " << format_bytes(a["stderr_bytes"].get<long long>());
+        std::cout << "\n";
+    }
+    if (full["outcome"].is_object()) {
+        const auto& o = full["outcome"];
+        std::cout << "outcome    exit " << o.value("exit_code", 0) << ", stdout "
+                  << short_digest(o.value("stdout", "")) << "\n";
+        for (const auto& [path, digest] : o.value("outputs", Json::object()).items())
+            std::cout << "  output   " << path << " " << digest.get<std::string>() << "\n";
+    }
+}
+
+}  // namespace
+
+void add_show_commands(CLI::App& app, Context& ctx) {
+    auto* show = app.add_subcommand("show", "show a run: conditions by section, events, outcome");
+    auto ref = std::make_shared<std::string>();
+    show->add_option("run", *ref, "run reference (id, name, id prefix, @latest, @latest~N)")
+        ->required();
+    show->add_flag("--json", ctx.json, "print JSON");
+    show->callback([&ctx, ref] {
+        auto& store = ctx.store();
+        auto run = check(store::resolve_run(store, *ref));
+        if (ctx.json)
+            print_json(run_full_json(store, run));
+        else
+            print_show(store, run);
+    });
+
+    auto* cond = app.add_subcommand("conditions", "print a run's conditions");
+    auto cref = std::make_shared<std::string>();
+    auto explain = std::make_shared<bool>(false);
+    cond->add_option("run", *cref, "run reference")->required();
+    cond->add_flag("--explain", *explain,
+                   "print the exact tagged text that was hashed (compare two with diff)");
+    cond->add_flag("--json", ctx.json, "print JSON");
+    cond->callback([&ctx, cref, explain] {
+        auto& store = ctx.store();
+        auto run = check(store::resolve_run(store, *cref));
+        Json conditions = check(core::parse_json_strict(run.conditions));
+        auto identity = check(core::identify_conditions(conditions));
+        if (ctx.json) {
+            Json out = {{"run_id", run.id}, {"conditions", conditions},
+                        {"identity", identity.to_json()}};
+            if (*explain) out["explain"] = identity.explain;
+            print_json(out);
+        } else if (*explain) {
+            std::cout << identity.explain;
+        } else {
+            std::cout << conditions.dump(2) << "\n";
+        }
+    });
+}
+
+}  // namespace retrace::cli

@@ -1,0 +1,56 @@
+// State shared by all subcommands: global options and the lazily opened store.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <iostream>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "retrace/core/result.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::cli {
+
+// Thrown by commands to end with a one-line error and an exit code; caught in run().
+struct Exit {
+    int code;
+    std::string message;
+};
+
+class Context {
+public:
+    std::optional<std::string> store_dir;
+    bool json = false;
+    char** envp = nullptr;
+    // Everything after the first "--" on the command line (the command to run).
+    std::vector<std::string> trailing;
+
+    // Opens the store, or ends the command (exit 2) with a one-line error.
+    // Commands that read never create a store.
+    store::Store& store(bool create = false);
+
+private:
+    std::unique_ptr<store::Store> m_store;
+};
+
+// Converts a failed Status into Exit (code 2 unless given).
+[[noreturn]] void fail(const Status& status, int code = 2);
+template <typename T>
+T check(Result<T> r, int code = 2) {
+    if (!r) fail(r.status(), code);
+    return std::move(r).value();
+}
+inline void check(const Status& s, int code = 2) {
+    if (!s.is_ok()) fail(s, code);
+}
+
+void add_record_command(CLI::App& app, Context& ctx);
+void add_runs_commands(CLI::App& app, Context& ctx);    // runs, rm, gc
+void add_show_commands(CLI::App& app, Context& ctx);    // show, conditions
+void add_verify_command(CLI::App& app, Context& ctx);
+void add_pack_commands(CLI::App& app, Context& ctx);    // pack, unpack
+void add_which_command(CLI::App& app, Context& ctx);
+
+}  // namespace retrace::cli

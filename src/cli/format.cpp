@@ -1,0 +1,53 @@
+#include "format.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+#include <ctime>
+#include <iostream>
+
+namespace retrace::cli {
+
+std::string format_time(long long unix_ns) {
+    std::time_t secs = static_cast<std::time_t>(unix_ns / 1000000000);
+    std::tm tm{};
+    gmtime_r(&secs, &tm);
+    char buf[32];
+    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
+    return buf;
+}
+
+std::string format_duration(long long ns) {
+    char buf[32];
+    double ms = static_cast<double>(ns) / 1e6;
+    if (ms < 1000)
+        std::snprintf(buf, sizeof buf, "%.0fms", ms);
+    else if (ms < 60000)
+        std::snprintf(buf, sizeof buf, "%.2fs", ms / 1000);
+    else
+        std::snprintf(buf, sizeof buf, "%lldm%02llds", static_cast<long long>(ms / 60000),
+                      static_cast<long long>(ms / 1000) % 60);
+    return buf;
+}
+
+std::string format_bytes(long long bytes) {
+    char buf[32];
+    if (bytes < 1024)
+        std::snprintf(buf, sizeof buf, "%lld B", bytes);
+    else if (bytes < 1024 * 1024)
+        std::snprintf(buf, sizeof buf, "%.1f KiB", static_cast<double>(bytes) / 1024);
+    else
+        std::snprintf(buf, sizeof buf, "%.1f MiB", static_cast<double>(bytes) / (1024 * 1024));
+    return buf;
+}
+
+std::string short_digest(const std::string& digest) {
+    if (digest.rfind("sha256:", 0) == 0 && digest.size() >= 19) return digest.substr(7, 12);
+    return digest;
+}
+
+void print_json(const core::Json& j) { std::cout << j.dump(2) << "\n"; }
+
+bool use_color() { return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"); }
+
+}  // namespace retrace::cli

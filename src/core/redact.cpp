@@ -1,0 +1,110 @@
+#include "retrace/core/redact.hpp"
+
+#include <algorithm>
+#include <cctype>
+#include <cstring>
+
+namespace retrace::core {
+
+namespace {
+
+bool is_token_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) || c == '-' || c == '_';
+}
+
+std::string upper(std::string_view s) {
+    std::string out(s);
+    for (auto& c : out) c = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Length of a credential-shaped token starting at text[i], or 0.
+// "sk-" (OpenAI, "sk-proj-", "sk-ant-" for Anthropic) followed by at least 8
+// token characters, not preceded by a word character ("task-..." is not a key).
+std::size_t key_at(std::string_view text, std::size_t i) {
+    if (text.compare(i, 3, "sk-") != 0) return 0;
+    if (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]))) return 0;
+    std::size_t j = i + 3;
+    while (j < text.size() && is_token_char(text[j])) ++j;
+    return j - (i + 3) >= 8 ? j - i : 0;
+}
+
+// "Bearer <token>": returns where the token starts and its length.
+std::pair<std::size_t, std::size_t> bearer_at(std::string_view text, std::size_t i) {
+    static constexpr std::string_view k_word = "bearer ";
+    if (i + k_word.size() > text.size()) return {0, 0};
+    for (std::size_t k = 0; k < k_word.size(); ++k)
+        if (std::tolower(static_cast<unsigned char>(text[i + k])) != k_word[k]) return {0, 0};
+    std::size_t start = i + k_word.size();
+    while (start < text.size() && text[start] == ' ') ++start;
+    std::size_t end = start;
+    while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
+           text[end] != '"' && text[end] != '\'' && text[end] != ',')
+        ++end;
+    return end - start >= 8 ? std::pair{start, end - start} : std::pair<std::size_t, std::size_t>{0, 0};
+}
+
+}  // namespace
+
+bool is_secret_name(std::string_view name) {
+    std::string u = upper(name);
+    for (const char* word : {"KEY", "TOKEN", "SECRET", "PASSWORD", "PASSWD", "CREDENTIAL"})
+        if (u.find(word) != std::string::npos) return true;
+    return false;
+}
+
+Redactor Redactor::from_environment(char** envp) {
+    Redactor r;
+    for (char** e = envp; e && *e; ++e) {
+        std::string_view kv(*e);
+        auto eq = kv.find('=');
+        if (eq == std::string_view::npos) continue;
+        if (is_secret_name(kv.substr(0, eq)) && kv.size() - eq - 1 >= 6)
+            r.add_secret(std::string(kv.substr(eq + 1)));
+    }
+    return r;
+}
+
+void Redactor::add_secret(std::string value) {
+    if (value.empty() || std::find(m_secrets.begin(), m_secrets.end(), value) != m_secrets.end())
+        return;
+    m_secrets.push_back(std::move(value));
+    std::sort(m_secrets.begin(), m_secrets.end(),
+              [](const auto& a, const auto& b) { return a.size() > b.size(); });
+}
+
+std::string Redactor::redact(std::string_view text) const {
+    std::string out;
+    out.reserve(text.size());
+    std::size_t i = 0;
+    while (i < text.size()) {
+        bool matched = false;
+        for (const auto& s : m_secrets) {
+            if (text.compare(i, s.size(), s) == 0) {
+                out += k_redacted;
+                i += s.size();
+                matched = true;
+                break;
+            }
+        }
+        if (matched) continue;
+        if (std::size_t n = key_at(text, i)) {
+            out += k_redacted;
+            i += n;
+            continue;
+        }
+        if (auto [start, n] = bearer_at(text, i); n) {
+            out.append(text.substr(i, start - i));
+            out += k_redacted;
+            i = start + n;
+            continue;
+        }
+        out.push_back(text[i]);
+        ++i;
+    }
+    return out;
+}
+
+bool Redactor::contains_secret(std::string_view text) const { return redact(text) != text; }
+
+}  // namespace retrace::core

@@ -1,0 +1,3 @@
+#include "retrace/cli/app.hpp"
+
+int main(int argc, char** argv) { return retrace::cli::run(argc, argv); }

@@ -1,0 +1,50 @@
+#include "retrace/store/migrations.hpp"
+
+#include <string>
+#include <vector>
+
+#include "schema_sql.hpp"
+
+namespace retrace::store {
+
+namespace {
+struct Migration {
+    int to_version;
+    const char* sql;
+};
+// Append here; never edit a migration that has shipped.
+const std::vector<Migration> k_migrations = {
+    {1, detail::k_schema_sql},
+};
+
+Result<int> user_version(Database& db) {
+    RETRACE_ASSIGN(auto q, db.prepare("PRAGMA user_version"));
+    RETRACE_ASSIGN(bool row, q.step());
+    if (!row) return error(ErrorCode::corrupt, "no user_version");
+    return static_cast<int>(q.integer(0));
+}
+}  // namespace
+
+Status migrate(Database& db) {
+    RETRACE_ASSIGN(int version, user_version(db));
+    if (version > k_schema_version)
+        return error(ErrorCode::invalid_input,
+                     "store schema version " + std::to_string(version) +
+                         " is newer than this retrace understands (" +
+                         std::to_string(k_schema_version) + ")");
+    for (const auto& m : k_migrations) {
+        if (m.to_version <= version) continue;
+        RETRACE_ASSIGN(auto tx, Transaction::begin(db));
+        // Re-read inside the write lock: another process may have migrated.
+        RETRACE_ASSIGN(int now, user_version(db));
+        if (now >= m.to_version) continue;
+        RETRACE_TRY(db.exec(m.sql));
+        RETRACE_TRY(db.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '" +
+                            std::to_string(m.to_version) + "')"));
+        RETRACE_TRY(db.exec("PRAGMA user_version = " + std::to_string(m.to_version)));
+        RETRACE_TRY(tx.commit());
+    }
+    return Status::ok();
+}
+
+}  // namespace retrace::store

@@ -1,0 +1,117 @@
+#include "retrace/store/run_writer.hpp"
+
+namespace retrace::store {
+
+Result<std::unique_ptr<RunWriter>> RunWriter::start(Store& store, const RunRow& run,
+                                                    const std::vector<FileRow>& inputs) {
+    RETRACE_TRY(store.insert_run(run, inputs));
+    std::unique_ptr<RunWriter> w(new RunWriter(store, run.id));
+    w->m_thread = std::thread([p = w.get()] { p->loop(); });
+    return w;
+}
+
+RunWriter::RunWriter(Store& store, std::string run_id)
+    : m_store(store), m_run_id(std::move(run_id)) {}
+
+RunWriter::~RunWriter() {
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+}
+
+Status RunWriter::complete(core::Event event, std::vector<Blob> blobs) {
+    auto attrs = core::canonicalize(event.attrs);
+    if (!attrs) return attrs.status().with_context("event " + std::to_string(event.seq));
+    EventRow row{std::move(event), std::move(attrs).value(), std::nullopt};
+    {
+        std::lock_guard lock(m_mutex);
+        if (m_stop) return error(ErrorCode::internal, "run writer already stopped");
+        m_queue.emplace_back(std::move(row), std::move(blobs));
+        ++m_enqueued;
+    }
+    m_wake.notify_one();
+    return Status::ok();
+}
+
+void RunWriter::loop() {
+    std::unique_lock lock(m_mutex);
+    for (;;) {
+        m_wake.wait(lock, [&] { return m_stop || !m_queue.empty(); });
+        if (m_queue.empty() && m_stop) return;
+        std::vector<EventRow> events;
+        std::vector<Blob> blobs;
+        long long n = 0;
+        while (!m_queue.empty()) {
+            auto& [row, b] = m_queue.front();
+            events.push_back(std::move(row));
+            for (auto& blob : b) blobs.push_back(std::move(blob));
+            m_queue.pop_front();
+            ++n;
+        }
+        lock.unlock();
+        Status s = m_store.append(m_run_id, events, blobs);
+        lock.lock();
+        if (!s.is_ok() && m_error.is_ok()) m_error = s;
+        m_committed += n;
+        m_done.notify_all();
+    }
+}
+
+Status RunWriter::flush() {
+    std::unique_lock lock(m_mutex);
+    long long target = m_enqueued;
+    m_done.wait(lock, [&] { return m_committed >= target; });
+    return m_error;
+}
+
+Result<RunRow> RunWriter::seal(Seal s) {
+    RETRACE_TRY(flush());
+    {
+        std::lock_guard lock(m_mutex);
+        m_stop = true;
+    }
+    m_wake.notify_all();
+    if (m_thread.joinable()) m_thread.join();
+    return seal_run(m_store, m_run_id, s);
+}
+
+Result<RunRow> seal_run(Store& store, const std::string& run_id, const RunWriter::Seal& s) {
+    RETRACE_ASSIGN(auto found, store.get_run(run_id));
+    if (!found) return error(ErrorCode::not_found, "no run " + run_id);
+    RETRACE_ASSIGN(auto events, store.events(run_id));
+    SealRequest req;
+    req.run_id = run_id;
+    core::Digest head = core::chain_genesis(run_id);
+    long long expected = 1;
+    for (const auto& row : events) {
+        if (row.event.seq != expected)
+            return error(ErrorCode::internal, "run " + run_id + ": event " +
+                                                  std::to_string(expected) + " never completed");
+        ++expected;
+        RETRACE_ASSIGN(head, core::chain_link(head, row.event));
+        req.event_digests.emplace_back(row.event.seq, head.to_string());
+    }
+    RETRACE_ASSIGN(req.metadata, core::canonicalize(s.metadata));
+    RETRACE_ASSIGN(req.outcome, core::canonicalize(s.outcome));
+    RETRACE_ASSIGN(auto meta_digest, core::json_digest(core::k_metadata_scheme, s.metadata));
+    RETRACE_ASSIGN(auto outcome_digest, core::json_digest(core::k_outcome_scheme, s.outcome));
+    RETRACE_ASSIGN(auto conditions, core::Digest::parse(found->conditions_digest));
+    req.metadata_digest = meta_digest.to_string();
+    req.outcome_digest = outcome_digest.to_string();
+    req.chain_head = head.to_string();
+    req.event_count = static_cast<long long>(events.size());
+    req.record_digest = core::record_digest({run_id, conditions, meta_digest, head,
+                                             req.event_count, outcome_digest})
+                            .to_string();
+    req.ended_ns = s.ended_ns;
+    req.exit_code = s.exit_code;
+    req.files = s.outputs;
+    RETRACE_TRY(store.seal(req));
+    RETRACE_ASSIGN(auto sealed, store.get_run(run_id));
+    return *sealed;
+}
+
+}  // namespace retrace::store

@@ -1,0 +1,411 @@
+// The embedded SQLite store: one file, WAL, zstd blobs deduplicated by digest.
+#include <sys/random.h>
+
+#include <fstream>
+
+#include "retrace/core/digest.hpp"
+#include "retrace/store/blob_codec.hpp"
+#include "retrace/store/migrations.hpp"
+#include "retrace/store/sqlite.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+// Blobs smaller than this are stored raw: a zstd frame would not be smaller.
+constexpr std::size_t k_min_compress = 64;
+
+constexpr const char* k_run_columns =
+    "id, name, state, replay_of, started_ns, ended_ns, exit_code, conditions, "
+    "conditions_digest, metadata, metadata_digest, outcome, outcome_digest, chain_head, "
+    "event_count, record_digest";
+
+std::optional<long long> optional_int(const Statement& s, int col) {
+    if (s.is_null(col)) return std::nullopt;
+    return s.integer(col);
+}
+
+RunRow read_run(const Statement& s) {
+    RunRow r;
+    r.id = s.text(0);
+    r.name = s.optional_text(1);
+    r.state = s.text(2);
+    r.replay_of = s.optional_text(3);
+    r.started_ns = s.integer(4);
+    r.ended_ns = optional_int(s, 5);
+    r.exit_code = optional_int(s, 6);
+    r.conditions = s.text(7);
+    r.conditions_digest = s.text(8);
+    r.metadata = s.text(9);
+    r.metadata_digest = s.optional_text(10);
+    r.outcome = s.optional_text(11);
+    r.outcome_digest = s.optional_text(12);
+    r.chain_head = s.optional_text(13);
+    r.event_count = optional_int(s, 14);
+    r.record_digest = s.optional_text(15);
+    return r;
+}
+
+void bind_optional_int(Statement& s, int index, const std::optional<long long>& v) {
+    if (v)
+        s.bind(index, static_cast<std::int64_t>(*v));
+    else
+        s.bind_null(index);
+}
+
+class SqliteStore final : public Store {
+public:
+    SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
+
+    fs::path directory() const override { return m_dir; }
+
+    Result<std::string> secret() override {
+        // Kept beside the database, mode 0600, generated on first use.
+        fs::path file = m_dir / "secret";
+        std::ifstream in(file, std::ios::binary);
+        std::string key((std::istreambuf_iterator<char>(in)), {});
+        if (key.size() == 64) return key;
+        unsigned char raw[32];
+        if (getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw))
+            return error(ErrorCode::io, "getrandom failed");
+        key = core::to_hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+        fs::path tmp = m_dir / "secret.tmp";
+        {
+            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
+            out << key;
+            if (!out) return error(ErrorCode::io, "cannot write " + tmp.string());
+        }
+        fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
+        std::error_code ec;
+        // link() fails if another process won the race; then theirs is used.
+        fs::create_hard_link(tmp, file, ec);
+        fs::remove(tmp);
+        std::ifstream again(file, std::ios::binary);
+        std::string final_key((std::istreambuf_iterator<char>(again)), {});
+        if (final_key.size() != 64) return error(ErrorCode::corrupt, "bad store secret " + file.string());
+        return final_key;
+    }
+
+    Status insert_run(const RunRow& run, const std::vector<FileRow>& files) override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_TRY(insert_run_row(run));
+        RETRACE_TRY(insert_files(files));
+        return tx.commit();
+    }
+
+    Status append(const std::string& run_id, const std::vector<EventRow>& events,
+                  const std::vector<Blob>& blobs) override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_TRY(insert_blobs(run_id, blobs));
+        RETRACE_TRY(insert_events(run_id, events));
+        return tx.commit();
+    }
+
+    Status seal(const SealRequest& s) override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_ASSIGN(auto upd, m_db.prepare(
+                                     "UPDATE runs SET state='sealed', ended_ns=?, exit_code=?, "
+                                     "metadata=?, metadata_digest=?, outcome=?, outcome_digest=?, "
+                                     "chain_head=?, event_count=?, record_digest=? "
+                                     "WHERE id=? AND state='incomplete'"));
+        upd.bind(1, static_cast<std::int64_t>(s.ended_ns));
+        bind_optional_int(upd, 2, s.exit_code);
+        upd.bind(3, s.metadata).bind(4, s.metadata_digest).bind(5, s.outcome);
+        upd.bind(6, s.outcome_digest).bind(7, s.chain_head);
+        upd.bind(8, static_cast<std::int64_t>(s.event_count)).bind(9, s.record_digest);
+        upd.bind(10, s.run_id);
+        RETRACE_TRY(upd.run());
+        if (m_db.changes() != 1)
+            return error(ErrorCode::invalid_input, "run " + s.run_id + " is not an incomplete run");
+        RETRACE_ASSIGN(auto ev, m_db.prepare("UPDATE events SET digest=? WHERE run_id=? AND seq=?"));
+        for (const auto& [seq, digest] : s.event_digests) {
+            ev.bind(1, digest).bind(2, s.run_id).bind(3, static_cast<std::int64_t>(seq));
+            RETRACE_TRY(ev.run());
+        }
+        RETRACE_TRY(insert_files(s.files));
+        return tx.commit();
+    }
+
+    Status remove_runs(const std::vector<std::string>& ids) override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_ASSIGN(auto del, m_db.prepare("DELETE FROM runs WHERE id=?"));
+        for (const auto& id : ids) {
+            del.bind(1, id);
+            RETRACE_TRY(del.run());
+        }
+        return tx.commit();
+    }
+
+    Result<std::pair<long long, long long>> gc() override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_ASSIGN(auto count,
+                       m_db.prepare("SELECT count(*), coalesce(sum(length(data)),0) FROM blobs "
+                                    "WHERE digest NOT IN (SELECT digest FROM run_blobs)"));
+        RETRACE_ASSIGN(bool row, count.step());
+        (void)row;
+        std::pair<long long, long long> freed{count.integer(0), count.integer(1)};
+        count.reset();
+        RETRACE_TRY(m_db.exec(
+            "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM run_blobs)"));
+        RETRACE_TRY(tx.commit());
+        RETRACE_TRY(m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
+        return freed;
+    }
+
+    Result<int> import_runs(const std::vector<RunRow>& runs,
+                            const std::vector<std::vector<EventRow>>& events,
+                            const std::vector<std::vector<FileRow>>& files,
+                            const std::vector<Blob>& blobs) override {
+        RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_ASSIGN(auto exists, m_db.prepare("SELECT 1 FROM runs WHERE id=?"));
+        int imported = 0;
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            exists.bind(1, runs[i].id);
+            RETRACE_ASSIGN(bool present, exists.step());
+            exists.reset();
+            if (present) continue;
+            RETRACE_TRY(insert_run_row(runs[i]));
+            RETRACE_TRY(insert_events(runs[i].id, events[i]));
+            RETRACE_TRY(insert_files(files[i]));
+            RETRACE_TRY(insert_blobs(runs[i].id, blobs));
+            ++imported;
+        }
+        RETRACE_TRY(tx.commit());
+        return imported;
+    }
+
+    Result<std::vector<RunRow>> list_runs(const RunFilter& f) override {
+        std::string sql = std::string("SELECT ") + k_run_columns + " FROM runs WHERE 1";
+        if (f.name) sql += " AND name = ?1";
+        if (f.since_ns) sql += " AND started_ns >= ?2";
+        sql += " ORDER BY started_ns DESC, id DESC";
+        if (f.limit) sql += " LIMIT ?3";
+        RETRACE_ASSIGN(auto q, m_db.prepare(sql));
+        if (f.name) q.bind(1, *f.name);
+        if (f.since_ns) q.bind(2, static_cast<std::int64_t>(*f.since_ns));
+        if (f.limit) q.bind(3, static_cast<std::int64_t>(*f.limit));
+        std::vector<RunRow> out;
+        for (;;) {
+            RETRACE_ASSIGN(bool row, q.step());
+            if (!row) break;
+            out.push_back(read_run(q));
+        }
+        return out;
+    }
+
+    Result<std::optional<RunRow>> get_run(const std::string& id) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare(std::string("SELECT ") + k_run_columns +
+                                            " FROM runs WHERE id=?"));
+        q.bind(1, id);
+        RETRACE_ASSIGN(bool row, q.step());
+        if (!row) return std::optional<RunRow>();
+        return std::optional<RunRow>(read_run(q));
+    }
+
+    Result<std::vector<std::string>> run_ids_with_prefix(const std::string& prefix) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT id FROM runs WHERE substr(id,1,?1)=?2 "
+                                            "ORDER BY id DESC LIMIT 20"));
+        q.bind(1, static_cast<std::int64_t>(prefix.size())).bind(2, prefix);
+        return collect_text(q);
+    }
+
+    Result<std::vector<EventRow>> events(const std::string& run_id) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare(
+                                   "SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
+                                   "request, response, digest FROM events WHERE run_id=? "
+                                   "ORDER BY seq"));
+        q.bind(1, run_id);
+        std::vector<EventRow> out;
+        for (;;) {
+            RETRACE_ASSIGN(bool row, q.step());
+            if (!row) break;
+            EventRow e;
+            e.event.seq = q.integer(0);
+            e.event.kind = q.text(1);
+            e.event.name = q.text(2);
+            e.event.parent = q.integer(3);
+            e.event.start_ns = q.integer(4);
+            e.event.end_ns = q.integer(5);
+            e.attrs_text = q.text(6);
+            auto parsed = core::parse_json_strict(e.attrs_text);
+            e.event.attrs = parsed ? parsed.value() : Json::object();
+            e.event.request = q.optional_text(7).value_or("");
+            e.event.response = q.optional_text(8).value_or("");
+            e.digest = q.optional_text(9);
+            out.push_back(std::move(e));
+        }
+        return out;
+    }
+
+    Result<std::vector<FileRow>> files(const std::string& run_id) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT run_id, role, path, digest FROM run_files "
+                                            "WHERE run_id=? ORDER BY role, path"));
+        q.bind(1, run_id);
+        return collect_files(q);
+    }
+
+    Result<std::vector<FileRow>> files_with_digest(const std::string& digest) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare(
+                                   "SELECT f.run_id, f.role, f.path, f.digest FROM run_files f "
+                                   "JOIN runs r ON r.id = f.run_id WHERE f.digest=? "
+                                   "ORDER BY r.started_ns DESC, r.id DESC, f.role, f.path"));
+        q.bind(1, digest);
+        return collect_files(q);
+    }
+
+    Result<std::vector<std::string>> run_blob_digests(const std::string& run_id) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare(
+                                   "SELECT digest FROM run_blobs WHERE run_id=? ORDER BY digest"));
+        q.bind(1, run_id);
+        return collect_text(q);
+    }
+
+    Result<std::optional<std::string>> get_blob(const std::string& digest) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT size, codec, data FROM blobs WHERE digest=?"));
+        q.bind(1, digest);
+        RETRACE_ASSIGN(bool row, q.step());
+        if (!row) return std::optional<std::string>();
+        std::string codec = q.text(1);
+        std::string data = q.blob(2);
+        auto size = static_cast<std::size_t>(q.integer(0));
+        if (codec == "raw") {
+            if (data.size() != size)
+                return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");
+            return std::optional<std::string>(std::move(data));
+        }
+        if (codec != "zstd") return error(ErrorCode::corrupt, "blob " + digest + ": unknown codec");
+        auto decoded = zstd_decompress(data, size);
+        if (!decoded) return decoded.status().with_context("blob " + digest);
+        return std::optional<std::string>(std::move(decoded).value());
+    }
+
+    Result<std::optional<BlobInfo>> blob_info(const std::string& digest) override {
+        RETRACE_ASSIGN(auto q, m_db.prepare(
+                                   "SELECT digest, size, codec, length(data) FROM blobs WHERE digest=?"));
+        q.bind(1, digest);
+        RETRACE_ASSIGN(bool row, q.step());
+        if (!row) return std::optional<BlobInfo>();
+        return std::optional<BlobInfo>(BlobInfo{q.text(0), q.integer(1), q.text(2), q.integer(3)});
+    }
+
+private:
+    Status insert_run_row(const RunRow& r) {
+        RETRACE_ASSIGN(auto q, m_db.prepare(std::string("INSERT INTO runs (") + k_run_columns +
+                                            ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
+        q.bind(1, r.id).bind_optional(2, r.name).bind(3, r.state).bind_optional(4, r.replay_of);
+        q.bind(5, static_cast<std::int64_t>(r.started_ns));
+        bind_optional_int(q, 6, r.ended_ns);
+        bind_optional_int(q, 7, r.exit_code);
+        q.bind(8, r.conditions).bind(9, r.conditions_digest).bind(10, r.metadata);
+        q.bind_optional(11, r.metadata_digest).bind_optional(12, r.outcome);
+        q.bind_optional(13, r.outcome_digest).bind_optional(14, r.chain_head);
+        bind_optional_int(q, 15, r.event_count);
+        q.bind_optional(16, r.record_digest);
+        return q.run();
+    }
+
+    Status insert_events(const std::string& run_id, const std::vector<EventRow>& events) {
+        RETRACE_ASSIGN(auto q, m_db.prepare(
+                                   "INSERT INTO events (run_id, seq, kind, name, parent, start_ns, "
+                                   "end_ns, attrs, request, response, digest) "
+                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        for (const auto& row : events) {
+            const auto& e = row.event;
+            q.bind(1, run_id).bind(2, static_cast<std::int64_t>(e.seq)).bind(3, e.kind);
+            q.bind(4, e.name).bind(5, static_cast<std::int64_t>(e.parent));
+            q.bind(6, static_cast<std::int64_t>(e.start_ns));
+            q.bind(7, static_cast<std::int64_t>(e.end_ns)).bind(8, row.attrs_text);
+            if (e.request.empty()) q.bind_null(9); else q.bind(9, e.request);
+            if (e.response.empty()) q.bind_null(10); else q.bind(10, e.response);
+            q.bind_optional(11, row.digest);
+            RETRACE_TRY(q.run());
+        }
+        return Status::ok();
+    }
+
+    Status insert_files(const std::vector<FileRow>& files) {
+        RETRACE_ASSIGN(auto q, m_db.prepare("INSERT OR REPLACE INTO run_files (run_id, role, path, "
+                                            "digest) VALUES (?,?,?,?)"));
+        for (const auto& f : files) {
+            q.bind(1, f.run_id).bind(2, f.role).bind(3, f.path).bind(4, f.digest);
+            RETRACE_TRY(q.run());
+        }
+        return Status::ok();
+    }
+
+    Status insert_blobs(const std::string& run_id, const std::vector<Blob>& blobs) {
+        RETRACE_ASSIGN(auto blob, m_db.prepare("INSERT OR IGNORE INTO blobs (digest, size, codec, "
+                                               "data) VALUES (?,?,?,?)"));
+        RETRACE_ASSIGN(auto ref, m_db.prepare("INSERT OR IGNORE INTO run_blobs (run_id, digest) "
+                                              "VALUES (?,?)"));
+        for (const auto& b : blobs) {
+            bool compress = b.data.size() >= k_min_compress;
+            std::string frame = compress ? zstd_compress(b.data) : std::string();
+            compress = compress && !frame.empty() && frame.size() < b.data.size();
+            blob.bind(1, b.digest).bind(2, static_cast<std::int64_t>(b.data.size()));
+            blob.bind(3, compress ? "zstd" : "raw").bind_blob(4, compress ? frame : b.data);
+            RETRACE_TRY(blob.run());
+            ref.bind(1, run_id).bind(2, b.digest);
+            RETRACE_TRY(ref.run());
+        }
+        return Status::ok();
+    }
+
+    Result<std::vector<std::string>> collect_text(Statement& q) {
+        std::vector<std::string> out;
+        for (;;) {
+            RETRACE_ASSIGN(bool row, q.step());
+            if (!row) break;
+            out.push_back(q.text(0));
+        }
+        return out;
+    }
+
+    Result<std::vector<FileRow>> collect_files(Statement& q) {
+        std::vector<FileRow> out;
+        for (;;) {
+            RETRACE_ASSIGN(bool row, q.step());
+            if (!row) break;
+            out.push_back(FileRow{q.text(0), q.text(1), q.text(2), q.text(3)});
+        }
+        return out;
+    }
+
+    fs::path m_dir;
+    Database m_db;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_sqlite_store(const fs::path& dir, bool create) {
+    fs::path file = dir / "retrace.db";
+    std::error_code ec;
+    if (!fs::exists(file, ec)) {
+        if (!create) return error(ErrorCode::not_found, "no retrace store at " + dir.string());
+        fs::create_directories(dir, ec);
+        if (ec) return error(ErrorCode::io, "cannot create store " + dir.string() + ": " + ec.message());
+        // A store inside a repository must never make its tree dirty.
+        if (!fs::exists(dir / ".gitignore")) std::ofstream(dir / ".gitignore") << "*\n";
+    }
+    auto db = Database::open(file.string(), create);
+    if (!db) return db.status().with_context("store " + dir.string());
+    auto migrated = migrate(*db);
+    if (!migrated.is_ok()) return migrated.with_context("store " + file.string());
+    return std::unique_ptr<Store>(new SqliteStore(dir, std::move(db).value()));
+}
+
+fs::path locate_store(const std::optional<std::string>& explicit_dir, const fs::path& cwd) {
+    if (explicit_dir && !explicit_dir->empty()) return fs::absolute(*explicit_dir);
+    if (const char* env = std::getenv("RETRACE_STORE"); env && *env) return fs::absolute(env);
+    for (fs::path dir = cwd;; dir = dir.parent_path()) {
+        std::error_code ec;
+        if (fs::is_directory(dir / ".retrace", ec)) return dir / ".retrace";
+        if (dir == dir.parent_path()) break;
+    }
+    return cwd / ".retrace";
+}
+
+}  // namespace retrace::store

@@ -1,0 +1,155 @@
+#include "retrace/store/verify.hpp"
+
+#include <set>
+
+namespace retrace::store {
+
+namespace {
+
+using core::Digest;
+
+// Thrown inside this file only, to stop at the first broken item.
+struct Broken {
+    std::string what;
+};
+
+Json parse_canonical(const std::string& text, const std::string& what) {
+    auto parsed = core::parse_json_strict(text);
+    if (!parsed) throw Broken{what + ": " + parsed.status().message()};
+    auto canonical = core::canonicalize(*parsed);
+    if (!canonical || *canonical != text) throw Broken{what + ": not in canonical form"};
+    return std::move(parsed).value();
+}
+
+void expect(bool condition, const std::string& what) {
+    if (!condition) throw Broken{what};
+}
+
+Digest json_digest_or_throw(std::string_view scheme, const Json& j, const std::string& what) {
+    auto d = core::json_digest(scheme, j);
+    if (!d) throw Broken{what + ": " + d.status().message()};
+    return *d;
+}
+
+template <typename T>
+bool same_optional(const std::optional<T>& column, const Json& j, const char* key) {
+    if (!j.contains(key) || j[key].is_null()) return !column.has_value();
+    return column.has_value() && j[key] == Json(*column);
+}
+
+void check_blobs(Store& store, const std::string& run_id, const std::set<std::string>& referenced,
+                 VerifyResult& out) {
+    auto digests = store.run_blob_digests(run_id);
+    if (!digests) throw Broken{digests.status().message()};
+    std::set<std::string> listed(digests->begin(), digests->end());
+    for (const auto& d : referenced)
+        expect(listed.count(d) == 1, "blob " + d + ": referenced but not listed for the run");
+    for (const auto& d : listed) {
+        auto blob = store.get_blob(d);
+        if (!blob) throw Broken{blob.status().message()};
+        expect(blob->has_value(), "blob " + d + ": missing");
+        expect(Digest::of(**blob).to_string() == d, "blob " + d + ": content does not match digest");
+        ++out.blobs;
+    }
+}
+
+void check_files(Store& store, const std::string& run_id, const Json& conditions,
+                 const Json* outcome) {
+    std::set<std::tuple<std::string, std::string, std::string>> expected, actual;
+    if (conditions.contains("data") && conditions["data"].contains("inputs"))
+        for (const auto& [path, info] : conditions["data"]["inputs"].items())
+            expected.insert({"input", path, info.value("digest", "")});
+    if (outcome && outcome->contains("outputs"))
+        for (const auto& [path, digest] : (*outcome)["outputs"].items())
+            expected.insert({"output", path, digest.get<std::string>()});
+    auto files = store.files(run_id);
+    if (!files) throw Broken{files.status().message()};
+    for (const auto& f : *files) actual.insert({f.role, f.path, f.digest});
+    if (!outcome) {  // outputs are written at seal; an incomplete run has inputs only
+        std::erase_if(expected, [](const auto& t) { return std::get<0>(t) == "output"; });
+    }
+    expect(expected == actual, "files: recorded inputs/outputs do not match the conditions");
+}
+
+void verify(Store& store, const RunRow& run, VerifyResult& out) {
+    Json conditions = parse_canonical(run.conditions, "conditions");
+    auto identity = core::identify_conditions(conditions);
+    if (!identity) throw Broken{"conditions: " + identity.status().message()};
+    expect(identity->digest.to_string() == run.conditions_digest,
+           "conditions: digest mismatch");
+    Json metadata = parse_canonical(run.metadata, "metadata");
+    expect(metadata.value("id", "") == run.id, "metadata: run id mismatch");
+    expect(same_optional(run.name, metadata, "name"), "metadata: name mismatch");
+    expect(same_optional(run.replay_of, metadata, "replay_of"), "metadata: replay_of mismatch");
+    expect(metadata.value("started_ns", "") == core::ns_text(run.started_ns),
+           "metadata: start time mismatch");
+
+    auto events = store.events(run.id);
+    if (!events) throw Broken{events.status().message()};
+    std::set<std::string> referenced;
+    Digest head = core::chain_genesis(run.id);
+    long long seq = 0;
+    for (const auto& row : *events) {
+        std::string label = "event " + std::to_string(row.event.seq);
+        ++seq;
+        expect(row.event.seq == seq, label + ": out of sequence");
+        parse_canonical(row.attrs_text, label + " attrs");
+        for (const auto* d : {&row.event.request, &row.event.response})
+            if (!d->empty()) referenced.insert(*d);
+        for (const char* key : {"stdout", "stderr"})
+            if (row.event.attrs.contains(key)) referenced.insert(row.event.attrs[key].get<std::string>());
+        if (!run.sealed()) continue;
+        auto link = core::chain_link(head, row.event);
+        if (!link) throw Broken{label + ": " + link.status().message()};
+        head = *link;
+        expect(row.digest && *row.digest == head.to_string(), label + ": chain link mismatch");
+    }
+    out.events = seq;
+
+    if (!run.sealed()) {
+        expect(!run.record_digest && !run.outcome, "run: incomplete but has a seal");
+        out.incomplete = true;
+        check_blobs(store, run.id, referenced, out);
+        check_files(store, run.id, conditions, nullptr);
+        return;
+    }
+    expect(run.metadata_digest && run.outcome && run.outcome_digest && run.chain_head &&
+               run.event_count && run.record_digest && run.ended_ns,
+           "run: sealed but seal fields missing");
+    Digest meta_digest = json_digest_or_throw(core::k_metadata_scheme, metadata, "metadata");
+    expect(meta_digest.to_string() == *run.metadata_digest, "metadata: digest mismatch");
+    expect(metadata.value("ended_ns", "") == core::ns_text(*run.ended_ns),
+           "metadata: end time mismatch");
+    Json outcome = parse_canonical(*run.outcome, "outcome");
+    Digest outcome_digest = json_digest_or_throw(core::k_outcome_scheme, outcome, "outcome");
+    expect(outcome_digest.to_string() == *run.outcome_digest, "outcome: digest mismatch");
+    expect(same_optional(run.exit_code, outcome, "exit_code"), "outcome: exit code mismatch");
+    expect(head.to_string() == *run.chain_head, "chain: head mismatch");
+    expect(*run.event_count == seq, "chain: event count mismatch");
+    auto record = core::record_digest({run.id, identity->digest, meta_digest, head, seq,
+                                       outcome_digest});
+    expect(record.to_string() == *run.record_digest, "record digest mismatch");
+    check_blobs(store, run.id, referenced, out);
+    check_files(store, run.id, conditions, &outcome);
+}
+
+}  // namespace
+
+Result<VerifyResult> verify_run(Store& store, const std::string& run_id) {
+    VerifyResult out;
+    out.run_id = run_id;
+    RETRACE_ASSIGN(auto run, store.get_run(run_id));
+    if (!run) return error(ErrorCode::not_found, "no run " + run_id);
+    try {
+        verify(store, *run, out);
+    } catch (const Broken& b) {
+        out.ok = false;
+        out.problem = b.what;
+    } catch (const std::exception& e) {  // malformed JSON values of the wrong type
+        out.ok = false;
+        out.problem = std::string("malformed stored value: ") + e.what();
+    }
+    return out;
+}
+
+}  // namespace retrace::store

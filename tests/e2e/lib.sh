@@ -1,0 +1,34 @@
+# Shared setup for end-to-end scenarios. Each scenario sources this file,
+# gets its own temp dir and store, and runs the real binary ($RETRACE_BIN).
+set -euo pipefail
+: "${RETRACE_BIN:?RETRACE_BIN must point at the retrace binary}"
+RETRACE_BIN=$(realpath "$RETRACE_BIN")
+SRC=${RETRACE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+WORK=$(mktemp -d /tmp/retrace-e2e-XXXXXX)
+export RETRACE_STORE=$WORK/store
+export NO_COLOR=1
+cleanup() { local rc=$?; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"; exit $rc; }
+trap cleanup EXIT
+cd "$WORK"
+
+retrace() { "$RETRACE_BIN" "$@"; }
+fail() { echo "FAIL: $*" >&2; exit 1; }
+expect_eq() { [[ "$1" == "$2" ]] || fail "${3:-values differ}: expected '$2', got '$1'"; }
+expect_ne() { [[ "$1" != "$2" ]] || fail "${3:-values are equal}: both '$1'"; }
+expect_contains() { [[ "$1" == *"$2"* ]] || fail "${3:-missing text}: '$2' not in: $1"; }
+expect_not_contains() { [[ "$1" != *"$2"* ]] || fail "${3:-unexpected text}: '$2' in: $1"; }
+# expect_exit CODE CMD...: runs CMD, checks its exit code, leaves stdout in $OUT, stderr in $ERR.
+expect_exit() {
+  local want=$1; shift
+  set +e
+  "$@" >"$WORK/.out" 2>"$WORK/.err"
+  local got=$?
+  set -e
+  OUT=$(cat "$WORK/.out"); ERR=$(cat "$WORK/.err")
+  [[ $got == "$want" ]] || fail "'$*' exited $got, expected $want; stderr: $ERR"
+}
+# json FILTER: read JSON on stdin, print a Python expression over it (j).
+json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
+# Run id of the newest run.
+latest_id() { retrace runs --json --limit 1 | json 'j[0]["id"]'; }
+section_digests() { retrace show "$1" --json | json 'json.dumps(j["identity"]["sections"], sort_keys=True)'; }

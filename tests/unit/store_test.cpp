@@ -1,0 +1,252 @@
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+
+#include <thread>
+
+#include "retrace/core/run_id.hpp"
+#include "retrace/store/pack.hpp"
+#include "retrace/store/run_ref.hpp"
+#include "retrace/store/run_writer.hpp"
+#include "retrace/store/verify.hpp"
+#include "test_support.hpp"
+
+namespace retrace::store {
+namespace {
+
+using core::Json;
+
+// Records a run with `events` events, each with a request and response blob.
+std::string make_run(Store& store, const std::string& name, int events,
+                     const std::string& payload = "payload") {
+    Json conditions = {{"params", {{"name", name}}}};
+    auto identity = core::identify_conditions(conditions);
+    RunRow row;
+    row.id = core::RunId::generate().str();
+    row.name = name;
+    row.state = "incomplete";
+    row.started_ns = 1700000000000000000;
+    row.conditions = *core::canonicalize(conditions);
+    row.conditions_digest = identity->digest.to_string();
+    Json metadata = {{"id", row.id}, {"name", name}, {"started_ns", core::ns_text(row.started_ns)}};
+    row.metadata = *core::canonicalize(metadata);
+    auto writer = RunWriter::start(store, row, {});
+    EXPECT_TRUE(writer.is_ok()) << writer.status().message();
+    for (int i = 0; i < events; ++i) {
+        core::Event e;
+        e.seq = (*writer)->next_seq();
+        e.kind = "http";
+        e.name = "POST /v1/chat/completions";
+        e.start_ns = row.started_ns + i;
+        e.end_ns = row.started_ns + i + 1;
+        std::string req = "{\"n\":" + std::to_string(i) + "}";
+        std::string resp = payload + std::string(200, 'x');  // long enough to be compressed
+        e.request = core::Digest::of(req).to_string();
+        e.response = core::Digest::of(resp).to_string();
+        EXPECT_TRUE((*writer)->complete(e, {{e.request, req}, {e.response, resp}}).is_ok());
+    }
+    metadata["ended_ns"] = core::ns_text(row.started_ns + 1000);
+    RunWriter::Seal seal{metadata, Json{{"exit_code", 0}}, 0, row.started_ns + 1000, {}};
+    auto sealed = (*writer)->seal(seal);
+    EXPECT_TRUE(sealed.is_ok()) << sealed.status().message();
+    return row.id;
+}
+
+class StoreTest : public ::testing::Test {
+protected:
+    void SetUp() override {
+        auto s = open_sqlite_store(m_dir.path() / "store", true);
+        ASSERT_TRUE(s.is_ok()) << s.status().message();
+        m_store = std::move(s).value();
+    }
+    void sql(const std::string& statement) {
+        sqlite3* db = nullptr;
+        ASSERT_EQ(sqlite3_open((m_dir.path() / "store" / "retrace.db").c_str(), &db), SQLITE_OK);
+        ASSERT_EQ(sqlite3_exec(db, statement.c_str(), nullptr, nullptr, nullptr), SQLITE_OK)
+            << sqlite3_errmsg(db);
+        sqlite3_close(db);
+    }
+    test::TempDir m_dir;
+    std::unique_ptr<Store> m_store;
+};
+
+TEST_F(StoreTest, NewStoreIgnoresItselfInGit) {
+    EXPECT_EQ(test::read_file(m_dir.path() / "store" / ".gitignore"), "*\n");
+}
+
+TEST_F(StoreTest, SealedRunVerifies) {
+    std::string id = make_run(*m_store, "a", 5);
+    auto v = verify_run(*m_store, id);
+    ASSERT_TRUE(v.is_ok());
+    EXPECT_TRUE(v->ok) << v->problem;
+    EXPECT_EQ(v->events, 5);
+    EXPECT_EQ(v->blobs, 6);  // five requests, one response body shared by all
+    auto run = m_store->get_run(id);
+    EXPECT_EQ((*run)->state, "sealed");
+    EXPECT_EQ(*(*run)->event_count, 5);
+}
+
+TEST_F(StoreTest, TamperedEventIsNamed) {
+    std::string id = make_run(*m_store, "a", 3);
+    sql("UPDATE events SET end_ns = end_ns + 1 WHERE seq = 2");
+    auto v = verify_run(*m_store, id);
+    EXPECT_FALSE(v->ok);
+    EXPECT_EQ(v->problem, "event 2: chain link mismatch");
+}
+
+TEST_F(StoreTest, TamperedBlobIsNamed) {
+    std::string id = make_run(*m_store, "a", 1);
+    sql("UPDATE blobs SET data = CAST('{\"n\":1}' AS BLOB) WHERE codec = 'raw'");
+    auto v = verify_run(*m_store, id);
+    EXPECT_FALSE(v->ok);
+    EXPECT_NE(v->problem.find("content does not match digest"), std::string::npos) << v->problem;
+}
+
+TEST_F(StoreTest, TamperedCompressedBlobIsNamed) {
+    std::string id = make_run(*m_store, "a", 1);
+    sql("UPDATE blobs SET data = CAST(substr(data, 1, length(data) - 1) || 'Z' AS BLOB) "
+        "WHERE codec = 'zstd'");
+    auto v = verify_run(*m_store, id);
+    EXPECT_FALSE(v->ok);
+    EXPECT_NE(v->problem.find("blob sha256:"), std::string::npos) << v->problem;
+}
+
+TEST_F(StoreTest, TamperedConditionsAndMetadataAreNamed) {
+    std::string id = make_run(*m_store, "a", 1);
+    sql("UPDATE runs SET conditions = replace(conditions, '\"a\"', '\"b\"')");
+    EXPECT_EQ(verify_run(*m_store, id)->problem, "conditions: digest mismatch");
+    sql("UPDATE runs SET conditions = replace(conditions, '\"b\"', '\"a\"')");
+    EXPECT_TRUE(verify_run(*m_store, id)->ok);
+    sql("UPDATE runs SET name = 'other'");
+    EXPECT_EQ(verify_run(*m_store, id)->problem, "metadata: name mismatch");
+}
+
+TEST_F(StoreTest, ReferencesResolveByPrecedence) {
+    std::string a = make_run(*m_store, "alpha", 0);
+    std::string b = make_run(*m_store, "beta", 0);
+    EXPECT_EQ(resolve_run(*m_store, a)->id, a);
+    EXPECT_EQ(resolve_run(*m_store, "alpha")->id, a);
+    EXPECT_EQ(resolve_run(*m_store, "@latest")->id, b);
+    EXPECT_EQ(resolve_run(*m_store, "@latest~1")->id, a);
+    EXPECT_EQ(resolve_run(*m_store, "@latest~2").status().code(), ErrorCode::not_found);
+    EXPECT_EQ(resolve_run(*m_store, "nope").status().code(), ErrorCode::not_found);
+    EXPECT_EQ(resolve_run(*m_store, "@latest~x").status().code(), ErrorCode::invalid_input);
+    // Both ids start with the same millisecond-timestamp digits: a short prefix is ambiguous.
+    auto amb = resolve_run(*m_store, a.substr(0, 2));
+    ASSERT_FALSE(amb.is_ok());
+    EXPECT_EQ(amb.status().code(), ErrorCode::invalid_input);
+    EXPECT_NE(amb.status().message().find(a), std::string::npos);
+    EXPECT_NE(amb.status().message().find(b), std::string::npos);
+    EXPECT_EQ(resolve_run(*m_store, b.substr(0, 25))->id, b);
+}
+
+TEST_F(StoreTest, NameBeatsIdPrefix) {
+    std::string a = make_run(*m_store, "x", 0);
+    std::string prefix = a.substr(0, 4);
+    std::string b = make_run(*m_store, prefix, 0);  // a run named like a's id prefix
+    EXPECT_EQ(resolve_run(*m_store, prefix)->id, b);
+}
+
+TEST_F(StoreTest, RemoveThenGcDropsOnlyUnreferencedBlobs) {
+    std::string a = make_run(*m_store, "a", 2, "shared");
+    std::string b = make_run(*m_store, "b", 2, "shared");
+    ASSERT_TRUE(m_store->remove_runs({a}).is_ok());
+    auto freed = m_store->gc();
+    ASSERT_TRUE(freed.is_ok());
+    EXPECT_EQ(freed->first, 0);  // b uses the same blobs
+    EXPECT_TRUE(verify_run(*m_store, b)->ok);
+    ASSERT_TRUE(m_store->remove_runs({b}).is_ok());
+    EXPECT_EQ(m_store->gc()->first, 3);
+}
+
+TEST_F(StoreTest, PackAndUnpackRoundTrip) {
+    std::string a = make_run(*m_store, "a", 3);
+    auto file = m_dir.path() / "runs.pack";
+    auto packed = write_pack(*m_store, {a}, file);
+    ASSERT_TRUE(packed.is_ok()) << packed.status().message();
+    auto other = open_sqlite_store(m_dir.path() / "other", true);
+    auto got = read_pack(**other, file);
+    ASSERT_TRUE(got.is_ok()) << got.status().message();
+    EXPECT_EQ(got->imported, 1);
+    EXPECT_TRUE(verify_run(**other, a)->ok);
+    EXPECT_EQ((*other)->get_run(a)->value().record_digest, m_store->get_run(a)->value().record_digest);
+    EXPECT_EQ(read_pack(**other, file)->imported, 0);  // idempotent
+}
+
+TEST_F(StoreTest, DamagedPackIsRefusedAndChangesNothing) {
+    std::string a = make_run(*m_store, "a", 3);
+    auto file = m_dir.path() / "runs.pack";
+    ASSERT_TRUE(write_pack(*m_store, {a}, file).is_ok());
+    std::string bytes = test::read_file(file);
+    auto other = open_sqlite_store(m_dir.path() / "other", true);
+    test::write_file(m_dir.path() / "truncated.pack", bytes.substr(0, bytes.size() - 10));
+    auto r1 = read_pack(**other, m_dir.path() / "truncated.pack");
+    EXPECT_EQ(r1.status().code(), ErrorCode::corrupt) << r1.status().message();
+    std::string flipped = bytes;
+    flipped[flipped.size() / 2] ^= 1;
+    test::write_file(m_dir.path() / "flipped.pack", flipped);
+    auto r2 = read_pack(**other, m_dir.path() / "flipped.pack");
+    EXPECT_EQ(r2.status().code(), ErrorCode::corrupt) << r2.status().message();
+    EXPECT_TRUE((*other)->list_runs({})->empty());
+}
+
+TEST_F(StoreTest, ConcurrentWritersAllSucceed) {
+    auto dir = m_dir.path() / "store";
+    std::vector<std::thread> threads;
+    std::atomic<int> ok{0};
+    for (int t = 0; t < 4; ++t)
+        threads.emplace_back([&, t] {
+            auto s = open_sqlite_store(dir, true);
+            if (!s) return;
+            for (int i = 0; i < 5; ++i) make_run(**s, "t" + std::to_string(t), 3);
+            ++ok;
+        });
+    for (auto& t : threads) t.join();
+    EXPECT_EQ(ok.load(), 4);
+    EXPECT_EQ(m_store->list_runs({})->size(), 20u);
+}
+
+TEST_F(StoreTest, IncompleteRunIsListedAndVerifiedAsIncomplete) {
+    RunRow row;
+    row.id = core::RunId::generate().str();
+    row.state = "incomplete";
+    row.started_ns = 1;
+    Json conditions = Json::object();
+    row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
+    row.conditions = *core::canonicalize(conditions);
+    row.metadata = *core::canonicalize(Json{{"id", row.id}, {"started_ns", "1"}});
+    ASSERT_TRUE(m_store->insert_run(row, {}).is_ok());
+    auto v = verify_run(*m_store, row.id);
+    EXPECT_TRUE(v->ok) << v->problem;
+    EXPECT_TRUE(v->incomplete);
+}
+
+TEST(StoreOpen, CorruptFileIsAClearError) {
+    test::TempDir dir;
+    test::write_file(dir.path() / "retrace.db", std::string(4096, 'x'));
+    auto s = open_sqlite_store(dir.path(), false);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_EQ(s.status().code(), ErrorCode::corrupt) << s.status().message();
+    EXPECT_NE(s.status().message().find(dir.path().string()), std::string::npos);
+}
+
+TEST(StoreOpen, NewerSchemaIsRefused) {
+    test::TempDir dir;
+    { ASSERT_TRUE(open_sqlite_store(dir.path(), true).is_ok()); }
+    sqlite3* db = nullptr;
+    sqlite3_open((dir.path() / "retrace.db").c_str(), &db);
+    sqlite3_exec(db, "PRAGMA user_version = 99", nullptr, nullptr, nullptr);
+    sqlite3_close(db);
+    auto s = open_sqlite_store(dir.path(), false);
+    ASSERT_FALSE(s.is_ok());
+    EXPECT_NE(s.status().message().find("newer"), std::string::npos);
+}
+
+TEST(StoreOpen, MissingStoreIsNotCreatedByReaders) {
+    test::TempDir dir;
+    auto s = open_sqlite_store(dir.path() / "nope", false);
+    EXPECT_EQ(s.status().code(), ErrorCode::not_found);
+    EXPECT_FALSE(std::filesystem::exists(dir.path() / "nope"));
+}
+
+}  // namespace
+}  // namespace retrace::store
