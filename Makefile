@@ -1,4 +1,5 @@
 # The front door. `make demo` and `make test` work on a fresh Debian 12 machine.
+MAKEFLAGS += --no-print-directory
 JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan

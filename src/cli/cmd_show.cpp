@@ -85,7 +85,8 @@ void print_show(store::Store& store, const store::RunRow& r) {
         const auto& o = full["outcome"];
         std::cout << "outcome    exit " << o.value("exit_code", 0) << ", stdout "
                   << short_digest(o.value("stdout", "")) << "\n";
-        for (const auto& [path, digest] : o.value("outputs", Json::object()).items())
+        const Json outputs = o.value("outputs", Json::object());
+        for (const auto& [path, digest] : outputs.items())
             std::cout << "  output   " << path << " " << digest.get<std::string>() << "\n";
     }
 }

@@ -1,0 +1,146 @@
+// RFC 8785 canonicalization: the RFC's own examples and number edge cases.
+#include <gtest/gtest.h>
+
+#include <cmath>
+#include <cstring>
+#include <limits>
+
+#include "retrace/core/canonical_json.hpp"
+
+namespace retrace::core {
+namespace {
+
+std::string canon(std::string_view text) {
+    auto r = canonicalize_text(text);
+    EXPECT_TRUE(r.is_ok()) << r.status().message();
+    return r.is_ok() ? *r : std::string();
+}
+
+double from_bits(std::uint64_t bits) {
+    double d;
+    std::memcpy(&d, &bits, sizeof d);
+    return d;
+}
+
+TEST(Jcs, Rfc8785Section322Example) {
+    std::string input = R"json({
+        "numbers": [333333333.33333329, 1E30, 4.50, 2e-3, 0.000000000000000000000000001],
+        "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
+        "literals": [null, true, false]
+    })json";
+    EXPECT_EQ(canon(input),
+              R"json({"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"})json");
+}
+
+TEST(Jcs, Rfc8785SortsByUtf16CodeUnits) {
+    std::string input = R"json({
+        "\u20ac": "Euro Sign",
+        "\r": "Carriage Return",
+        "\ufb33": "Hebrew Letter Dalet With Dagesh",
+        "1": "One",
+        "\ud83d\ude00": "Emoji: Grinning Face",
+        "\u0080": "Control",
+        "\u00f6": "Latin Small Letter O With Diaeresis"
+    })json";
+    auto j = parse_json_strict(input);
+    ASSERT_TRUE(j.is_ok());
+    std::string out = *canonicalize(*j);
+    std::vector<std::string> order = {"Carriage Return", "One", "Control",
+                                      "Latin Small Letter O With Diaeresis", "Euro Sign",
+                                      "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"};
+    std::size_t pos = 0;
+    for (const auto& v : order) {
+        auto at = out.find(v);
+        ASSERT_NE(at, std::string::npos) << v;
+        EXPECT_GT(at, pos) << v << " out of order in " << out;
+        pos = at;
+    }
+}
+
+TEST(Jcs, NumbersFormatLikeEcmascript) {
+    EXPECT_EQ(format_number(1e21), "1e+21");
+    EXPECT_EQ(format_number(1e20), "100000000000000000000");
+    EXPECT_EQ(format_number(1e-7), "1e-7");
+    EXPECT_EQ(format_number(0.000001), "0.000001");
+    EXPECT_EQ(format_number(333333333.3333333), "333333333.3333333");
+    EXPECT_EQ(format_number(5e-324), "5e-324");
+    EXPECT_EQ(format_number(1.7976931348623157e308), "1.7976931348623157e+308");
+    EXPECT_EQ(format_number(0.002), "0.002");
+    EXPECT_EQ(format_number(1e30), "1e+30");
+    EXPECT_EQ(format_number(1e-27), "1e-27");
+    EXPECT_EQ(format_number(4.5), "4.5");
+    EXPECT_EQ(format_number(-1.5), "-1.5");
+    EXPECT_EQ(format_number(-0.0), "0");
+    EXPECT_EQ(format_number(9007199254740992.0), "9007199254740992");
+    EXPECT_EQ(format_number(123456789012345680000.0), "123456789012345680000");
+    EXPECT_EQ(format_number(1.5e-6), "0.0000015");
+    EXPECT_EQ(format_number(1.5e-7), "1.5e-7");
+}
+
+TEST(Jcs, Rfc8785AppendixBSamples) {
+    EXPECT_EQ(format_number(from_bits(0x0000000000000001)), "5e-324");
+    EXPECT_EQ(format_number(from_bits(0x8000000000000001)), "-5e-324");
+    EXPECT_EQ(format_number(from_bits(0x7fefffffffffffff)), "1.7976931348623157e+308");
+    EXPECT_EQ(format_number(from_bits(0x4340000000000000)), "9007199254740992");
+    EXPECT_EQ(format_number(from_bits(0xc340000000000000)), "-9007199254740992");
+    EXPECT_EQ(format_number(from_bits(0x4430000000000000)), "295147905179352830000");
+    EXPECT_EQ(format_number(from_bits(0x44b52d02c7e14af5)), "9.999999999999997e+22");
+    EXPECT_EQ(format_number(from_bits(0x44b52d02c7e14af6)), "1e+23");
+    EXPECT_EQ(format_number(from_bits(0x44b52d02c7e14af7)), "1.0000000000000001e+23");
+    EXPECT_EQ(format_number(from_bits(0x444b1ae4d6e2ef4e)), "999999999999999700000");
+    EXPECT_EQ(format_number(from_bits(0x444b1ae4d6e2ef4f)), "999999999999999900000");
+    EXPECT_EQ(format_number(from_bits(0x444b1ae4d6e2ef50)), "1e+21");
+    EXPECT_EQ(format_number(from_bits(0x3eb0c6f7a0b5ed8c)), "9.999999999999997e-7");
+    EXPECT_EQ(format_number(from_bits(0x3eb0c6f7a0b5ed8d)), "0.000001");
+    EXPECT_EQ(format_number(from_bits(0x41b3de4355555553)), "333333333.3333332");
+    EXPECT_EQ(format_number(from_bits(0x41b3de4355555554)), "333333333.33333325");
+    EXPECT_EQ(format_number(from_bits(0x41b3de4355555555)), "333333333.3333333");
+    EXPECT_EQ(format_number(from_bits(0x41b3de4355555556)), "333333333.3333334");
+    EXPECT_EQ(format_number(from_bits(0x41b3de4355555557)), "333333333.33333343");
+    EXPECT_EQ(format_number(from_bits(0xbecbf647612f3696)), "-0.0000033333333333333333");
+    EXPECT_EQ(format_number(from_bits(0x43143ff3c1cb0959)), "1424953923781206.2");
+}
+
+TEST(Jcs, IntegersAreDoubles) {
+    EXPECT_EQ(canon("9007199254740993"), "9007199254740992");
+    EXPECT_EQ(canon("18446744073709551615"), "18446744073709552000");
+    EXPECT_EQ(canon("100000000000000000000000"), "1e+23");
+    EXPECT_EQ(canon("-0"), "0");
+    EXPECT_EQ(canon("1.0"), "1");
+    EXPECT_EQ(canon("[1E2, 1e-2]"), "[100,0.01]");
+}
+
+TEST(Jcs, RefusesWhatIsNotCanonicalizable) {
+    auto dup = canonicalize_text(R"({"a":1,"b":{"c":1,"c":2}})");
+    ASSERT_FALSE(dup.is_ok());
+    EXPECT_NE(dup.status().message().find("duplicate object member name \"c\""), std::string::npos);
+    EXPECT_TRUE(canonicalize_text(R"({"a":{"c":1},"b":{"c":2}})").is_ok());
+    auto high = canonicalize_text(R"(["\ud800"])");
+    ASSERT_FALSE(high.is_ok());
+    EXPECT_NE(high.status().message().find("lone surrogate"), std::string::npos);
+    EXPECT_FALSE(canonicalize_text(R"(["\udc00x"])").is_ok());
+    EXPECT_FALSE(canonicalize_text(R"(["\ud800\u0041"])").is_ok());
+    EXPECT_TRUE(canonicalize_text(R"(["\\ud800"])").is_ok());  // an escaped backslash, not an escape
+    EXPECT_FALSE(canonicalize_text("[\"\xff\"]").is_ok());
+    EXPECT_FALSE(canonicalize_text("[1] x").is_ok());
+    EXPECT_FALSE(canonicalize_text("[NaN]").is_ok());
+    EXPECT_FALSE(canonicalize_text("1e400").is_ok());
+    EXPECT_FALSE(canonicalize(Json(std::numeric_limits<double>::quiet_NaN())).is_ok());
+    EXPECT_FALSE(canonicalize(Json(std::numeric_limits<double>::infinity())).is_ok());
+    EXPECT_FALSE(canonicalize(Json(std::string("\xc0\x80"))).is_ok());  // overlong
+}
+
+TEST(Jcs, EscapesOnlyWhatMustBeEscaped) {
+    EXPECT_EQ(canon(R"(["\u0000\u001f\u007f\/é"])"), "[\"\\u0000\\u001f\x7f/é\"]");
+    EXPECT_EQ(canon(R"(["\b\f\n\r\t"])"), R"(["\b\f\n\r\t"])");
+}
+
+TEST(Jcs, IdempotentAndOrderInsensitive) {
+    std::string a = canon(R"( { "b" : [ 1 , {"y":2,"x":1} ], "a" : "z" } )");
+    EXPECT_EQ(a, R"({"a":"z","b":[1,{"x":1,"y":2}]})");
+    EXPECT_EQ(canon(a), a);
+    EXPECT_EQ(canon(R"({"a":"z","b":[1,{"x":1,"y":2}]})"), a);
+}
+
+}  // namespace
+}  // namespace retrace::core

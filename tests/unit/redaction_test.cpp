@@ -1,0 +1,45 @@
+#include <gtest/gtest.h>
+
+#include "retrace/core/redact.hpp"
+
+namespace retrace::core {
+namespace {
+
+TEST(Redaction, CredentialShapesAreRedacted) {
+    Redactor r;
+    EXPECT_EQ(r.redact("key sk-test-SECRET123 end"), "key [REDACTED] end");
+    EXPECT_EQ(r.redact("sk-proj-abcdefghijklmnop"), "[REDACTED]");
+    EXPECT_EQ(r.redact("x=sk-ant-api03-abcdefgh_ij"), "x=[REDACTED]");
+    EXPECT_EQ(r.redact("Authorization: Bearer abc.def-ghi123"), "Authorization: Bearer [REDACTED]");
+    EXPECT_EQ(r.redact("authorization: bearer abcdefghij"), "authorization: bearer [REDACTED]");
+}
+
+TEST(Redaction, OrdinaryWordsAreLeftAlone) {
+    Redactor r;
+    for (const char* s : {"task-manager-for-all", "risk-free", "sk-short", "ask-questions-always",
+                          "a bearer of news", "desk-lamp-and-chair"})
+        EXPECT_EQ(r.redact(s), s);
+}
+
+TEST(Redaction, KnownSecretValuesAreRedactedLongestFirst) {
+    char a[] = "MY_TOKEN=tok-SECRET123-zz";
+    char b[] = "DB_PASSWORD=hunter22";
+    char c[] = "HOME=/root";
+    char d[] = "API_KEY=short";  // under 6 characters: too short to redact safely
+    char* env[] = {a, b, c, d, nullptr};
+    Redactor r = Redactor::from_environment(env);
+    EXPECT_EQ(r.redact("t=tok-SECRET123-zz p=hunter22 h=/root s=short"),
+              "t=[REDACTED] p=[REDACTED] h=/root s=short");
+    EXPECT_TRUE(r.contains_secret("xhunter22x"));
+    EXPECT_FALSE(r.contains_secret("/root"));
+}
+
+TEST(Redaction, SecretNames) {
+    for (const char* n : {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD",
+                          "AWS_CREDENTIALS"})
+        EXPECT_TRUE(is_secret_name(n)) << n;
+    for (const char* n : {"HOME", "PATH", "PYTHONHASHSEED", "LANG"}) EXPECT_FALSE(is_secret_name(n)) << n;
+}
+
+}  // namespace
+}  // namespace retrace::core
