@@ -1,5 +1,6 @@
 #include "retrace/capture/input_digest.hpp"
 
+#include <dirent.h>
 #include <fcntl.h>
 #include <sys/stat.h>
 #include <unistd.h>
@@ -60,18 +61,27 @@ struct Node {
     std::vector<Node> children;
 };
 
-Status walk(Node& dir, std::vector<Node*>& files) {
-    std::error_code ec;
-    fs::directory_iterator it(dir.path, ec);
-    if (ec) return error(ErrorCode::io, dir.path.string() + ": " + ec.message());
-    for (fs::directory_iterator end; it != end; it.increment(ec)) {
-        if (ec) return error(ErrorCode::io, dir.path.string() + ": " + ec.message());
+// Walks with directory file descriptors (fstatat relative to the open
+// directory), so each stat costs one name lookup, not a whole path walk.
+Status walk(Node& dir, int dir_fd, std::vector<Node*>& files, std::vector<Node*>* subdirs = nullptr) {
+    DIR* d = fdopendir(dir_fd);
+    if (!d) {
+        close(dir_fd);
+        return error(ErrorCode::io, dir.path.string() + ": " + std::strerror(errno));
+    }
+    std::string prefix = dir.path.string() + "/";
+    Status status;
+    while (dirent* ent = readdir(d)) {
+        std::string_view name = ent->d_name;
+        if (name == "." || name == "..") continue;
         Node child;
-        child.path = it->path();
-        child.name = it->path().filename().string();
+        child.name = name;
+        child.path = prefix + child.name;
         struct stat st {};
-        if (lstat(child.path.c_str(), &st) != 0)
-            return error(ErrorCode::io, child.path.string() + ": " + std::strerror(errno));
+        if (fstatat(dirfd(d), ent->d_name, &st, AT_SYMLINK_NOFOLLOW) != 0) {
+            status = error(ErrorCode::io, child.path.string() + ": " + std::strerror(errno));
+            break;
+        }
         if (S_ISDIR(st.st_mode)) {
             child.kind = "dir";
         } else if (S_ISREG(st.st_mode)) {
@@ -79,21 +89,76 @@ Status walk(Node& dir, std::vector<Node*>& files) {
             child.key = key_of(st);
         } else if (S_ISLNK(st.st_mode)) {
             child.kind = "symlink";
-            auto target = fs::read_symlink(child.path, ec);
-            if (ec) return error(ErrorCode::io, child.path.string() + ": " + ec.message());
-            child.digest = core::TaggedHasher("retrace.symlink/1").field("target", target.string()).digest();
+            std::string target(static_cast<std::size_t>(st.st_size) + 1, '\0');
+            ssize_t n = readlinkat(dirfd(d), ent->d_name, target.data(), target.size());
+            if (n < 0) {
+                status = error(ErrorCode::io, child.path.string() + ": " + std::strerror(errno));
+                break;
+            }
+            target.resize(static_cast<std::size_t>(n));
+            child.digest = core::TaggedHasher("retrace.symlink/1").field("target", target).digest();
         } else {
-            return error(ErrorCode::io, child.path.string() + ": not a file, directory or symlink");
+            status = error(ErrorCode::io, child.path.string() + ": not a file, directory or symlink");
+            break;
         }
         dir.children.push_back(std::move(child));
+    }
+    if (!status.is_ok()) {
+        closedir(d);
+        return status;
     }
     std::sort(dir.children.begin(), dir.children.end(),
               [](const Node& a, const Node& b) { return a.name < b.name; });
     for (auto& c : dir.children) {
-        if (c.kind == "dir") RETRACE_TRY(walk(c, files));
+        if (c.kind == "dir" && subdirs) {
+            subdirs->push_back(&c);  // walked later, in parallel
+        } else if (c.kind == "dir") {
+            int fd = openat(dirfd(d), c.name.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            if (fd < 0) {
+                status = error(ErrorCode::io, c.path.string() + ": " + std::strerror(errno));
+                break;
+            }
+            status = walk(c, fd, files);
+            if (!status.is_ok()) break;
+        }
         if (c.kind == "file" || c.kind == "exec") files.push_back(&c);
     }
-    return Status::ok();
+    closedir(d);
+    return status;
+}
+
+// Walks the top directory, then its subdirectories on all cores: on a tree
+// of many small files the stat calls are most of the cost.
+Status walk_tree(Node& root, std::vector<Node*>& files) {
+    int fd = open(root.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return error(ErrorCode::io, root.path.string() + ": " + std::strerror(errno));
+    std::vector<Node*> subdirs;
+    RETRACE_TRY(walk(root, fd, files, &subdirs));
+    std::atomic<std::size_t> next{0};
+    std::mutex mutex;
+    Status first_error;
+    auto worker = [&] {
+        std::vector<Node*> mine;
+        for (std::size_t i; (i = next++) < subdirs.size();) {
+            Node& dir = *subdirs[i];
+            int dfd = open(dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+            Status s = dfd < 0 ? error(ErrorCode::io, dir.path.string() + ": " + std::strerror(errno))
+                               : walk(dir, dfd, mine);
+            if (!s.is_ok()) {
+                std::lock_guard lock(mutex);
+                if (first_error.is_ok()) first_error = s;
+            }
+        }
+        std::lock_guard lock(mutex);
+        files.insert(files.end(), mine.begin(), mine.end());
+    };
+    std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()),
+                                                 subdirs.size());
+    std::vector<std::thread> pool;
+    for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
+    worker();
+    for (auto& t : pool) t.join();
+    return first_error;
 }
 
 Digest tree_digest(Node& dir) {
@@ -105,7 +170,16 @@ Digest tree_digest(Node& dir) {
     return h.digest();
 }
 
-Status hash_files(const std::vector<Node*>& files, StatCache* cache) {
+Status hash_files(std::vector<Node*> files, StatCache* cache) {
+    // Cache hits first, on this thread: an unchanged tree then needs no
+    // worker threads and no locking between them.
+    if (cache) {
+        std::erase_if(files, [&](Node* f) {
+            auto hit = cache->lookup(f->path, f->key);
+            if (hit) f->digest = *hit;
+            return hit.has_value();
+        });
+    }
     std::atomic<std::size_t> next{0};
     std::mutex error_mutex;
     Status first_error;
@@ -113,12 +187,6 @@ Status hash_files(const std::vector<Node*>& files, StatCache* cache) {
         std::vector<char> buf(k_read_size);
         for (std::size_t i; (i = next++) < files.size();) {
             Node& f = *files[i];
-            if (cache) {
-                if (auto hit = cache->lookup(f.path, f.key)) {
-                    f.digest = *hit;
-                    continue;
-                }
-            }
             auto d = hash_file(f.path, buf);
             if (!d) {
                 std::lock_guard lock(error_mutex);
@@ -169,7 +237,7 @@ Result<InputDigest> digest_path(const fs::path& input, StatCache* cache) {
     root.path = fs::weakly_canonical(path, ec);
     root.kind = "dir";
     std::vector<Node*> files;
-    RETRACE_TRY(walk(root, files));
+    RETRACE_TRY(walk_tree(root, files));
     RETRACE_TRY(hash_files(files, cache));
     out.kind = "dir";
     out.digest = tree_digest(root);

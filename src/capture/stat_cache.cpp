@@ -1,5 +1,6 @@
 #include <chrono>
 #include <mutex>
+#include <thread>
 #include <unordered_map>
 
 #include "retrace/capture/input_digest.hpp"
@@ -28,10 +29,17 @@ struct Entry {
 
 class SqliteStatCache final : public StatCache {
 public:
-    explicit SqliteStatCache(store::Database db) : m_db(std::move(db)) { load(); }
-    ~SqliteStatCache() override { flush(); }
+    // The table is loaded on a thread of its own, so the caller can walk the
+    // tree meanwhile; the first lookup waits for it.
+    explicit SqliteStatCache(store::Database db) : m_db(std::move(db)) {
+        m_loader = std::thread([this] { load(); });
+    }
+    ~SqliteStatCache() override {
+        flush();
+    }
 
     std::optional<core::Digest> lookup(const fs::path& path, const StatKey& key) override {
+        wait_loaded();
         std::lock_guard lock(m_mutex);
         auto it = m_entries.find(path.string());
         if (it == m_entries.end() || !(it->second.key == key)) return std::nullopt;
@@ -40,12 +48,14 @@ public:
     }
 
     void store(const fs::path& path, const StatKey& key, const core::Digest& digest) override {
+        wait_loaded();
         std::lock_guard lock(m_mutex);
         m_entries[path.string()] = Entry{key, digest, now_ns(), true};
         m_dirty = true;
     }
 
     void flush() override {
+        wait_loaded();
         std::lock_guard lock(m_mutex);
         if (!m_dirty) return;
         auto tx = store::Transaction::begin(m_db);
@@ -68,6 +78,10 @@ public:
     }
 
 private:
+    void wait_loaded() {
+        std::call_once(m_joined, [this] { m_loader.join(); });
+    }
+
     void load() {
         auto q = m_db.prepare("SELECT path, size, mtime_ns, ctime_ns, inode, device, digest, "
                               "cached_at_ns FROM stat_cache");
@@ -85,6 +99,8 @@ private:
     }
 
     std::mutex m_mutex;
+    std::once_flag m_joined;
+    std::thread m_loader;
     store::Database m_db;
     std::unordered_map<std::string, Entry> m_entries;
     bool m_dirty = false;
