@@ -1,3 +1,5 @@
+#include <filesystem>
+
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/store/pack.hpp"
@@ -29,7 +31,14 @@ void add_pack_commands(CLI::App& app, Context& ctx) {
     unpack->add_option("file", *file, "archive file")->required();
     unpack->add_flag("--json", ctx.json, "print JSON");
     unpack->callback([&ctx, file] {
-        auto s = check(store::read_pack(ctx.store(true), *file));
+        // Opened only once the archive has been checked: a refused archive
+        // must not even create a store.
+        std::unique_ptr<store::Store> target;
+        auto s = check(store::read_pack(*file, [&]() -> Result<store::Store*> {
+            auto dir = store::locate_store(ctx.store_dir, std::filesystem::current_path());
+            RETRACE_ASSIGN(target, store::open_sqlite_store(dir, true));
+            return target.get();
+        }));
         if (ctx.json)
             print_json({{"runs", s.runs}, {"imported", s.imported}, {"blobs", s.blobs}});
         else

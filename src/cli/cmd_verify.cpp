@@ -32,7 +32,7 @@ void add_verify_command(CLI::App& app, Context& ctx) {
             if (!r.ok)
                 std::cout << "FAILED " << r.run_id << ": " << r.problem << "\n";
             else
-                std::cout << (r.incomplete ? "ok     " : "ok     ") << r.run_id << " (" << r.events
+                std::cout << "ok     " << r.run_id << " (" << r.events
                           << " events, " << r.blobs << " blobs"
                           << (r.incomplete ? ", incomplete: never sealed" : "") << ")\n";
         }

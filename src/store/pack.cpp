@@ -200,7 +200,8 @@ Result<PackSummary> write_pack(Store& store, const std::vector<std::string>& run
     return summary;
 }
 
-Result<PackSummary> read_pack(Store& store, const fs::path& file) {
+Result<PackSummary> read_pack(const fs::path& file,
+                              const std::function<Result<Store*>()>& open_store) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return error(ErrorCode::invalid_input, "cannot read " + file.string());
     std::string magic(k_magic.size(), '\0');
@@ -236,8 +237,9 @@ Result<PackSummary> read_pack(Store& store, const fs::path& file) {
         PackSummary s;
         s.runs = static_cast<int>(parsed->runs.size());
         s.blobs = static_cast<int>(parsed->blobs.size());
-        RETRACE_ASSIGN(s.imported, store.import_runs(parsed->runs, parsed->events, parsed->files,
-                                                     parsed->blobs));
+        RETRACE_ASSIGN(Store * store, open_store());
+        RETRACE_ASSIGN(s.imported, store->import_runs(parsed->runs, parsed->events, parsed->files,
+                                                      parsed->blobs));
         return s;
     }();
     std::error_code ec;

@@ -32,5 +32,5 @@ expect_contains "$ERR" "altered.pack"
 echo garbage > garbage.pack
 expect_exit 2 retrace unpack garbage.pack
 expect_contains "$ERR" "not a retrace pack"
-[[ ! -e $WORK/third/retrace.db ]] || [[ $(retrace runs --json | json 'len(j)') == 0 ]] || fail "a refused archive imported runs"
+[[ ! -e $WORK/third ]] || fail "a refused archive created a store"
 echo "pack_unpack: ok"

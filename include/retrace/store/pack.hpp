@@ -7,6 +7,7 @@
 #pragma once
 
 #include <filesystem>
+#include <functional>
 #include <vector>
 
 #include "retrace/store/store.hpp"
@@ -24,9 +25,11 @@ struct PackSummary {
 Result<PackSummary> write_pack(Store& store, const std::vector<std::string>& run_ids,
                                const std::filesystem::path& file);
 
-// Reads and checks the whole archive, verifies every run in a scratch store,
-// then imports in one transaction. A truncated or altered archive is refused
-// (ErrorCode::corrupt) and the store is left unchanged.
-Result<PackSummary> read_pack(Store& store, const std::filesystem::path& file);
+// Reads and checks the whole archive and verifies every run in a scratch
+// store; only then opens the target store (open_store) and imports in one
+// transaction. A truncated or altered archive is refused (ErrorCode::corrupt)
+// before the target store is even opened, so it is left unchanged.
+Result<PackSummary> read_pack(const std::filesystem::path& file,
+                              const std::function<Result<Store*>()>& open_store);
 
 }  // namespace retrace::store
