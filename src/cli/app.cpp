@@ -36,6 +36,7 @@ int run(int argc, char** argv) {
     add_verify_command(app, ctx);
     add_pack_commands(app, ctx);
     add_which_command(app, ctx);
+    add_sim_command(app, ctx);
 
     // Everything after the first "--" is the command to run; CLI11 never sees it.
     int own = argc;

@@ -52,5 +52,6 @@ void add_show_commands(CLI::App& app, Context& ctx);    // show, conditions
 void add_verify_command(CLI::App& app, Context& ctx);
 void add_pack_commands(CLI::App& app, Context& ctx);    // pack, unpack
 void add_which_command(CLI::App& app, Context& ctx);
+void add_sim_command(CLI::App& app, Context& ctx);
 
 }  // namespace retrace::cli

@@ -1,0 +1,96 @@
+#include "common.hpp"
+
+#include <chrono>
+#include <ctime>
+
+#include "retrace/core/digest.hpp"
+
+namespace retrace::sim {
+
+Reply json_reply(int status, const Json& body) {
+    Reply r;
+    r.status = status;
+    r.body = body.dump();
+    r.headers.emplace_back("content-type", "application/json");
+    return r;
+}
+
+std::string sse(const Json& data, const std::string& event) {
+    std::string out;
+    if (!event.empty()) out += "event: " + event + "\n";
+    out += "data: " + data.dump() + "\n\n";
+    return out;
+}
+
+std::vector<std::string> stream_pieces(const std::string& text, std::uint64_t seed) {
+    Rng rng(seed);
+    std::vector<std::string> pieces;
+    std::size_t i = 0;
+    while (i < text.size()) {
+        std::size_t words = 1 + rng.below(2);
+        std::size_t j = i;
+        for (std::size_t w = 0; w < words && j < text.size(); ++w) {
+            while (j < text.size() && text[j] == ' ') ++j;
+            while (j < text.size() && text[j] != ' ') ++j;
+        }
+        pieces.push_back(text.substr(i, j - i));
+        i = j;
+    }
+    return pieces;
+}
+
+std::string base64(const std::string& bytes) {
+    static constexpr char k_alphabet[] =
+        "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+    std::string out;
+    out.reserve((bytes.size() + 2) / 3 * 4);
+    std::size_t i = 0;
+    for (; i + 2 < bytes.size(); i += 3) {
+        unsigned v = (static_cast<unsigned char>(bytes[i]) << 16) |
+                     (static_cast<unsigned char>(bytes[i + 1]) << 8) |
+                     static_cast<unsigned char>(bytes[i + 2]);
+        for (int k = 18; k >= 0; k -= 6) out.push_back(k_alphabet[(v >> k) & 63]);
+    }
+    if (i < bytes.size()) {
+        unsigned v = static_cast<unsigned char>(bytes[i]) << 16;
+        if (i + 1 < bytes.size()) v |= static_cast<unsigned char>(bytes[i + 1]) << 8;
+        out.push_back(k_alphabet[(v >> 18) & 63]);
+        out.push_back(k_alphabet[(v >> 12) & 63]);
+        out.push_back(i + 1 < bytes.size() ? k_alphabet[(v >> 6) & 63] : '=');
+        out.push_back('=');
+    }
+    return out;
+}
+
+std::string make_id(const std::string& prefix, std::uint64_t entropy) {
+    return prefix + core::Digest::of(std::to_string(entropy)).hex().substr(0, 24);
+}
+
+long long unix_seconds() {
+    return std::chrono::duration_cast<std::chrono::seconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+std::string content_text(const Json& content) {
+    if (content.is_string()) return content.get<std::string>();
+    std::string out;
+    if (content.is_array())
+        for (const auto& part : content)
+            if (part.is_object() && part.contains("text") && part["text"].is_string())
+                out += (out.empty() ? "" : " ") + part["text"].get<std::string>();
+    return out;
+}
+
+long long content_tokens(const Json& content) { return count_tokens(content_text(content)); }
+
+std::string clock_prefix() {
+    std::time_t t = std::time(nullptr);
+    std::tm tm{};
+    gmtime_r(&t, &tm);
+    char buf[64];
+    std::strftime(buf, sizeof buf, "It is %Y-%m-%d %H:%M:%S UTC.", &tm);
+    return buf;
+}
+
+}  // namespace retrace::sim

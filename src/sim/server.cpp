@@ -1,0 +1,229 @@
+// The sim's HTTP/1.1 server: Boost.Beast, one thread per connection (the sim
+// serves tests and demos on loopback; 32 keep-alive connections on 2 cores
+// is its design load), keep-alive, chunked SSE with per-frame flushing.
+#include <netinet/tcp.h>
+
+#include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
+
+#include <boost/asio.hpp>
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <condition_variable>
+#include <iostream>
+#include <set>
+#include <sstream>
+#include <thread>
+
+#include "protocol.hpp"
+
+namespace retrace::sim {
+
+namespace {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace net = boost::asio;
+using tcp = net::ip::tcp;
+
+constexpr std::size_t k_body_limit = std::size_t{64} << 20;
+
+HttpRequest to_request(const http::request<http::string_body>& req) {
+    HttpRequest r;
+    r.method = std::string(req.method_string());
+    std::string target(req.target());
+    r.path = target.substr(0, target.find('?'));
+    for (const auto& field : req) {
+        std::string name(field.name_string());
+        for (auto& ch : name) ch = static_cast<char>(std::tolower(static_cast<unsigned char>(ch)));
+        r.headers[name] = std::string(field.value());
+    }
+    r.body = req.body();
+    return r;
+}
+
+Reply route(const HttpRequest& r, SimState& state) {
+    if (r.path == "/v1/messages") return handle_anthropic(r, state);
+    return handle_openai(r, state);
+}
+
+void abort_connection(tcp::socket& sock) {
+    boost::system::error_code ec;
+    sock.set_option(net::socket_base::linger(true, 0), ec);  // RST, not FIN
+    sock.close(ec);
+}
+
+void sleep_ms(long long ms) {
+    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+}
+
+class Server final : public SimServer {
+public:
+    Server(const SimOptions& o) : m_state(o.sim_seed, o.behaviour), m_acceptor(m_ioc) {}
+
+    Status listen(const SimOptions& o) {
+        boost::system::error_code ec;
+        auto address = net::ip::make_address(o.host, ec);
+        if (ec) return error(ErrorCode::invalid_input, "bad address '" + o.host + "'");
+        tcp::endpoint ep(address, static_cast<unsigned short>(o.port));
+        m_acceptor.open(ep.protocol(), ec);
+        if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
+        if (!ec) m_acceptor.bind(ep, ec);
+        if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
+        if (ec)
+            return error(ErrorCode::io, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
+                                            ": " + ec.message());
+        m_port = m_acceptor.local_endpoint().port();
+        m_accept_thread = std::thread([this] { accept_loop(); });
+        return Status::ok();
+    }
+
+    int port() const override { return m_port; }
+
+    void stop() override {
+        {
+            std::lock_guard lock(m_mutex);
+            if (m_stopping) return;
+            m_stopping = true;
+            boost::system::error_code ec;
+            m_acceptor.cancel(ec);
+            m_acceptor.close(ec);
+            for (auto* s : m_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+        }
+        if (m_accept_thread.joinable()) m_accept_thread.join();
+        std::unique_lock lock(m_mutex);
+        m_idle.wait(lock, [&] { return m_sockets.empty(); });
+        m_stopped = true;
+        m_idle.notify_all();
+    }
+
+    void wait() override {
+        std::unique_lock lock(m_mutex);
+        m_idle.wait(lock, [&] { return m_stopped; });
+    }
+
+    ~Server() override { stop(); }
+
+private:
+    void accept_loop() {
+        for (;;) {
+            auto sock = std::make_unique<tcp::socket>(m_ioc);
+            boost::system::error_code ec;
+            m_acceptor.accept(*sock, ec);
+            if (ec) {
+                std::lock_guard lock(m_mutex);
+                if (m_stopping) return;
+                continue;
+            }
+            sock->set_option(tcp::no_delay(true), ec);
+            std::lock_guard lock(m_mutex);
+            if (m_stopping) return;
+            tcp::socket* raw = sock.release();
+            m_sockets.insert(raw);
+            std::thread([this, raw] {
+                serve(*raw);
+                std::lock_guard done(m_mutex);
+                m_sockets.erase(raw);
+                delete raw;
+                m_idle.notify_all();
+            }).detach();
+        }
+    }
+
+    void serve(tcp::socket& sock) {
+        beast::flat_buffer buffer;
+        boost::system::error_code ec;
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(k_body_limit);
+            http::read(sock, buffer, parser, ec);
+            if (ec == http::error::body_limit) {
+                respond(sock, json_error(413, "request too large"), 11, false);
+                break;
+            }
+            if (ec) break;
+            auto& req = parser.get();
+            Reply reply = route(to_request(req), m_state);
+            if (!respond(sock, reply, req.version(), req.keep_alive())) break;
+            if (!req.keep_alive()) break;
+        }
+        sock.shutdown(tcp::socket::shutdown_both, ec);
+        sock.close(ec);
+    }
+
+    static Reply json_error(int status, const std::string& message) {
+        Reply r;
+        r.status = status;
+        r.body = Json{{"error", {{"message", message}, {"type", "invalid_request_error"}}}}.dump();
+        r.headers.emplace_back("content-type", "application/json");
+        return r;
+    }
+
+    // Returns false when the connection must not be reused.
+    bool respond(tcp::socket& sock, const Reply& reply, unsigned version, bool keep_alive) {
+        sleep_ms(reply.delay_ms);
+        if (reply.fault == Fault::reset) {
+            abort_connection(sock);
+            return false;
+        }
+        boost::system::error_code ec;
+        if (!reply.stream) {
+            http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
+            res.set(http::field::server, "retrace-sim");
+            for (const auto& [k, v] : reply.headers) res.set(k, v);
+            res.keep_alive(keep_alive);
+            res.body() = reply.body;
+            res.prepare_payload();
+            if (reply.fault == Fault::midstream) {
+                std::ostringstream raw;
+                raw << res;
+                std::string bytes = raw.str();
+                net::write(sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2), ec);
+                abort_connection(sock);
+                return false;
+            }
+            http::write(sock, res, ec);
+            return !ec;
+        }
+        http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
+        res.set(http::field::server, "retrace-sim");
+        res.set(http::field::cache_control, "no-cache");
+        for (const auto& [k, v] : reply.headers) res.set(k, v);
+        res.keep_alive(keep_alive);
+        res.chunked(true);
+        http::response_serializer<http::empty_body> sr{res};
+        http::write_header(sock, sr, ec);
+        for (std::size_t i = 0; i < reply.frames.size() && !ec; ++i) {
+            if (reply.fault == Fault::midstream && i == reply.frames.size() / 2) {
+                abort_connection(sock);
+                return false;
+            }
+            if (i) sleep_ms(reply.frame_interval_ms);
+            net::write(sock, http::make_chunk(net::buffer(reply.frames[i])), ec);
+        }
+        if (!ec) net::write(sock, http::make_chunk_last(), ec);
+        return !ec;
+    }
+
+    SimState m_state;
+    net::io_context m_ioc;
+    tcp::acceptor m_acceptor;
+    int m_port = 0;
+    std::thread m_accept_thread;
+    std::mutex m_mutex;
+    std::condition_variable m_idle;
+    std::set<tcp::socket*> m_sockets;
+    bool m_stopping = false;
+    bool m_stopped = false;
+};
+
+}  // namespace
+
+Result<std::unique_ptr<SimServer>> SimServer::start(const SimOptions& options) {
+    if (options.tls_cert || options.tls_key)
+        return error(ErrorCode::invalid_input, "--tls is not supported yet");
+    auto server = std::make_unique<Server>(options);
+    RETRACE_TRY(server->listen(options));
+    return std::unique_ptr<SimServer>(std::move(server));
+}
+
+}  // namespace retrace::sim
