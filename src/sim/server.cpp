@@ -2,6 +2,7 @@
 // serves tests and demos on loopback; 32 keep-alive connections on 2 cores
 // is its design load), keep-alive, chunked SSE with per-frame flushing.
 #include <netinet/tcp.h>
+#include <sys/socket.h>
 
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
 
@@ -85,7 +86,8 @@ public:
             if (m_stopping) return;
             m_stopping = true;
             boost::system::error_code ec;
-            m_acceptor.cancel(ec);
+            // close() alone does not wake a thread blocked in accept(); shutdown() does.
+            ::shutdown(m_acceptor.native_handle(), SHUT_RDWR);
             m_acceptor.close(ec);
             for (auto* s : m_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
         }

@@ -101,7 +101,8 @@ const std::vector<std::string>& known_models() {
     static const std::vector<std::string> models = {
         "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "sim-1",
         "text-embedding-3-small", "text-embedding-3-large",
-        "claude-sonnet-4-5", "claude-opus-4-1", "claude-3-5-haiku-latest", "claude-3-7-sonnet-latest"};
+        "claude-sonnet-4-6", "claude-sonnet-5", "claude-opus-4-7", "claude-opus-5", "claude-haiku-4-5",
+        "claude-sonnet-4-5"};
     return models;
 }
 

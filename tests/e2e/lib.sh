@@ -32,3 +32,13 @@ json() { python3 -c "import json,sys; j=json.load(sys.stdin); print($1)"; }
 # Run id of the newest run.
 latest_id() { retrace runs --json --limit 1 | json 'j[0]["id"]'; }
 section_digests() { retrace show "$1" --json | json 'json.dumps(j["identity"]["sections"], sort_keys=True)'; }
+# start_sim ARGS...: starts `retrace sim --port 0 ARGS` in the background,
+# sets SIM_URL and SIM_PID; stopped when the scenario ends.
+start_sim() {
+  "$RETRACE_BIN" sim --port 0 "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
+  SIM_PID=$!
+  for _ in $(seq 200); do grep -q '^listening on ' "$WORK/sim.out" 2>/dev/null && break; sleep 0.02; done
+  SIM_URL=$(sed -n 's/^listening on //p' "$WORK/sim.out")
+  [[ -n $SIM_URL ]] || fail "sim did not start: $(cat "$WORK/sim.err")"
+  trap 'kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; cleanup' EXIT
+}
