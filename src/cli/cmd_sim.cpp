@@ -31,7 +31,14 @@ void add_sim_command(CLI::App& app, Context&) {
     cmd->add_option("--fail-sequence", *fail_sequence,
                     "exact script of outcomes, e.g. 429,ok,500,ok (repeats; replaces --fail-rate)");
     cmd->add_flag("--stateful-clock", o->behaviour.stateful_clock, "include the server time in outputs");
-    cmd->callback([o, fail_kinds, fail_sequence, latency] {
+    auto tls = std::make_shared<std::vector<std::string>>();
+    cmd->add_option("--tls", *tls, "serve HTTPS with this PEM certificate (chain) and key: --tls CERT KEY")
+        ->expected(2);
+    cmd->callback([o, fail_kinds, fail_sequence, latency, tls] {
+        if (tls->size() == 2) {
+            o->tls_cert = (*tls)[0];
+            o->tls_key = (*tls)[1];
+        }
         o->behaviour.fail_kinds = check(sim::parse_fail_list(*fail_kinds, false));
         if (!fail_sequence->empty())
             o->behaviour.fail_sequence = check(sim::parse_fail_list(*fail_sequence, true));
@@ -52,8 +59,8 @@ void add_sim_command(CLI::App& app, Context&) {
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
-        auto server = check(sim::SimServer::start(*o), 125);
-        std::cout << "listening on http://" << o->host << ":" << server->port() << std::endl;
+        auto server = check(sim::SimServer::start(*o));
+        std::cout << "listening on " << (o->tls_cert ? "https://" : "http://") << o->host << ":" << server->port() << std::endl;
         int sig = 0;
         sigwait(&set, &sig);
         server->stop();

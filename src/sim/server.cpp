@@ -7,6 +7,7 @@
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
 
 #include <boost/asio.hpp>
+#include <boost/asio/ssl.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <condition_variable>
@@ -24,6 +25,7 @@ namespace {
 namespace beast = boost::beast;
 namespace http = beast::http;
 namespace net = boost::asio;
+namespace ssl = boost::asio::ssl;
 using tcp = net::ip::tcp;
 
 constexpr std::size_t k_body_limit = std::size_t{64} << 20;
@@ -60,6 +62,19 @@ void sleep_ms(long long ms) {
 class Server final : public SimServer {
 public:
     Server(const SimOptions& o) : m_state(o.sim_seed, o.behaviour), m_acceptor(m_ioc) {}
+
+    Status load_tls(const std::string& cert, const std::string& key) {
+        m_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
+        boost::system::error_code ec;
+        m_tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
+                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                           ec);
+        m_tls->use_certificate_chain_file(cert, ec);
+        if (ec) return error(ErrorCode::invalid_input, "cannot load TLS certificate " + cert + ": " + ec.message());
+        m_tls->use_private_key_file(key, ssl::context::pem, ec);
+        if (ec) return error(ErrorCode::invalid_input, "cannot load TLS key " + key + ": " + ec.message());
+        return Status::ok();
+    }
 
     Status listen(const SimOptions& o) {
         boost::system::error_code ec;
@@ -132,24 +147,37 @@ private:
     }
 
     void serve(tcp::socket& sock) {
+        boost::system::error_code ec;
+        if (m_tls) {
+            ssl::stream<tcp::socket&> tls(sock, *m_tls);
+            tls.handshake(ssl::stream_base::server, ec);
+            if (!ec) serve_stream(tls, sock);
+        } else {
+            serve_stream(sock, sock);
+        }
+        sock.shutdown(tcp::socket::shutdown_both, ec);
+        sock.close(ec);
+    }
+
+    // Stream is the plain socket or a TLS stream over it; raw is the socket.
+    template <typename Stream>
+    void serve_stream(Stream& stream, tcp::socket& raw) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(k_body_limit);
-            http::read(sock, buffer, parser, ec);
+            http::read(stream, buffer, parser, ec);
             if (ec == http::error::body_limit) {
-                respond(sock, json_error(413, "request too large"), 11, false);
+                respond(stream, raw, json_error(413, "request too large"), 11, false);
                 break;
             }
             if (ec) break;
             auto& req = parser.get();
             Reply reply = route(to_request(req), m_state);
-            if (!respond(sock, reply, req.version(), req.keep_alive())) break;
+            if (!respond(stream, raw, reply, req.version(), req.keep_alive())) break;
             if (!req.keep_alive()) break;
         }
-        sock.shutdown(tcp::socket::shutdown_both, ec);
-        sock.close(ec);
     }
 
     static Reply json_error(int status, const std::string& message) {
@@ -161,10 +189,11 @@ private:
     }
 
     // Returns false when the connection must not be reused.
-    bool respond(tcp::socket& sock, const Reply& reply, unsigned version, bool keep_alive) {
+    template <typename Stream>
+    bool respond(Stream& sock, tcp::socket& raw, const Reply& reply, unsigned version, bool keep_alive) {
         sleep_ms(reply.delay_ms);
         if (reply.fault == Fault::reset) {
-            abort_connection(sock);
+            abort_connection(raw);
             return false;
         }
         boost::system::error_code ec;
@@ -176,11 +205,11 @@ private:
             res.body() = reply.body;
             res.prepare_payload();
             if (reply.fault == Fault::midstream) {
-                std::ostringstream raw;
-                raw << res;
-                std::string bytes = raw.str();
+                std::ostringstream text;
+                text << res;
+                std::string bytes = text.str();
                 net::write(sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2), ec);
-                abort_connection(sock);
+                abort_connection(raw);
                 return false;
             }
             http::write(sock, res, ec);
@@ -196,7 +225,7 @@ private:
         http::write_header(sock, sr, ec);
         for (std::size_t i = 0; i < reply.frames.size() && !ec; ++i) {
             if (reply.fault == Fault::midstream && i == reply.frames.size() / 2) {
-                abort_connection(sock);
+                abort_connection(raw);
                 return false;
             }
             if (i) sleep_ms(reply.frame_interval_ms);
@@ -207,6 +236,7 @@ private:
     }
 
     SimState m_state;
+    std::unique_ptr<ssl::context> m_tls;
     net::io_context m_ioc;
     tcp::acceptor m_acceptor;
     int m_port = 0;
@@ -221,9 +251,8 @@ private:
 }  // namespace
 
 Result<std::unique_ptr<SimServer>> SimServer::start(const SimOptions& options) {
-    if (options.tls_cert || options.tls_key)
-        return error(ErrorCode::invalid_input, "--tls is not supported yet");
     auto server = std::make_unique<Server>(options);
+    if (options.tls_cert && options.tls_key) RETRACE_TRY(server->load_tls(*options.tls_cert, *options.tls_key));
     RETRACE_TRY(server->listen(options));
     return std::unique_ptr<SimServer>(std::move(server));
 }
