@@ -1,3 +1,5 @@
 #include "retrace/cli/app.hpp"
 
-int main(int argc, char** argv) { return retrace::cli::run(argc, argv); }
+int main(int argc, char** argv) {
+    return retrace::cli::run(argc, argv);
+}

@@ -22,6 +22,7 @@ int main(int argc, char** argv) {
         return 1;
     }
     std::printf("%.6f %s %llu %llu\n", secs, d->digest.to_string().c_str(),
-                static_cast<unsigned long long>(d->files), static_cast<unsigned long long>(d->bytes));
+                static_cast<unsigned long long>(d->files),
+                static_cast<unsigned long long>(d->bytes));
     return 0;
 }

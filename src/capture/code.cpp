@@ -67,8 +67,9 @@ Json git_section(const fs::path& root) {
     g["dirty_files"] = dirty;
     if (dirty > 0) {
         core::TaggedHasher h("retrace.dirty/1");
-        h.field("diff", git(root, {"diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"})
-                            .value_or(""));
+        h.field(
+            "diff",
+            git(root, {"diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"}).value_or(""));
         auto untracked = git(root, {"ls-files", "--others", "--exclude-standard", "-z"});
         auto files = untracked ? split_nul(*untracked) : std::vector<std::string>{};
         std::sort(files.begin(), files.end());

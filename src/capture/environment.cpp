@@ -18,14 +18,21 @@ namespace {
 namespace fs = std::filesystem;
 using core::Json;
 
-const std::vector<std::string> k_var_allowlist = {
-    "PYTHONHASHSEED", "CUBLAS_WORKSPACE_CONFIG", "OMP_NUM_THREADS", "MKL_NUM_THREADS",
-    "CUDA_VISIBLE_DEVICES", "TZ", "LANG", "LC_ALL", "TOKENIZERS_PARALLELISM", "PYTHONPATH",
-    "NODE_OPTIONS"};
+const std::vector<std::string> k_var_allowlist = {"PYTHONHASHSEED",
+                                                  "CUBLAS_WORKSPACE_CONFIG",
+                                                  "OMP_NUM_THREADS",
+                                                  "MKL_NUM_THREADS",
+                                                  "CUDA_VISIBLE_DEVICES",
+                                                  "TZ",
+                                                  "LANG",
+                                                  "LC_ALL",
+                                                  "TOKENIZERS_PARALLELISM",
+                                                  "PYTHONPATH",
+                                                  "NODE_OPTIONS"};
 
 const std::vector<std::string> k_lockfiles = {
-    "poetry.lock", "uv.lock", "Pipfile.lock", "environment.yml", "package-lock.json",
-    "pnpm-lock.yaml", "yarn.lock", "Cargo.lock", "go.sum"};
+    "poetry.lock",    "uv.lock",   "Pipfile.lock", "environment.yml", "package-lock.json",
+    "pnpm-lock.yaml", "yarn.lock", "Cargo.lock",   "go.sum"};
 
 std::string trim(std::string s) {
     while (!s.empty() && std::isspace(static_cast<unsigned char>(s.back()))) s.pop_back();
@@ -74,13 +81,16 @@ Json python_packages(const std::string& sys_path_json) {
         if (!p.is_string() || p.get<std::string>().empty()) continue;
         std::error_code ec;
         std::map<std::string, std::string> here;
-        for (fs::directory_iterator it(p.get<std::string>(), ec), end; !ec && it != end; it.increment(ec)) {
+        for (fs::directory_iterator it(p.get<std::string>(), ec), end; !ec && it != end;
+             it.increment(ec)) {
             std::string fname = it->path().filename().string();
             fs::path meta;
-            if (fname.ends_with(".dist-info")) meta = it->path() / "METADATA";
+            if (fname.ends_with(".dist-info"))
+                meta = it->path() / "METADATA";
             else if (fname.ends_with(".egg-info"))
                 meta = it->is_directory() ? it->path() / "PKG-INFO" : it->path();
-            else continue;
+            else
+                continue;
             auto name = field(meta, "Name", ':');
             auto version = field(meta, "Version", ':');
             if (name && version) here.emplace(normalize_dist_name(*name), *version);
@@ -121,7 +131,8 @@ Json capture_machine() {
             for (std::size_t c; (c = line.find(',', s)) != std::string::npos; s = c + 1)
                 parts.push_back(trim(line.substr(s, c - s)));
             parts.push_back(trim(line.substr(s)));
-            if (parts.size() == 3) gpus.push_back({{"name", parts[0]}, {"driver", parts[1]}, {"memory", parts[2]}});
+            if (parts.size() == 3)
+                gpus.push_back({{"name", parts[0]}, {"driver", parts[1]}, {"memory", parts[2]}});
         }
         if (!gpus.empty()) m["gpus"] = gpus;
     }
@@ -130,8 +141,12 @@ Json capture_machine() {
 
 Json capture_env(const EnvOptions& options, const core::Redactor& redactor) {
     // The interpreters are the slow part (tens of ms each): ask them concurrently.
-    auto py_version = std::async(std::launch::async, [] { return run_capture({"python3", "--version"}); });
-    auto node_version = std::async(std::launch::async, [] { return run_capture({"node", "--version"}); });
+    auto py_version = std::async(std::launch::async, [] {
+        return run_capture({"python3", "--version"});
+    });
+    auto node_version = std::async(std::launch::async, [] {
+        return run_capture({"node", "--version"});
+    });
     auto sys_path = std::async(std::launch::async, [] {
         return run_capture({"python3", "-c", "import sys,json; print(json.dumps(sys.path))"});
     });
@@ -140,10 +155,12 @@ Json capture_env(const EnvOptions& options, const core::Redactor& redactor) {
 
     Json lockfiles = Json::object();
     std::error_code ec;
-    for (fs::directory_iterator it(options.lockfile_dir, ec), end; !ec && it != end; it.increment(ec)) {
+    for (fs::directory_iterator it(options.lockfile_dir, ec), end; !ec && it != end;
+         it.increment(ec)) {
         std::string name = it->path().filename().string();
-        bool is_lock = std::find(k_lockfiles.begin(), k_lockfiles.end(), name) != k_lockfiles.end() ||
-                       (name.rfind("requirements", 0) == 0 && name.ends_with(".txt"));
+        bool is_lock =
+            std::find(k_lockfiles.begin(), k_lockfiles.end(), name) != k_lockfiles.end() ||
+            (name.rfind("requirements", 0) == 0 && name.ends_with(".txt"));
         if (!is_lock || !it->is_regular_file()) continue;
         std::ifstream in(it->path(), std::ios::binary);
         std::string content((std::istreambuf_iterator<char>(in)), {});

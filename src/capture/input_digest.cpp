@@ -63,7 +63,8 @@ struct Node {
 
 // Walks with directory file descriptors (fstatat relative to the open
 // directory), so each stat costs one name lookup, not a whole path walk.
-Status walk(Node& dir, int dir_fd, std::vector<Node*>& files, std::vector<Node*>* subdirs = nullptr) {
+Status walk(Node& dir, int dir_fd, std::vector<Node*>& files,
+            std::vector<Node*>* subdirs = nullptr) {
     DIR* d = fdopendir(dir_fd);
     if (!d) {
         close(dir_fd);
@@ -98,7 +99,8 @@ Status walk(Node& dir, int dir_fd, std::vector<Node*>& files, std::vector<Node*>
             target.resize(static_cast<std::size_t>(n));
             child.digest = core::TaggedHasher("retrace.symlink/1").field("target", target).digest();
         } else {
-            status = error(ErrorCode::io, child.path.string() + ": not a file, directory or symlink");
+            status =
+                error(ErrorCode::io, child.path.string() + ": not a file, directory or symlink");
             break;
         }
         dir.children.push_back(std::move(child));
@@ -142,8 +144,9 @@ Status walk_tree(Node& root, std::vector<Node*>& files) {
         for (std::size_t i; (i = next++) < subdirs.size();) {
             Node& dir = *subdirs[i];
             int dfd = open(dir.path.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-            Status s = dfd < 0 ? error(ErrorCode::io, dir.path.string() + ": " + std::strerror(errno))
-                               : walk(dir, dfd, mine);
+            Status s = dfd < 0
+                           ? error(ErrorCode::io, dir.path.string() + ": " + std::strerror(errno))
+                           : walk(dir, dfd, mine);
             if (!s.is_ok()) {
                 std::lock_guard lock(mutex);
                 if (first_error.is_ok()) first_error = s;
@@ -152,8 +155,8 @@ Status walk_tree(Node& root, std::vector<Node*>& files) {
         std::lock_guard lock(mutex);
         files.insert(files.end(), mine.begin(), mine.end());
     };
-    std::size_t threads = std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()),
-                                                 subdirs.size());
+    std::size_t threads =
+        std::min<std::size_t>(std::max(1u, std::thread::hardware_concurrency()), subdirs.size());
     std::vector<std::thread> pool;
     for (std::size_t t = 1; t < threads; ++t) pool.emplace_back(worker);
     worker();

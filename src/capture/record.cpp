@@ -63,8 +63,8 @@ std::optional<LaunchFailure> check_command(const std::string& argv0) {
         }
     }
     if (code == 0) return std::nullopt;
-    return LaunchFailure{code, code == 127 ? "command not found: " + argv0
-                                           : "command cannot be run: " + argv0};
+    return LaunchFailure{
+        code, code == 127 ? "command not found: " + argv0 : "command cannot be run: " + argv0};
 }
 
 struct DeclaredFiles {
@@ -72,7 +72,8 @@ struct DeclaredFiles {
     std::vector<store::FileRow> rows;
 };
 
-Result<DeclaredFiles> digest_inputs(const std::vector<std::string>& paths, const fs::path& store_dir,
+Result<DeclaredFiles> digest_inputs(const std::vector<std::string>& paths,
+                                    const fs::path& store_dir,
                                     const std::optional<fs::path>& repo_root) {
     DeclaredFiles out;
     if (paths.empty()) return out;
@@ -81,8 +82,9 @@ Result<DeclaredFiles> digest_inputs(const std::vector<std::string>& paths, const
     if (fs::is_directory(store_dir, ec)) cache = open_stat_cache(store_dir / "cache" / "stat.db");
     for (const auto& p : paths) {
         auto d = digest_path(p, cache.get());
-        if (!d) return error(ErrorCode::invalid_input, "cannot read --input " + p + ": " +
-                                                           d.status().message());
+        if (!d)
+            return error(ErrorCode::invalid_input,
+                         "cannot read --input " + p + ": " + d.status().message());
         std::string key = condition_path(fs::absolute(p), repo_root);
         out.inputs[key] = {{"digest", d->digest.to_string()},
                            {"kind", d->kind},
@@ -100,7 +102,8 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
         if (eq == std::string::npos || eq == 0)
             return error(ErrorCode::invalid_input, "--param wants KEY=VALUE, got '" + p + "'");
         std::string key = p.substr(0, eq);
-        if (out.contains(key)) return error(ErrorCode::invalid_input, "--param " + key + " given twice");
+        if (out.contains(key))
+            return error(ErrorCode::invalid_input, "--param " + key + " given twice");
         out[key] = redactor.redact(p.substr(eq + 1));
     }
     return out;
@@ -127,7 +130,8 @@ std::string hostname() {
 
 Result<RecordOutcome> record(const RecordOptions& o, char** envp,
                              std::optional<LaunchFailure>* launch_failure) {
-    if (o.command.empty()) return error(ErrorCode::invalid_input, "no command given (retrace record -- CMD ARGS...)");
+    if (o.command.empty())
+        return error(ErrorCode::invalid_input, "no command given (retrace record -- CMD ARGS...)");
     // Everything that can be wrong with the user's input is checked before the
     // store is touched, so bad input changes nothing.
     if (auto failure = check_command(o.command[0])) {
@@ -144,8 +148,8 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     Json conditions = Json::object();
     conditions["code"] = capture_code({o.command, cwd}, redactor);
     conditions["env"] = capture_env({o.env_names, repo_root.value_or(cwd), envp}, redactor);
-    conditions["data"] = declared.inputs.empty() ? Json::object()
-                                                 : Json{{"inputs", declared.inputs}};
+    conditions["data"] =
+        declared.inputs.empty() ? Json::object() : Json{{"inputs", declared.inputs}};
     conditions["params"] = params;
     RETRACE_ASSIGN(auto identity, core::identify_conditions(conditions));
     RETRACE_ASSIGN(std::string conditions_text, core::canonicalize(conditions));
@@ -153,8 +157,10 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
     std::string run_id = core::RunId::generate().str();
     long long started = now_ns();
-    Json metadata = {{"id", run_id},           {"started_ns", core::ns_text(started)},
-                     {"started_at", rfc3339(started)}, {"host", hostname()},
+    Json metadata = {{"id", run_id},
+                     {"started_ns", core::ns_text(started)},
+                     {"started_at", rfc3339(started)},
+                     {"host", hostname()},
                      {"pid", static_cast<long long>(getpid())},
                      {"retrace_version", RETRACE_VERSION}};
     if (o.name) metadata["name"] = *o.name;
@@ -195,9 +201,12 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     process.name = fs::path(o.command[0]).filename().string();
     process.start_ns = result.start_ns;
     process.end_ns = result.end_ns;
-    process.attrs = {{"argv", argv},           {"exit_code", result.exit_code},
-                     {"signal", result.signal}, {"stdout", out_digest},
-                     {"stderr", err_digest},    {"stdout_bytes", out.size()},
+    process.attrs = {{"argv", argv},
+                     {"exit_code", result.exit_code},
+                     {"signal", result.signal},
+                     {"stdout", out_digest},
+                     {"stderr", err_digest},
+                     {"stdout_bytes", out.size()},
                      {"stderr_bytes", err.size()}};
     RETRACE_TRY(writer->complete(std::move(process),
                                  {{out_digest, std::move(out)}, {err_digest, std::move(err)}}));
@@ -219,8 +228,10 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     metadata["ended_ns"] = core::ns_text(ended);
     metadata["duration_ms"] = (ended - started) / 1000000;
     seal.metadata = metadata;
-    seal.outcome = {{"exit_code", result.exit_code}, {"signal", result.signal},
-                    {"stdout", out_digest},          {"stderr", err_digest},
+    seal.outcome = {{"exit_code", result.exit_code},
+                    {"signal", result.signal},
+                    {"stdout", out_digest},
+                    {"stderr", err_digest},
                     {"outputs", outputs}};
     if (!outcome.missing_outputs.empty()) seal.outcome["missing_outputs"] = outcome.missing_outputs;
     seal.exit_code = result.exit_code;

@@ -28,15 +28,13 @@ struct Entry {
 };
 
 class SqliteStatCache final : public StatCache {
-public:
+  public:
     // The table is loaded on a thread of its own, so the caller can walk the
     // tree meanwhile; the first lookup waits for it.
     explicit SqliteStatCache(store::Database db) : m_db(std::move(db)) {
         m_loader = std::thread([this] { load(); });
     }
-    ~SqliteStatCache() override {
-        flush();
-    }
+    ~SqliteStatCache() override { flush(); }
 
     std::optional<core::Digest> lookup(const fs::path& path, const StatKey& key) override {
         wait_loaded();
@@ -77,14 +75,15 @@ public:
         if (tx->commit().is_ok()) m_dirty = false;
     }
 
-private:
+  private:
     void wait_loaded() {
         std::call_once(m_joined, [this] { m_loader.join(); });
     }
 
     void load() {
-        auto q = m_db.prepare("SELECT path, size, mtime_ns, ctime_ns, inode, device, digest, "
-                              "cached_at_ns FROM stat_cache");
+        auto q = m_db.prepare(
+            "SELECT path, size, mtime_ns, ctime_ns, inode, device, digest, "
+            "cached_at_ns FROM stat_cache");
         if (!q) return;
         for (;;) {
             auto row = q->step();
@@ -108,7 +107,7 @@ private:
 
 // Used when the cache file cannot be opened: caches nothing.
 class NoStatCache final : public StatCache {
-public:
+  public:
     std::optional<core::Digest> lookup(const fs::path&, const StatKey&) override {
         return std::nullopt;
     }

@@ -18,7 +18,9 @@ store::Store& Context::store(bool create) {
     return *m_store;
 }
 
-void fail(const Status& status, int code) { throw Exit{code, status.message()}; }
+void fail(const Status& status, int code) {
+    throw Exit{code, status.message()};
+}
 
 int run(int argc, char** argv) {
     CLI::App app{"retrace: record, replay and explain AI runs", "retrace"};

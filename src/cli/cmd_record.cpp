@@ -14,9 +14,10 @@ void add_record_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--param", opts->params, "KEY=VALUE declared parameter (repeatable)");
     cmd->add_option("--env", opts->env_names, "also record this environment variable (repeatable)");
     cmd->add_flag("--json", ctx.json, "print the run's identity as JSON on stdout after the run");
-    cmd->footer("Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"
-                "Exits with CMD's exit code (128+N if signal N killed it); 125 if retrace "
-                "fails before CMD starts, 126/127 if CMD cannot be run or found.");
+    cmd->footer(
+        "Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"
+        "Exits with CMD's exit code (128+N if signal N killed it); 125 if retrace "
+        "fails before CMD starts, 126/127 if CMD cannot be run or found.");
     cmd->prefix_command();
     cmd->callback([&ctx, opts, cmd] {
         opts->command = cmd->remaining();

@@ -14,11 +14,14 @@ std::string section_summary(const std::string& name, const Json& s) {
     if (s.empty()) return "(empty)";
     if (name == "code") {
         std::string out;
-        for (const auto& a : s.value("argv", Json::array())) out += (out.empty() ? "" : " ") + a.get<std::string>();
+        for (const auto& a : s.value("argv", Json::array()))
+            out += (out.empty() ? "" : " ") + a.get<std::string>();
         if (out.size() > 60) out = out.substr(0, 57) + "...";
         if (s.contains("git")) {
             const auto& g = s["git"];
-            std::string commit = g["commit"].is_string() ? g["commit"].get<std::string>().substr(0, 10) : "no commit";
+            std::string commit = g["commit"].is_string()
+                                     ? g["commit"].get<std::string>().substr(0, 10)
+                                     : "no commit";
             out += "  git " + commit + (g.value("dirty", false) ? " (dirty)" : " (clean)");
         }
         return out;
@@ -42,7 +45,8 @@ std::string section_summary(const std::string& name, const Json& s) {
     }
     if (name == "params") {
         std::string out;
-        for (const auto& [k, v] : s.items()) out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
+        for (const auto& [k, v] : s.items())
+            out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
         return out;
     }
     return std::to_string(s.size()) + " entries";
@@ -121,8 +125,8 @@ void add_show_commands(CLI::App& app, Context& ctx) {
         Json conditions = check(core::parse_json_strict(run.conditions));
         auto identity = check(core::identify_conditions(conditions));
         if (ctx.json) {
-            Json out = {{"run_id", run.id}, {"conditions", conditions},
-                        {"identity", identity.to_json()}};
+            Json out = {
+                {"run_id", run.id}, {"conditions", conditions}, {"identity", identity.to_json()}};
             if (*explain) out["explain"] = identity.explain;
             print_json(out);
         } else if (*explain) {

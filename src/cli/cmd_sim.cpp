@@ -7,17 +7,20 @@ namespace retrace::cli {
 
 void add_sim_command(CLI::App& app, Context&) {
     auto* cmd = app.add_subcommand(
-        "sim", "serve a simulated OpenAI- and Anthropic-compatible provider that misbehaves on demand");
+        "sim",
+        "serve a simulated OpenAI- and Anthropic-compatible provider that misbehaves on demand");
     auto o = std::make_shared<sim::SimOptions>();
     auto fail_kinds = std::make_shared<std::string>("429,500");
     auto fail_sequence = std::make_shared<std::string>();
     auto latency = std::make_shared<std::string>();
-    cmd->add_option("--port", o->port, "port to listen on (0: ephemeral, printed on the first line)");
+    cmd->add_option("--port", o->port,
+                    "port to listen on (0: ephemeral, printed on the first line)");
     cmd->add_option("--host", o->host, "address to bind (default 127.0.0.1, loopback only)");
     cmd->add_option("--sim-seed", o->sim_seed, "seed for every random choice the sim makes");
     cmd->add_flag("--ignore-seed", o->behaviour.ignore_seed, "accept `seed` but ignore it");
-    cmd->add_option("--rotate-fingerprint", o->behaviour.rotate_fingerprint,
-                    "every N model requests, a new system_fingerprint and new temperature-0 outputs");
+    cmd->add_option(
+        "--rotate-fingerprint", o->behaviour.rotate_fingerprint,
+        "every N model requests, a new system_fingerprint and new temperature-0 outputs");
     cmd->add_option("--batch-noise", o->behaviour.batch_noise,
                     "probability that a temperature-0 output differs slightly");
     cmd->add_option("--batch-noise-every", o->behaviour.batch_noise_every,
@@ -25,14 +28,18 @@ void add_sim_command(CLI::App& app, Context&) {
     cmd->add_flag("--persona-by-key", o->behaviour.persona_by_key,
                   "output style depends on the API key, invisibly");
     cmd->add_option("--latency", *latency, "MS[,JITTER] before each response");
-    cmd->add_option("--stream-interval", o->behaviour.stream_interval_ms, "milliseconds between stream frames");
+    cmd->add_option("--stream-interval", o->behaviour.stream_interval_ms,
+                    "milliseconds between stream frames");
     cmd->add_option("--fail-rate", o->behaviour.fail_rate, "probability a model request fails");
-    cmd->add_option("--fail-kinds", *fail_kinds, "kinds for --fail-rate: 429,500,529,reset,midstream");
+    cmd->add_option("--fail-kinds", *fail_kinds,
+                    "kinds for --fail-rate: 429,500,529,reset,midstream");
     cmd->add_option("--fail-sequence", *fail_sequence,
                     "exact script of outcomes, e.g. 429,ok,500,ok (repeats; replaces --fail-rate)");
-    cmd->add_flag("--stateful-clock", o->behaviour.stateful_clock, "include the server time in outputs");
+    cmd->add_flag("--stateful-clock", o->behaviour.stateful_clock,
+                  "include the server time in outputs");
     auto tls = std::make_shared<std::vector<std::string>>();
-    cmd->add_option("--tls", *tls, "serve HTTPS with this PEM certificate (chain) and key: --tls CERT KEY")
+    cmd->add_option("--tls", *tls,
+                    "serve HTTPS with this PEM certificate (chain) and key: --tls CERT KEY")
         ->expected(2);
     cmd->callback([o, fail_kinds, fail_sequence, latency, tls] {
         if (tls->size() == 2) {
@@ -60,7 +67,8 @@ void add_sim_command(CLI::App& app, Context&) {
         sigaddset(&set, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
         auto server = check(sim::SimServer::start(*o));
-        std::cout << "listening on " << (o->tls_cert ? "https://" : "http://") << o->host << ":" << server->port() << std::endl;
+        std::cout << "listening on " << (o->tls_cert ? "https://" : "http://") << o->host << ":"
+                  << server->port() << std::endl;
         int sig = 0;
         sigwait(&set, &sig);
         server->stop();

@@ -13,7 +13,8 @@ void add_verify_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--all", *all, "verify every run in the store");
     cmd->add_flag("--json", ctx.json, "print JSON");
     cmd->callback([&ctx, refs, all] {
-        if (refs->empty() == !*all) fail(error(ErrorCode::invalid_input, "give run references or --all"));
+        if (refs->empty() == !*all)
+            fail(error(ErrorCode::invalid_input, "give run references or --all"));
         auto& store = ctx.store();
         std::vector<std::string> ids;
         if (*all) {
@@ -26,15 +27,19 @@ void add_verify_command(CLI::App& app, Context& ctx) {
         for (const auto& id : ids) {
             auto r = check(store::verify_run(store, id));
             if (!r.ok) ++failed;
-            results.push_back({{"run_id", r.run_id}, {"ok", r.ok}, {"incomplete", r.incomplete},
-                               {"problem", r.problem}, {"events", r.events}, {"blobs", r.blobs}});
+            results.push_back({{"run_id", r.run_id},
+                               {"ok", r.ok},
+                               {"incomplete", r.incomplete},
+                               {"problem", r.problem},
+                               {"events", r.events},
+                               {"blobs", r.blobs}});
             if (ctx.json) continue;
             if (!r.ok)
                 std::cout << "FAILED " << r.run_id << ": " << r.problem << "\n";
             else
-                std::cout << "ok     " << r.run_id << " (" << r.events
-                          << " events, " << r.blobs << " blobs"
-                          << (r.incomplete ? ", incomplete: never sealed" : "") << ")\n";
+                std::cout << "ok     " << r.run_id << " (" << r.events << " events, " << r.blobs
+                          << " blobs" << (r.incomplete ? ", incomplete: never sealed" : "")
+                          << ")\n";
         }
         if (ctx.json) print_json({{"ok", failed == 0}, {"runs", results}});
         if (failed) throw Exit{1, ""};

@@ -24,7 +24,9 @@ void add_which_command(CLI::App& app, Context& ctx) {
         core::Json out = core::Json::array();
         for (const auto& f : rows) {
             auto run = check(store.get_run(f.run_id));
-            core::Json j = {{"run_id", f.run_id}, {"role", f.role}, {"path", f.path},
+            core::Json j = {{"run_id", f.run_id},
+                            {"role", f.role},
+                            {"path", f.path},
                             {"name", run && run->name ? core::Json(*run->name) : core::Json()},
                             {"started_ns", run ? run->started_ns : 0}};
             out.push_back(j);
@@ -39,7 +41,8 @@ void add_which_command(CLI::App& app, Context& ctx) {
                           << (j["role"] == "output" ? "produced" : "consumed") << " as "
                           << j["path"].get<std::string>() << "  "
                           << format_time(j["started_ns"].get<long long>())
-                          << (j["name"].is_string() ? "  (" + j["name"].get<std::string>() + ")" : "")
+                          << (j["name"].is_string() ? "  (" + j["name"].get<std::string>() + ")"
+                                                    : "")
                           << "\n";
         }
         if (out.empty()) throw Exit{1, ""};

@@ -20,7 +20,7 @@ struct Exit {
 };
 
 class Context {
-public:
+  public:
     std::optional<std::string> store_dir;
     bool json = false;
     char** envp = nullptr;
@@ -31,7 +31,7 @@ public:
     // Commands that read never create a store.
     store::Store& store(bool create = false);
 
-private:
+  private:
     std::unique_ptr<store::Store> m_store;
 };
 
@@ -47,10 +47,10 @@ inline void check(const Status& s, int code = 2) {
 }
 
 void add_record_command(CLI::App& app, Context& ctx);
-void add_runs_commands(CLI::App& app, Context& ctx);    // runs, rm, gc
-void add_show_commands(CLI::App& app, Context& ctx);    // show, conditions
+void add_runs_commands(CLI::App& app, Context& ctx);  // runs, rm, gc
+void add_show_commands(CLI::App& app, Context& ctx);  // show, conditions
 void add_verify_command(CLI::App& app, Context& ctx);
-void add_pack_commands(CLI::App& app, Context& ctx);    // pack, unpack
+void add_pack_commands(CLI::App& app, Context& ctx);  // pack, unpack
 void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);
 

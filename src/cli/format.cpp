@@ -46,8 +46,12 @@ std::string short_digest(const std::string& digest) {
     return digest;
 }
 
-void print_json(const core::Json& j) { std::cout << j.dump(2) << "\n"; }
+void print_json(const core::Json& j) {
+    std::cout << j.dump(2) << "\n";
+}
 
-bool use_color() { return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR"); }
+bool use_color() {
+    return isatty(STDOUT_FILENO) && !std::getenv("NO_COLOR");
+}
 
 }  // namespace retrace::cli

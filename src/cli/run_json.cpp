@@ -63,11 +63,20 @@ Result<long long> parse_since(const std::string& when, long long now_ns) {
         }
         long long unit = 1;
         switch (when.back()) {
-            case 'w': unit = 7 * 86400LL; break;
-            case 'd': unit = 86400; break;
-            case 'h': unit = 3600; break;
-            case 'm': unit = 60; break;
-            default: unit = 1;
+            case 'w':
+                unit = 7 * 86400LL;
+                break;
+            case 'd':
+                unit = 86400;
+                break;
+            case 'h':
+                unit = 3600;
+                break;
+            case 'm':
+                unit = 60;
+                break;
+            default:
+                unit = 1;
         }
         return now_ns - n * unit * 1000000000LL;
     }
@@ -78,8 +87,9 @@ Result<long long> parse_since(const std::string& when, long long now_ns) {
         end = strptime(when.c_str(), "%Y-%m-%d", &tm);
     }
     if (!end || *end)
-        return error(ErrorCode::invalid_input,
-                     "bad --since '" + when + "' (want 2026-11-22, 2026-11-22T10:00:00 or 30m/2h/7d)");
+        return error(
+            ErrorCode::invalid_input,
+            "bad --since '" + when + "' (want 2026-11-22, 2026-11-22T10:00:00 or 30m/2h/7d)");
     return static_cast<long long>(timegm(&tm)) * 1000000000LL;
 }
 

@@ -14,7 +14,7 @@ namespace {
 // Builds a Json value through nlohmann's SAX interface so that duplicate
 // member names, which the DOM parser silently collapses, can be refused.
 class StrictBuilder : public nlohmann::json_sax<Json> {
-public:
+  public:
     Json result;
     std::string problem;
 
@@ -55,7 +55,7 @@ public:
         return false;
     }
 
-private:
+  private:
     struct Frame {
         Json value;
         std::set<std::string> keys;
@@ -140,13 +140,27 @@ bool write_string(std::string_view s, std::string& out) {
             continue;
         }
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\b': out += "\\b"; break;
-            case '\f': out += "\\f"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\b':
+                out += "\\b";
+                break;
+            case '\f':
+                out += "\\f";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (c < 0x20) {
                     out += "\\u00";
@@ -193,8 +207,12 @@ Status write_object(const Json& v, std::string& out) {
 
 Status write_value(const Json& v, std::string& out) {
     switch (v.type()) {
-        case Json::value_t::null: out += "null"; break;
-        case Json::value_t::boolean: out += v.get<bool>() ? "true" : "false"; break;
+        case Json::value_t::null:
+            out += "null";
+            break;
+        case Json::value_t::boolean:
+            out += v.get<bool>() ? "true" : "false";
+            break;
         case Json::value_t::number_integer:
             out += format_number(static_cast<double>(v.get<std::int64_t>()));
             break;
@@ -223,8 +241,10 @@ Status write_value(const Json& v, std::string& out) {
             out.push_back(']');
             break;
         }
-        case Json::value_t::object: return write_object(v, out);
-        default: return error(ErrorCode::invalid_input, "binary values are not JSON");
+        case Json::value_t::object:
+            return write_object(v, out);
+        default:
+            return error(ErrorCode::invalid_input, "binary values are not JSON");
     }
     return Status::ok();
 }
@@ -238,9 +258,9 @@ std::optional<std::string> find_lone_surrogate(std::string_view text) {
         for (std::size_t k = 0; k < 4; ++k) {
             char c = text[i + k];
             int d = std::isdigit(static_cast<unsigned char>(c)) ? c - '0'
-                    : (c >= 'a' && c <= 'f')                   ? c - 'a' + 10
-                    : (c >= 'A' && c <= 'F')                   ? c - 'A' + 10
-                                                               : -1;
+                    : (c >= 'a' && c <= 'f')                    ? c - 'a' + 10
+                    : (c >= 'A' && c <= 'F')                    ? c - 'A' + 10
+                                                                : -1;
             if (d < 0) return false;
             v = v * 16 + static_cast<unsigned>(d);
         }

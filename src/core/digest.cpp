@@ -30,14 +30,15 @@ std::string to_hex(std::string_view bytes) {
 
 Result<Digest> Digest::parse(std::string_view text) {
     if (!text.starts_with(k_prefix) || text.size() != k_prefix.size() + 64)
-        return error(ErrorCode::invalid_input,
-                     "not a digest (want sha256:<64 hex digits>): '" + std::string(text.substr(0, 80)) + "'");
+        return error(ErrorCode::invalid_input, "not a digest (want sha256:<64 hex digits>): '" +
+                                                   std::string(text.substr(0, 80)) + "'");
     Bytes bytes{};
     for (std::size_t i = 0; i < 32; ++i) {
         int hi = hex_value(text[k_prefix.size() + 2 * i]);
         int lo = hex_value(text[k_prefix.size() + 2 * i + 1]);
         if (hi < 0 || lo < 0)
-            return error(ErrorCode::invalid_input, "not a digest (bad hex): '" + std::string(text) + "'");
+            return error(ErrorCode::invalid_input,
+                         "not a digest (bad hex): '" + std::string(text) + "'");
         bytes[i] = static_cast<std::uint8_t>(hi * 16 + lo);
     }
     return Digest(bytes);
@@ -52,8 +53,12 @@ Digest Digest::of(std::string_view data) {
 std::string Digest::hex() const {
     return to_hex(std::string_view(reinterpret_cast<const char*>(m_bytes.data()), m_bytes.size()));
 }
-std::string Digest::to_string() const { return std::string(k_prefix) + hex(); }
-std::string Digest::short_form() const { return hex().substr(0, 12); }
+std::string Digest::to_string() const {
+    return std::string(k_prefix) + hex();
+}
+std::string Digest::short_form() const {
+    return hex().substr(0, 12);
+}
 bool Digest::is_zero() const {
     for (auto b : m_bytes)
         if (b) return false;
@@ -72,7 +77,9 @@ Sha256::~Sha256() {
     EVP_MD_CTX_free(m_impl->ctx);
     delete m_impl;
 }
-void Sha256::update(std::string_view data) { update(data.data(), data.size()); }
+void Sha256::update(std::string_view data) {
+    update(data.data(), data.size());
+}
 void Sha256::update(const void* data, std::size_t size) {
     EVP_DigestUpdate(m_impl->ctx, data, size);
 }

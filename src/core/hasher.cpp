@@ -25,6 +25,8 @@ TaggedHasher& TaggedHasher::field(std::string_view tag, long long value) {
     return field(tag, std::to_string(value));
 }
 
-Digest TaggedHasher::digest() const { return Digest::of(m_text); }
+Digest TaggedHasher::digest() const {
+    return Digest::of(m_text);
+}
 
 }  // namespace retrace::core

@@ -34,7 +34,8 @@ Result<ConditionsIdentity> identify_conditions(Json& conditions) {
         if (!is_known_section(name))
             return error(ErrorCode::invalid_input, "unknown conditions section '" + name + "'");
         if (!value.is_object())
-            return error(ErrorCode::invalid_input, "conditions section '" + name + "' is not an object");
+            return error(ErrorCode::invalid_input,
+                         "conditions section '" + name + "' is not an object");
     }
     ConditionsIdentity id;
     auto section = [&](std::string_view name) -> Result<Digest> {
@@ -100,7 +101,9 @@ Result<Event> Event::from_json(const Json& j) {
     }
 }
 
-std::string ns_text(long long ns) { return std::to_string(ns); }
+std::string ns_text(long long ns) {
+    return std::to_string(ns);
+}
 
 Digest chain_genesis(std::string_view run_id) {
     return TaggedHasher("retrace.chain/1").field("run", run_id).digest();

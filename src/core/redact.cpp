@@ -41,7 +41,8 @@ std::pair<std::size_t, std::size_t> bearer_at(std::string_view text, std::size_t
     while (end < text.size() && !std::isspace(static_cast<unsigned char>(text[end])) &&
            text[end] != '"' && text[end] != '\'' && text[end] != ',')
         ++end;
-    return end - start >= 8 ? std::pair{start, end - start} : std::pair<std::size_t, std::size_t>{0, 0};
+    return end - start >= 8 ? std::pair{start, end - start}
+                            : std::pair<std::size_t, std::size_t>{0, 0};
 }
 
 }  // namespace
@@ -105,6 +106,8 @@ std::string Redactor::redact(std::string_view text) const {
     return out;
 }
 
-bool Redactor::contains_secret(std::string_view text) const { return redact(text) != text; }
+bool Redactor::contains_secret(std::string_view text) const {
+    return redact(text) != text;
+}
 
 }  // namespace retrace::core

@@ -62,7 +62,8 @@ Result<RunId> RunId::parse(std::string_view text) {
 
 std::uint64_t RunId::unix_ms() const {
     std::uint64_t v = 0;
-    for (std::size_t i = 0; i < 10; ++i) v = v * 32 + static_cast<std::uint64_t>(decode_char(m_text[i]));
+    for (std::size_t i = 0; i < 10; ++i)
+        v = v * 32 + static_cast<std::uint64_t>(decode_char(m_text[i]));
     return v;
 }
 

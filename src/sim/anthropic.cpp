@@ -10,17 +10,21 @@ namespace retrace::sim {
 namespace {
 
 Reply anthropic_error(int status, const std::string& type, const std::string& message) {
-    Reply r = json_reply(status, {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
+    Reply r =
+        json_reply(status, {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
     r.headers.emplace_back("request-id", "req_sim");
     return r;
 }
 
-Reply invalid(const std::string& message) { return anthropic_error(400, "invalid_request_error", message); }
+Reply invalid(const std::string& message) {
+    return anthropic_error(400, "invalid_request_error", message);
+}
 
 }  // namespace
 
 Reply handle_anthropic(const HttpRequest& r, SimState& state) {
-    if (r.method != "POST") return anthropic_error(405, "invalid_request_error", "Method not allowed");
+    if (r.method != "POST")
+        return anthropic_error(405, "invalid_request_error", "Method not allowed");
     auto behaviour = state.behaviour_for(r);
     if (!behaviour) return invalid(behaviour.status().message());
     const Behaviour& b = *behaviour;
@@ -29,12 +33,14 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
         std::string auth = r.header("authorization");
         if (auth.rfind("Bearer ", 0) == 0) api_key = auth.substr(7);
     }
-    if (api_key.empty()) return anthropic_error(401, "authentication_error", "x-api-key header is required");
+    if (api_key.empty())
+        return anthropic_error(401, "authentication_error", "x-api-key header is required");
     auto parsed = core::parse_json_strict(r.body);
     if (!parsed || !parsed->is_object())
         return invalid(parsed ? "request body must be a JSON object" : parsed.status().message());
     const Json& body = *parsed;
-    if (!body.contains("model") || !body["model"].is_string()) return invalid("model: Field required");
+    if (!body.contains("model") || !body["model"].is_string())
+        return invalid("model: Field required");
     std::string model = body["model"];
     if (!is_known_model(model)) return anthropic_error(404, "not_found_error", "model: " + model);
     if (!body.contains("max_tokens")) return invalid("max_tokens: Field required");
@@ -43,8 +49,9 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     if (!body.contains("messages")) return invalid("messages: Field required");
     if (!body["messages"].is_array() || body["messages"].empty())
         return invalid("messages: Input should be a non-empty list");
-    if (body.contains("temperature") && (!body["temperature"].is_number() || body["temperature"].get<double>() < 0 ||
-                                         body["temperature"].get<double>() > 1))
+    if (body.contains("temperature") &&
+        (!body["temperature"].is_number() || body["temperature"].get<double>() < 0 ||
+         body["temperature"].get<double>() > 1))
         return invalid("temperature: Input should be a number between 0 and 1");
 
     long long input_tokens = 0;
@@ -56,12 +63,14 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
             return invalid("messages." + std::to_string(i) + ": role and content are required");
         std::string role = m["role"].is_string() ? m["role"].get<std::string>() : "";
         if (role != "user" && role != "assistant")
-            return invalid("messages." + std::to_string(i) + ".role: Input should be 'user' or 'assistant'");
+            return invalid("messages." + std::to_string(i) +
+                           ".role: Input should be 'user' or 'assistant'");
         last_text = content_text(m["content"]);
         after_tool_result = false;
         if (m["content"].is_array())
             for (const auto& block : m["content"])
-                if (block.is_object() && block.value("type", "") == "tool_result") after_tool_result = true;
+                if (block.is_object() && block.value("type", "") == "tool_result")
+                    after_tool_result = true;
         input_tokens += count_tokens(last_text) + 3;
     }
     if (body.contains("system")) input_tokens += content_tokens(body["system"]);
@@ -70,28 +79,38 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     if (body.contains("tools") && body["tools"].is_array())
         for (const auto& t : body["tools"])
             if (t.is_object() && t.contains("name"))
-                tools.push_back({{"name", t["name"]}, {"parameters", t.value("input_schema", Json::object())}});
+                tools.push_back(
+                    {{"name", t["name"]}, {"parameters", t.value("input_schema", Json::object())}});
     Json choice = body.value("tool_choice", Json{{"type", "auto"}});
     std::string choice_type = choice.is_object() ? choice.value("type", "auto") : "auto";
     std::string forced = choice_type == "tool" ? choice.value("name", "") : "";
-    bool want_tool = !tools.empty() && !after_tool_result && choice_type != "none" &&
-                     (choice_type == "any" || !forced.empty() || last_text.find("tool") != std::string::npos ||
-                      std::any_of(tools.begin(), tools.end(), [&](const Json& t) {
-                          return last_text.find(t["name"].get<std::string>()) != std::string::npos;
-                      }));
+    bool want_tool =
+        !tools.empty() && !after_tool_result && choice_type != "none" &&
+        (choice_type == "any" || !forced.empty() || last_text.find("tool") != std::string::npos ||
+         std::any_of(tools.begin(), tools.end(), [&](const Json& t) {
+             return last_text.find(t["name"].get<std::string>()) != std::string::npos;
+         }));
 
     double temperature = body.value("temperature", 1.0);
     SimState::Draw d = state.draw(b, temperature == 0);
     if (d.fault == "429") {
-        Reply e = anthropic_error(429, "rate_limit_error", "Number of requests has exceeded your rate limit (simulated).");
+        Reply e = anthropic_error(429, "rate_limit_error",
+                                  "Number of requests has exceeded your rate limit (simulated).");
         e.headers.emplace_back("retry-after", "1");
         return e;
     }
-    if (d.fault == "500") return anthropic_error(500, "api_error", "Internal server error (simulated).");
-    if (d.fault == "529") return anthropic_error(529, "overloaded_error", "Overloaded (simulated).");
+    if (d.fault == "500")
+        return anthropic_error(500, "api_error", "Internal server error (simulated).");
+    if (d.fault == "529")
+        return anthropic_error(529, "overloaded_error", "Overloaded (simulated).");
 
-    Json key = {{"model", model}, {"messages", body["messages"]}, {"system", body.value("system", Json())},
-                {"tools", tools}, {"tool_choice", choice}, {"temperature", temperature}, {"fingerprint", d.fingerprint}};
+    Json key = {{"model", model},
+                {"messages", body["messages"]},
+                {"system", body.value("system", Json())},
+                {"tools", tools},
+                {"tool_choice", choice},
+                {"temperature", temperature},
+                {"fingerprint", d.fingerprint}};
     if (temperature > 0) key["sample"] = std::to_string(d.sample);
     if (d.noisy) key["noise"] = d.request_index;
     if (b.persona_by_key) key["persona"] = api_key;
@@ -108,13 +127,25 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     Json content = Json::array();
     if (!gen.text.empty()) content.push_back({{"type", "text"}, {"text", gen.text}});
     for (const auto& tc : gen.tool_calls)
-        content.push_back({{"type", "tool_use"}, {"id", "toolu_" + tc.id.substr(5)}, {"name", tc.name},
+        content.push_back({{"type", "tool_use"},
+                           {"id", "toolu_" + tc.id.substr(5)},
+                           {"name", tc.name},
                            {"input", Json::parse(tc.arguments)}});
-    std::string stop_reason = !gen.tool_calls.empty() ? "tool_use" : gen.truncated ? "max_tokens" : "end_turn";
-    Json message = {{"id", id}, {"type", "message"}, {"role", "assistant"}, {"model", model},
-                    {"content", content}, {"stop_reason", stop_reason}, {"stop_sequence", nullptr},
-                    {"usage", {{"input_tokens", input_tokens}, {"output_tokens", gen.output_tokens},
-                               {"cache_creation_input_tokens", 0}, {"cache_read_input_tokens", 0}}}};
+    std::string stop_reason = !gen.tool_calls.empty() ? "tool_use"
+                              : gen.truncated         ? "max_tokens"
+                                                      : "end_turn";
+    Json message = {{"id", id},
+                    {"type", "message"},
+                    {"role", "assistant"},
+                    {"model", model},
+                    {"content", content},
+                    {"stop_reason", stop_reason},
+                    {"stop_sequence", nullptr},
+                    {"usage",
+                     {{"input_tokens", input_tokens},
+                      {"output_tokens", gen.output_tokens},
+                      {"cache_creation_input_tokens", 0},
+                      {"cache_read_input_tokens", 0}}}};
     if (!body.value("stream", false)) {
         Reply reply = json_reply(200, message);
         reply.delay_ms = d.latency_ms;
@@ -136,23 +167,37 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     for (std::size_t i = 0; i < content.size(); ++i) {
         const Json& block = content[i];
         Json empty = block;
-        if (block["type"] == "text") empty["text"] = "";
-        else empty["input"] = Json::object();
-        reply.frames.push_back(sse({{"type", "content_block_start"}, {"index", i}, {"content_block", empty}}, "content_block_start"));
+        if (block["type"] == "text")
+            empty["text"] = "";
+        else
+            empty["input"] = Json::object();
+        reply.frames.push_back(
+            sse({{"type", "content_block_start"}, {"index", i}, {"content_block", empty}},
+                "content_block_start"));
         if (block["type"] == "text") {
             for (const auto& piece : stream_pieces(block["text"], d.sample))
-                reply.frames.push_back(sse({{"type", "content_block_delta"}, {"index", i},
-                                            {"delta", {{"type", "text_delta"}, {"text", piece}}}}, "content_block_delta"));
+                reply.frames.push_back(sse({{"type", "content_block_delta"},
+                                            {"index", i},
+                                            {"delta", {{"type", "text_delta"}, {"text", piece}}}},
+                                           "content_block_delta"));
         } else {
             std::string args = block["input"].dump();
             for (std::size_t at = 0; at < args.size(); at += 9)
-                reply.frames.push_back(sse({{"type", "content_block_delta"}, {"index", i},
-                                            {"delta", {{"type", "input_json_delta"}, {"partial_json", args.substr(at, 9)}}}}, "content_block_delta"));
+                reply.frames.push_back(
+                    sse({{"type", "content_block_delta"},
+                         {"index", i},
+                         {"delta",
+                          {{"type", "input_json_delta"}, {"partial_json", args.substr(at, 9)}}}},
+                        "content_block_delta"));
         }
-        reply.frames.push_back(sse({{"type", "content_block_stop"}, {"index", i}}, "content_block_stop"));
+        reply.frames.push_back(
+            sse({{"type", "content_block_stop"}, {"index", i}}, "content_block_stop"));
     }
-    reply.frames.push_back(sse({{"type", "message_delta"}, {"delta", {{"stop_reason", stop_reason}, {"stop_sequence", nullptr}}},
-                                {"usage", {{"output_tokens", gen.output_tokens}}}}, "message_delta"));
+    reply.frames.push_back(
+        sse({{"type", "message_delta"},
+             {"delta", {{"stop_reason", stop_reason}, {"stop_sequence", nullptr}}},
+             {"usage", {{"output_tokens", gen.output_tokens}}}},
+            "message_delta"));
     reply.frames.push_back(sse({{"type", "message_stop"}}, "message_stop"));
     if (d.fault == "reset") reply.fault = Fault::reset;
     if (d.fault == "midstream") reply.fault = Fault::midstream;

@@ -77,12 +77,16 @@ std::string content_text(const Json& content) {
     std::string out;
     if (content.is_array())
         for (const auto& part : content)
-            if (part.is_object() && part.contains("text") && part["text"].is_string())
-                out += (out.empty() ? "" : " ") + part["text"].get<std::string>();
+            if (part.is_object() && part.contains("text") && part["text"].is_string()) {
+                if (!out.empty()) out += ' ';
+                out += part["text"].get_ref<const std::string&>();
+            }
     return out;
 }
 
-long long content_tokens(const Json& content) { return count_tokens(content_text(content)); }
+long long content_tokens(const Json& content) {
+    return count_tokens(content_text(content));
+}
 
 std::string clock_prefix() {
     std::time_t t = std::time(nullptr);

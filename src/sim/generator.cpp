@@ -9,17 +9,22 @@ namespace retrace::sim {
 namespace {
 
 constexpr std::array<std::string_view, 96> k_words = {
-    "the", "model", "answer", "is", "a", "run", "of", "data", "that", "we", "can", "replay",
-    "when", "conditions", "change", "results", "differ", "between", "two", "traces", "and",
-    "every", "tool", "call", "returns", "value", "from", "its", "input", "so", "output",
-    "depends", "on", "prompt", "context", "retrieval", "finds", "documents", "about", "this",
-    "question", "under", "seed", "temperature", "sampling", "backend", "fingerprint", "rotates",
-    "batch", "noise", "makes", "small", "differences", "in", "tokens", "which", "then", "grow",
-    "into", "another", "path", "through", "agent", "steps", "each", "step", "reads", "state",
-    "writes", "checkpoint", "clock", "random", "draw", "yields", "stable", "identity", "for",
-    "reproducible", "debugging", "instead", "pressing", "rerun", "again", "hoping", "it",
-    "works", "now", "because", "most", "bugs", "are", "conditional", "not", "flaky", "really",
-    "here"};
+    "the",       "model",       "answer",   "is",         "a",           "run",
+    "of",        "data",        "that",     "we",         "can",         "replay",
+    "when",      "conditions",  "change",   "results",    "differ",      "between",
+    "two",       "traces",      "and",      "every",      "tool",        "call",
+    "returns",   "value",       "from",     "its",        "input",       "so",
+    "output",    "depends",     "on",       "prompt",     "context",     "retrieval",
+    "finds",     "documents",   "about",    "this",       "question",    "under",
+    "seed",      "temperature", "sampling", "backend",    "fingerprint", "rotates",
+    "batch",     "noise",       "makes",    "small",      "differences", "in",
+    "tokens",    "which",       "then",     "grow",       "into",        "another",
+    "path",      "through",     "agent",    "steps",      "each",        "step",
+    "reads",     "state",       "writes",   "checkpoint", "clock",       "random",
+    "draw",      "yields",      "stable",   "identity",   "for",         "reproducible",
+    "debugging", "instead",     "pressing", "rerun",      "again",       "hoping",
+    "it",        "works",       "now",      "because",    "most",        "bugs",
+    "are",       "conditional", "not",      "flaky",      "really",      "here"};
 
 constexpr std::array<std::string_view, 4> k_persona_openers = {"Certainly.", "Briefly:", "Well,",
                                                                "In short,"};
@@ -45,7 +50,8 @@ Json argument_for(const Json& schema, Rng& rng) {
     if (type == "object") {
         Json obj = Json::object();
         if (schema.is_object() && schema.contains("properties") && schema["properties"].is_object())
-            for (const auto& [name, sub] : schema["properties"].items()) obj[name] = argument_for(sub, rng);
+            for (const auto& [name, sub] : schema["properties"].items())
+                obj[name] = argument_for(sub, rng);
         return obj;
     }
     return std::string(k_words[rng.below(k_words.size())]) + " " +

@@ -11,7 +11,9 @@ namespace {
 
 Reply openai_error(int status, const std::string& message, const std::string& type,
                    const Json& param = nullptr, const Json& code = nullptr) {
-    return json_reply(status, {{"error", {{"message", message}, {"type", type}, {"param", param}, {"code", code}}}});
+    return json_reply(
+        status,
+        {{"error", {{"message", message}, {"type", type}, {"param", param}, {"code", code}}}});
 }
 
 Reply bad_request(const std::string& message, const Json& param = nullptr) {
@@ -52,52 +54,68 @@ std::optional<Reply> validate(const HttpRequest& r, SimState& state, Common& out
     std::string auth = r.header("authorization");
     if (auth.rfind("Bearer ", 0) == 0) out.api_key = auth.substr(7);
     if (out.api_key.empty())
-        return openai_error(401,
-                            "You didn't provide an API key. You need to provide your API key in an "
-                            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
-                            "invalid_request_error");
+        return openai_error(
+            401,
+            "You didn't provide an API key. You need to provide your API key in an "
+            "Authorization header using Bearer auth (i.e. Authorization: Bearer YOUR_KEY).",
+            "invalid_request_error");
     auto parsed = core::parse_json_strict(r.body);
     if (!parsed || !parsed->is_object())
-        return bad_request("We could not parse the JSON body of your request. (HINT: This likely means "
-                           "you aren't using your HTTP library correctly.) " +
-                           (parsed ? std::string("The body is not an object.") : parsed.status().message()));
+        return bad_request(
+            "We could not parse the JSON body of your request. (HINT: This likely means "
+            "you aren't using your HTTP library correctly.) " +
+            (parsed ? std::string("The body is not an object.") : parsed.status().message()));
     out.body = std::move(parsed).value();
-    if (!out.body.contains("model")) return bad_request("Missing required parameter: 'model'.", "model");
+    if (!out.body.contains("model"))
+        return bad_request("Missing required parameter: 'model'.", "model");
     if (!out.body["model"].is_string())
         return bad_request("Invalid type for 'model': expected a string.", "model");
     std::string model = out.body["model"];
     if (!is_known_model(model))
-        return openai_error(404, "The model `" + model + "` does not exist or you do not have access to it.",
-                            "invalid_request_error", nullptr, "model_not_found");
+        return openai_error(
+            404, "The model `" + model + "` does not exist or you do not have access to it.",
+            "invalid_request_error", nullptr, "model_not_found");
     for (const char* key : {"temperature", "top_p"}) {
         if (out.body.contains(key) && !out.body[key].is_null()) {
             if (!out.body[key].is_number())
-                return bad_request(std::string("Invalid type for '") + key + "': expected a number.", key);
+                return bad_request(
+                    std::string("Invalid type for '") + key + "': expected a number.", key);
             double v = out.body[key];
             if (v < 0 || v > 2)
-                return bad_request(std::string("Invalid '") + key + "': must be between 0 and 2.", key);
+                return bad_request(std::string("Invalid '") + key + "': must be between 0 and 2.",
+                                   key);
         }
     }
-    for (const char* key : {"max_tokens", "max_completion_tokens", "max_output_tokens", "seed", "n"}) {
-        if (out.body.contains(key) && !out.body[key].is_null() && !out.body[key].is_number_integer())
-            return bad_request(std::string("Invalid type for '") + key + "': expected an integer.", key);
+    for (const char* key :
+         {"max_tokens", "max_completion_tokens", "max_output_tokens", "seed", "n"}) {
+        if (out.body.contains(key) && !out.body[key].is_null() &&
+            !out.body[key].is_number_integer())
+            return bad_request(std::string("Invalid type for '") + key + "': expected an integer.",
+                               key);
     }
     return std::nullopt;
 }
 
 double temperature_of(const Json& body) {
-    return body.contains("temperature") && body["temperature"].is_number() ? body["temperature"].get<double>() : 1.0;
+    return body.contains("temperature") && body["temperature"].is_number()
+               ? body["temperature"].get<double>()
+               : 1.0;
 }
 
 // Everything that determines a generation, and the draw's entropy where the
 // provider would sample.
 Json generation_key(const Json& body, const Common& c, const SimState::Draw& d, const Json& input,
                     const Json& tools, int choice) {
-    Json key = {{"model", body["model"]}, {"input", input}, {"tools", tools},
-                {"temperature", temperature_of(body)}, {"fingerprint", d.fingerprint}, {"choice", choice}};
+    Json key = {{"model", body["model"]},
+                {"input", input},
+                {"tools", tools},
+                {"temperature", temperature_of(body)},
+                {"fingerprint", d.fingerprint},
+                {"choice", choice}};
     for (const char* k : {"top_p", "tool_choice", "response_format", "instructions"})
         if (body.contains(k)) key[k] = body[k];
-    bool seeded = body.contains("seed") && body["seed"].is_number_integer() && !c.behaviour.ignore_seed;
+    bool seeded =
+        body.contains("seed") && body["seed"].is_number_integer() && !c.behaviour.ignore_seed;
     if (seeded) key["seed"] = body["seed"];
     if (temperature_of(body) > 0 && !seeded) key["sample"] = std::to_string(d.sample);
     if (d.noisy) key["noise"] = d.request_index;
@@ -113,7 +131,8 @@ Json normalize_tools(const Json& tools) {
     for (const auto& t : tools) {
         const Json& f = t.contains("function") ? t["function"] : t;
         if (f.is_object() && f.contains("name"))
-            out.push_back({{"name", f["name"]}, {"parameters", f.value("parameters", Json::object())}});
+            out.push_back(
+                {{"name", f["name"]}, {"parameters", f.value("parameters", Json::object())}});
     }
     return out;
 }
@@ -149,18 +168,23 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     Common c;
     if (auto err = validate(r, state, c)) return *err;
     const Json& body = c.body;
-    if (!body.contains("messages")) return bad_request("Missing required parameter: 'messages'.", "messages");
+    if (!body.contains("messages"))
+        return bad_request("Missing required parameter: 'messages'.", "messages");
     if (!body["messages"].is_array())
-        return bad_request("Invalid type for 'messages': expected an array of objects.", "messages");
+        return bad_request("Invalid type for 'messages': expected an array of objects.",
+                           "messages");
     if (body["messages"].empty())
-        return bad_request("Invalid 'messages': empty array. Expected an array with minimum length 1.", "messages");
+        return bad_request(
+            "Invalid 'messages': empty array. Expected an array with minimum length 1.",
+            "messages");
     long long prompt_tokens = 0;
     std::string last_role, last_text;
     for (std::size_t i = 0; i < body["messages"].size(); ++i) {
         const Json& m = body["messages"][i];
         std::string where = "messages[" + std::to_string(i) + "]";
         if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
-            return bad_request("Invalid '" + where + "': expected an object with a string 'role'.", where + ".role");
+            return bad_request("Invalid '" + where + "': expected an object with a string 'role'.",
+                               where + ".role");
         last_role = m["role"];
         last_text = content_text(m.value("content", Json()));
         prompt_tokens += count_tokens(last_text) + 3;
@@ -185,7 +209,8 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     long long completion_tokens = 0;
     for (long long i = 0; i < n; ++i) {
         GenerationRequest g;
-        g.seed = generation_seed(generation_key(body, c, d, body["messages"], tools, static_cast<int>(i)));
+        g.seed = generation_seed(
+            generation_key(body, c, d, body["messages"], tools, static_cast<int>(i)));
         g.max_tokens = max_tokens_of(body);
         g.tools = tools;
         g.want_tool_call = tool;
@@ -211,15 +236,23 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
             if (gens[i].tool_calls.empty()) message["content"] = gens[i].text;
             Json calls = Json::array();
             for (const auto& tc : gens[i].tool_calls)
-                calls.push_back({{"id", tc.id}, {"type", "function"},
+                calls.push_back({{"id", tc.id},
+                                 {"type", "function"},
                                  {"function", {{"name", tc.name}, {"arguments", tc.arguments}}}});
             if (!calls.empty()) message["tool_calls"] = calls;
-            choices.push_back({{"index", i}, {"message", message}, {"logprobs", nullptr},
+            choices.push_back({{"index", i},
+                               {"message", message},
+                               {"logprobs", nullptr},
                                {"finish_reason", finish(gens[i])}});
         }
-        Reply reply = json_reply(200, {{"id", id}, {"object", "chat.completion"}, {"created", created},
-                                       {"model", model}, {"system_fingerprint", d.fingerprint},
-                                       {"choices", choices}, {"usage", usage}, {"service_tier", "default"}});
+        Reply reply = json_reply(200, {{"id", id},
+                                       {"object", "chat.completion"},
+                                       {"created", created},
+                                       {"model", model},
+                                       {"system_fingerprint", d.fingerprint},
+                                       {"choices", choices},
+                                       {"usage", usage},
+                                       {"service_tier", "default"}});
         reply.delay_ms = d.latency_ms;
         if (d.fault == "midstream") reply.fault = Fault::midstream;
         return reply;
@@ -232,35 +265,53 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     reply.delay_ms = d.latency_ms;
     reply.frame_interval_ms = c.behaviour.stream_interval_ms;
     auto chunk = [&](Json choices) {
-        Json j = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                  {"system_fingerprint", d.fingerprint}, {"choices", std::move(choices)}};
+        Json j = {{"id", id},
+                  {"object", "chat.completion.chunk"},
+                  {"created", created},
+                  {"model", model},
+                  {"system_fingerprint", d.fingerprint},
+                  {"choices", std::move(choices)}};
         if (include_usage) j["usage"] = nullptr;
         return sse(j);
     };
     auto choice = [](std::size_t index, Json delta, Json finish_reason) {
-        return Json{{"index", index}, {"delta", std::move(delta)}, {"logprobs", nullptr},
+        return Json{{"index", index},
+                    {"delta", std::move(delta)},
+                    {"logprobs", nullptr},
                     {"finish_reason", std::move(finish_reason)}};
     };
     for (std::size_t i = 0; i < gens.size(); ++i) {
         const Generation& g = gens[i];
-        reply.frames.push_back(chunk({choice(i, {{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr)}));
+        reply.frames.push_back(chunk(
+            {choice(i, {{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr)}));
         if (g.tool_calls.empty()) {
             for (const auto& piece : stream_pieces(g.text, d.sample + i))
                 reply.frames.push_back(chunk({choice(i, {{"content", piece}}, nullptr)}));
         }
         for (std::size_t t = 0; t < g.tool_calls.size(); ++t) {
             const auto& tc = g.tool_calls[t];
-            reply.frames.push_back(chunk({choice(i, {{"tool_calls", {{{"index", t}, {"id", tc.id}, {"type", "function"},
-                {"function", {{"name", tc.name}, {"arguments", ""}}}}}}}, nullptr)}));
+            reply.frames.push_back(
+                chunk({choice(i,
+                              {{"tool_calls",
+                                {{{"index", t},
+                                  {"id", tc.id},
+                                  {"type", "function"},
+                                  {"function", {{"name", tc.name}, {"arguments", ""}}}}}}},
+                              nullptr)}));
             for (std::size_t at = 0; at < tc.arguments.size(); at += 7)
-                reply.frames.push_back(chunk({choice(i, {{"tool_calls", {{{"index", t},
-                    {"function", {{"arguments", tc.arguments.substr(at, 7)}}}}}}}, nullptr)}));
+                reply.frames.push_back(chunk({choice(
+                    i,
+                    {{"tool_calls",
+                      {{{"index", t}, {"function", {{"arguments", tc.arguments.substr(at, 7)}}}}}}},
+                    nullptr)}));
         }
         reply.frames.push_back(chunk({choice(i, Json::object(), finish(g))}));
     }
     if (include_usage) {
-        Json j = {{"id", id}, {"object", "chat.completion.chunk"}, {"created", created}, {"model", model},
-                  {"system_fingerprint", d.fingerprint}, {"choices", Json::array()}, {"usage", usage}};
+        Json j = {
+            {"id", id},       {"object", "chat.completion.chunk"},   {"created", created},
+            {"model", model}, {"system_fingerprint", d.fingerprint}, {"choices", Json::array()},
+            {"usage", usage}};
         reply.frames.push_back(sse(j));
     }
     reply.frames.push_back("data: [DONE]\n\n");
@@ -272,7 +323,8 @@ Reply embeddings(const HttpRequest& r, SimState& state) {
     Common c;
     if (auto err = validate(r, state, c)) return *err;
     const Json& body = c.body;
-    if (!body.contains("input")) return bad_request("Missing required parameter: 'input'.", "input");
+    if (!body.contains("input"))
+        return bad_request("Missing required parameter: 'input'.", "input");
     Json inputs = body["input"].is_array() ? body["input"] : Json::array({body["input"]});
     long long dims = body.value("dimensions", 256LL);
     if (dims < 1 || dims > 4096) return bad_request("Invalid 'dimensions'.", "dimensions");
@@ -281,7 +333,8 @@ Reply embeddings(const HttpRequest& r, SimState& state) {
     long long tokens = 0;
     for (std::size_t i = 0; i < inputs.size(); ++i) {
         if (!inputs[i].is_string())
-            return bad_request("Invalid type for 'input[" + std::to_string(i) + "]': expected a string.", "input");
+            return bad_request(
+                "Invalid type for 'input[" + std::to_string(i) + "]': expected a string.", "input");
         std::string text = inputs[i];
         tokens += count_tokens(text);
         Rng rng(seed_of(body["model"].get<std::string>() + "\n" + text));
@@ -303,21 +356,21 @@ Reply embeddings(const HttpRequest& r, SimState& state) {
         data.push_back({{"object", "embedding"}, {"index", i}, {"embedding", emb}});
     }
     state.draw(c.behaviour, false);
-    return json_reply(200, {{"object", "list"}, {"data", data}, {"model", body["model"]},
+    return json_reply(200, {{"object", "list"},
+                            {"data", data},
+                            {"model", body["model"]},
                             {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
 }
 
 Reply models(const HttpRequest&) {
     Json data = Json::array();
     for (const auto& m : known_models())
-        data.push_back({{"id", m}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "retrace-sim"}});
+        data.push_back(
+            {{"id", m}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "retrace-sim"}});
     return json_reply(200, {{"object", "list"}, {"data", data}});
 }
 
 }  // namespace
-
-Reply handle_responses(const HttpRequest& r, SimState& state, const Json& body, const Behaviour& b,
-                       const std::string& key);
 
 Reply handle_openai(const HttpRequest& r, SimState& state) {
     if (r.path == "/v1/chat/completions" && r.method == "POST") return chat_completions(r, state);

@@ -7,15 +7,19 @@ namespace retrace::sim {
 namespace {
 
 Reply responses_error(const std::string& message, const std::string& param) {
-    return json_reply(400, {{"error", {{"message", message}, {"type", "invalid_request_error"},
-                                       {"param", param}, {"code", nullptr}}}});
+    return json_reply(400, {{"error",
+                             {{"message", message},
+                              {"type", "invalid_request_error"},
+                              {"param", param},
+                              {"code", nullptr}}}});
 }
 
 }  // namespace
 
 Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, const Behaviour& b,
                        const std::string& api_key) {
-    if (!body.contains("input")) return responses_error("Missing required parameter: 'input'.", "input");
+    if (!body.contains("input"))
+        return responses_error("Missing required parameter: 'input'.", "input");
     const Json& input = body["input"];
     if (!input.is_string() && !input.is_array())
         return responses_error("Invalid type for 'input': expected a string or an array.", "input");
@@ -37,12 +41,17 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     else
         input_tokens += count_tokens(last_text);
 
-    double temperature = body.contains("temperature") && body["temperature"].is_number() ? body["temperature"].get<double>() : 1.0;
+    double temperature = body.contains("temperature") && body["temperature"].is_number()
+                             ? body["temperature"].get<double>()
+                             : 1.0;
     SimState::Draw d = state.draw(b, temperature == 0);
     if (d.fault == "429" || d.fault == "500" || d.fault == "529") {
         Reply r = json_reply(d.fault == "429" ? 429 : 500,
-                             {{"error", {{"message", "simulated failure"}, {"type", d.fault == "429" ? "requests" : "server_error"},
-                                         {"param", nullptr}, {"code", nullptr}}}});
+                             {{"error",
+                               {{"message", "simulated failure"},
+                                {"type", d.fault == "429" ? "requests" : "server_error"},
+                                {"param", nullptr},
+                                {"code", nullptr}}}});
         if (d.fault == "429") r.headers.emplace_back("retry-after", "1");
         return r;
     }
@@ -50,14 +59,19 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     if (body.contains("tools") && body["tools"].is_array())
         for (const auto& t : body["tools"])
             if (t.value("type", "") == "function")
-                tools.push_back({{"name", t.value("name", "")}, {"parameters", t.value("parameters", Json::object())}});
+                tools.push_back({{"name", t.value("name", "")},
+                                 {"parameters", t.value("parameters", Json::object())}});
     bool want_tool = !tools.empty() && last_role != "tool" &&
                      body.value("tool_choice", Json("auto")) != "none" &&
                      (body.value("tool_choice", Json("auto")) == "required" ||
                       last_text.find("tool") != std::string::npos);
 
-    Json key = {{"model", body["model"]}, {"input", input}, {"instructions", body.value("instructions", Json())},
-                {"tools", tools}, {"temperature", temperature}, {"fingerprint", d.fingerprint}};
+    Json key = {{"model", body["model"]},
+                {"input", input},
+                {"instructions", body.value("instructions", Json())},
+                {"tools", tools},
+                {"temperature", temperature},
+                {"fingerprint", d.fingerprint}};
     if (temperature > 0) key["sample"] = std::to_string(d.sample);
     if (d.noisy) key["noise"] = d.request_index;
     if (b.persona_by_key) key["persona"] = api_key;
@@ -72,24 +86,50 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     std::string id = make_id("resp_", d.sample);
     std::string msg_id = make_id("msg_", d.sample + 1);
     long long created = unix_seconds();
-    Json usage = {{"input_tokens", input_tokens}, {"input_tokens_details", {{"cached_tokens", 0}}},
-                  {"output_tokens", gen.output_tokens}, {"output_tokens_details", {{"reasoning_tokens", 0}}},
+    Json usage = {{"input_tokens", input_tokens},
+                  {"input_tokens_details", {{"cached_tokens", 0}}},
+                  {"output_tokens", gen.output_tokens},
+                  {"output_tokens_details", {{"reasoning_tokens", 0}}},
                   {"total_tokens", input_tokens + gen.output_tokens}};
-    Json message = {{"type", "message"}, {"id", msg_id}, {"status", "completed"}, {"role", "assistant"},
-                    {"content", Json::array({{{"type", "output_text"}, {"text", gen.text}, {"annotations", Json::array()}}})}};
+    Json message = {
+        {"type", "message"},
+        {"id", msg_id},
+        {"status", "completed"},
+        {"role", "assistant"},
+        {"content",
+         Json::array(
+             {{{"type", "output_text"}, {"text", gen.text}, {"annotations", Json::array()}}})}};
     Json output = Json::array();
     if (gen.tool_calls.empty()) output.push_back(message);
     for (const auto& tc : gen.tool_calls)
-        output.push_back({{"type", "function_call"}, {"id", make_id("fc_", d.sample + 2)}, {"call_id", tc.id},
-                          {"name", tc.name}, {"arguments", tc.arguments}, {"status", "completed"}});
+        output.push_back({{"type", "function_call"},
+                          {"id", make_id("fc_", d.sample + 2)},
+                          {"call_id", tc.id},
+                          {"name", tc.name},
+                          {"arguments", tc.arguments},
+                          {"status", "completed"}});
     auto response = [&](const std::string& status, Json out, Json use) {
-        return Json{{"id", id}, {"object", "response"}, {"created_at", created}, {"status", status},
-                    {"error", nullptr}, {"incomplete_details", gen.truncated && status == "incomplete" ? Json{{"reason", "max_output_tokens"}} : Json()},
-                    {"instructions", body.value("instructions", Json())}, {"max_output_tokens", body.value("max_output_tokens", Json())},
-                    {"model", body["model"]}, {"output", std::move(out)}, {"parallel_tool_calls", true},
-                    {"previous_response_id", nullptr}, {"temperature", temperature}, {"top_p", body.value("top_p", 1.0)},
-                    {"tool_choice", body.value("tool_choice", Json("auto"))}, {"tools", body.value("tools", Json::array())},
-                    {"text", {{"format", {{"type", "text"}}}}}, {"usage", std::move(use)}, {"metadata", Json::object()}};
+        return Json{{"id", id},
+                    {"object", "response"},
+                    {"created_at", created},
+                    {"status", status},
+                    {"error", nullptr},
+                    {"incomplete_details", gen.truncated && status == "incomplete"
+                                               ? Json{{"reason", "max_output_tokens"}}
+                                               : Json()},
+                    {"instructions", body.value("instructions", Json())},
+                    {"max_output_tokens", body.value("max_output_tokens", Json())},
+                    {"model", body["model"]},
+                    {"output", std::move(out)},
+                    {"parallel_tool_calls", true},
+                    {"previous_response_id", nullptr},
+                    {"temperature", temperature},
+                    {"top_p", body.value("top_p", 1.0)},
+                    {"tool_choice", body.value("tool_choice", Json("auto"))},
+                    {"tools", body.value("tools", Json::array())},
+                    {"text", {{"format", {{"type", "text"}}}}},
+                    {"usage", std::move(use)},
+                    {"metadata", Json::object()}};
     };
     std::string final_status = gen.truncated ? "incomplete" : "completed";
     if (!body.value("stream", false)) {
@@ -120,12 +160,20 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
             empty["content"] = Json::array();
             event("response.output_item.added", {{"output_index", i}, {"item", empty}});
             Json part = {{"type", "output_text"}, {"text", ""}, {"annotations", Json::array()}};
-            event("response.content_part.added", {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"part", part}});
+            event("response.content_part.added",
+                  {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"part", part}});
             for (const auto& piece : stream_pieces(gen.text, d.sample))
-                event("response.output_text.delta", {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"delta", piece}});
-            event("response.output_text.done", {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"text", gen.text}});
+                event("response.output_text.delta", {{"item_id", msg_id},
+                                                     {"output_index", i},
+                                                     {"content_index", 0},
+                                                     {"delta", piece}});
+            event("response.output_text.done", {{"item_id", msg_id},
+                                                {"output_index", i},
+                                                {"content_index", 0},
+                                                {"text", gen.text}});
             part["text"] = gen.text;
-            event("response.content_part.done", {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"part", part}});
+            event("response.content_part.done",
+                  {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"part", part}});
         } else {
             Json empty = item;
             empty["arguments"] = "";
@@ -133,12 +181,16 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
             event("response.output_item.added", {{"output_index", i}, {"item", empty}});
             std::string args = item["arguments"];
             for (std::size_t at = 0; at < args.size(); at += 7)
-                event("response.function_call_arguments.delta", {{"item_id", item["id"]}, {"output_index", i}, {"delta", args.substr(at, 7)}});
-            event("response.function_call_arguments.done", {{"item_id", item["id"]}, {"output_index", i}, {"arguments", args}});
+                event(
+                    "response.function_call_arguments.delta",
+                    {{"item_id", item["id"]}, {"output_index", i}, {"delta", args.substr(at, 7)}});
+            event("response.function_call_arguments.done",
+                  {{"item_id", item["id"]}, {"output_index", i}, {"arguments", args}});
         }
         event("response.output_item.done", {{"output_index", i}, {"item", item}});
     }
-    event(gen.truncated ? "response.incomplete" : "response.completed", {{"response", response(final_status, output, usage)}});
+    event(gen.truncated ? "response.incomplete" : "response.completed",
+          {{"response", response(final_status, output, usage)}});
     if (d.fault == "reset") r.fault = Fault::reset;
     if (d.fault == "midstream") r.fault = Fault::midstream;
     return r;

@@ -60,19 +60,24 @@ void sleep_ms(long long ms) {
 }
 
 class Server final : public SimServer {
-public:
+  public:
     Server(const SimOptions& o) : m_state(o.sim_seed, o.behaviour), m_acceptor(m_ioc) {}
 
     Status load_tls(const std::string& cert, const std::string& key) {
         m_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
         boost::system::error_code ec;
         m_tls->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
+                               ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
+                               ssl::context::no_tlsv1_1,
                            ec);
         m_tls->use_certificate_chain_file(cert, ec);
-        if (ec) return error(ErrorCode::invalid_input, "cannot load TLS certificate " + cert + ": " + ec.message());
+        if (ec)
+            return error(ErrorCode::invalid_input,
+                         "cannot load TLS certificate " + cert + ": " + ec.message());
         m_tls->use_private_key_file(key, ssl::context::pem, ec);
-        if (ec) return error(ErrorCode::invalid_input, "cannot load TLS key " + key + ": " + ec.message());
+        if (ec)
+            return error(ErrorCode::invalid_input,
+                         "cannot load TLS key " + key + ": " + ec.message());
         return Status::ok();
     }
 
@@ -86,8 +91,8 @@ public:
         if (!ec) m_acceptor.bind(ep, ec);
         if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
         if (ec)
-            return error(ErrorCode::io, "cannot listen on " + o.host + ":" + std::to_string(o.port) +
-                                            ": " + ec.message());
+            return error(ErrorCode::io, "cannot listen on " + o.host + ":" +
+                                            std::to_string(o.port) + ": " + ec.message());
         m_port = m_acceptor.local_endpoint().port();
         m_accept_thread = std::thread([this] { accept_loop(); });
         return Status::ok();
@@ -120,7 +125,7 @@ public:
 
     ~Server() override { stop(); }
 
-private:
+  private:
     void accept_loop() {
         for (;;) {
             auto sock = std::make_unique<tcp::socket>(m_ioc);
@@ -190,7 +195,8 @@ private:
 
     // Returns false when the connection must not be reused.
     template <typename Stream>
-    bool respond(Stream& sock, tcp::socket& raw, const Reply& reply, unsigned version, bool keep_alive) {
+    bool respond(Stream& sock, tcp::socket& raw, const Reply& reply, unsigned version,
+                 bool keep_alive) {
         sleep_ms(reply.delay_ms);
         if (reply.fault == Fault::reset) {
             abort_connection(raw);
@@ -208,7 +214,8 @@ private:
                 std::ostringstream text;
                 text << res;
                 std::string bytes = text.str();
-                net::write(sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2), ec);
+                net::write(sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2),
+                           ec);
                 abort_connection(raw);
                 return false;
             }
@@ -252,7 +259,8 @@ private:
 
 Result<std::unique_ptr<SimServer>> SimServer::start(const SimOptions& options) {
     auto server = std::make_unique<Server>(options);
-    if (options.tls_cert && options.tls_key) RETRACE_TRY(server->load_tls(*options.tls_cert, *options.tls_key));
+    if (options.tls_cert && options.tls_key)
+        RETRACE_TRY(server->load_tls(*options.tls_cert, *options.tls_key));
     RETRACE_TRY(server->listen(options));
     return std::unique_ptr<SimServer>(std::move(server));
 }

@@ -27,7 +27,9 @@ Result<long long> parse_int(const std::string& name, const std::string& v) {
     return error(ErrorCode::invalid_input, "x-sim-" + name + ": not a count: '" + v + "'");
 }
 
-bool truthy(const std::string& v) { return v == "1" || v == "true" || v == "yes" || v == "on"; }
+bool truthy(const std::string& v) {
+    return v == "1" || v == "true" || v == "yes" || v == "on";
+}
 
 }  // namespace
 
@@ -40,9 +42,9 @@ Result<std::vector<std::string>> parse_fail_list(const std::string& text, bool a
         std::string item = text.substr(start, end - start);
         if (!(item == "429" || item == "500" || item == "529" || item == "reset" ||
               item == "midstream" || (allow_ok && item == "ok")))
-            return error(ErrorCode::invalid_input,
-                         "unknown failure kind '" + item + "' (want 429, 500, 529, reset, midstream" +
-                             (allow_ok ? ", ok" : "") + ")");
+            return error(ErrorCode::invalid_input, "unknown failure kind '" + item +
+                                                       "' (want 429, 500, 529, reset, midstream" +
+                                                       (allow_ok ? ", ok" : "") + ")");
         out.push_back(item);
         start = end + 1;
     }
@@ -54,18 +56,30 @@ Result<Behaviour> SimState::behaviour_for(const HttpRequest& r) const {
     for (const auto& [name, value] : r.headers) {
         if (name.rfind("x-sim-", 0) != 0) continue;
         std::string key = name.substr(6);
-        if (key == "ignore-seed") b.ignore_seed = truthy(value);
-        else if (key == "persona-by-key") b.persona_by_key = truthy(value);
-        else if (key == "stateful-clock") b.stateful_clock = truthy(value);
-        else if (key == "rotate-fingerprint") { RETRACE_ASSIGN(b.rotate_fingerprint, parse_int(key, value)); }
-        else if (key == "batch-noise") { RETRACE_ASSIGN(b.batch_noise, parse_double(key, value)); }
-        else if (key == "batch-noise-every") { RETRACE_ASSIGN(b.batch_noise_every, parse_int(key, value)); }
-        else if (key == "latency") { RETRACE_ASSIGN(b.latency_ms, parse_int(key, value)); }
-        else if (key == "stream-interval") { RETRACE_ASSIGN(b.stream_interval_ms, parse_int(key, value)); }
-        else if (key == "fail-rate") { RETRACE_ASSIGN(b.fail_rate, parse_double(key, value)); }
-        else if (key == "fail-kinds") { RETRACE_ASSIGN(b.fail_kinds, parse_fail_list(value, false)); }
-        else if (key == "fail-sequence") { RETRACE_ASSIGN(b.fail_sequence, parse_fail_list(value, true)); }
-        else return error(ErrorCode::invalid_input, "unknown header " + name);
+        if (key == "ignore-seed")
+            b.ignore_seed = truthy(value);
+        else if (key == "persona-by-key")
+            b.persona_by_key = truthy(value);
+        else if (key == "stateful-clock")
+            b.stateful_clock = truthy(value);
+        else if (key == "rotate-fingerprint") {
+            RETRACE_ASSIGN(b.rotate_fingerprint, parse_int(key, value));
+        } else if (key == "batch-noise") {
+            RETRACE_ASSIGN(b.batch_noise, parse_double(key, value));
+        } else if (key == "batch-noise-every") {
+            RETRACE_ASSIGN(b.batch_noise_every, parse_int(key, value));
+        } else if (key == "latency") {
+            RETRACE_ASSIGN(b.latency_ms, parse_int(key, value));
+        } else if (key == "stream-interval") {
+            RETRACE_ASSIGN(b.stream_interval_ms, parse_int(key, value));
+        } else if (key == "fail-rate") {
+            RETRACE_ASSIGN(b.fail_rate, parse_double(key, value));
+        } else if (key == "fail-kinds") {
+            RETRACE_ASSIGN(b.fail_kinds, parse_fail_list(value, false));
+        } else if (key == "fail-sequence") {
+            RETRACE_ASSIGN(b.fail_sequence, parse_fail_list(value, true));
+        } else
+            return error(ErrorCode::invalid_input, "unknown header " + name);
     }
     return b;
 }
@@ -75,7 +89,8 @@ SimState::Draw SimState::draw(const Behaviour& b, bool temperature_zero) {
     Draw d{};
     d.request_index = ++m_requests;
     long long epoch = b.rotate_fingerprint > 0 ? (d.request_index - 1) / b.rotate_fingerprint : 0;
-    d.fingerprint = "fp_" + core::Digest::of("backend " + std::to_string(epoch)).hex().substr(0, 10);
+    d.fingerprint =
+        "fp_" + core::Digest::of("backend " + std::to_string(epoch)).hex().substr(0, 10);
     d.sample = m_rng.next();
     if (temperature_zero) {
         ++m_zero_temperature;
@@ -92,17 +107,27 @@ SimState::Draw SimState::draw(const Behaviour& b, bool temperature_zero) {
         d.fault = b.fail_kinds[m_rng.below(b.fail_kinds.size())];
     }
     d.latency_ms = b.latency_ms + (b.latency_jitter_ms > 0
-                                       ? static_cast<long long>(m_rng.below(static_cast<std::uint64_t>(b.latency_jitter_ms) + 1))
+                                       ? static_cast<long long>(m_rng.below(
+                                             static_cast<std::uint64_t>(b.latency_jitter_ms) + 1))
                                        : 0);
     return d;
 }
 
 const std::vector<std::string>& known_models() {
-    static const std::vector<std::string> models = {
-        "gpt-4o", "gpt-4o-mini", "gpt-4.1", "gpt-4.1-mini", "o3-mini", "sim-1",
-        "text-embedding-3-small", "text-embedding-3-large",
-        "claude-sonnet-4-6", "claude-sonnet-5", "claude-opus-4-7", "claude-opus-5", "claude-haiku-4-5",
-        "claude-sonnet-4-5"};
+    static const std::vector<std::string> models = {"gpt-4o",
+                                                    "gpt-4o-mini",
+                                                    "gpt-4.1",
+                                                    "gpt-4.1-mini",
+                                                    "o3-mini",
+                                                    "sim-1",
+                                                    "text-embedding-3-small",
+                                                    "text-embedding-3-large",
+                                                    "claude-sonnet-4-6",
+                                                    "claude-sonnet-5",
+                                                    "claude-opus-4-7",
+                                                    "claude-opus-5",
+                                                    "claude-haiku-4-5",
+                                                    "claude-sonnet-4-5"};
     return models;
 }
 

@@ -28,10 +28,9 @@ Result<int> user_version(Database& db) {
 Status migrate(Database& db) {
     RETRACE_ASSIGN(int version, user_version(db));
     if (version > k_schema_version)
-        return error(ErrorCode::invalid_input,
-                     "store schema version " + std::to_string(version) +
-                         " is newer than this retrace understands (" +
-                         std::to_string(k_schema_version) + ")");
+        return error(ErrorCode::invalid_input, "store schema version " + std::to_string(version) +
+                                                   " is newer than this retrace understands (" +
+                                                   std::to_string(k_schema_version) + ")");
     for (const auto& m : k_migrations) {
         if (m.to_version <= version) continue;
         RETRACE_ASSIGN(auto tx, Transaction::begin(db));

@@ -24,8 +24,12 @@ void put_record(std::string& out, std::string_view tag, std::string_view value) 
     out.append(value).append("\n");
 }
 
-Json optional_json(const std::optional<std::string>& v) { return v ? Json(*v) : Json(); }
-Json optional_json(const std::optional<long long>& v) { return v ? Json(*v) : Json(); }
+Json optional_json(const std::optional<std::string>& v) {
+    return v ? Json(*v) : Json();
+}
+Json optional_json(const std::optional<long long>& v) {
+    return v ? Json(*v) : Json();
+}
 
 Json run_to_json(const RunRow& r, const std::vector<EventRow>& events,
                  const std::vector<FileRow>& files) {
@@ -53,7 +57,8 @@ Json run_to_json(const RunRow& r, const std::vector<EventRow>& events,
         ev.push_back(x);
     }
     Json fs_json = Json::array();
-    for (const auto& f : files) fs_json.push_back({{"role", f.role}, {"path", f.path}, {"digest", f.digest}});
+    for (const auto& f : files)
+        fs_json.push_back({{"role", f.role}, {"path", f.path}, {"digest", f.digest}});
     j["events"] = ev;
     j["files"] = fs_json;
     return j;
@@ -135,14 +140,18 @@ Result<Parsed> parse_pack(const std::string& content) {
                 parse_run(*j, out);
             } else if (tag == "blob") {
                 std::size_t cut = value.find('\n');
-                if (cut == std::string_view::npos) return error(ErrorCode::corrupt, "malformed blob record");
+                if (cut == std::string_view::npos)
+                    return error(ErrorCode::corrupt, "malformed blob record");
                 Blob b{std::string(value.substr(0, cut)), std::string(value.substr(cut + 1))};
                 if (core::Digest::of(b.data).to_string() != b.digest)
-                    return error(ErrorCode::corrupt, "blob " + b.digest + " does not match its digest");
+                    return error(ErrorCode::corrupt,
+                                 "blob " + b.digest + " does not match its digest");
                 out.blobs.push_back(std::move(b));
             } else if (tag == "end") {
-                std::string expected = core::Digest::of(std::string_view(content.data(), pos)).to_string();
-                if (value != expected) return error(ErrorCode::corrupt, "archive checksum mismatch");
+                std::string expected =
+                    core::Digest::of(std::string_view(content.data(), pos)).to_string();
+                if (value != expected)
+                    return error(ErrorCode::corrupt, "archive checksum mismatch");
                 ended = true;
             } else {
                 return error(ErrorCode::corrupt, "unknown record '" + tag + "'");
@@ -167,9 +176,12 @@ Result<PackSummary> write_pack(Store& store, const std::vector<std::string>& run
     for (const auto& id : run_ids) {
         RETRACE_ASSIGN(auto run, store.get_run(id));
         if (!run) return error(ErrorCode::not_found, "no run " + id);
-        if (!run->sealed()) return error(ErrorCode::invalid_input, "run " + id + " is incomplete; only sealed runs can be packed");
+        if (!run->sealed())
+            return error(ErrorCode::invalid_input,
+                         "run " + id + " is incomplete; only sealed runs can be packed");
         RETRACE_ASSIGN(auto check, verify_run(store, id));
-        if (!check.ok) return error(ErrorCode::corrupt, "run " + id + " fails verification: " + check.problem);
+        if (!check.ok)
+            return error(ErrorCode::corrupt, "run " + id + " fails verification: " + check.problem);
         RETRACE_ASSIGN(auto events, store.events(id));
         RETRACE_ASSIGN(auto files, store.files(id));
         RETRACE_ASSIGN(auto digests, store.run_blob_digests(id));
@@ -206,7 +218,8 @@ Result<PackSummary> read_pack(const fs::path& file,
     if (!in) return error(ErrorCode::invalid_input, "cannot read " + file.string());
     std::string magic(k_magic.size(), '\0');
     in.read(magic.data(), static_cast<std::streamsize>(magic.size()));
-    if (!in || magic != k_magic) return error(ErrorCode::corrupt, file.string() + " is not a retrace pack");
+    if (!in || magic != k_magic)
+        return error(ErrorCode::corrupt, file.string() + " is not a retrace pack");
     std::string size_line;
     std::getline(in, size_line);
     std::size_t size = 0;
@@ -218,8 +231,9 @@ Result<PackSummary> read_pack(const fs::path& file,
     if (size > k_max_pack) return error(ErrorCode::corrupt, file.string() + ": implausible size");
     std::string frame((std::istreambuf_iterator<char>(in)), {});
     auto content = zstd_decompress(frame, size);
-    if (!content) return error(ErrorCode::corrupt, file.string() + " is damaged or truncated (" +
-                                                       content.status().message() + ")");
+    if (!content)
+        return error(ErrorCode::corrupt, file.string() + " is damaged or truncated (" +
+                                             content.status().message() + ")");
     auto parsed = parse_pack(*content);
     if (!parsed) return parsed.status().with_context(file.string());
 
@@ -232,7 +246,9 @@ Result<PackSummary> read_pack(const fs::path& file,
         RETRACE_TRY(temp->import_runs(parsed->runs, parsed->events, parsed->files, parsed->blobs));
         for (const auto& r : parsed->runs) {
             RETRACE_ASSIGN(auto v, verify_run(*temp, r.id));
-            if (!v.ok) return error(ErrorCode::corrupt, file.string() + ": run " + r.id + " fails verification: " + v.problem);
+            if (!v.ok)
+                return error(ErrorCode::corrupt,
+                             file.string() + ": run " + r.id + " fails verification: " + v.problem);
         }
         PackSummary s;
         s.runs = static_cast<int>(parsed->runs.size());

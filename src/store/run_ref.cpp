@@ -8,7 +8,8 @@ namespace {
 Result<RunRow> latest(Store& store, const std::string& ref) {
     long long back = 0;
     if (ref.size() > 7) {
-        if (ref[7] != '~') return error(ErrorCode::invalid_input, "bad run reference '" + ref + "'");
+        if (ref[7] != '~')
+            return error(ErrorCode::invalid_input, "bad run reference '" + ref + "'");
         try {
             std::size_t used = 0;
             back = std::stoll(ref.substr(8), &used);
@@ -22,8 +23,8 @@ Result<RunRow> latest(Store& store, const std::string& ref) {
     f.limit = static_cast<int>(back + 1);
     RETRACE_ASSIGN(auto runs, store.list_runs(f));
     if (static_cast<long long>(runs.size()) <= back)
-        return error(ErrorCode::not_found, "no run " + ref + " (the store has " +
-                                               std::to_string(runs.size()) + " runs)");
+        return error(ErrorCode::not_found,
+                     "no run " + ref + " (the store has " + std::to_string(runs.size()) + " runs)");
     return runs[static_cast<std::size_t>(back)];
 }
 }  // namespace
@@ -41,7 +42,8 @@ Result<RunRow> resolve_run(Store& store, const std::string& ref) {
     RETRACE_ASSIGN(auto named, store.list_runs(by_name));
     if (!named.empty()) return named.front();
     std::string upper;
-    for (char c : ref) upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+    for (char c : ref)
+        upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
     if (core::RunId::is_id_prefix(upper)) {
         RETRACE_ASSIGN(auto ids, store.run_ids_with_prefix(upper));
         if (ids.size() == 1) {

@@ -103,8 +103,8 @@ Result<RunRow> seal_run(Store& store, const std::string& run_id, const RunWriter
     req.outcome_digest = outcome_digest.to_string();
     req.chain_head = head.to_string();
     req.event_count = static_cast<long long>(events.size());
-    req.record_digest = core::record_digest({run_id, conditions, meta_digest, head,
-                                             req.event_count, outcome_digest})
+    req.record_digest = core::record_digest({run_id, conditions, meta_digest, head, req.event_count,
+                                             outcome_digest})
                             .to_string();
     req.ended_ns = s.ended_ns;
     req.exit_code = s.exit_code;

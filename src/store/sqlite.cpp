@@ -70,7 +70,9 @@ Result<Statement> Database::prepare(std::string_view sql) {
     return Statement(*this, stmt);
 }
 
-std::int64_t Database::changes() const { return sqlite3_changes64(m_db); }
+std::int64_t Database::changes() const {
+    return sqlite3_changes64(m_db);
+}
 
 Statement::~Statement() {
     if (m_stmt) sqlite3_finalize(m_stmt);
@@ -138,11 +140,14 @@ std::string Statement::text(int column) const {
     return p ? std::string(reinterpret_cast<const char*>(p), static_cast<std::size_t>(n))
              : std::string();
 }
-std::int64_t Statement::integer(int column) const { return sqlite3_column_int64(m_stmt, column); }
+std::int64_t Statement::integer(int column) const {
+    return sqlite3_column_int64(m_stmt, column);
+}
 std::string Statement::blob(int column) const {
     const void* p = sqlite3_column_blob(m_stmt, column);
     int n = sqlite3_column_bytes(m_stmt, column);
-    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n)) : std::string();
+    return p ? std::string(static_cast<const char*>(p), static_cast<std::size_t>(n))
+             : std::string();
 }
 std::optional<std::string> Statement::optional_text(int column) const {
     if (is_null(column)) return std::nullopt;

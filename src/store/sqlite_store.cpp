@@ -57,7 +57,7 @@ void bind_optional_int(Statement& s, int index, const std::optional<long long>& 
 }
 
 class SqliteStore final : public Store {
-public:
+  public:
     SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
 
     fs::path directory() const override { return m_dir; }
@@ -85,7 +85,8 @@ public:
         fs::remove(tmp);
         std::ifstream again(file, std::ios::binary);
         std::string final_key((std::istreambuf_iterator<char>(again)), {});
-        if (final_key.size() != 64) return error(ErrorCode::corrupt, "bad store secret " + file.string());
+        if (final_key.size() != 64)
+            return error(ErrorCode::corrupt, "bad store secret " + file.string());
         return final_key;
     }
 
@@ -106,11 +107,11 @@ public:
 
     Status seal(const SealRequest& s) override {
         RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
-        RETRACE_ASSIGN(auto upd, m_db.prepare(
-                                     "UPDATE runs SET state='sealed', ended_ns=?, exit_code=?, "
-                                     "metadata=?, metadata_digest=?, outcome=?, outcome_digest=?, "
-                                     "chain_head=?, event_count=?, record_digest=? "
-                                     "WHERE id=? AND state='incomplete'"));
+        RETRACE_ASSIGN(auto upd,
+                       m_db.prepare("UPDATE runs SET state='sealed', ended_ns=?, exit_code=?, "
+                                    "metadata=?, metadata_digest=?, outcome=?, outcome_digest=?, "
+                                    "chain_head=?, event_count=?, record_digest=? "
+                                    "WHERE id=? AND state='incomplete'"));
         upd.bind(1, static_cast<std::int64_t>(s.ended_ns));
         bind_optional_int(upd, 2, s.exit_code);
         upd.bind(3, s.metadata).bind(4, s.metadata_digest).bind(5, s.outcome);
@@ -120,7 +121,8 @@ public:
         RETRACE_TRY(upd.run());
         if (m_db.changes() != 1)
             return error(ErrorCode::invalid_input, "run " + s.run_id + " is not an incomplete run");
-        RETRACE_ASSIGN(auto ev, m_db.prepare("UPDATE events SET digest=? WHERE run_id=? AND seq=?"));
+        RETRACE_ASSIGN(auto ev,
+                       m_db.prepare("UPDATE events SET digest=? WHERE run_id=? AND seq=?"));
         for (const auto& [seq, digest] : s.event_digests) {
             ev.bind(1, digest).bind(2, s.run_id).bind(3, static_cast<std::int64_t>(seq));
             RETRACE_TRY(ev.run());
@@ -148,8 +150,8 @@ public:
         (void)row;
         std::pair<long long, long long> freed{count.integer(0), count.integer(1)};
         count.reset();
-        RETRACE_TRY(m_db.exec(
-            "DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM run_blobs)"));
+        RETRACE_TRY(
+            m_db.exec("DELETE FROM blobs WHERE digest NOT IN (SELECT digest FROM run_blobs)"));
         RETRACE_TRY(tx.commit());
         RETRACE_TRY(m_db.exec("PRAGMA wal_checkpoint(TRUNCATE)"));
         return freed;
@@ -197,8 +199,8 @@ public:
     }
 
     Result<std::optional<RunRow>> get_run(const std::string& id) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare(std::string("SELECT ") + k_run_columns +
-                                            " FROM runs WHERE id=?"));
+        RETRACE_ASSIGN(
+            auto q, m_db.prepare(std::string("SELECT ") + k_run_columns + " FROM runs WHERE id=?"));
         q.bind(1, id);
         RETRACE_ASSIGN(bool row, q.step());
         if (!row) return std::optional<RunRow>();
@@ -213,10 +215,10 @@ public:
     }
 
     Result<std::vector<EventRow>> events(const std::string& run_id) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare(
-                                   "SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
-                                   "request, response, digest FROM events WHERE run_id=? "
-                                   "ORDER BY seq"));
+        RETRACE_ASSIGN(auto q,
+                       m_db.prepare("SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
+                                    "request, response, digest FROM events WHERE run_id=? "
+                                    "ORDER BY seq"));
         q.bind(1, run_id);
         std::vector<EventRow> out;
         for (;;) {
@@ -248,17 +250,17 @@ public:
     }
 
     Result<std::vector<FileRow>> files_with_digest(const std::string& digest) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare(
-                                   "SELECT f.run_id, f.role, f.path, f.digest FROM run_files f "
-                                   "JOIN runs r ON r.id = f.run_id WHERE f.digest=? "
-                                   "ORDER BY r.started_ns DESC, r.id DESC, f.role, f.path"));
+        RETRACE_ASSIGN(auto q,
+                       m_db.prepare("SELECT f.run_id, f.role, f.path, f.digest FROM run_files f "
+                                    "JOIN runs r ON r.id = f.run_id WHERE f.digest=? "
+                                    "ORDER BY r.started_ns DESC, r.id DESC, f.role, f.path"));
         q.bind(1, digest);
         return collect_files(q);
     }
 
     Result<std::vector<std::string>> run_blob_digests(const std::string& run_id) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare(
-                                   "SELECT digest FROM run_blobs WHERE run_id=? ORDER BY digest"));
+        RETRACE_ASSIGN(auto q,
+                       m_db.prepare("SELECT digest FROM run_blobs WHERE run_id=? ORDER BY digest"));
         q.bind(1, run_id);
         return collect_text(q);
     }
@@ -283,15 +285,16 @@ public:
     }
 
     Result<std::optional<BlobInfo>> blob_info(const std::string& digest) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare(
-                                   "SELECT digest, size, codec, length(data) FROM blobs WHERE digest=?"));
+        RETRACE_ASSIGN(
+            auto q,
+            m_db.prepare("SELECT digest, size, codec, length(data) FROM blobs WHERE digest=?"));
         q.bind(1, digest);
         RETRACE_ASSIGN(bool row, q.step());
         if (!row) return std::optional<BlobInfo>();
         return std::optional<BlobInfo>(BlobInfo{q.text(0), q.integer(1), q.text(2), q.integer(3)});
     }
 
-private:
+  private:
     Status insert_run_row(const RunRow& r) {
         RETRACE_ASSIGN(auto q, m_db.prepare(std::string("INSERT INTO runs (") + k_run_columns +
                                             ") VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)"));
@@ -308,18 +311,24 @@ private:
     }
 
     Status insert_events(const std::string& run_id, const std::vector<EventRow>& events) {
-        RETRACE_ASSIGN(auto q, m_db.prepare(
-                                   "INSERT INTO events (run_id, seq, kind, name, parent, start_ns, "
-                                   "end_ns, attrs, request, response, digest) "
-                                   "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        RETRACE_ASSIGN(
+            auto q, m_db.prepare("INSERT INTO events (run_id, seq, kind, name, parent, start_ns, "
+                                 "end_ns, attrs, request, response, digest) "
+                                 "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
         for (const auto& row : events) {
             const auto& e = row.event;
             q.bind(1, run_id).bind(2, static_cast<std::int64_t>(e.seq)).bind(3, e.kind);
             q.bind(4, e.name).bind(5, static_cast<std::int64_t>(e.parent));
             q.bind(6, static_cast<std::int64_t>(e.start_ns));
             q.bind(7, static_cast<std::int64_t>(e.end_ns)).bind(8, row.attrs_text);
-            if (e.request.empty()) q.bind_null(9); else q.bind(9, e.request);
-            if (e.response.empty()) q.bind_null(10); else q.bind(10, e.response);
+            if (e.request.empty())
+                q.bind_null(9);
+            else
+                q.bind(9, e.request);
+            if (e.response.empty())
+                q.bind_null(10);
+            else
+                q.bind(10, e.response);
             q.bind_optional(11, row.digest);
             RETRACE_TRY(q.run());
         }
@@ -386,7 +395,9 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const fs::path& dir, bool creat
     if (!fs::exists(file, ec)) {
         if (!create) return error(ErrorCode::not_found, "no retrace store at " + dir.string());
         fs::create_directories(dir, ec);
-        if (ec) return error(ErrorCode::io, "cannot create store " + dir.string() + ": " + ec.message());
+        if (ec)
+            return error(ErrorCode::io,
+                         "cannot create store " + dir.string() + ": " + ec.message());
         // A store inside a repository must never make its tree dirty.
         if (!fs::exists(dir / ".gitignore")) std::ofstream(dir / ".gitignore") << "*\n";
     }

@@ -48,7 +48,8 @@ void check_blobs(Store& store, const std::string& run_id, const std::set<std::st
         auto blob = store.get_blob(d);
         if (!blob) throw Broken{blob.status().message()};
         expect(blob->has_value(), "blob " + d + ": missing");
-        expect(Digest::of(**blob).to_string() == d, "blob " + d + ": content does not match digest");
+        expect(Digest::of(**blob).to_string() == d,
+               "blob " + d + ": content does not match digest");
         ++out.blobs;
     }
 }
@@ -75,8 +76,7 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
     Json conditions = parse_canonical(run.conditions, "conditions");
     auto identity = core::identify_conditions(conditions);
     if (!identity) throw Broken{"conditions: " + identity.status().message()};
-    expect(identity->digest.to_string() == run.conditions_digest,
-           "conditions: digest mismatch");
+    expect(identity->digest.to_string() == run.conditions_digest, "conditions: digest mismatch");
     Json metadata = parse_canonical(run.metadata, "metadata");
     expect(metadata.value("id", "") == run.id, "metadata: run id mismatch");
     expect(same_optional(run.name, metadata, "name"), "metadata: name mismatch");
@@ -97,7 +97,8 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
         for (const auto* d : {&row.event.request, &row.event.response})
             if (!d->empty()) referenced.insert(*d);
         for (const char* key : {"stdout", "stderr"})
-            if (row.event.attrs.contains(key)) referenced.insert(row.event.attrs[key].get<std::string>());
+            if (row.event.attrs.contains(key))
+                referenced.insert(row.event.attrs[key].get<std::string>());
         if (!run.sealed()) continue;
         auto link = core::chain_link(head, row.event);
         if (!link) throw Broken{label + ": " + link.status().message()};
@@ -126,8 +127,8 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
     expect(same_optional(run.exit_code, outcome, "exit_code"), "outcome: exit code mismatch");
     expect(head.to_string() == *run.chain_head, "chain: head mismatch");
     expect(*run.event_count == seq, "chain: event count mismatch");
-    auto record = core::record_digest({run.id, identity->digest, meta_digest, head, seq,
-                                       outcome_digest});
+    auto record =
+        core::record_digest({run.id, identity->digest, meta_digest, head, seq, outcome_digest});
     expect(record.to_string() == *run.record_digest, "record digest mismatch");
     check_blobs(store, run.id, referenced, out);
     check_files(store, run.id, conditions, &outcome);

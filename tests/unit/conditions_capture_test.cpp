@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 using core::Json;
 
 class GitRepo : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         git("init -q -b main .");
         test::write_file(root() / "a.txt", "one\n");
@@ -107,8 +107,7 @@ TEST(CaptureEnv, LockfilesVarsAndMachine) {
     Json e = capture_env({{"OPENAI_API_KEY", "EXTRA", "MISSING"}, dir.path(), env},
                          core::Redactor::from_environment(env));
     EXPECT_EQ(e["lockfiles"].size(), 1u);
-    EXPECT_EQ(e["lockfiles"]["requirements.txt"],
-              core::Digest::of("numpy==1.26.4\n").to_string());
+    EXPECT_EQ(e["lockfiles"]["requirements.txt"], core::Digest::of("numpy==1.26.4\n").to_string());
     EXPECT_EQ(e["vars"]["PYTHONHASHSEED"], "0");
     EXPECT_EQ(e["vars"]["OPENAI_API_KEY"], "<present>");
     EXPECT_EQ(e["vars"]["EXTRA"], "[REDACTED]");

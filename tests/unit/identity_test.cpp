@@ -150,7 +150,9 @@ TEST(Digest, ParsesOnlyWellFormedText) {
     EXPECT_EQ(d.to_string(),
               "sha256:ba7816bf8f01cfea414140de5dae2223b00361a396177a9cb410ff61f20015ad");
     EXPECT_EQ(*Digest::parse(d.to_string()), d);
-    EXPECT_FALSE(Digest::parse("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD").is_ok());
+    EXPECT_FALSE(
+        Digest::parse("sha256:BA7816BF8F01CFEA414140DE5DAE2223B00361A396177A9CB410FF61F20015AD")
+            .is_ok());
     EXPECT_FALSE(Digest::parse("sha1:abc").is_ok());
     EXPECT_FALSE(Digest::parse(d.to_string() + "0").is_ok());
 }

@@ -28,8 +28,9 @@ TEST(Jcs, Rfc8785Section322Example) {
         "string": "\u20ac$\u000F\u000aA'\u0042\u0022\u005c\\\"\/",
         "literals": [null, true, false]
     })json";
-    EXPECT_EQ(canon(input),
-              R"json({"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"})json");
+    EXPECT_EQ(
+        canon(input),
+        R"json({"literals":[null,true,false],"numbers":[333333333.3333333,1e+30,4.5,0.002,1e-27],"string":"€$\u000f\nA'B\"\\\\\"/"})json");
 }
 
 TEST(Jcs, Rfc8785SortsByUtf16CodeUnits) {
@@ -45,9 +46,13 @@ TEST(Jcs, Rfc8785SortsByUtf16CodeUnits) {
     auto j = parse_json_strict(input);
     ASSERT_TRUE(j.is_ok());
     std::string out = *canonicalize(*j);
-    std::vector<std::string> order = {"Carriage Return", "One", "Control",
-                                      "Latin Small Letter O With Diaeresis", "Euro Sign",
-                                      "Emoji: Grinning Face", "Hebrew Letter Dalet With Dagesh"};
+    std::vector<std::string> order = {"Carriage Return",
+                                      "One",
+                                      "Control",
+                                      "Latin Small Letter O With Diaeresis",
+                                      "Euro Sign",
+                                      "Emoji: Grinning Face",
+                                      "Hebrew Letter Dalet With Dagesh"};
     std::size_t pos = 0;
     for (const auto& v : order) {
         auto at = out.find(v);
@@ -120,7 +125,8 @@ TEST(Jcs, RefusesWhatIsNotCanonicalizable) {
     EXPECT_NE(high.status().message().find("lone surrogate"), std::string::npos);
     EXPECT_FALSE(canonicalize_text(R"(["\udc00x"])").is_ok());
     EXPECT_FALSE(canonicalize_text(R"(["\ud800\u0041"])").is_ok());
-    EXPECT_TRUE(canonicalize_text(R"(["\\ud800"])").is_ok());  // an escaped backslash, not an escape
+    EXPECT_TRUE(
+        canonicalize_text(R"(["\\ud800"])").is_ok());  // an escaped backslash, not an escape
     EXPECT_FALSE(canonicalize_text("[\"\xff\"]").is_ok());
     EXPECT_FALSE(canonicalize_text("[1] x").is_ok());
     EXPECT_FALSE(canonicalize_text("[NaN]").is_ok());

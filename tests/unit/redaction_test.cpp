@@ -35,10 +35,11 @@ TEST(Redaction, KnownSecretValuesAreRedactedLongestFirst) {
 }
 
 TEST(Redaction, SecretNames) {
-    for (const char* n : {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD",
-                          "AWS_CREDENTIALS"})
+    for (const char* n :
+         {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD", "AWS_CREDENTIALS"})
         EXPECT_TRUE(is_secret_name(n)) << n;
-    for (const char* n : {"HOME", "PATH", "PYTHONHASHSEED", "LANG"}) EXPECT_FALSE(is_secret_name(n)) << n;
+    for (const char* n : {"HOME", "PATH", "PYTHONHASHSEED", "LANG"})
+        EXPECT_FALSE(is_secret_name(n)) << n;
 }
 
 }  // namespace

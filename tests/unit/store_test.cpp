@@ -52,7 +52,7 @@ std::string make_run(Store& store, const std::string& name, int events,
 }
 
 class StoreTest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         auto s = open_sqlite_store(m_dir.path() / "store", true);
         ASSERT_TRUE(s.is_ok()) << s.status().message();
@@ -168,8 +168,10 @@ TEST_F(StoreTest, PackAndUnpackRoundTrip) {
     ASSERT_TRUE(got.is_ok()) << got.status().message();
     EXPECT_EQ(got->imported, 1);
     EXPECT_TRUE(verify_run(**other, a)->ok);
-    EXPECT_EQ((*other)->get_run(a)->value().record_digest, m_store->get_run(a)->value().record_digest);
-    EXPECT_EQ(read_pack(file, [&]() -> Result<Store*> { return other->get(); })->imported, 0);  // idempotent
+    EXPECT_EQ((*other)->get_run(a)->value().record_digest,
+              m_store->get_run(a)->value().record_digest);
+    EXPECT_EQ(read_pack(file, [&]() -> Result<Store*> { return other->get(); })->imported,
+              0);  // idempotent
 }
 
 TEST_F(StoreTest, DamagedPackIsRefusedAndChangesNothing) {
@@ -179,12 +181,14 @@ TEST_F(StoreTest, DamagedPackIsRefusedAndChangesNothing) {
     std::string bytes = test::read_file(file);
     auto other = open_sqlite_store(m_dir.path() / "other", true);
     test::write_file(m_dir.path() / "truncated.pack", bytes.substr(0, bytes.size() - 10));
-    auto r1 = read_pack(m_dir.path() / "truncated.pack", [&]() -> Result<Store*> { return other->get(); });
+    auto r1 = read_pack(m_dir.path() / "truncated.pack",
+                        [&]() -> Result<Store*> { return other->get(); });
     EXPECT_EQ(r1.status().code(), ErrorCode::corrupt) << r1.status().message();
     std::string flipped = bytes;
     flipped[flipped.size() / 2] ^= 1;
     test::write_file(m_dir.path() / "flipped.pack", flipped);
-    auto r2 = read_pack(m_dir.path() / "flipped.pack", [&]() -> Result<Store*> { return other->get(); });
+    auto r2 =
+        read_pack(m_dir.path() / "flipped.pack", [&]() -> Result<Store*> { return other->get(); });
     EXPECT_EQ(r2.status().code(), ErrorCode::corrupt) << r2.status().message();
     EXPECT_TRUE((*other)->list_runs({})->empty());
 }

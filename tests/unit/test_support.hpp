@@ -10,9 +10,10 @@
 namespace retrace::test {
 
 class TempDir {
-public:
+  public:
     TempDir() {
-        std::string tmpl = (std::filesystem::temp_directory_path() / "retrace-test-XXXXXX").string();
+        std::string tmpl =
+            (std::filesystem::temp_directory_path() / "retrace-test-XXXXXX").string();
         m_path = mkdtemp(tmpl.data());
     }
     ~TempDir() {
@@ -23,7 +24,7 @@ public:
     TempDir& operator=(const TempDir&) = delete;
     const std::filesystem::path& path() const { return m_path; }
 
-private:
+  private:
     std::filesystem::path m_path;
 };
 

@@ -1,6 +1,6 @@
 // Content digests of --input files and trees, and the stat cache.
-#include <gtest/gtest.h>
 #include <fcntl.h>
+#include <gtest/gtest.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,7 +16,7 @@ namespace fs = std::filesystem;
 
 // Counts how often the cache answered; forwards to a real cache file.
 class CountingCache : public StatCache {
-public:
+  public:
     explicit CountingCache(std::unique_ptr<StatCache> inner) : m_inner(std::move(inner)) {}
     std::optional<core::Digest> lookup(const fs::path& p, const StatKey& k) override {
         auto r = m_inner->lookup(p, k);
@@ -29,7 +29,7 @@ public:
     void flush() override { m_inner->flush(); }
     int hits = 0, misses = 0;
 
-private:
+  private:
     std::unique_ptr<StatCache> m_inner;
 };
 
@@ -42,7 +42,7 @@ void age(const fs::path& p, int seconds) {
 }
 
 class TreeDigest : public ::testing::Test {
-protected:
+  protected:
     void SetUp() override {
         test::write_file(tree() / "a.txt", "alpha");
         test::write_file(tree() / "sub" / "b.txt", "beta");

@@ -17,7 +17,7 @@ struct ChildResult {
     int signal = 0;           // the signal that killed the child, or 0
     std::string stdout_data;  // everything the child wrote
     std::string stderr_data;
-    long long start_ns = 0;   // unix time
+    long long start_ns = 0;  // unix time
     long long end_ns = 0;
 };
 

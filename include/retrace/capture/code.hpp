@@ -20,8 +20,8 @@ std::string condition_path(const std::filesystem::path& path,
                            const std::optional<std::filesystem::path>& repo_root);
 
 struct CodeOptions {
-    std::vector<std::string> argv;        // the command as given (redacted before use)
-    std::filesystem::path cwd;            // working directory of the run
+    std::vector<std::string> argv;  // the command as given (redacted before use)
+    std::filesystem::path cwd;      // working directory of the run
 };
 
 // {"argv": [...], "cwd": "<relative to repo root or absolute>",

@@ -18,9 +18,9 @@ namespace retrace::capture {
 core::Json capture_machine();
 
 struct EnvOptions {
-    std::vector<std::string> extra_vars;    // --env NAME
-    std::filesystem::path lockfile_dir;     // repository root, or cwd outside one
-    char** envp = nullptr;                  // the child's environment
+    std::vector<std::string> extra_vars;  // --env NAME
+    std::filesystem::path lockfile_dir;   // repository root, or cwd outside one
+    char** envp = nullptr;                // the child's environment
 };
 
 // {"machine": capture_machine(),

@@ -29,7 +29,7 @@ struct StatKey {
 };
 
 class StatCache {
-public:
+  public:
     virtual ~StatCache() = default;
     virtual std::optional<core::Digest> lookup(const std::filesystem::path& path,
                                                const StatKey& key) = 0;
@@ -48,9 +48,9 @@ std::unique_ptr<StatCache> open_stat_cache(const std::filesystem::path& file);
 
 struct InputDigest {
     core::Digest digest;
-    std::string kind;        // "file", "dir" or "symlink"
-    std::uint64_t files = 0; // regular files covered
-    std::uint64_t bytes = 0; // their total size
+    std::string kind;         // "file", "dir" or "symlink"
+    std::uint64_t files = 0;  // regular files covered
+    std::uint64_t bytes = 0;  // their total size
 };
 
 // Digest of a file, symlink or directory tree. Directory trees are hashed on

@@ -12,18 +12,18 @@ namespace retrace::capture {
 struct RecordOptions {
     std::optional<std::string> store_dir;
     std::optional<std::string> name;
-    std::vector<std::string> inputs;       // --input PATH
-    std::vector<std::string> outputs;      // --output PATH
-    std::vector<std::string> params;       // --param KEY=VALUE
-    std::vector<std::string> env_names;    // --env NAME
-    std::vector<std::string> command;      // CMD ARGS...
+    std::vector<std::string> inputs;     // --input PATH
+    std::vector<std::string> outputs;    // --output PATH
+    std::vector<std::string> params;     // --param KEY=VALUE
+    std::vector<std::string> env_names;  // --env NAME
+    std::vector<std::string> command;    // CMD ARGS...
 };
 
 struct RecordOutcome {
     std::string run_id;
     std::string conditions_digest;
     std::string record_digest;
-    int exit_code = 0;                     // what `record` exits with
+    int exit_code = 0;  // what `record` exits with
     std::vector<std::string> missing_outputs;
 };
 
@@ -31,7 +31,7 @@ struct RecordOutcome {
 // input (exit 2); ErrorCode::io etc. for retrace's own failures (exit 125).
 // A command that cannot be found or run is reported through launch_failure.
 struct LaunchFailure {
-    int exit_code;                         // 126 or 127
+    int exit_code;  // 126 or 127
     std::string message;
 };
 

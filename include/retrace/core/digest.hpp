@@ -14,7 +14,7 @@
 namespace retrace::core {
 
 class Digest {
-public:
+  public:
     using Bytes = std::array<std::uint8_t, 32>;
 
     Digest() = default;  // all zero; only meaningful as a placeholder
@@ -25,23 +25,23 @@ public:
     // SHA-256 of the given bytes.
     static Digest of(std::string_view data);
 
-    std::string to_string() const;          // sha256:<hex>
-    std::string hex() const;                // <hex>
-    std::string short_form() const;         // first 12 hex digits, for people
+    std::string to_string() const;   // sha256:<hex>
+    std::string hex() const;         // <hex>
+    std::string short_form() const;  // first 12 hex digits, for people
     const Bytes& bytes() const { return m_bytes; }
     bool is_zero() const;
 
     friend bool operator==(const Digest&, const Digest&) = default;
     friend auto operator<=>(const Digest&, const Digest&) = default;
 
-private:
+  private:
     Bytes m_bytes{};
 };
 
 // Incremental SHA-256 over OpenSSL's EVP interface (uses the CPU's SHA
 // extensions when present). Not thread safe; one per stream.
 class Sha256 {
-public:
+  public:
     Sha256();
     ~Sha256();
     Sha256(const Sha256&) = delete;
@@ -51,7 +51,7 @@ public:
     void update(const void* data, std::size_t size);
     Digest finish();  // resets for reuse
 
-private:
+  private:
     struct Impl;
     Impl* m_impl;
 };

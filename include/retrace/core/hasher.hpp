@@ -16,7 +16,7 @@
 namespace retrace::core {
 
 class TaggedHasher {
-public:
+  public:
     // scheme names what is being hashed and its version, e.g. "retrace.conditions/1".
     explicit TaggedHasher(std::string_view scheme);
 
@@ -27,7 +27,7 @@ public:
     Digest digest() const;
     const std::string& text() const { return m_text; }
 
-private:
+  private:
     std::string m_text;
 };
 

@@ -21,11 +21,11 @@ inline constexpr std::array<std::string_view, 7> k_declared_sections = {
 inline constexpr std::array<std::string_view, 1> k_observed_sections = {"backend"};
 
 struct ConditionsIdentity {
-    Digest digest;                          // over declared + observed
+    Digest digest;  // over declared + observed
     Digest declared;
     Digest observed;
-    std::map<std::string, Digest> sections; // one per section
-    std::string explain;                    // every text that was hashed, in order
+    std::map<std::string, Digest> sections;  // one per section
+    std::string explain;                     // every text that was hashed, in order
 
     // {"conditions": "...", "declared": "...", "observed": "...", "sections": {...}}
     Json to_json() const;
@@ -48,14 +48,14 @@ std::string ns_text(long long ns);
 // One step of a trajectory as it is hashed into the chain.
 struct Event {
     long long seq = 0;
-    std::string kind;          // llm, http, tool, retrieval, clock, random, checkpoint, custom, process
+    std::string kind;  // llm, http, tool, retrieval, clock, random, checkpoint, custom, process
     std::string name;
-    long long parent = 0;      // seq of the parent event, 0 for none
-    long long start_ns = 0;    // unix time
+    long long parent = 0;    // seq of the parent event, 0 for none
+    long long start_ns = 0;  // unix time
     long long end_ns = 0;
     Json attrs = Json::object();
-    std::string request;       // blob digest text, or empty
-    std::string response;      // blob digest text, or empty
+    std::string request;   // blob digest text, or empty
+    std::string response;  // blob digest text, or empty
 
     Json to_json() const;
     static Result<Event> from_json(const Json& j);

@@ -21,7 +21,7 @@ inline constexpr std::string_view k_redacted = "[REDACTED]";
 bool is_secret_name(std::string_view name);
 
 class Redactor {
-public:
+  public:
     Redactor() = default;
 
     // Collects the values of every secret-named variable in envp (NAME=VALUE
@@ -34,7 +34,7 @@ public:
     // True when redact(text) would change text.
     bool contains_secret(std::string_view text) const;
 
-private:
+  private:
     std::vector<std::string> m_secrets;  // longest first
 };
 

@@ -21,7 +21,7 @@ enum class ErrorCode {
 };
 
 class [[nodiscard]] Status {
-public:
+  public:
     Status() = default;
     Status(ErrorCode code, std::string message) : m_code(code), m_message(std::move(message)) {}
 
@@ -36,17 +36,19 @@ public:
         return is_ok() ? *this : Status(m_code, context + ": " + m_message);
     }
 
-private:
+  private:
     ErrorCode m_code = ErrorCode::ok;
     std::string m_message;
 };
 
-inline Status error(ErrorCode code, std::string message) { return {code, std::move(message)}; }
+inline Status error(ErrorCode code, std::string message) {
+    return {code, std::move(message)};
+}
 
 template <typename T>
 class [[nodiscard]] Result {
-public:
-    Result(T value) : m_value(std::move(value)) {}  // NOLINT: implicit by design
+  public:
+    Result(T value) : m_value(std::move(value)) {}         // NOLINT: implicit by design
     Result(Status status) : m_value(std::move(status)) {}  // NOLINT: must not be ok
 
     bool is_ok() const { return std::holds_alternative<T>(m_value); }
@@ -63,31 +65,36 @@ public:
     T& operator*() & { return value(); }
     const T& operator*() const& { return value(); }
 
-private:
+  private:
     std::variant<T, Status> m_value;
 };
 
 }  // namespace retrace
 
 // RETRACE_TRY(expr): return the Status of expr from the enclosing function if it failed.
-#define RETRACE_TRY(expr)                                  \
-    do {                                                   \
-        auto retrace_try_status_ = (expr);                 \
-        if (!retrace_try_status_.is_ok())                  \
+#define RETRACE_TRY(expr)                                             \
+    do {                                                              \
+        auto retrace_try_status_ = (expr);                            \
+        if (!retrace_try_status_.is_ok())                             \
             return ::retrace::detail::to_status(retrace_try_status_); \
     } while (0)
 
 // RETRACE_ASSIGN(var, expr): declare var from a Result, or return its Status.
 #define RETRACE_CONCAT_INNER(a, b) a##b
 #define RETRACE_CONCAT(a, b) RETRACE_CONCAT_INNER(a, b)
-#define RETRACE_ASSIGN(decl, expr) RETRACE_ASSIGN_IMPL(RETRACE_CONCAT(retrace_result_, __LINE__), decl, expr)
-#define RETRACE_ASSIGN_IMPL(tmp, decl, expr)   \
-    auto tmp = (expr);                         \
-    if (!tmp.is_ok()) return tmp.status();     \
+#define RETRACE_ASSIGN(decl, expr) \
+    RETRACE_ASSIGN_IMPL(RETRACE_CONCAT(retrace_result_, __LINE__), decl, expr)
+#define RETRACE_ASSIGN_IMPL(tmp, decl, expr) \
+    auto tmp = (expr);                       \
+    if (!tmp.is_ok()) return tmp.status();   \
     decl = std::move(tmp).value()
 
 namespace retrace::detail {
-inline const Status& to_status(const Status& s) { return s; }
+inline const Status& to_status(const Status& s) {
+    return s;
+}
 template <typename T>
-const Status& to_status(const Result<T>& r) { return r.status(); }
+const Status& to_status(const Result<T>& r) {
+    return r.status();
+}
 }  // namespace retrace::detail

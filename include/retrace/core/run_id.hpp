@@ -11,7 +11,7 @@
 namespace retrace::core {
 
 class RunId {
-public:
+  public:
     static constexpr std::size_t k_length = 26;
 
     // unix_ms: start time; entropy: 10 bytes of randomness.
@@ -28,7 +28,7 @@ public:
     friend bool operator==(const RunId&, const RunId&) = default;
     friend auto operator<=>(const RunId&, const RunId&) = default;
 
-private:
+  private:
     explicit RunId(std::string text) : m_text(std::move(text)) {}
     std::string m_text;
 };

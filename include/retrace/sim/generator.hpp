@@ -18,14 +18,14 @@ using core::Json;
 
 // splitmix64: small, fast, and good enough for choosing words.
 class Rng {
-public:
+  public:
     explicit Rng(std::uint64_t seed) : m_state(seed) {}
     std::uint64_t next();
     // Uniform in [0, n).
     std::uint64_t below(std::uint64_t n) { return n ? next() % n : 0; }
     double unit() { return static_cast<double>(next() >> 11) * 0x1.0p-53; }
 
-private:
+  private:
     std::uint64_t m_state;
 };
 
@@ -33,26 +33,26 @@ private:
 std::uint64_t seed_of(std::string_view text);
 
 struct Generation {
-    std::string text;                 // empty when the answer is tool calls
+    std::string text;  // empty when the answer is tool calls
     struct ToolCall {
         std::string id;
         std::string name;
-        std::string arguments;        // JSON text
+        std::string arguments;  // JSON text
     };
     std::vector<ToolCall> tool_calls;
     long long output_tokens = 0;
-    bool truncated = false;           // stopped at max_tokens
+    bool truncated = false;  // stopped at max_tokens
 };
 
 struct GenerationRequest {
-    std::uint64_t seed = 0;           // derived from everything that determines the output
-    long long max_tokens = 0;         // 0: no limit
-    Json tools = Json::array();       // normalized: [{"name", "parameters"}]
+    std::uint64_t seed = 0;      // derived from everything that determines the output
+    long long max_tokens = 0;    // 0: no limit
+    Json tools = Json::array();  // normalized: [{"name", "parameters"}]
     bool want_tool_call = false;
-    std::string forced_tool;          // tool_choice naming one tool
-    bool json_object = false;         // response_format json_object
-    std::string persona;              // style layer (per account), may be empty
-    std::string prefix;               // text to start the answer with (e.g. server time)
+    std::string forced_tool;   // tool_choice naming one tool
+    bool json_object = false;  // response_format json_object
+    std::string persona;       // style layer (per account), may be empty
+    std::string prefix;        // text to start the answer with (e.g. server time)
 };
 
 Generation generate(const GenerationRequest& request);

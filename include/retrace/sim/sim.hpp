@@ -17,30 +17,30 @@ namespace retrace::sim {
 // x-sim-<name> (e.g. x-sim-ignore-seed: 1), so one sim serves many cases.
 struct Behaviour {
     bool ignore_seed = false;
-    long long rotate_fingerprint = 0;     // every N model requests, a new backend
-    double batch_noise = 0;               // probability a temperature-0 output is perturbed
-    long long batch_noise_every = 0;      // perturb exactly every M-th temperature-0 request
-    bool persona_by_key = false;          // output style depends on the API key
+    long long rotate_fingerprint = 0;  // every N model requests, a new backend
+    double batch_noise = 0;            // probability a temperature-0 output is perturbed
+    long long batch_noise_every = 0;   // perturb exactly every M-th temperature-0 request
+    bool persona_by_key = false;       // output style depends on the API key
     long long latency_ms = 0;
     long long latency_jitter_ms = 0;
-    long long stream_interval_ms = 0;     // pause between stream frames
+    long long stream_interval_ms = 0;  // pause between stream frames
     double fail_rate = 0;
     std::vector<std::string> fail_kinds = {"429", "500"};  // 429, 500, 529, reset, midstream
     std::vector<std::string> fail_sequence;  // replaces fail_rate: ok,429,... consumed in order
-    bool stateful_clock = false;          // include the server time in outputs
+    bool stateful_clock = false;             // include the server time in outputs
 };
 
 struct SimOptions {
     std::string host = "127.0.0.1";
-    int port = 0;                         // 0: ephemeral
+    int port = 0;  // 0: ephemeral
     std::optional<std::string> tls_cert;
     std::optional<std::string> tls_key;
-    long long sim_seed = 0;               // seeds every random choice the sim makes
+    long long sim_seed = 0;  // seeds every random choice the sim makes
     Behaviour behaviour;
 };
 
 class SimServer {
-public:
+  public:
     // Binds and starts serving on background threads.
     static Result<std::unique_ptr<SimServer>> start(const SimOptions& options);
     virtual ~SimServer() = default;

@@ -17,8 +17,8 @@ namespace retrace::store {
 struct PackSummary {
     int runs = 0;
     int blobs = 0;
-    long long bytes = 0;   // archive size
-    int imported = 0;      // unpack: runs that were new to the store
+    long long bytes = 0;  // archive size
+    int imported = 0;     // unpack: runs that were new to the store
 };
 
 // Only sealed runs can be packed; each is verified before it is written.

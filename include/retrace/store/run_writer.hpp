@@ -17,7 +17,7 @@
 namespace retrace::store {
 
 class RunWriter {
-public:
+  public:
     // Inserts run (state "incomplete") and its input files, then starts the
     // writer thread. The store is owned by the writer thread until seal().
     static Result<std::unique_ptr<RunWriter>> start(Store& store, const RunRow& run,
@@ -46,7 +46,7 @@ public:
     // Flushes, stops the writer thread and seals the run in one transaction.
     Result<RunRow> seal(Seal seal);
 
-private:
+  private:
     RunWriter(Store& store, std::string run_id);
     void loop();
 

@@ -17,7 +17,7 @@ namespace retrace::store {
 class Statement;
 
 class Database {
-public:
+  public:
     Database() = default;
     ~Database();
     Database(Database&& other) noexcept;
@@ -36,14 +36,14 @@ public:
     const std::string& path() const { return m_path; }
     Status error_status(std::string_view what) const;
 
-private:
+  private:
     sqlite3* m_db = nullptr;
     std::string m_path;
 };
 
 // A prepared statement. bind() is 1-based as in SQLite; column() 0-based.
 class Statement {
-public:
+  public:
     Statement(Database& db, sqlite3_stmt* stmt) : m_db(&db), m_stmt(stmt) {}
     ~Statement();
     Statement(Statement&& other) noexcept;
@@ -69,7 +69,7 @@ public:
     std::string blob(int column) const;
     std::optional<std::string> optional_text(int column) const;
 
-private:
+  private:
     Database* m_db;
     sqlite3_stmt* m_stmt;
 };
@@ -78,7 +78,7 @@ private:
 // handler applies; a deferred read-then-write transaction can fail with
 // SQLITE_BUSY without it); rolls back on destruction unless committed.
 class Transaction {
-public:
+  public:
     static Result<Transaction> begin(Database& db);
     Transaction(Transaction&& other) noexcept : m_db(other.m_db) { other.m_db = nullptr; }
     Transaction(const Transaction&) = delete;
@@ -87,7 +87,7 @@ public:
     ~Transaction();
     Status commit();
 
-private:
+  private:
     explicit Transaction(Database& db) : m_db(&db) {}
     Database* m_db;
 };

@@ -27,14 +27,14 @@ using core::Json;
 struct RunRow {
     std::string id;
     std::optional<std::string> name;
-    std::string state;                      // "incomplete" or "sealed"
+    std::string state;  // "incomplete" or "sealed"
     std::optional<std::string> replay_of;
     long long started_ns = 0;
     std::optional<long long> ended_ns;
     std::optional<long long> exit_code;
-    std::string conditions;                 // canonical JSON text
+    std::string conditions;  // canonical JSON text
     std::string conditions_digest;
-    std::string metadata;                   // canonical JSON text
+    std::string metadata;  // canonical JSON text
     std::optional<std::string> metadata_digest;
     std::optional<std::string> outcome;
     std::optional<std::string> outcome_digest;
@@ -47,13 +47,13 @@ struct RunRow {
 
 struct EventRow {
     core::Event event;
-    std::string attrs_text;                 // canonical text of event.attrs as stored
-    std::optional<std::string> digest;      // chain link; set when sealed
+    std::string attrs_text;             // canonical text of event.attrs as stored
+    std::optional<std::string> digest;  // chain link; set when sealed
 };
 
 struct FileRow {
     std::string run_id;
-    std::string role;                       // "input" or "output"
+    std::string role;  // "input" or "output"
     std::string path;
     std::string digest;
 };
@@ -69,9 +69,9 @@ struct SealRequest {
     std::string run_id;
     long long ended_ns = 0;
     std::optional<long long> exit_code;
-    std::string metadata;                   // canonical
+    std::string metadata;  // canonical
     std::string metadata_digest;
-    std::string outcome;                    // canonical
+    std::string outcome;  // canonical
     std::string outcome_digest;
     std::string chain_head;
     long long event_count = 0;
@@ -94,7 +94,7 @@ struct BlobInfo {
 };
 
 class Store {
-public:
+  public:
     virtual ~Store() = default;
 
     virtual std::filesystem::path directory() const = 0;

@@ -12,8 +12,8 @@ namespace retrace::store {
 struct VerifyResult {
     std::string run_id;
     bool ok = true;
-    bool incomplete = false;       // not sealed: conditions, events and blobs checked only
-    std::string problem;           // the first broken item, e.g. "event 3: chain link mismatch"
+    bool incomplete = false;  // not sealed: conditions, events and blobs checked only
+    std::string problem;      // the first broken item, e.g. "event 3: chain link mismatch"
     long long events = 0;
     long long blobs = 0;
 };
