@@ -3,6 +3,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <filesystem>
 
@@ -10,6 +11,7 @@
 #include "retrace/capture/code.hpp"
 #include "retrace/capture/environment.hpp"
 #include "retrace/capture/input_digest.hpp"
+#include "retrace/capture/proxy.hpp"
 #include "retrace/core/run_id.hpp"
 #include "retrace/store/run_writer.hpp"
 
@@ -109,14 +111,62 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
     return out;
 }
 
-std::vector<std::string> child_environment(char** envp, const std::string& run_id) {
+std::optional<std::string> env_value(char** envp, std::string_view name) {
+    for (char** e = envp; e && *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=')
+            return std::string(kv.substr(name.size() + 1));
+    }
+    return std::nullopt;
+}
+
+// The upstreams the proxy forwards to: the program's own base URLs when its
+// environment sets them (it keeps talking to what it talked to before), else
+// the providers' public APIs; then --upstream and --route.
+Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
+    ProxyOptions p;
+    p.upstreams["openai"] =
+        env_value(envp, "OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
+    p.upstreams["anthropic"] =
+        env_value(envp, "ANTHROPIC_BASE_URL").value_or("https://api.anthropic.com");
+    for (const auto* list : {&o.upstreams, &o.routes})
+        for (const auto& spec : *list) {
+            auto eq = spec.find('=');
+            if (eq == std::string::npos || eq == 0)
+                return error(ErrorCode::invalid_input, "want NAME=URL, got '" + spec + "'");
+            std::string name = spec.substr(0, eq);
+            if (list == &o.upstreams && name != "openai" && name != "anthropic")
+                return error(
+                    ErrorCode::invalid_input,
+                    "--upstream names openai or anthropic; use --route for '" + name + "'");
+            p.upstreams[name] = spec.substr(eq + 1);
+        }
+    return p;
+}
+
+std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
+                                           const ProxyOptions& proxy) {
+    std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
+    std::vector<std::string> set = {
+        "RETRACE_RUN_ID=" + run_id, "RETRACE_MODE=record", "RETRACE_PROXY_URL=" + base,
+        "OPENAI_BASE_URL=" + base + "/openai", "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
+    for (const auto& [name, url] : proxy.upstreams) {
+        if (name == "openai" || name == "anthropic") continue;
+        std::string upper;
+        for (char c : name)
+            upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+        set.push_back("RETRACE_ROUTE_" + upper + "=" + base + "/" + name);
+    }
     std::vector<std::string> env;
     for (char** e = envp; e && *e; ++e) {
         std::string_view kv(*e);
-        if (kv.starts_with("RETRACE_RUN_ID=")) continue;
-        env.emplace_back(kv);
+        std::string_view key = kv.substr(0, kv.find('=') + 1);
+        bool overridden = std::any_of(set.begin(), set.end(), [&](const std::string& s) {
+            return std::string_view(s).substr(0, s.find('=') + 1) == key;
+        });
+        if (!overridden) env.emplace_back(kv);
     }
-    env.push_back("RETRACE_RUN_ID=" + run_id);
+    env.insert(env.end(), set.begin(), set.end());
     return env;
 }
 
@@ -143,6 +193,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     auto repo_root = find_repo_root(cwd);
     fs::path store_dir = store::locate_store(o.store_dir, cwd);
     RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
+    RETRACE_ASSIGN(ProxyOptions proxy_opts, proxy_options(o, envp));
     RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
 
     Json conditions = Json::object();
@@ -178,7 +229,9 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, row, declared.rows));
 
     long long process_seq = writer->next_seq();
-    auto child = run_child(o.command, child_environment(envp, run_id));
+    RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, *writer, redactor));
+    auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
+    proxy->stop();  // every exchange in flight is recorded before the seal
     ChildResult result;
     if (child) {
         result = std::move(child).value();

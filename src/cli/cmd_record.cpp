@@ -13,6 +13,12 @@ void add_record_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--output", opts->outputs, "a file or directory the run writes (repeatable)");
     cmd->add_option("--param", opts->params, "KEY=VALUE declared parameter (repeatable)");
     cmd->add_option("--env", opts->env_names, "also record this environment variable (repeatable)");
+    cmd->add_option("--upstream", opts->upstreams,
+                    "NAME=URL: where /openai or /anthropic requests go (default: the program's own "
+                    "OPENAI_BASE_URL / ANTHROPIC_BASE_URL, else the public API)");
+    cmd->add_option(
+        "--route", opts->routes,
+        "NAME=URL: record any other HTTP API at /NAME (exported as RETRACE_ROUTE_NAME)");
     cmd->add_flag("--json", ctx.json, "print the run's identity as JSON on stdout after the run");
     cmd->footer(
         "Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"

@@ -16,6 +16,8 @@ struct RecordOptions {
     std::vector<std::string> outputs;    // --output PATH
     std::vector<std::string> params;     // --param KEY=VALUE
     std::vector<std::string> env_names;  // --env NAME
+    std::vector<std::string> upstreams;  // --upstream NAME=URL (openai, anthropic)
+    std::vector<std::string> routes;     // --route NAME=URL (any other HTTP API)
     std::vector<std::string> command;    // CMD ARGS...
 };
 

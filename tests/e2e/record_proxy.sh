@@ -1,0 +1,65 @@
+# `retrace record` puts a recording proxy between the program and its model
+# provider: the official SDKs work unchanged through it (plain, streaming,
+# three concurrent streams, Anthropic tool_use), every exchange becomes an
+# event with its bodies, and no API key reaches the store.
+source "$(dirname "$0")/lib.sh"
+start_sim --sim-seed 1
+export OPENAI_API_KEY=sk-test-SECRETKEY1234 ANTHROPIC_API_KEY=sk-ant-SECRETKEY5678
+export OPENAI_BASE_URL=$SIM_URL/v1 ANTHROPIC_BASE_URL=$SIM_URL
+cd "$SRC/tests/node"
+
+# Control: the program straight against the sim.
+direct=$(node proxy_prog.mjs)
+expect_contains "$direct" "anthropic: tool_use get_weather"
+# Through the proxy (a fresh sim state is not needed: temperature 0 throughout).
+recorded=$(retrace record --name proxied -- node proxy_prog.mjs 2>"$WORK/rec.err")
+expect_eq "$recorded" "$direct" "the program sees the same answers through the proxy"
+cd "$WORK"
+
+retrace show proxied --json > show.json
+expect_eq "$(json 'len(j["events"])' < show.json)" 7
+expect_eq "$(json '[e["kind"] for e in j["events"]]' < show.json)" "['process', 'llm', 'llm', 'llm', 'llm', 'llm', 'llm']"
+expect_eq "$(json 'sorted(set(e["attrs"]["status"] for e in j["events"][1:]))' < show.json)" "[200]"
+expect_eq "$(json 'j["events"][6]["name"]' < show.json)" "POST /v1/messages"
+expect_eq "$(json 'j["events"][1]["attrs"]["request_headers"]["authorization"]' < show.json)" "[REDACTED]"
+expect_eq "$(json 'j["events"][6]["attrs"]["request_headers"]["x-api-key"]' < show.json)" "[REDACTED]"
+expect_eq "$(json 'j["events"][1]["attrs"]["request_headers"]["accept-encoding"] != "identity"' < show.json)" "True"
+# Streams are recorded chunk by chunk, with their time offsets.
+expect_eq "$(json 'len(j["events"][2]["attrs"]["chunks"]) > 3' < show.json)" "True"
+expect_exit 0 retrace verify proxied
+
+# Bodies are stored readable; the keys appear nowhere (decompressed dump, WAL included).
+python3 - "$RETRACE_STORE/retrace.db" <<'PY'
+import sqlite3, subprocess, sys
+con = sqlite3.connect(sys.argv[1])
+text = []
+for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+    for row in con.execute(f"SELECT * FROM {table}"):
+        for v in row:
+            if isinstance(v, bytes) and v[:4] == b"\x28\xb5\x2f\xfd":
+                v = subprocess.run(["zstd", "-dc"], input=v, capture_output=True).stdout
+            text.append(v.decode("utf-8", "replace") if isinstance(v, bytes) else str(v))
+dump = "\n".join(text)
+assert '"messages":[{"role":"user","content":"hi"}]' in dump, "request body not stored"
+assert "data: [DONE]" in dump, "stream body not stored"
+assert "event: message_stop" in dump, "anthropic stream not stored"
+for secret in ["SECRETKEY1234", "SECRETKEY5678"]:
+    assert secret not in dump, secret + " leaked into the store"
+PY
+
+# A stream the upstream cuts mid-way reaches the client cut, and is recorded as truncated.
+kill $SIM_PID; wait $SIM_PID 2>/dev/null || true
+start_sim --sim-seed 1 --fail-sequence midstream
+retrace record --name cut -- sh -c 'curl -sS -N "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
+  -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"; echo "curl exit $?"' \
+  > cut.out 2>/dev/null || true
+expect_not_contains "$(cat cut.out)" "curl exit 0"
+expect_not_contains "$(cat cut.out)" "[DONE]"
+expect_eq "$(retrace show cut --json | json 'j["events"][1]["attrs"]["truncated"]')" "True"
+
+# A route that does not exist is an error for the client, not a hang.
+expect_exit 0 retrace record --name noroute -- sh -c 'curl -sS -o /dev/null -w "%{http_code}" "$RETRACE_PROXY_URL/nowhere/x"'
+expect_eq "$OUT" "404"
+expect_exit 2 retrace record --upstream nowhere=http://x -- true
+expect_contains "$ERR" "--route"
+echo "record_proxy: ok"

@@ -1,0 +1,12 @@
+import OpenAI from 'openai';
+import Anthropic from '@anthropic-ai/sdk';
+const openai = new OpenAI({ maxRetries: 0 });
+const anthropic = new Anthropic({ maxRetries: 0 });
+const a = await openai.chat.completions.create({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: 'hi' }] });
+console.log('plain:', a.choices[0].message.content);
+const s = await openai.chat.completions.stream({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: 'hi' }] }).finalChatCompletion();
+console.log('stream:', s.choices[0].message.content);
+const results = await Promise.all([1, 2, 3].map((i) => openai.chat.completions.stream({ model: 'gpt-4o', temperature: 0, messages: [{ role: 'user', content: `q${i}` }] }).finalChatCompletion()));
+console.log('concurrent:', results.map((r) => r.choices[0].message.content.split(' ')[0]).join(','));
+const m = await anthropic.messages.stream({ model: 'claude-sonnet-4-6', max_tokens: 100, temperature: 0, messages: [{ role: 'user', content: 'use the get_weather tool' }], tools: [{ name: 'get_weather', input_schema: { type: 'object', properties: { city: { type: 'string' } } } }] }).finalMessage();
+console.log('anthropic:', m.stop_reason, m.content[0].name);
