@@ -34,7 +34,8 @@ Result<Upstream> parse_upstream(const std::string& name, const std::string& url)
         return error(ErrorCode::invalid_input, "upstream " + name + ": not a URL: '" + url + "'");
     u.scheme = url.substr(0, sep);
     if (u.scheme != "http" && u.scheme != "https")
-        return error(ErrorCode::invalid_input, "upstream " + name + ": want http:// or https://, got '" + url + "'");
+        return error(ErrorCode::invalid_input,
+                     "upstream " + name + ": want http:// or https://, got '" + url + "'");
     std::string rest = url.substr(sep + 3);
     auto slash = rest.find('/');
     std::string authority = rest.substr(0, slash);
@@ -42,18 +43,22 @@ Result<Upstream> parse_upstream(const std::string& name, const std::string& url)
     while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
     auto colon = authority.rfind(':');
     u.host = authority.substr(0, colon);
-    u.port = colon == std::string::npos ? (u.scheme == "https" ? "443" : "80") : authority.substr(colon + 1);
-    if (u.host.empty()) return error(ErrorCode::invalid_input, "upstream " + name + ": no host in '" + url + "'");
+    u.port = colon == std::string::npos ? (u.scheme == "https" ? "443" : "80")
+                                        : authority.substr(colon + 1);
+    if (u.host.empty())
+        return error(ErrorCode::invalid_input, "upstream " + name + ": no host in '" + url + "'");
     return u;
 }
 
 bool is_hop_by_hop(const std::string& lower) {
     return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
-           lower == "te" || lower == "trailer" || lower == "transfer-encoding" || lower == "upgrade" ||
-           lower == "host" || lower == "content-length";
+           lower == "te" || lower == "trailer" || lower == "transfer-encoding" ||
+           lower == "upgrade" || lower == "host" || lower == "content-length";
 }
 
-std::string str(beast::string_view s) { return std::string(s.data(), s.size()); }
+std::string str(beast::string_view s) {
+    return std::string(s.data(), s.size());
+}
 
 std::string lower(beast::string_view s) {
     std::string out = str(s);
@@ -68,10 +73,13 @@ long long now_ns() {
 }
 
 class Proxy final : public RecordingProxy {
-public:
-    Proxy(std::map<std::string, Upstream> upstreams, const ProxyOptions& o, store::RunWriter& writer,
-          const core::Redactor& redactor)
-        : m_upstreams(std::move(upstreams)), m_options(o), m_writer(writer), m_redactor(redactor),
+  public:
+    Proxy(std::map<std::string, Upstream> upstreams, const ProxyOptions& o,
+          store::RunWriter& writer, const core::Redactor& redactor)
+        : m_upstreams(std::move(upstreams)),
+          m_options(o),
+          m_writer(writer),
+          m_redactor(redactor),
           m_acceptor(m_ioc) {}
     ~Proxy() override { stop(); }
 
@@ -105,7 +113,7 @@ public:
         m_done.wait(lock, [&] { return m_connections == 0; });
     }
 
-private:
+  private:
     void accept_loop() {
         for (;;) {
             auto sock = std::make_unique<tcp::socket>(m_ioc);
@@ -128,7 +136,10 @@ private:
 
     void set_idle(tcp::socket* s, bool idle) {
         std::lock_guard lock(m_mutex);
-        if (idle) m_idle_sockets.insert(s); else m_idle_sockets.erase(s);
+        if (idle)
+            m_idle_sockets.insert(s);
+        else
+            m_idle_sockets.erase(s);
         if (idle && m_stopping) {
             boost::system::error_code ec;
             s->shutdown(tcp::socket::shutdown_both, ec);
@@ -162,7 +173,9 @@ private:
     void reply_error(tcp::socket& client, int status, const std::string& message) {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
-        res.body() = Json{{"error", {{"message", "retrace: " + message}, {"type", "retrace_proxy_error"}}}}.dump();
+        res.body() =
+            Json{{"error", {{"message", "retrace: " + message}, {"type", "retrace_proxy_error"}}}}
+                .dump();
         res.keep_alive(false);
         res.prepare_payload();
         boost::system::error_code ec;
@@ -178,11 +191,13 @@ private:
         std::string path = target.substr(0, target.find('?'));
         std::string query = target.size() > path.size() ? target.substr(path.size()) : "";
         auto slash = path.find('/', 1);
-        std::string route = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+        std::string route =
+            path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
         std::string rest = slash == std::string::npos ? "" : path.substr(slash);
         auto it = m_upstreams.find(route);
 
-        Json attrs = {{"route", route}, {"method", std::string(req.method_string())}, {"path", rest}};
+        Json attrs = {
+            {"route", route}, {"method", std::string(req.method_string())}, {"path", rest}};
         Json req_headers = Json::object();
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
@@ -199,11 +214,14 @@ private:
 
         if (it == m_upstreams.end()) {
             status = 404;
-            reply_error(client, 404, "no upstream named '" + route + "' (routes: /openai, /anthropic, --route NAME=URL)");
+            reply_error(client, 404,
+                        "no upstream named '" + route +
+                            "' (routes: /openai, /anthropic, --route NAME=URL)");
             client_ok = false;
         } else if (it->second.scheme == "https") {
             status = 502;
-            reply_error(client, 502, "HTTPS upstreams are not supported by this build yet: " + route);
+            reply_error(client, 502,
+                        "HTTPS upstreams are not supported by this build yet: " + route);
             client_ok = false;
         } else {
             const Upstream& up = it->second;
@@ -214,14 +232,19 @@ private:
             if (!ec) net::connect(upstream, endpoints, ec);
             if (ec) {
                 status = 502;
-                reply_error(client, 502, "cannot reach upstream " + route + " at " + up.host + ":" + up.port + ": " + ec.message());
-                return record(seq, start, route, attrs, req.body(), "", status, true, chunks, resp_headers), false;
+                reply_error(client, 502,
+                            "cannot reach upstream " + route + " at " + up.host + ":" + up.port +
+                                ": " + ec.message());
+                return record(seq, start, route, attrs, req.body(), "", status, true, chunks,
+                              resp_headers),
+                       false;
             }
             upstream.set_option(tcp::no_delay(true), ec);
             http::request<http::string_body> fwd{req.method(), up.base_path + rest + query, 11};
             for (const auto& f : req) {
                 std::string name = lower(f.name_string());
-                if (!is_hop_by_hop(name) && name != "accept-encoding") fwd.set(f.name_string(), f.value());
+                if (!is_hop_by_hop(name) && name != "accept-encoding")
+                    fwd.set(f.name_string(), f.value());
             }
             fwd.set(http::field::host, up.host + (up.port == "80" ? "" : ":" + up.port));
             fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
@@ -236,7 +259,9 @@ private:
             if (ec) {
                 status = 502;
                 reply_error(client, 502, "upstream " + route + " failed: " + ec.message());
-                return record(seq, start, route, attrs, req.body(), "", status, true, chunks, resp_headers), false;
+                return record(seq, start, route, attrs, req.body(), "", status, true, chunks,
+                              resp_headers),
+                       false;
             }
             auto& ures = parser.get();
             status = static_cast<int>(ures.result_int());
@@ -277,13 +302,14 @@ private:
             }
             client_ok = client_ok && !cec;
         }
-        record(seq, start, route, attrs, req.body(), response_body, status, truncated, chunks, resp_headers);
+        record(seq, start, route, attrs, req.body(), response_body, status, truncated, chunks,
+               resp_headers);
         return client_ok;
     }
 
-    void record(long long seq, long long start, const std::string& route, Json attrs, const std::string& request,
-                const std::string& response, int status, bool truncated, const Json& chunks,
-                const Json& resp_headers) {
+    void record(long long seq, long long start, const std::string& route, Json attrs,
+                const std::string& request, const std::string& response, int status, bool truncated,
+                const Json& chunks, const Json& resp_headers) {
         attrs["status"] = status;
         attrs["truncated"] = truncated;
         attrs["response_headers"] = resp_headers;
@@ -299,7 +325,8 @@ private:
         e.attrs = std::move(attrs);
         e.request = core::Digest::of(req_body).to_string();
         e.response = core::Digest::of(resp_body).to_string();
-        std::vector<store::Blob> blobs = {{e.request, std::move(req_body)}, {e.response, std::move(resp_body)}};
+        std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
+                                          {e.response, std::move(resp_body)}};
         (void)m_writer.complete(std::move(e), std::move(blobs));
     }
 

@@ -20,7 +20,7 @@ struct ProxyOptions {
 };
 
 class RecordingProxy {
-public:
+  public:
     // Validates the upstream URLs (invalid_input naming the bad one) and
     // starts serving on 127.0.0.1 with an ephemeral port.
     static Result<std::unique_ptr<RecordingProxy>> start(const ProxyOptions& options,
