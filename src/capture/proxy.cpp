@@ -23,6 +23,9 @@ namespace net = boost::asio;
 using tcp = net::ip::tcp;
 using core::Json;
 
+// How long stop() waits for exchanges still in flight after the program ended.
+constexpr auto k_stop_grace = std::chrono::seconds(2);
+
 struct Upstream {
     std::string scheme, host, port, base_path;
 };
@@ -110,10 +113,39 @@ class Proxy final : public RecordingProxy {
         }
         if (m_accept_thread.joinable()) m_accept_thread.join();
         std::unique_lock lock(m_mutex);
+        if (m_done.wait_for(lock, k_stop_grace, [&] { return m_connections == 0; })) return;
+        // The program is gone but an upstream is still answering (say, an
+        // endless stream to an orphaned grandchild): cut it, so the run can
+        // be sealed; those exchanges are recorded as truncated.
+        m_cut = true;
+        boost::system::error_code ec;
+        for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
         m_done.wait(lock, [&] { return m_connections == 0; });
     }
 
   private:
+    // Registers an upstream socket for the length of an exchange, so that
+    // stop() can cut it after its grace period.
+    class UpstreamGuard {
+      public:
+        UpstreamGuard(Proxy& proxy, tcp::socket& socket) : m_proxy(proxy), m_socket(&socket) {
+            std::lock_guard lock(m_proxy.m_mutex);
+            m_proxy.m_upstream_sockets.insert(m_socket);
+            boost::system::error_code ec;
+            if (m_proxy.m_cut) m_socket->shutdown(tcp::socket::shutdown_both, ec);
+        }
+        ~UpstreamGuard() {
+            std::lock_guard lock(m_proxy.m_mutex);
+            m_proxy.m_upstream_sockets.erase(m_socket);
+        }
+        UpstreamGuard(const UpstreamGuard&) = delete;
+        UpstreamGuard& operator=(const UpstreamGuard&) = delete;
+
+      private:
+        Proxy& m_proxy;
+        tcp::socket* m_socket;
+    };
+
     void accept_loop() {
         for (;;) {
             auto sock = std::make_unique<tcp::socket>(m_ioc);
@@ -240,6 +272,7 @@ class Proxy final : public RecordingProxy {
                        false;
             }
             upstream.set_option(tcp::no_delay(true), ec);
+            UpstreamGuard guard(*this, upstream);
             http::request<http::string_body> fwd{req.method(), up.base_path + rest + query, 11};
             for (const auto& f : req) {
                 std::string name = lower(f.name_string());
@@ -341,6 +374,8 @@ class Proxy final : public RecordingProxy {
     std::mutex m_mutex;
     std::condition_variable m_done;
     std::set<tcp::socket*> m_idle_sockets;
+    std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
+    bool m_cut = false;                         // stop() gave up waiting
     int m_connections = 0;
     bool m_stopping = false;
 };

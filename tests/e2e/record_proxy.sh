@@ -57,6 +57,20 @@ expect_not_contains "$(cat cut.out)" "curl exit 0"
 expect_not_contains "$(cat cut.out)" "[DONE]"
 expect_eq "$(retrace show cut --json | json 'j["events"][1]["attrs"]["truncated"]')" "True"
 
+# The program exits while an orphaned grandchild still streams through the
+# proxy: record stops waiting after its grace period, cuts the upstream, and
+# seals the run with that exchange recorded as truncated (bug: record hung
+# until the upstream finished, here ~40 s of stream).
+kill $SIM_PID; wait $SIM_PID 2>/dev/null || true
+start_sim --sim-seed 1 --stream-interval 1000
+start=$(date +%s)
+retrace record --name orphan -- sh -c 'curl -sS -N "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
+  -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" > /dev/null 2>&1 &
+  sleep 1' > /dev/null 2>&1
+took=$(( $(date +%s) - start ))
+(( took < 15 )) || fail "record took ${took}s to stop its proxy"
+expect_eq "$(retrace show orphan --json | json 'j["state"] + " " + str(j["events"][1]["attrs"]["truncated"])')" "sealed True"
+
 # A route that does not exist is an error for the client, not a hang.
 expect_exit 0 retrace record --name noroute -- sh -c 'curl -sS -o /dev/null -w "%{http_code}" "$RETRACE_PROXY_URL/nowhere/x"'
 expect_eq "$OUT" "404"
