@@ -18,7 +18,10 @@ namespace retrace::capture {
 
 // What a cached digest was computed under. A file whose stat data still
 // matches is assumed unchanged, except when it was modified in the same
-// timestamp tick as the cache entry was written (git's racy rule).
+// timestamp tick as the cache entry was written (git's racy rule): so
+// digest_path never stores the digest of a file modified less than 2 s
+// before it started, and the SQLite cache also refuses such entries.
+// A content edit with the old mtime put back still changes ctime.
 struct StatKey {
     std::uint64_t size = 0;
     std::int64_t mtime_ns = 0;
@@ -28,6 +31,7 @@ struct StatKey {
     friend bool operator==(const StatKey&, const StatKey&) = default;
 };
 
+// Called with weakly canonical absolute paths, from several threads at once.
 class StatCache {
   public:
     virtual ~StatCache() = default;
@@ -38,8 +42,9 @@ class StatCache {
     virtual void flush() {}
 };
 
-// A cache kept in an SQLite file (e.g. <store>/cache/stat.db), loaded into
-// memory at open and written back by flush(). An entry whose file was
+// A cache kept in an SQLite file (e.g. <store>/cache/stat.db; WAL mode),
+// loaded into memory at open and written back in one transaction by flush()
+// and by the destructor. An entry whose file was
 // modified within 2 s of the moment it was hashed is "racy" (the file may
 // have changed again within the same timestamp tick) and is never trusted.
 // Failing to open or write the file never fails a digest; it just costs reads.
@@ -48,13 +53,15 @@ std::unique_ptr<StatCache> open_stat_cache(const std::filesystem::path& file);
 
 struct InputDigest {
     core::Digest digest;
-    std::string kind;         // "file", "dir" or "symlink"
+    std::string kind;         // "file" or "dir" (a symlink given is followed)
     std::uint64_t files = 0;  // regular files covered
     std::uint64_t bytes = 0;  // their total size
 };
 
-// Digest of a file, symlink or directory tree. Directory trees are hashed on
-// all cores. cache may be null. Errors name the path (ErrorCode::io).
+// Digest of a file or directory tree; a symlink given here is followed (one
+// inside a tree is recorded as a link). A tree is walked and its files are
+// hashed on all cores. cache may be null. Errors name the path
+// (ErrorCode::io), including sockets, FIFOs and devices.
 Result<InputDigest> digest_path(const std::filesystem::path& path, StatCache* cache);
 
 }  // namespace retrace::capture
