@@ -1,0 +1,73 @@
+#include "retrace/core/sse.hpp"
+
+namespace retrace::core {
+
+namespace {
+
+// Splits off one line; accepts "\r\n", "\n" and "\r" as line ends.
+bool next_line(std::string_view& rest, std::string_view& line, bool& terminated) {
+    if (rest.empty()) return false;
+    std::size_t end = rest.find_first_of("\r\n");
+    if (end == std::string_view::npos) {
+        line = rest;
+        rest = {};
+        terminated = false;
+        return true;
+    }
+    line = rest.substr(0, end);
+    std::size_t skip = (rest[end] == '\r' && end + 1 < rest.size() && rest[end + 1] == '\n') ? 2 : 1;
+    rest.remove_prefix(end + skip);
+    terminated = true;
+    return true;
+}
+
+}  // namespace
+
+std::vector<SseEvent> parse_sse(std::string_view body) {
+    std::vector<SseEvent> out;
+    SseEvent current;
+    bool has_data = false;
+    auto dispatch = [&] {
+        if (has_data || !current.event.empty()) out.push_back(std::move(current));
+        current = SseEvent{};
+        has_data = false;
+    };
+    std::string_view line;
+    bool terminated = true;
+    while (next_line(body, line, terminated)) {
+        if (line.empty()) {
+            dispatch();
+            continue;
+        }
+        if (line.front() == ':') continue;
+        std::size_t colon = line.find(':');
+        std::string_view field = line.substr(0, colon);
+        std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
+        if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
+        if (field == "data") {
+            if (has_data) current.data += '\n';
+            current.data += value;
+            has_data = true;
+        } else if (field == "event") {
+            current.event = value;
+        } else if (field == "id") {
+            current.id = value;
+        }
+    }
+    if (has_data) dispatch();  // cut mid-way: keep what arrived
+    (void)terminated;
+    return out;
+}
+
+bool looks_like_sse(std::string_view content_type, std::string_view body) {
+    if (content_type.find("text/event-stream") != std::string_view::npos) return true;
+    if (!content_type.empty() && content_type.find("json") != std::string_view::npos) return false;
+    std::size_t start = body.find_first_not_of(" \t\r\n");
+    if (start == std::string_view::npos) return false;
+    body.remove_prefix(start);
+    for (std::string_view f : {"data:", "event:", "id:", "retry:", ":"})
+        if (body.starts_with(f)) return true;
+    return false;
+}
+
+}  // namespace retrace::core
