@@ -2,16 +2,16 @@
 
 #include <sys/socket.h>
 
-#include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
-
-#include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
 #include <condition_variable>
+#include <iostream>
 #include <limits>
 #include <set>
 #include <thread>
+
+#include "upstream.hpp"
 
 namespace retrace::capture {
 
@@ -19,39 +19,11 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace net = boost::asio;
-using tcp = net::ip::tcp;
 using core::Json;
+using Clock = std::chrono::steady_clock;
 
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::seconds(2);
-
-struct Upstream {
-    std::string scheme, host, port, base_path;
-};
-
-Result<Upstream> parse_upstream(const std::string& name, const std::string& url) {
-    Upstream u;
-    auto sep = url.find("://");
-    if (sep == std::string::npos)
-        return error(ErrorCode::invalid_input, "upstream " + name + ": not a URL: '" + url + "'");
-    u.scheme = url.substr(0, sep);
-    if (u.scheme != "http" && u.scheme != "https")
-        return error(ErrorCode::invalid_input,
-                     "upstream " + name + ": want http:// or https://, got '" + url + "'");
-    std::string rest = url.substr(sep + 3);
-    auto slash = rest.find('/');
-    std::string authority = rest.substr(0, slash);
-    u.base_path = slash == std::string::npos ? "" : rest.substr(slash);
-    while (!u.base_path.empty() && u.base_path.back() == '/') u.base_path.pop_back();
-    auto colon = authority.rfind(':');
-    u.host = authority.substr(0, colon);
-    u.port = colon == std::string::npos ? (u.scheme == "https" ? "443" : "80")
-                                        : authority.substr(colon + 1);
-    if (u.host.empty())
-        return error(ErrorCode::invalid_input, "upstream " + name + ": no host in '" + url + "'");
-    return u;
-}
 
 bool is_hop_by_hop(const std::string& lower) {
     return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
@@ -75,11 +47,56 @@ long long now_ns() {
         .count();
 }
 
+// An error in the shape the route's SDK parses: Anthropic's, else OpenAI's.
+std::string error_body(const std::string& route, const std::string& type,
+                       const std::string& message) {
+    if (route == "anthropic")
+        return Json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
+    return Json{
+        {"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", type}}}}
+        .dump();
+}
+
+std::string divergence_message(const Divergence& d) {
+    std::string m = "retrace replay diverged: " + d.request + ": " + d.reason;
+    if (d.nearest) m += "; nearest recorded request is #" + std::to_string(*d.nearest);
+    for (std::size_t i = 0; i < d.diff.size() && i < 3; ++i)
+        m += "; " + d.diff[i].path + ": " + d.diff[i].before + " -> " + d.diff[i].after;
+    if (!d.nearest_raw.empty()) m += "; " + d.nearest_raw;
+    return m;
+}
+
+// A request as the proxy received it, split into its route and the rest.
+struct Incoming {
+    std::string route, path, query;
+    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, raw values
+    core::MatchRequest match(const http::request<http::string_body>& req) const {
+        auto method = req.method_string();
+        return {std::string_view(method.data(), method.size()),
+                route,
+                path,
+                query,
+                headers,
+                req.body()};
+    }
+};
+
+// What the client was sent, to be recorded.
+struct Outcome {
+    int status = 0;
+    Json headers = Json::object();
+    std::string body;
+    Json chunks = Json::array();  // [offset_us, bytes] per piece written
+    bool truncated = false;
+    bool client_ok = true;  // the connection can serve another request
+};
+
 class Proxy final : public RecordingProxy {
   public:
-    Proxy(std::map<std::string, Upstream> upstreams, const ProxyOptions& o,
-          store::RunWriter& writer, const core::Redactor& redactor)
+    Proxy(std::map<std::string, Upstream> upstreams, std::shared_ptr<ssl::context> tls,
+          const ProxyOptions& o, store::RunWriter& writer, const core::Redactor& redactor)
         : m_upstreams(std::move(upstreams)),
+          m_tls(std::move(tls)),
           m_options(o),
           m_writer(writer),
           m_redactor(redactor),
@@ -92,7 +109,7 @@ class Proxy final : public RecordingProxy {
         m_acceptor.open(ep.protocol(), ec);
         if (!ec) m_acceptor.bind(ep, ec);
         if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) return error(ErrorCode::io, "recording proxy cannot listen: " + ec.message());
+        if (ec) return error(ErrorCode::io, "the proxy cannot listen: " + ec.message());
         m_port = m_acceptor.local_endpoint().port();
         m_accept_thread = std::thread([this] { accept_loop(); });
         return Status::ok();
@@ -178,6 +195,13 @@ class Proxy final : public RecordingProxy {
         }
     }
 
+    // One line on stderr per distinct problem, so a failing upstream is
+    // visible without flooding the program's output.
+    void warn(const std::string& message) {
+        std::lock_guard lock(m_mutex);
+        if (m_warned.insert(message).second) std::cerr << "retrace: " << message << "\n";
+    }
+
     void serve(tcp::socket& client) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
@@ -189,7 +213,12 @@ class Proxy final : public RecordingProxy {
             set_idle(&client, false);
             if (!ec) http::read(client, buffer, parser, ec);
             if (ec == http::error::body_limit) {
-                reply_error(client, 413, "request body larger than the proxy's limit");
+                Outcome out;
+                reply(client, out, 413, "", "retrace_proxy_error",
+                      "request body larger than the proxy's limit (" +
+                          std::to_string(m_options.max_request_body) +
+                          " bytes; --max-body to change it)",
+                      false);
                 break;
             }
             if (ec) break;
@@ -202,157 +231,220 @@ class Proxy final : public RecordingProxy {
         client.close(ec);
     }
 
-    void reply_error(tcp::socket& client, int status, const std::string& message) {
+    // Sends a JSON error that SDKs report and do not retry (x-should-retry).
+    void reply(tcp::socket& client, Outcome& out, int status, const std::string& route,
+               const std::string& type, const std::string& message, bool keep_alive) {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
-        res.body() =
-            Json{{"error", {{"message", "retrace: " + message}, {"type", "retrace_proxy_error"}}}}
-                .dump();
-        res.keep_alive(false);
+        res.set("x-should-retry", "false");
+        res.set("x-retrace-run-id", m_writer.run_id());
+        res.body() = error_body(route, type, message);
+        res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
         http::write(client, res, ec);
+        out.status = status;
+        out.body = res.body();
+        for (const auto& f : res) out.headers[lower(f.name_string())] = str(f.value());
+        out.chunks.push_back({0, out.body.size()});
+        out.client_ok = keep_alive && !ec;
     }
 
-    // Forwards one request, relays the response, records the exchange.
-    // Returns false when the client connection cannot be reused.
+    // Writes a response header with a chunked body to come.
+    static void start_response(tcp::socket& client, http::response<http::empty_body>& res,
+                               boost::system::error_code& ec) {
+        res.chunked(true);
+        http::response_serializer<http::empty_body> sr{res};
+        http::write_header(client, sr, ec);
+    }
+
+    // Ends a relayed body: a clean end, or a cut the client sees as one.
+    static void end_response(tcp::socket& client, Outcome& out, boost::system::error_code& ec) {
+        if (out.truncated) {
+            client.set_option(net::socket_base::linger(true, 0), ec);
+            out.client_ok = false;
+            return;
+        }
+        if (!ec) net::write(client, http::make_chunk_last(), ec);
+        out.client_ok = out.client_ok && !ec;
+    }
+
+    // Forwards the request upstream and relays the response as it arrives.
+    void forward(tcp::socket& client, http::request<http::string_body>& req, const Incoming& in,
+                 const Upstream& up, long long start, Outcome& out) {
+        UpstreamStream upstream(m_ioc);
+        Status connected = upstream.connect(up, m_tls.get());
+        if (!connected.is_ok()) {
+            warn(connected.message());
+            reply(client, out, 502, in.route, "retrace_upstream_error",
+                  "retrace: " + connected.message(), false);
+            out.truncated = true;
+            return;
+        }
+        UpstreamGuard guard(*this, upstream.socket());
+        http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
+        for (const auto& f : req) {
+            std::string name = lower(f.name_string());
+            if (!is_hop_by_hop(name) && name != "accept-encoding")
+                fwd.set(f.name_string(), f.value());
+        }
+        fwd.set(http::field::host, up.host_header());
+        fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
+        fwd.keep_alive(false);
+        fwd.body() = req.body();
+        fwd.prepare_payload();
+        boost::system::error_code ec;
+        http::write(upstream, fwd, ec);
+        beast::flat_buffer ubuf;
+        http::response_parser<http::buffer_body> parser;
+        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
+        if (!ec) http::read_header(upstream, ubuf, parser, ec);
+        if (ec) {
+            reply(client, out, 502, in.route, "retrace_upstream_error",
+                  "retrace: upstream " + in.route + " failed: " + ec.message(), false);
+            out.truncated = true;
+            return;
+        }
+        auto& ures = parser.get();
+        out.status = static_cast<int>(ures.result_int());
+        http::response<http::empty_body> res{ures.result(), 11};
+        for (const auto& f : ures) {
+            std::string name = lower(f.name_string());
+            out.headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
+                                                       : m_redactor.redact(str(f.value()));
+            if (!is_hop_by_hop(name)) res.set(f.name_string(), f.value());
+        }
+        res.set("x-retrace-run-id", m_writer.run_id());
+        res.keep_alive(req.keep_alive());
+        boost::system::error_code cec;
+        start_response(client, res, cec);
+        char buf[65536];
+        while (!parser.is_done()) {
+            parser.get().body().data = buf;
+            parser.get().body().size = sizeof buf;
+            http::read(upstream, ubuf, parser, ec);
+            if (ec == http::error::need_buffer) ec = {};
+            std::size_t n = sizeof buf - parser.get().body().size;
+            if (n) {
+                out.chunks.push_back({(now_ns() - start) / 1000, n});
+                out.body.append(buf, n);
+                if (!cec) net::write(client, http::make_chunk(net::buffer(buf, n)), cec);
+            }
+            if (ec) {
+                out.truncated = true;  // the upstream broke off: the client sees it too
+                break;
+            }
+        }
+        end_response(client, out, cec);
+    }
+
+    // Sends a recorded response, frame by frame as it was received.
+    void serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
+                        const RecordedExchange& x, long long start, Outcome& out) {
+        http::response<http::empty_body> res;
+        res.result(static_cast<unsigned>(x.status));
+        res.version(11);
+        for (const auto& [name, value] : x.response_headers.items())
+            if (!is_hop_by_hop(name) && !is_secret_header(name) && value.is_string())
+                res.set(name, value.get<std::string>());
+        res.set("x-retrace-replayed", "1");
+        res.set("x-retrace-run-id", m_writer.run_id());
+        res.keep_alive(req.keep_alive());
+        out.status = x.status;
+        out.headers = x.response_headers;
+        out.body = x.response_body;
+        out.truncated = x.truncated;
+        boost::system::error_code ec;
+        start_response(client, res, ec);
+        auto begin = Clock::now();
+        std::size_t at = 0;
+        auto write = [&](std::size_t n, long long offset_us) {
+            n = std::min(n, x.response_body.size() - at);
+            if (n == 0) return;
+            if (m_options.cassette->policy().pace_recorded)
+                std::this_thread::sleep_until(begin + std::chrono::microseconds(offset_us));
+            out.chunks.push_back({(now_ns() - start) / 1000, n});
+            if (!ec)
+                net::write(client, http::make_chunk(net::buffer(x.response_body.data() + at, n)),
+                           ec);
+            at += n;
+        };
+        for (const auto& [offset_us, n] : x.chunks) write(n, offset_us);
+        write(x.response_body.size() - at, x.chunks.empty() ? 0 : x.chunks.back().first);
+        end_response(client, out, ec);
+    }
+
+    // Answers one request and records the exchange. Returns false when the
+    // client connection cannot be reused.
     bool exchange(tcp::socket& client, http::request<http::string_body>& req) {
         long long seq = m_writer.next_seq();  // order of issue
         long long start = now_ns();
+        Incoming in;
         std::string target(req.target());
         std::string path = target.substr(0, target.find('?'));
-        std::string query = target.size() > path.size() ? target.substr(path.size()) : "";
+        in.query = target.size() > path.size() ? target.substr(path.size()) : "";
         auto slash = path.find('/', 1);
-        std::string route =
-            path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-        std::string rest = slash == std::string::npos ? "" : path.substr(slash);
-        auto it = m_upstreams.find(route);
-
+        in.route = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+        in.path = slash == std::string::npos ? "" : path.substr(slash);
         Json attrs = {
-            {"route", route}, {"method", std::string(req.method_string())}, {"path", rest}};
+            {"route", in.route}, {"method", std::string(req.method_string())}, {"path", in.path}};
+        if (!in.query.empty()) attrs["query"] = m_redactor.redact(in.query);
         Json req_headers = Json::object();
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
+            in.headers.emplace_back(name, str(f.value()));
             req_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
                                                        : m_redactor.redact(str(f.value()));
         }
         attrs["request_headers"] = req_headers;
-        std::string response_body;
-        bool truncated = false;
-        bool client_ok = true;
-        int status = 0;
-        Json chunks = Json::array();
-        Json resp_headers = Json::object();
+        Cassette* cassette = m_options.cassette;
+        core::MatchRequest match = in.match(req);
+        std::string digest =
+            cassette ? cassette->digest_of(match) : core::match_digest(m_options.secret, match, {});
+        attrs["match"] = digest;
 
+        Outcome out;
+        auto it = m_upstreams.find(in.route);
         if (it == m_upstreams.end()) {
-            status = 404;
-            reply_error(client, 404,
-                        "no upstream named '" + route +
-                            "' (routes: /openai, /anthropic, --route NAME=URL)");
-            client_ok = false;
-        } else if (it->second.scheme == "https") {
-            status = 502;
-            reply_error(client, 502,
-                        "HTTPS upstreams are not supported by this build yet: " + route);
-            client_ok = false;
+            reply(client, out, 404, in.route, "retrace_proxy_error",
+                  "retrace: no upstream named '" + in.route +
+                      "' (routes: /openai, /anthropic, --route NAME=URL)",
+                  req.keep_alive());
+        } else if (!cassette) {
+            forward(client, req, in, it->second, start, out);
+        } else if (const RecordedExchange* x = cassette->take(digest)) {
+            attrs["replayed_from"] = x->seq;
+            serve_recorded(client, req, *x, start, out);
+        } else if (cassette->policy().on_miss_live || cassette->policy().until) {
+            attrs["live"] = true;
+            forward(client, req, in, it->second, start, out);
         } else {
-            const Upstream& up = it->second;
-            boost::system::error_code ec;
-            tcp::resolver resolver(m_ioc);
-            tcp::socket upstream(m_ioc);
-            auto endpoints = resolver.resolve(up.host, up.port, ec);
-            if (!ec) net::connect(upstream, endpoints, ec);
-            if (ec) {
-                status = 502;
-                reply_error(client, 502,
-                            "cannot reach upstream " + route + " at " + up.host + ":" + up.port +
-                                ": " + ec.message());
-                return record(seq, start, route, attrs, req.body(), "", status, true, chunks,
-                              resp_headers),
-                       false;
-            }
-            upstream.set_option(tcp::no_delay(true), ec);
-            UpstreamGuard guard(*this, upstream);
-            http::request<http::string_body> fwd{req.method(), up.base_path + rest + query, 11};
-            for (const auto& f : req) {
-                std::string name = lower(f.name_string());
-                if (!is_hop_by_hop(name) && name != "accept-encoding")
-                    fwd.set(f.name_string(), f.value());
-            }
-            fwd.set(http::field::host, up.host + (up.port == "80" ? "" : ":" + up.port));
-            fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
-            fwd.keep_alive(false);
-            fwd.body() = req.body();
-            fwd.prepare_payload();
-            http::write(upstream, fwd, ec);
-            beast::flat_buffer ubuf;
-            http::response_parser<http::buffer_body> parser;
-            parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-            if (!ec) http::read_header(upstream, ubuf, parser, ec);
-            if (ec) {
-                status = 502;
-                reply_error(client, 502, "upstream " + route + " failed: " + ec.message());
-                return record(seq, start, route, attrs, req.body(), "", status, true, chunks,
-                              resp_headers),
-                       false;
-            }
-            auto& ures = parser.get();
-            status = static_cast<int>(ures.result_int());
-            http::response<http::empty_body> res{ures.result(), 11};
-            for (const auto& f : ures) {
-                std::string name = lower(f.name_string());
-                resp_headers[name] = m_redactor.redact(str(f.value()));
-                if (!is_hop_by_hop(name)) res.set(f.name_string(), f.value());
-            }
-            res.set("x-retrace-run-id", m_writer.run_id());
-            res.keep_alive(req.keep_alive());
-            res.chunked(true);
-            http::response_serializer<http::empty_body> sr{res};
-            boost::system::error_code cec;
-            http::write_header(client, sr, cec);
-            char buf[65536];
-            while (!parser.is_done()) {
-                parser.get().body().data = buf;
-                parser.get().body().size = sizeof buf;
-                http::read(upstream, ubuf, parser, ec);
-                if (ec == http::error::need_buffer) ec = {};
-                std::size_t n = sizeof buf - parser.get().body().size;
-                if (n) {
-                    chunks.push_back({(now_ns() - start) / 1000, n});
-                    response_body.append(buf, n);
-                    if (!cec) net::write(client, http::make_chunk(net::buffer(buf, n)), cec);
-                }
-                if (ec) {
-                    truncated = true;  // the upstream broke off: the client sees it too
-                    break;
-                }
-            }
-            if (truncated) {
-                client.set_option(net::socket_base::linger(true, 0), cec);
-                client_ok = false;
-            } else if (!cec) {
-                net::write(client, http::make_chunk_last(), cec);
-            }
-            client_ok = client_ok && !cec;
+            Divergence d = cassette->diverge(match, digest);
+            Json diff = Json::array();
+            for (const auto& f : d.diff)
+                diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
+            attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
+            if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
+            reply(client, out, 400, in.route, "retrace_divergence", divergence_message(d),
+                  req.keep_alive());
         }
-        record(seq, start, route, attrs, req.body(), response_body, status, truncated, chunks,
-               resp_headers);
-        return client_ok;
+        record(seq, start, in, std::move(attrs), req.body(), out);
+        return out.client_ok;
     }
 
-    void record(long long seq, long long start, const std::string& route, Json attrs,
-                const std::string& request, const std::string& response, int status, bool truncated,
-                const Json& chunks, const Json& resp_headers) {
-        attrs["status"] = status;
-        attrs["truncated"] = truncated;
-        attrs["response_headers"] = resp_headers;
-        attrs["chunks"] = chunks;
+    void record(long long seq, long long start, const Incoming& in, Json attrs,
+                const std::string& request, const Outcome& out) {
+        attrs["status"] = out.status;
+        attrs["truncated"] = out.truncated;
+        attrs["response_headers"] = out.headers;
+        attrs["chunks"] = out.chunks;
         std::string req_body = m_redactor.redact(request);
-        std::string resp_body = m_redactor.redact(response);
+        if (req_body != request) attrs["request_redacted"] = true;
+        std::string resp_body = m_redactor.redact(out.body);
         core::Event e;
         e.seq = seq;
-        e.kind = (route == "openai" || route == "anthropic") ? "llm" : "http";
-        e.name = attrs["method"].get<std::string>() + " " + attrs["path"].get<std::string>();
+        e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
+        e.name = attrs["method"].get<std::string>() + " " + in.path;
         e.start_ns = start;
         e.end_ns = now_ns();
         e.attrs = std::move(attrs);
@@ -364,6 +456,7 @@ class Proxy final : public RecordingProxy {
     }
 
     std::map<std::string, Upstream> m_upstreams;
+    std::shared_ptr<ssl::context> m_tls;
     ProxyOptions m_options;
     store::RunWriter& m_writer;
     core::Redactor m_redactor;
@@ -375,7 +468,8 @@ class Proxy final : public RecordingProxy {
     std::condition_variable m_done;
     std::set<tcp::socket*> m_idle_sockets;
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
-    bool m_cut = false;                         // stop() gave up waiting
+    std::set<std::string> m_warned;
+    bool m_cut = false;  // stop() gave up waiting
     int m_connections = 0;
     bool m_stopping = false;
 };
@@ -395,7 +489,9 @@ Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions
         RETRACE_ASSIGN(auto u, parse_upstream(name, url));
         upstreams.emplace(name, u);
     }
-    auto proxy = std::make_unique<Proxy>(std::move(upstreams), options, writer, redactor);
+    RETRACE_ASSIGN(auto tls, client_tls_context(options.ca_file));
+    auto proxy =
+        std::make_unique<Proxy>(std::move(upstreams), std::move(tls), options, writer, redactor);
     RETRACE_TRY(proxy->listen());
     return std::unique_ptr<RecordingProxy>(std::move(proxy));
 }

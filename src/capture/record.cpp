@@ -125,6 +125,9 @@ std::optional<std::string> env_value(char** envp, std::string_view name) {
 // the providers' public APIs; then --upstream and --route.
 Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     ProxyOptions p;
+    p.ca_file = o.ca_file;
+    p.max_request_body = o.max_body;
+    p.cassette = o.cassette;
     p.upstreams["openai"] =
         env_value(envp, "OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
     p.upstreams["anthropic"] =
@@ -144,12 +147,20 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     return p;
 }
 
+// A key the SDKs accept, so a replay needs no credentials.
+constexpr std::string_view k_placeholder_key = "retrace-replay-placeholder-key";
+
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
                                            const ProxyOptions& proxy) {
     std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
+    bool replay = proxy.cassette != nullptr;
     std::vector<std::string> set = {
-        "RETRACE_RUN_ID=" + run_id, "RETRACE_MODE=record", "RETRACE_PROXY_URL=" + base,
-        "OPENAI_BASE_URL=" + base + "/openai", "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
+        "RETRACE_RUN_ID=" + run_id, std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
+        "RETRACE_PROXY_URL=" + base, "OPENAI_BASE_URL=" + base + "/openai",
+        "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
+    if (replay)
+        for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
+            if (!env_value(envp, key)) set.push_back(key + ("=" + std::string(k_placeholder_key)));
     for (const auto& [name, url] : proxy.upstreams) {
         if (name == "openai" || name == "anthropic") continue;
         std::string upper;
@@ -189,6 +200,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         return RecordOutcome{};
     }
     core::Redactor redactor = core::Redactor::from_environment(envp);
+    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
     fs::path cwd = fs::current_path();
     auto repo_root = find_repo_root(cwd);
     fs::path store_dir = store::locate_store(o.store_dir, cwd);
@@ -215,10 +227,12 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
                      {"pid", static_cast<long long>(getpid())},
                      {"retrace_version", RETRACE_VERSION}};
     if (o.name) metadata["name"] = *o.name;
+    if (o.replay_of) metadata["replay_of"] = *o.replay_of;
 
     store::RunRow row;
     row.id = run_id;
     row.name = o.name;
+    row.replay_of = o.replay_of;
     row.state = "incomplete";
     row.started_ns = started;
     row.conditions = conditions_text;
@@ -228,6 +242,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         declared.rows.push_back({run_id, "input", path, info["digest"].get<std::string>()});
     RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, row, declared.rows));
 
+    RETRACE_ASSIGN(proxy_opts.secret, store->secret());
     long long process_seq = writer->next_seq();
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, *writer, redactor));
     auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
@@ -295,6 +310,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     outcome.conditions_digest = sealed.conditions_digest;
     outcome.record_digest = sealed.record_digest.value_or("");
     outcome.exit_code = result.exit_code;
+    outcome.stdout_text = redactor.redact(result.stdout_data);
     return outcome;
 }
 

@@ -19,6 +19,13 @@ void add_record_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--route", opts->routes,
         "NAME=URL: record any other HTTP API at /NAME (exported as RETRACE_ROUTE_NAME)");
+    cmd->add_option(
+        "--ca-file", opts->ca_file,
+        "PEM file of CA certificates trusted for https upstreams, besides the system's");
+    cmd->add_option("--redact", opts->redact,
+                    "REGEX: also redact what matches in stored bodies and headers (repeatable)");
+    cmd->add_option("--max-body", opts->max_body, "largest request body accepted, in bytes")
+        ->capture_default_str();
     cmd->add_flag("--json", ctx.json, "print the run's identity as JSON on stdout after the run");
     cmd->footer(
         "Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"
@@ -31,12 +38,7 @@ void add_record_command(CLI::App& app, Context& ctx) {
         opts->store_dir = ctx.store_dir;
         std::optional<capture::LaunchFailure> launch;
         auto result = capture::record(*opts, ctx.envp, &launch);
-        if (!result) {
-            auto code = result.status().code();
-            bool bad_input = code == ErrorCode::invalid_input || code == ErrorCode::not_found ||
-                             code == ErrorCode::corrupt;
-            fail(result.status(), bad_input ? 2 : 125);
-        }
+        if (!result) fail_before_child(result.status());
         if (launch && result->run_id.empty()) throw Exit{launch->exit_code, launch->message};
         for (const auto& p : result->missing_outputs)
             std::cerr << "retrace: warning: --output " << p << " was not produced\n";

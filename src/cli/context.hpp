@@ -45,6 +45,14 @@ T check(Result<T> r, int code = 2) {
 inline void check(const Status& s, int code = 2) {
     if (!s.is_ok()) fail(s, code);
 }
+// For record and replay, which run a child: bad input exits 2, retrace's own
+// failure before the child starts 125.
+[[noreturn]] inline void fail_before_child(const Status& s) {
+    auto code = s.code();
+    bool bad_input = code == ErrorCode::invalid_input || code == ErrorCode::not_found ||
+                     code == ErrorCode::corrupt;
+    fail(s, bad_input ? 2 : 125);
+}
 
 void add_record_command(CLI::App& app, Context& ctx);
 void add_runs_commands(CLI::App& app, Context& ctx);  // runs, rm, gc
@@ -53,5 +61,6 @@ void add_verify_command(CLI::App& app, Context& ctx);
 void add_pack_commands(CLI::App& app, Context& ctx);  // pack, unpack
 void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);
+void add_replay_command(CLI::App& app, Context& ctx);
 
 }  // namespace retrace::cli

@@ -112,7 +112,8 @@ Result<JsonPath> JsonPath::parse(std::string_view text) {
                 p.m_steps.push_back({Step::any, "", 0});
             } else if (inside.size() >= 2 && (inside.front() == '"' || inside.front() == '\'') &&
                        inside.back() == inside.front()) {
-                p.m_steps.push_back({Step::key, std::string(inside.substr(1, inside.size() - 2)), 0});
+                p.m_steps.push_back(
+                    {Step::key, std::string(inside.substr(1, inside.size() - 2)), 0});
             } else if (!inside.empty() && std::all_of(inside.begin(), inside.end(), [](char c) {
                            return std::isdigit(static_cast<unsigned char>(c));
                        })) {

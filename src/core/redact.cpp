@@ -74,6 +74,17 @@ void Redactor::add_secret(std::string value) {
               [](const auto& a, const auto& b) { return a.size() > b.size(); });
 }
 
+Status Redactor::add_pattern(const std::string& regex) {
+    if (regex.empty()) return error(ErrorCode::invalid_input, "--redact: empty pattern");
+    try {
+        m_patterns.push_back(std::make_shared<const std::regex>(regex, std::regex::ECMAScript));
+    } catch (const std::regex_error& e) {
+        return error(ErrorCode::invalid_input,
+                     "--redact '" + regex + "' is not a regular expression: " + e.what());
+    }
+    return Status::ok();
+}
+
 std::string Redactor::redact(std::string_view text) const {
     std::string out;
     out.reserve(text.size());
@@ -103,6 +114,7 @@ std::string Redactor::redact(std::string_view text) const {
         out.push_back(text[i]);
         ++i;
     }
+    for (const auto& re : m_patterns) out = std::regex_replace(out, *re, std::string(k_redacted));
     return out;
 }
 

@@ -15,7 +15,8 @@ bool next_line(std::string_view& rest, std::string_view& line, bool& terminated)
         return true;
     }
     line = rest.substr(0, end);
-    std::size_t skip = (rest[end] == '\r' && end + 1 < rest.size() && rest[end + 1] == '\n') ? 2 : 1;
+    std::size_t skip =
+        (rest[end] == '\r' && end + 1 < rest.size() && rest[end + 1] == '\n') ? 2 : 1;
     rest.remove_prefix(end + skip);
     terminated = true;
     return true;

@@ -41,7 +41,8 @@ TEST(Matching, EveryPartCounts) {
     other.headers = {{"anthropic-version", "2023-06-01"}};
     EXPECT_NE(d, match_digest(k_secret, other, {}));
     // Headers that do not change the meaning (and credentials) do not count.
-    other.headers = {{"authorization", "Bearer x"}, {"user-agent", "y"}, {"x-stainless-retry-count", "1"}};
+    other.headers = {
+        {"authorization", "Bearer x"}, {"user-agent", "y"}, {"x-stainless-retry-count", "1"}};
     EXPECT_EQ(d, match_digest(k_secret, other, {}));
     // Keyed: another store's secret gives another digest.
     EXPECT_NE(d, match_digest(std::string(64, 'b'), base, {}));
@@ -58,8 +59,10 @@ TEST(Matching, NonJsonBodiesMatchByBytes) {
 TEST(Matching, IgnoredPathsDropVolatileFields) {
     auto ignore = std::vector{JsonPath::parse("$.metadata.request_time").value(),
                               JsonPath::parse("$.messages[*].id").value()};
-    auto a = chat(R"({"model":"m","metadata":{"request_time":1,"k":2},"messages":[{"id":"x","c":1}]})");
-    auto b = chat(R"({"model":"m","metadata":{"request_time":9,"k":2},"messages":[{"id":"y","c":1}]})");
+    auto a =
+        chat(R"({"model":"m","metadata":{"request_time":1,"k":2},"messages":[{"id":"x","c":1}]})");
+    auto b =
+        chat(R"({"model":"m","metadata":{"request_time":9,"k":2},"messages":[{"id":"y","c":1}]})");
     EXPECT_NE(match_digest(k_secret, a, {}), match_digest(k_secret, b, {}));
     EXPECT_EQ(match_digest(k_secret, a, ignore), match_digest(k_secret, b, ignore));
 }

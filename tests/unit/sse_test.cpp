@@ -14,8 +14,9 @@ TEST(Sse, OpenAiChunksAndDone) {
 }
 
 TEST(Sse, NamedEventsCrLfMultilineAndComments) {
-    auto events = parse_sse(": ping\r\nevent: message_start\r\ndata: {\"x\":\r\ndata: 1}\r\n\r\n"
-                            "event: ping\r\n\r\n");
+    auto events = parse_sse(
+        ": ping\r\nevent: message_start\r\ndata: {\"x\":\r\ndata: 1}\r\n\r\n"
+        "event: ping\r\n\r\n");
     ASSERT_EQ(events.size(), 2u);
     EXPECT_EQ(events[0].event, "message_start");
     EXPECT_EQ(events[0].data, "{\"x\":\n1}");

@@ -9,23 +9,34 @@
 
 namespace retrace::capture {
 
+class Cassette;
+
 struct RecordOptions {
     std::optional<std::string> store_dir;
     std::optional<std::string> name;
-    std::vector<std::string> inputs;     // --input PATH
-    std::vector<std::string> outputs;    // --output PATH
-    std::vector<std::string> params;     // --param KEY=VALUE
-    std::vector<std::string> env_names;  // --env NAME
-    std::vector<std::string> upstreams;  // --upstream NAME=URL (openai, anthropic)
-    std::vector<std::string> routes;     // --route NAME=URL (any other HTTP API)
-    std::vector<std::string> command;    // CMD ARGS...
+    std::vector<std::string> inputs;               // --input PATH
+    std::vector<std::string> outputs;              // --output PATH
+    std::vector<std::string> params;               // --param KEY=VALUE
+    std::vector<std::string> env_names;            // --env NAME
+    std::vector<std::string> upstreams;            // --upstream NAME=URL (openai, anthropic)
+    std::vector<std::string> routes;               // --route NAME=URL (any other HTTP API)
+    std::vector<std::string> redact;               // --redact REGEX (bodies, headers)
+    std::optional<std::string> ca_file;            // --ca-file PEM: CAs for https upstreams
+    std::size_t max_body = std::size_t{64} << 20;  // --max-body BYTES per request
+    std::vector<std::string> command;              // CMD ARGS...
+
+    // Replay: answers come from the cassette, the run is marked replay_of
+    // the source, and the child gets placeholder API keys when it has none.
+    Cassette* cassette = nullptr;
+    std::optional<std::string> replay_of;
 };
 
 struct RecordOutcome {
     std::string run_id;
     std::string conditions_digest;
     std::string record_digest;
-    int exit_code = 0;  // what `record` exits with
+    int exit_code = 0;        // what `record` exits with
+    std::string stdout_text;  // the child's stdout, redacted as stored
     std::vector<std::string> missing_outputs;
 };
 

@@ -8,9 +8,13 @@
 // built.
 #pragma once
 
+#include <memory>
+#include <regex>
 #include <string>
 #include <string_view>
 #include <vector>
+
+#include "retrace/core/result.hpp"
 
 namespace retrace::core {
 
@@ -29,6 +33,9 @@ class Redactor {
     static Redactor from_environment(char** envp);
 
     void add_secret(std::string value);
+    // --redact REGEX (ECMAScript syntax): every match is redacted too.
+    // invalid_input naming the pattern when it does not compile.
+    Status add_pattern(const std::string& regex);
 
     std::string redact(std::string_view text) const;
     // True when redact(text) would change text.
@@ -36,6 +43,7 @@ class Redactor {
 
   private:
     std::vector<std::string> m_secrets;  // longest first
+    std::vector<std::shared_ptr<const std::regex>> m_patterns;
 };
 
 }  // namespace retrace::core

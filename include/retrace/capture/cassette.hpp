@@ -1,0 +1,90 @@
+// The cassette: the recorded exchanges of a run, as `replay` serves them.
+//
+// Each recorded request is filed under its match digest (core/matching.hpp)
+// in a queue in order of issue; a replayed request takes the head of its
+// queue. Lookups cost one hash and one map probe whatever the size of the
+// recording. What did not match is kept as a divergence, with the nearest
+// recorded request and a JSON-path diff.
+#pragma once
+
+#include <deque>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "retrace/core/matching.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::capture {
+
+struct ReplayPolicy {
+    bool on_miss_live = false;     // --on-miss live: forward misses upstream
+    bool reuse = false;            // --reuse: an exhausted queue repeats its last answer
+    bool pace_recorded = false;    // --pace recorded: frames at their recorded offsets
+    std::optional<long long> until;  // --until N: events after N are not served (a fork)
+    std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
+    std::vector<core::JsonPath> ignore;          // --ignore JSONPATH
+};
+
+struct RecordedExchange {
+    long long seq = 0;
+    std::string route, method, path, query;
+    std::vector<std::pair<std::string, std::string>> request_headers;  // as stored
+    std::string request_body;  // as stored (after any --redact)
+    int status = 0;
+    core::Json response_headers = core::Json::object();
+    std::string response_body;
+    std::vector<std::pair<long long, std::size_t>> chunks;  // offset us, bytes
+    bool truncated = false;
+    std::string match;  // match digest
+
+    std::string label() const;  // "#3 POST /openai/chat/completions"
+};
+
+struct Divergence {
+    std::string request;  // "POST /openai/chat/completions"
+    std::string reason;   // why nothing was served
+    std::optional<long long> nearest;  // seq of the nearest recorded request
+    std::vector<core::JsonDifference> diff;  // from the nearest to this request
+    std::string nearest_raw;  // when the bodies are not JSON: a note instead of a diff
+};
+
+class Cassette {
+  public:
+    // Loads the llm and http events of run_id. secret keys match digests.
+    static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
+                                                  std::string secret, ReplayPolicy policy);
+
+    const ReplayPolicy& policy() const { return m_policy; }
+    const std::string& run_id() const { return m_run_id; }
+    std::string digest_of(const core::MatchRequest& request) const;
+
+    // The next recorded answer for this digest, or nullptr. Thread safe.
+    const RecordedExchange* take(const std::string& digest);
+    // Explains why request (whose digest found nothing) diverged, and keeps it.
+    Divergence diverge(const core::MatchRequest& request, const std::string& digest);
+
+    std::vector<Divergence> divergences() const;
+    // Recorded exchanges (up to --until) that no request took.
+    std::vector<const RecordedExchange*> unused() const;
+    std::size_t size() const { return m_exchanges.size(); }
+
+  private:
+    struct Queue {
+        std::vector<const RecordedExchange*> items;
+        std::size_t next = 0;
+    };
+    std::string m_run_id;
+    std::string m_secret;
+    ReplayPolicy m_policy;
+    std::deque<RecordedExchange> m_exchanges;  // stable addresses
+    std::unordered_map<std::string, Queue> m_queues;
+    mutable std::mutex m_mutex;
+    std::vector<Divergence> m_divergences;
+};
+
+}  // namespace retrace::capture

@@ -1,0 +1,101 @@
+#include "retrace/capture/replay.hpp"
+
+#include "context.hpp"
+#include "format.hpp"
+
+namespace retrace::cli {
+
+namespace {
+
+using core::Json;
+
+Json divergence_json(const capture::Divergence& d) {
+    Json diff = Json::array();
+    for (const auto& x : d.diff)
+        diff.push_back({{"path", x.path}, {"recorded", x.before}, {"now", x.after}});
+    Json j = {{"request", d.request}, {"reason", d.reason}, {"diff", diff}};
+    j["nearest"] = d.nearest ? Json(*d.nearest) : Json();
+    if (!d.nearest_raw.empty()) j["note"] = d.nearest_raw;
+    return j;
+}
+
+}  // namespace
+
+void add_replay_command(CLI::App& app, Context& ctx) {
+    auto* cmd = app.add_subcommand(
+        "replay", "run a recorded run again with its model traffic answered from the recording");
+    auto o = std::make_shared<capture::ReplayOptions>();
+    auto on_miss = std::make_shared<std::string>("fail");
+    auto pace = std::make_shared<std::string>("fast");
+    cmd->add_option("run", o->run, "the run to replay (a run reference)")->required();
+    cmd->add_option("--name", o->name, "a name for the replay's own run");
+    cmd->add_option("--on-miss", *on_miss,
+                    "fail: a request the recording cannot answer is a divergence (default); "
+                    "live: forward it upstream")
+        ->check(CLI::IsMember({"fail", "live"}));
+    cmd->add_option("--until", o->until,
+                    "N: answer events up to N from the recording, send later requests live (a fork)");
+    cmd->add_option("--override", o->overrides,
+                    "N=FILE: replay with event N's response body replaced by FILE (repeatable)");
+    cmd->add_option("--ignore", o->ignore,
+                    "JSONPATH: a request body field left out of matching, e.g. $.user (repeatable)");
+    cmd->add_flag("--reuse", o->reuse,
+                  "a request repeated more often than recorded gets the last recorded answer again");
+    cmd->add_option("--pace", *pace,
+                    "fast: streams as fast as possible (default); recorded: at the recorded timing")
+        ->check(CLI::IsMember({"fast", "recorded"}));
+    cmd->add_option("--mask", o->masks,
+                    "REGEX: blank what matches in stdout before comparing it (repeatable)");
+    cmd->add_flag("--allow-unused", o->allow_unused,
+                  "recorded exchanges the replay never requested are not a divergence");
+    cmd->add_option("--upstream", o->upstreams, "NAME=URL for live requests, as for record");
+    cmd->add_option("--route", o->routes, "NAME=URL for live requests, as for record");
+    cmd->add_option("--ca-file", o->ca_file, "as for record");
+    cmd->add_option("--redact", o->redact, "as for record");
+    cmd->add_flag("--json", ctx.json, "print the verdict as JSON on stdout after the run");
+    cmd->footer(
+        "Usage: retrace replay RUN [OPTIONS] [-- CMD [ARGS...]]\n"
+        "Runs the recorded command (or CMD) with OPENAI_BASE_URL, ANTHROPIC_BASE_URL and\n"
+        "RETRACE_PROXY_URL pointing at a proxy that answers from the recording; nothing\n"
+        "goes upstream. Prints 'reproduced' or 'diverged' with the differences on stderr.\n"
+        "Exits 0 when reproduced, 1 when diverged; 125 if retrace fails before CMD starts,\n"
+        "126/127 if CMD cannot be run or found.");
+    cmd->callback([&ctx, o, on_miss, pace] {
+        o->on_miss_live = *on_miss == "live";
+        o->pace_recorded = *pace == "recorded";
+        o->command = ctx.trailing;
+        o->store_dir = ctx.store_dir;
+        std::optional<capture::LaunchFailure> launch;
+        auto result = capture::replay(*o, ctx.envp, &launch);
+        if (!result) fail_before_child(result.status());
+        if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
+        const auto& r = *result;
+        std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": "
+                  << r.served << " exchange(s) served from the recording\n";
+        if (r.reproduced) {
+            std::cerr << "retrace: reproduced\n";
+        } else {
+            std::cerr << "retrace: diverged: " << r.differences.front() << "\n";
+            for (std::size_t i = 1; i < r.differences.size() && i < 20; ++i)
+                std::cerr << "retrace:   " << r.differences[i] << "\n";
+            if (r.differences.size() > 20)
+                std::cerr << "retrace:   ... " << r.differences.size() - 20 << " more\n";
+        }
+        if (ctx.json) {
+            Json divs = Json::array();
+            for (const auto& d : r.divergences) divs.push_back(divergence_json(d));
+            print_json({{"run_id", r.run.run_id},
+                        {"replay_of", r.source_id},
+                        {"verdict", r.reproduced ? "reproduced" : "diverged"},
+                        {"differences", r.differences},
+                        {"divergences", divs},
+                        {"unused", r.unused},
+                        {"served", r.served},
+                        {"exit_code", r.run.exit_code}});
+        }
+        if (launch) throw Exit{launch->exit_code, launch->message};
+        if (!r.reproduced) throw Exit{1, ""};
+    });
+}
+
+}  // namespace retrace::cli
