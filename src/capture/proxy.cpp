@@ -81,6 +81,15 @@ struct Incoming {
     }
 };
 
+// Where the next frame of an event stream ends in body, searching from
+// `from`: just past a blank line ("\n\n" or "\r\n\r\n"), or npos.
+std::size_t frame_end(const std::string& body, std::size_t from) {
+    std::size_t lf = body.find("\n\n", from);
+    std::size_t crlf = body.find("\r\n\r\n", from);
+    if (lf == std::string::npos && crlf == std::string::npos) return std::string::npos;
+    return lf < crlf ? lf + 2 : crlf + 4;
+}
+
 // What the client was sent, to be recorded.
 struct Outcome {
     int status = 0;
@@ -278,7 +287,6 @@ class Proxy final : public RecordingProxy {
             warn(connected.message());
             reply(client, out, 502, in.route, "retrace_upstream_error",
                   "retrace: " + connected.message(), false);
-            out.truncated = true;
             return;
         }
         UpstreamGuard guard(*this, upstream.socket());
@@ -302,7 +310,6 @@ class Proxy final : public RecordingProxy {
         if (ec) {
             reply(client, out, 502, in.route, "retrace_upstream_error",
                   "retrace: upstream " + in.route + " failed: " + ec.message(), false);
-            out.truncated = true;
             return;
         }
         auto& ures = parser.get();
@@ -318,6 +325,21 @@ class Proxy final : public RecordingProxy {
         res.keep_alive(req.keep_alive());
         boost::system::error_code cec;
         start_response(client, res, cec);
+        // An event stream is recorded frame by frame, each frame at the time
+        // its last byte arrived (several may come in one read); anything
+        // else read by read.
+        bool sse = str(ures[http::field::content_type]).find("text/event-stream") != std::string::npos;
+        std::size_t recorded = 0;  // bytes of out.body already in out.chunks
+        auto log_chunks = [&](bool last) {
+            long long offset = (now_ns() - start) / 1000;
+            for (std::size_t end; sse && (end = frame_end(out.body, recorded)) != std::string::npos;
+                 recorded = end)
+                out.chunks.push_back({offset, end - recorded});
+            if ((!sse || last) && recorded < out.body.size()) {
+                out.chunks.push_back({offset, out.body.size() - recorded});
+                recorded = out.body.size();
+            }
+        };
         char buf[65536];
         while (!parser.is_done()) {
             parser.get().body().data = buf;
@@ -326,15 +348,16 @@ class Proxy final : public RecordingProxy {
             if (ec == http::error::need_buffer) ec = {};
             std::size_t n = sizeof buf - parser.get().body().size;
             if (n) {
-                out.chunks.push_back({(now_ns() - start) / 1000, n});
                 out.body.append(buf, n);
                 if (!cec) net::write(client, http::make_chunk(net::buffer(buf, n)), cec);
+                log_chunks(false);
             }
             if (ec) {
                 out.truncated = true;  // the upstream broke off: the client sees it too
                 break;
             }
         }
+        log_chunks(true);
         end_response(client, out, cec);
     }
 

@@ -7,7 +7,16 @@ SRC=${RETRACE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/retrace-e2e-XXXXXX)
 export RETRACE_STORE=$WORK/store
 export NO_COLOR=1
-cleanup() { local rc=$?; [[ -n ${KEEP:-} ]] || rm -rf "$WORK"; exit $rc; }
+# Background processes to stop at the end (start_sim, start_tripwire).
+BG_PIDS=()
+# Keeps the scenario's exit status whatever stopping the helpers returns.
+cleanup() {
+  local rc=$?
+  for pid in "${BG_PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
+  for pid in "${BG_PIDS[@]}"; do wait "$pid" 2> /dev/null || true; done
+  [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
+  exit $rc
+}
 trap cleanup EXIT
 cd "$WORK"
 
@@ -40,5 +49,25 @@ start_sim() {
   for _ in $(seq 200); do grep -q '^listening on ' "$WORK/sim.out" 2>/dev/null && break; sleep 0.02; done
   SIM_URL=$(sed -n 's/^listening on //p' "$WORK/sim.out")
   [[ -n $SIM_URL ]] || fail "sim did not start: $(cat "$WORK/sim.err")"
-  trap 'kill $SIM_PID 2>/dev/null; wait $SIM_PID 2>/dev/null; cleanup' EXIT
+  BG_PIDS+=("$SIM_PID")
+}
+# start_tripwire: a listener that logs every connection to $TRIP_LOG (and
+# answers nothing), for proving that nothing reaches the network. Sets
+# TRIP_URL; stopped when the scenario ends.
+start_tripwire() {
+  TRIP_LOG=$WORK/tripwire.log
+  : > "$TRIP_LOG"
+  python3 -u -c '
+import socket, sys
+s = socket.socket(); s.bind(("127.0.0.1", 0)); s.listen(64)
+print(s.getsockname()[1], flush=True)
+while True:
+    c, addr = s.accept()
+    with open(sys.argv[1], "a") as f: f.write(f"connection from {addr}\n")
+    c.close()
+' "$TRIP_LOG" > "$WORK/tripwire.port" &
+  TRIP_PID=$!
+  for _ in $(seq 200); do [[ -s $WORK/tripwire.port ]] && break; sleep 0.02; done
+  TRIP_URL=http://127.0.0.1:$(cat "$WORK/tripwire.port")
+  BG_PIDS+=("$TRIP_PID")
 }

@@ -22,7 +22,7 @@ expect_eq "$(json '[e["kind"] for e in j["events"]]' < show.json)" "['process', 
 expect_eq "$(json 'sorted(set(e["attrs"]["status"] for e in j["events"][1:]))' < show.json)" "[200]"
 expect_eq "$(json 'j["events"][6]["name"]' < show.json)" "POST /v1/messages"
 expect_eq "$(json 'j["events"][1]["attrs"]["request_headers"]["authorization"]' < show.json)" "[REDACTED]"
-expect_eq "$(json 'j["events"][6]["attrs"]["request_headers"]["x-api-key"]' < show.json)" "[REDACTED]"
+expect_eq "$(json 'j["events"][6]["attrs"]["request_headers"]["authorization"]' < show.json)" "[REDACTED]" "this Anthropic SDK sends its key as a bearer token"
 expect_eq "$(json 'j["events"][1]["attrs"]["request_headers"]["accept-encoding"] != "identity"' < show.json)" "True"
 # Streams are recorded chunk by chunk, with their time offsets.
 expect_eq "$(json 'len(j["events"][2]["attrs"]["chunks"]) > 3' < show.json)" "True"
@@ -50,6 +50,7 @@ PY
 # A stream the upstream cuts mid-way reaches the client cut, and is recorded as truncated.
 kill $SIM_PID; wait $SIM_PID 2>/dev/null || true
 start_sim --sim-seed 1 --fail-sequence midstream
+export OPENAI_BASE_URL=$SIM_URL/v1
 retrace record --name cut -- sh -c 'curl -sS -N "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
   -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"; echo "curl exit $?"' \
   > cut.out 2>/dev/null || true
@@ -63,6 +64,7 @@ expect_eq "$(retrace show cut --json | json 'j["events"][1]["attrs"]["truncated"
 # until the upstream finished, here ~40 s of stream).
 kill $SIM_PID; wait $SIM_PID 2>/dev/null || true
 start_sim --sim-seed 1 --stream-interval 1000
+export OPENAI_BASE_URL=$SIM_URL/v1
 start=$(date +%s)
 retrace record --name orphan -- sh -c 'curl -sS -N "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
   -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" > /dev/null 2>&1 &
