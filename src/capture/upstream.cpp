@@ -89,7 +89,9 @@ Status UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
     m_tls->handshake(ssl::stream_base::client, ec);
     if (ec) {
         long verify = SSL_get_verify_result(m_tls->native_handle());
-        std::string why = verify != X509_V_OK ? X509_verify_cert_error_string(verify) : ec.message();
+        std::string why = verify != X509_V_OK ? std::string("certificate verify failed: ") +
+                                                    X509_verify_cert_error_string(verify)
+                                              : ec.message();
         std::string hint = verify != X509_V_OK
                                ? " (is its CA in the system store, or given with --ca-file?)"
                                : "";

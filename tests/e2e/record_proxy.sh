@@ -73,6 +73,24 @@ took=$(( $(date +%s) - start ))
 (( took < 15 )) || fail "record took ${took}s to stop its proxy"
 expect_eq "$(retrace show orphan --json | json 'j["state"] + " " + str(j["events"][1]["attrs"]["truncated"])')" "sealed True"
 
+# A client asking for gzip gets a working response, and what is stored is
+# the uncompressed JSON (the proxy asks the upstream for identity).
+export OPENAI_BASE_URL=$SIM_URL/v1
+expect_exit 0 retrace record --name gzip -- sh -c 'curl -sS --compressed -H "accept-encoding: gzip, br" \
+  "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
+  -d "{\"model\":\"gpt-4o\",\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"'
+expect_contains "$OUT" '"object":"chat.completion"'
+retrace show gzip --json > gzip.json
+expect_eq "$(json 'j["events"][1]["attrs"]["request_headers"]["accept-encoding"]' < gzip.json)" "gzip, br"
+expect_eq "$(json 'j["events"][1]["attrs"]["response_headers"].get("content-encoding")' < gzip.json)" "None"
+python3 - "$RETRACE_STORE/retrace.db" "$(json 'j["events"][1]["response"]' < gzip.json)" <<'PY'
+import json, sqlite3, subprocess, sys
+data, = sqlite3.connect(sys.argv[1]).execute("SELECT data FROM blobs WHERE digest = ?", (sys.argv[2],)).fetchone()
+if data[:4] == b"\x28\xb5\x2f\xfd":
+    data = subprocess.run(["zstd", "-dc"], input=data, capture_output=True).stdout
+assert json.loads(data)["object"] == "chat.completion", data[:80]
+PY
+
 # A route that does not exist is an error for the client, not a hang.
 expect_exit 0 retrace record --name noroute -- sh -c 'curl -sS -o /dev/null -w "%{http_code}" "$RETRACE_PROXY_URL/nowhere/x"'
 expect_eq "$OUT" "404"
