@@ -49,6 +49,37 @@ std::size_t erase_steps(Json& node, const std::vector<JsonPath::Step>& steps, st
     return removed;
 }
 
+// Moves i back to the start of the UTF-8 sequence it falls in.
+std::size_t char_start(std::string_view s, std::size_t i) {
+    while (i > 0 && i < s.size() && (static_cast<unsigned char>(s[i]) & 0xC0) == 0x80) --i;
+    return i;
+}
+
+// Two strings that differ, each shown as a window around the difference:
+// up to 20 characters of the common prefix and suffix, the middle clipped.
+std::pair<std::string, std::string> string_windows(const std::string& a, const std::string& b) {
+    constexpr std::size_t k_context = 20, k_middle = 40;
+    std::size_t prefix = 0;
+    while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) ++prefix;
+    prefix = char_start(a, prefix);
+    std::size_t suffix = 0;
+    while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+           a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
+        ++suffix;
+    auto window = [&](const std::string& s) {
+        std::size_t from = prefix > k_context ? char_start(s, prefix - k_context) : 0;
+        std::size_t mid_end = s.size() - suffix;
+        std::string middle = s.substr(prefix, mid_end - prefix);
+        if (middle.size() > k_middle) middle = clip(middle, k_middle);
+        std::size_t to = suffix > k_context ? char_start(s, mid_end + k_context) : s.size();
+        std::string out = from > 0 ? "..." : "";
+        out += s.substr(from, prefix - from) + middle + s.substr(mid_end, to - mid_end);
+        if (to < s.size()) out += "...";
+        return Json(out).dump();
+    };
+    return {window(a), window(b)};
+}
+
 void diff_into(const Json& a, const Json& b, const std::string& path,
                std::vector<JsonDifference>& out, std::size_t limit) {
     if (out.size() >= limit || a == b) return;
@@ -80,6 +111,12 @@ void diff_into(const Json& a, const Json& b, const std::string& path,
             else
                 diff_into(a[i], b[i], p, out, limit);
         }
+        return;
+    }
+    if (a.is_string() && b.is_string() &&
+        (a.get_ref<const std::string&>().size() > 60 || b.get_ref<const std::string&>().size() > 60)) {
+        auto [before, after] = string_windows(a.get<std::string>(), b.get<std::string>());
+        out.push_back({path, before, after});
         return;
     }
     out.push_back({path, clip(a.dump()), clip(b.dump())});
