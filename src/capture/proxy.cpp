@@ -68,6 +68,7 @@ std::string divergence_message(const Divergence& d) {
 
 // A request as the proxy received it, split into its route and the rest.
 struct Incoming {
+    std::string run_id;  // the run the exchange is recorded into
     std::string route, path, query;
     std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, raw values
     core::MatchRequest match(const http::request<http::string_body>& req) const {
@@ -103,22 +104,30 @@ struct Outcome {
 class Proxy final : public RecordingProxy {
   public:
     Proxy(std::map<std::string, Upstream> upstreams, std::shared_ptr<ssl::context> tls,
-          const ProxyOptions& o, store::RunWriter& writer, const core::Redactor& redactor)
+          const ProxyOptions& o, RunRouter& router, const core::Redactor& redactor)
         : m_upstreams(std::move(upstreams)),
           m_tls(std::move(tls)),
           m_options(o),
-          m_writer(writer),
+          m_router(router),
           m_redactor(redactor),
           m_acceptor(m_ioc) {}
     ~Proxy() override { stop(); }
 
     Status listen() {
         boost::system::error_code ec;
-        tcp::endpoint ep(net::ip::make_address("127.0.0.1"), 0);
+        auto address = net::ip::make_address(m_options.listen_host, ec);
+        if (ec)
+            return error(ErrorCode::invalid_input,
+                         "cannot listen on '" + m_options.listen_host + "': not an IP address");
+        tcp::endpoint ep(address, static_cast<unsigned short>(m_options.listen_port));
         m_acceptor.open(ep.protocol(), ec);
+        if (!ec) m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
         if (!ec) m_acceptor.bind(ep, ec);
         if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-        if (ec) return error(ErrorCode::io, "the proxy cannot listen: " + ec.message());
+        if (ec)
+            return error(ErrorCode::io, "the proxy cannot listen on " + m_options.listen_host +
+                                            ":" + std::to_string(m_options.listen_port) + ": " +
+                                            ec.message());
         m_port = m_acceptor.local_endpoint().port();
         m_accept_thread = std::thread([this] { accept_loop(); });
         return Status::ok();
@@ -223,7 +232,7 @@ class Proxy final : public RecordingProxy {
             if (!ec) http::read(client, buffer, parser, ec);
             if (ec == http::error::body_limit) {
                 Outcome out;
-                reply(client, out, 413, "", "retrace_proxy_error",
+                reply(client, out, 413, Incoming{}, "retrace_proxy_error",
                       "request body larger than the proxy's limit (" +
                           std::to_string(m_options.max_request_body) +
                           " bytes; --max-body to change it)",
@@ -241,13 +250,13 @@ class Proxy final : public RecordingProxy {
     }
 
     // Sends a JSON error that SDKs report and do not retry (x-should-retry).
-    void reply(tcp::socket& client, Outcome& out, int status, const std::string& route,
+    void reply(tcp::socket& client, Outcome& out, int status, const Incoming& in,
                const std::string& type, const std::string& message, bool keep_alive) {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
         res.set("x-should-retry", "false");
-        res.set("x-retrace-run-id", m_writer.run_id());
-        res.body() = error_body(route, type, message);
+        if (!in.run_id.empty()) res.set("x-retrace-run-id", in.run_id);
+        res.body() = error_body(in.route, type, message);
         res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
@@ -285,15 +294,15 @@ class Proxy final : public RecordingProxy {
         Status connected = upstream.connect(up, m_tls.get());
         if (!connected.is_ok()) {
             warn(connected.message());
-            reply(client, out, 502, in.route, "retrace_upstream_error",
-                  "retrace: " + connected.message(), false);
+            reply(client, out, 502, in, "retrace_upstream_error", "retrace: " + connected.message(),
+                  false);
             return;
         }
         UpstreamGuard guard(*this, upstream.socket());
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
-            if (!is_hop_by_hop(name) && name != "accept-encoding")
+            if (!is_hop_by_hop(name) && name != "accept-encoding" && name != "x-retrace-run")
                 fwd.set(f.name_string(), f.value());
         }
         fwd.set(http::field::host, up.host_header());
@@ -308,7 +317,7 @@ class Proxy final : public RecordingProxy {
         parser.body_limit(std::numeric_limits<std::uint64_t>::max());
         if (!ec) http::read_header(upstream, ubuf, parser, ec);
         if (ec) {
-            reply(client, out, 502, in.route, "retrace_upstream_error",
+            reply(client, out, 502, in, "retrace_upstream_error",
                   "retrace: upstream " + in.route + " failed: " + ec.message(), false);
             return;
         }
@@ -321,7 +330,7 @@ class Proxy final : public RecordingProxy {
                                                        : m_redactor.redact(str(f.value()));
             if (!is_hop_by_hop(name)) res.set(f.name_string(), f.value());
         }
-        res.set("x-retrace-run-id", m_writer.run_id());
+        res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
         boost::system::error_code cec;
         start_response(client, res, cec);
@@ -363,7 +372,8 @@ class Proxy final : public RecordingProxy {
 
     // Sends a recorded response, frame by frame as it was received.
     void serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
-                        const RecordedExchange& x, long long start, Outcome& out) {
+                        const Incoming& in, const RecordedExchange& x, long long start,
+                        Outcome& out) {
         http::response<http::empty_body> res;
         res.result(static_cast<unsigned>(x.status));
         res.version(11);
@@ -371,7 +381,7 @@ class Proxy final : public RecordingProxy {
             if (!is_hop_by_hop(name) && !is_secret_header(name) && value.is_string())
                 res.set(name, value.get<std::string>());
         res.set("x-retrace-replayed", "1");
-        res.set("x-retrace-run-id", m_writer.run_id());
+        res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
         out.status = x.status;
         out.headers = x.response_headers;
@@ -400,9 +410,24 @@ class Proxy final : public RecordingProxy {
     // Answers one request and records the exchange. Returns false when the
     // client connection cannot be reused.
     bool exchange(tcp::socket& client, http::request<http::string_body>& req) {
-        long long seq = m_writer.next_seq();  // order of issue
-        long long start = now_ns();
         Incoming in;
+        auto run = m_router.acquire(str(req["x-retrace-run"]));
+        if (!run) {
+            Outcome out;
+            reply(client, out, 503, in, "retrace_proxy_error",
+                  "retrace cannot record this exchange: " + run.status().message(), false);
+            warn(run.status().message());
+            return false;
+        }
+        struct Release {
+            RunRouter& router;
+            RunTarget run;
+            ~Release() { router.release(run); }
+        } release{m_router, *run};
+        store::RunWriter& writer = *run->writer;
+        in.run_id = writer.run_id();
+        long long seq = writer.next_seq();  // order of issue
+        long long start = now_ns();
         std::string target(req.target());
         std::string path = target.substr(0, target.find('?'));
         in.query = target.size() > path.size() ? target.substr(path.size()) : "";
@@ -429,7 +454,7 @@ class Proxy final : public RecordingProxy {
         Outcome out;
         auto it = m_upstreams.find(in.route);
         if (it == m_upstreams.end()) {
-            reply(client, out, 404, in.route, "retrace_proxy_error",
+            reply(client, out, 404, in, "retrace_proxy_error",
                   "retrace: no upstream named '" + in.route +
                       "' (routes: /openai, /anthropic, --route NAME=URL)",
                   req.keep_alive());
@@ -437,7 +462,7 @@ class Proxy final : public RecordingProxy {
             forward(client, req, in, it->second, start, out);
         } else if (const RecordedExchange* x = cassette->take(digest)) {
             attrs["replayed_from"] = x->seq;
-            serve_recorded(client, req, *x, start, out);
+            serve_recorded(client, req, in, *x, start, out);
         } else if (cassette->policy().on_miss_live || cassette->policy().until) {
             attrs["live"] = true;
             forward(client, req, in, it->second, start, out);
@@ -448,15 +473,15 @@ class Proxy final : public RecordingProxy {
                 diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
             attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
             if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
-            reply(client, out, 400, in.route, "retrace_divergence", divergence_message(d),
+            reply(client, out, 400, in, "retrace_divergence", divergence_message(d),
                   req.keep_alive());
         }
-        record(seq, start, in, std::move(attrs), req.body(), out);
+        record(*run, seq, start, in, std::move(attrs), req.body(), out);
         return out.client_ok;
     }
 
-    void record(long long seq, long long start, const Incoming& in, Json attrs,
-                const std::string& request, const Outcome& out) {
+    void record(const RunTarget& target, long long seq, long long start, const Incoming& in,
+                Json attrs, const std::string& request, const Outcome& out) {
         attrs["status"] = out.status;
         attrs["truncated"] = out.truncated;
         attrs["response_headers"] = out.headers;
@@ -475,13 +500,13 @@ class Proxy final : public RecordingProxy {
         e.response = core::Digest::of(resp_body).to_string();
         std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
                                           {e.response, std::move(resp_body)}};
-        (void)m_writer.complete(std::move(e), std::move(blobs));
+        (void)target.writer->complete(std::move(e), std::move(blobs));
     }
 
     std::map<std::string, Upstream> m_upstreams;
     std::shared_ptr<ssl::context> m_tls;
     ProxyOptions m_options;
-    store::RunWriter& m_writer;
+    RunRouter& m_router;
     core::Redactor m_redactor;
     net::io_context m_ioc;
     tcp::acceptor m_acceptor;
@@ -505,7 +530,7 @@ bool is_secret_header(const std::string& n) {
 }
 
 Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions& options,
-                                                              store::RunWriter& writer,
+                                                              RunRouter& router,
                                                               const core::Redactor& redactor) {
     std::map<std::string, Upstream> upstreams;
     for (const auto& [name, url] : options.upstreams) {
@@ -514,7 +539,7 @@ Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions
     }
     RETRACE_ASSIGN(auto tls, client_tls_context(options.ca_file));
     auto proxy =
-        std::make_unique<Proxy>(std::move(upstreams), std::move(tls), options, writer, redactor);
+        std::make_unique<Proxy>(std::move(upstreams), std::move(tls), options, router, redactor);
     RETRACE_TRY(proxy->listen());
     return std::unique_ptr<RecordingProxy>(std::move(proxy));
 }

@@ -181,6 +181,17 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
     return env;
 }
 
+// record's one run: every exchange goes into it.
+class SingleRun final : public RunRouter {
+  public:
+    explicit SingleRun(store::RunWriter& writer) : m_writer(writer) {}
+    Result<RunTarget> acquire(const std::string&) override { return RunTarget{&m_writer, nullptr}; }
+    void release(const RunTarget&) override {}
+
+  private:
+    store::RunWriter& m_writer;
+};
+
 std::string hostname() {
     char buf[256] = {};
     gethostname(buf, sizeof buf - 1);
@@ -244,7 +255,8 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
 
     RETRACE_ASSIGN(proxy_opts.secret, store->secret());
     long long process_seq = writer->next_seq();
-    RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, *writer, redactor));
+    SingleRun router(*writer);
+    RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, router, redactor));
     auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
     proxy->stop();  // every exchange in flight is recorded before the seal
     ChildResult result;

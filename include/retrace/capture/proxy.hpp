@@ -19,21 +19,40 @@ namespace retrace::capture {
 
 class ModelFacts;
 
+// The run an exchange is recorded into, held for the length of the exchange.
+struct RunTarget {
+    store::RunWriter* writer = nullptr;
+    ModelFacts* facts = nullptr;  // what the run's traffic says about models, when set
+};
+
+// Which run each exchange belongs to: `record` has one; the gateway
+// (`retrace proxy`) groups exchanges into runs by the x-retrace-run request
+// header. acquire() and release() bracket every exchange, so a run is never
+// sealed while one of its exchanges is in flight.
+class RunRouter {
+  public:
+    virtual ~RunRouter() = default;
+    // group: the x-retrace-run header's value, or empty.
+    virtual Result<RunTarget> acquire(const std::string& group) = 0;
+    virtual void release(const RunTarget& target) = 0;
+};
+
 struct ProxyOptions {
     std::map<std::string, std::string> upstreams;  // name -> base URL, http[s]://host[:port][/path]
     std::size_t max_request_body = std::size_t{64} << 20;
     std::optional<std::string> ca_file;  // extra CA certificates for https upstreams
     std::string secret;                  // the store's secret: keys match digests
     Cassette* cassette = nullptr;        // replay: answers come from here
-    ModelFacts* facts = nullptr;         // what the traffic says about models, when set
+    std::string listen_host = "127.0.0.1";
+    int listen_port = 0;  // 0: an ephemeral port
 };
 
 class RecordingProxy {
   public:
     // Validates the upstream URLs and --ca-file (invalid_input naming the bad
-    // one) and starts serving on 127.0.0.1 with an ephemeral port.
+    // one) and starts serving on the listen address. The router outlives the proxy.
     static Result<std::unique_ptr<RecordingProxy>> start(const ProxyOptions& options,
-                                                         store::RunWriter& writer,
+                                                         RunRouter& router,
                                                          const core::Redactor& redactor);
     virtual ~RecordingProxy() = default;
     virtual int port() const = 0;
