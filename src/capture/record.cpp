@@ -4,7 +4,6 @@
 #include <unistd.h>
 
 #include <algorithm>
-#include <chrono>
 #include <filesystem>
 
 #include "retrace/capture/child_process.hpp"
@@ -12,8 +11,8 @@
 #include "retrace/capture/environment.hpp"
 #include "retrace/capture/input_digest.hpp"
 #include "retrace/capture/proxy.hpp"
-#include "retrace/core/run_id.hpp"
 #include "retrace/store/run_writer.hpp"
+#include "run_setup.hpp"
 
 namespace retrace::capture {
 
@@ -21,23 +20,6 @@ namespace {
 
 namespace fs = std::filesystem;
 using core::Json;
-
-long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
-std::string rfc3339(long long ns) {
-    std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03lldZ", buf, (ns / 1000000) % 1000);
-    return out;
-}
 
 // Finds argv0 as execvp would; distinguishes "not found" from "not executable".
 std::optional<LaunchFailure> check_command(const std::string& argv0) {
@@ -111,39 +93,12 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
     return out;
 }
 
-std::optional<std::string> env_value(char** envp, std::string_view name) {
-    for (char** e = envp; e && *e; ++e) {
-        std::string_view kv(*e);
-        if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=')
-            return std::string(kv.substr(name.size() + 1));
-    }
-    return std::nullopt;
-}
-
-// The upstreams the proxy forwards to: the program's own base URLs when its
-// environment sets them (it keeps talking to what it talked to before), else
-// the providers' public APIs; then --upstream and --route.
 Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     ProxyOptions p;
     p.ca_file = o.ca_file;
     p.max_request_body = o.max_body;
     p.cassette = o.cassette;
-    p.upstreams["openai"] =
-        env_value(envp, "OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
-    p.upstreams["anthropic"] =
-        env_value(envp, "ANTHROPIC_BASE_URL").value_or("https://api.anthropic.com");
-    for (const auto* list : {&o.upstreams, &o.routes})
-        for (const auto& spec : *list) {
-            auto eq = spec.find('=');
-            if (eq == std::string::npos || eq == 0)
-                return error(ErrorCode::invalid_input, "want NAME=URL, got '" + spec + "'");
-            std::string name = spec.substr(0, eq);
-            if (list == &o.upstreams && name != "openai" && name != "anthropic")
-                return error(
-                    ErrorCode::invalid_input,
-                    "--upstream names openai or anthropic; use --route for '" + name + "'");
-            p.upstreams[name] = spec.substr(eq + 1);
-        }
+    RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
     return p;
 }
 
@@ -192,12 +147,6 @@ class SingleRun final : public RunRouter {
     store::RunWriter& m_writer;
 };
 
-std::string hostname() {
-    char buf[256] = {};
-    gethostname(buf, sizeof buf - 1);
-    return buf;
-}
-
 }  // namespace
 
 Result<RecordOutcome> record(const RecordOptions& o, char** envp,
@@ -225,30 +174,12 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     conditions["data"] =
         declared.inputs.empty() ? Json::object() : Json{{"inputs", declared.inputs}};
     conditions["params"] = params;
-    RETRACE_ASSIGN(auto identity, core::identify_conditions(conditions));
-    RETRACE_ASSIGN(std::string conditions_text, core::canonicalize(conditions));
-
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
-    std::string run_id = core::RunId::generate().str();
-    long long started = now_ns();
-    Json metadata = {{"id", run_id},
-                     {"started_ns", core::ns_text(started)},
-                     {"started_at", rfc3339(started)},
-                     {"host", hostname()},
-                     {"pid", static_cast<long long>(getpid())},
-                     {"retrace_version", RETRACE_VERSION}};
-    if (o.name) metadata["name"] = *o.name;
-    if (o.replay_of) metadata["replay_of"] = *o.replay_of;
-
-    store::RunRow row;
-    row.id = run_id;
-    row.name = o.name;
-    row.replay_of = o.replay_of;
-    row.state = "incomplete";
-    row.started_ns = started;
-    row.conditions = conditions_text;
-    row.conditions_digest = identity.digest.to_string();
-    RETRACE_ASSIGN(row.metadata, core::canonicalize(metadata));
+    RETRACE_ASSIGN(NewRun fresh, new_run(conditions, o.name, o.replay_of));
+    store::RunRow& row = fresh.row;
+    const std::string& run_id = row.id;
+    Json& metadata = fresh.metadata;
+    long long started = row.started_ns;
     for (const auto& [path, info] : declared.inputs.items())
         declared.rows.push_back({run_id, "input", path, info["digest"].get<std::string>()});
     RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, row, declared.rows));
