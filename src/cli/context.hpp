@@ -62,5 +62,6 @@ void add_pack_commands(CLI::App& app, Context& ctx);  // pack, unpack
 void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);
 void add_replay_command(CLI::App& app, Context& ctx);
+void add_proxy_command(CLI::App& app, Context& ctx);
 
 }  // namespace retrace::cli
