@@ -11,6 +11,7 @@
 #include "retrace/capture/code.hpp"
 #include "retrace/capture/environment.hpp"
 #include "retrace/capture/proxy.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "run_setup.hpp"
 
@@ -24,12 +25,7 @@ using Clock = std::chrono::steady_clock;
 
 // The group of exchanges without an x-retrace-run header: the current hour.
 std::string hour_group() {
-    std::time_t now = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&now, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "gateway-%Y-%m-%dT%H", &tm);
-    return buf;
+    return core::utc_time(now_ns(), "gateway-%Y-%m-%dT%H");
 }
 
 // A client-chosen group becomes a run name: printable ASCII, at most 100 bytes.

@@ -2,9 +2,9 @@
 
 #include <unistd.h>
 
-#include <chrono>
-#include <ctime>
+#include <cstdio>
 
+#include "retrace/core/clock.hpp"
 #include "retrace/core/run_id.hpp"
 
 namespace retrace::capture {
@@ -20,20 +20,13 @@ std::string hostname() {
 }  // namespace
 
 long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return core::unix_now_ns();
 }
 
 std::string rfc3339(long long ns) {
-    std::time_t secs = static_cast<std::time_t>(ns / 1000000000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[40];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char out[48];
-    std::snprintf(out, sizeof out, "%s.%03lldZ", buf, (ns / 1000000) % 1000);
-    return out;
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03lldZ", (ns / 1000000) % 1000);
+    return core::utc_time(ns, "%Y-%m-%dT%H:%M:%S") + millis;
 }
 
 std::optional<std::string> env_value(char** envp, std::string_view name) {

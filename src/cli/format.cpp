@@ -6,15 +6,12 @@
 #include <ctime>
 #include <iostream>
 
+#include "retrace/core/clock.hpp"
+
 namespace retrace::cli {
 
 std::string format_time(long long unix_ns) {
-    std::time_t secs = static_cast<std::time_t>(unix_ns / 1000000000);
-    std::tm tm{};
-    gmtime_r(&secs, &tm);
-    char buf[32];
-    std::strftime(buf, sizeof buf, "%Y-%m-%d %H:%M:%S", &tm);
-    return buf;
+    return core::utc_time(unix_ns, "%Y-%m-%d %H:%M:%S");
 }
 
 std::string format_duration(long long ns) {

@@ -3,6 +3,7 @@
 #include <chrono>
 #include <ctime>
 
+#include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
 
 namespace retrace::sim {
@@ -89,12 +90,7 @@ long long content_tokens(const Json& content) {
 }
 
 std::string clock_prefix() {
-    std::time_t t = std::time(nullptr);
-    std::tm tm{};
-    gmtime_r(&t, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "It is %Y-%m-%d %H:%M:%S UTC.", &tm);
-    return buf;
+    return core::utc_time(core::unix_now_ns(), "It is %Y-%m-%d %H:%M:%S UTC.");
 }
 
 }  // namespace retrace::sim
