@@ -19,7 +19,7 @@ std::string text_of(const Json& v) {
 void override_body(RecordedExchange& x, std::string body) {
     x.chunks.clear();
     std::string content_type = text_of(x.response_headers.value("content-type", Json()));
-    if (core::looks_like_sse(content_type, body)) {
+    if (core::looks_like_sse(content_type, body) || core::looks_like_sse("", body)) {
         std::size_t at = 0;
         while (at < body.size()) {
             std::size_t end = body.find("\n\n", at);
@@ -72,14 +72,14 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         for (const auto& ch : a.value("chunks", Json::array()))
             if (ch.is_array() && ch.size() == 2)
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
-        for (auto [digest, body] : {std::pair{&e.request, &x.request_body},
-                                    std::pair{&e.response, &x.response_body}}) {
+        for (auto [digest, body] :
+             {std::pair{&e.request, &x.request_body}, std::pair{&e.response, &x.response_body}}) {
             if (digest->empty()) continue;
             RETRACE_ASSIGN(auto blob, store.get_blob(*digest));
             if (!blob)
-                return error(ErrorCode::corrupt,
-                             "run " + run_id + " event " + std::to_string(e.seq) + ": blob " +
-                                 *digest + " is missing");
+                return error(ErrorCode::corrupt, "run " + run_id + " event " +
+                                                     std::to_string(e.seq) + ": blob " + *digest +
+                                                     " is missing");
             *body = std::move(*blob);
         }
         if (auto it = overrides.find(e.seq); it != overrides.end()) {
@@ -90,7 +90,7 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         // taken before redaction, under the recording store's secret.
         bool redacted = a.value("request_redacted", false);
         x.match = redacted && c->m_policy.ignore.empty() ? text_of(a.value("match", Json()))
-                                                        : c->digest_of(match_request_of(x));
+                                                         : c->digest_of(match_request_of(x));
         c->m_exchanges.push_back(std::move(x));
     }
     if (!overrides.empty())
