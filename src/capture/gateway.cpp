@@ -30,9 +30,8 @@ std::string hour_group() {
 
 // A client-chosen group becomes a run name: printable ASCII, at most 100 bytes.
 Status check_group(const std::string& group) {
-    bool printable = std::all_of(group.begin(), group.end(), [](char c) {
-        return c > ' ' && c < 127;
-    });
+    bool printable =
+        std::all_of(group.begin(), group.end(), [](char c) { return c > ' ' && c < 127; });
     if (!printable || group.size() > 100)
         return error(ErrorCode::invalid_input,
                      "x-retrace-run must be 1-100 printable characters without spaces");
@@ -210,8 +209,8 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
         pthread_sigmask(SIG_SETMASK, &previous, nullptr);
         return proxy.status();
     }
-    std::string host = listen.first.find(':') == std::string::npos ? listen.first
-                                                                    : "[" + listen.first + "]";
+    std::string host =
+        listen.first.find(':') == std::string::npos ? listen.first : "[" + listen.first + "]";
     on_listening("http://" + host + ":" + std::to_string((*proxy)->port()));
 
     GatewaySummary summary;

@@ -337,7 +337,8 @@ class Proxy final : public RecordingProxy {
         // An event stream is recorded frame by frame, each frame at the time
         // its last byte arrived (several may come in one read); anything
         // else read by read.
-        bool sse = str(ures[http::field::content_type]).find("text/event-stream") != std::string::npos;
+        bool sse =
+            str(ures[http::field::content_type]).find("text/event-stream") != std::string::npos;
         std::size_t recorded = 0;  // bytes of out.body already in out.chunks
         auto log_chunks = [&](bool last) {
             long long offset = (now_ns() - start) / 1000;

@@ -79,8 +79,8 @@ Result<std::map<std::string, std::string>> upstream_urls(char** envp,
                     ErrorCode::invalid_input,
                     "--upstream names openai or anthropic; use --route for '" + name + "'");
             if (name.find_first_of("/?# ") != std::string::npos)
-                return error(ErrorCode::invalid_input, "a route name is one path segment: '" +
-                                                           name + "'");
+                return error(ErrorCode::invalid_input,
+                             "a route name is one path segment: '" + name + "'");
             out[name] = spec.substr(eq + 1);
         }
     return out;

@@ -49,19 +49,19 @@ Result<Upstream> parse_upstream(const std::string& name, const std::string& url)
     return u;
 }
 
-Result<std::shared_ptr<ssl::context>> client_tls_context(const std::optional<std::string>& ca_file) {
+Result<std::shared_ptr<ssl::context>> client_tls_context(
+    const std::optional<std::string>& ca_file) {
     auto ctx = std::make_shared<ssl::context>(ssl::context::tls_client);
     boost::system::error_code ec;
     ctx->set_options(ssl::context::default_workarounds | ssl::context::no_sslv2 |
-                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 |
-                         ssl::context::no_tlsv1_1,
+                         ssl::context::no_sslv3 | ssl::context::no_tlsv1 | ssl::context::no_tlsv1_1,
                      ec);
     ctx->set_default_verify_paths(ec);  // the system store; a missing one is not an error here
     if (ca_file) {
         ctx->load_verify_file(*ca_file, ec);
         if (ec)
-            return error(ErrorCode::invalid_input,
-                         "cannot use --ca-file " + *ca_file + ": not a readable PEM certificate file");
+            return error(ErrorCode::invalid_input, "cannot use --ca-file " + *ca_file +
+                                                       ": not a readable PEM certificate file");
     }
     ctx->set_verify_mode(ssl::verify_peer);
     return ctx;
@@ -69,8 +69,8 @@ Result<std::shared_ptr<ssl::context>> client_tls_context(const std::optional<std
 
 Status UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
     auto fail = [&](const std::string& what) {
-        return error(ErrorCode::io, "upstream " + u.name + " (" + u.scheme + "://" + u.authority() +
-                                        "): " + what);
+        return error(ErrorCode::io,
+                     "upstream " + u.name + " (" + u.scheme + "://" + u.authority() + "): " + what);
     };
     boost::system::error_code ec;
     tcp::resolver resolver(m_socket.get_executor());
@@ -92,9 +92,8 @@ Status UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
         std::string why = verify != X509_V_OK ? std::string("certificate verify failed: ") +
                                                     X509_verify_cert_error_string(verify)
                                               : ec.message();
-        std::string hint = verify != X509_V_OK
-                               ? " (is its CA in the system store, or given with --ca-file?)"
-                               : "";
+        std::string hint =
+            verify != X509_V_OK ? " (is its CA in the system store, or given with --ca-file?)" : "";
         return fail("TLS handshake failed: " + why + hint);
     }
     return Status::ok();

@@ -33,14 +33,17 @@ void add_replay_command(CLI::App& app, Context& ctx) {
                     "fail: a request the recording cannot answer is a divergence (default); "
                     "live: forward it upstream")
         ->check(CLI::IsMember({"fail", "live"}));
-    cmd->add_option("--until", o->until,
-                    "N: answer events up to N from the recording, send later requests live (a fork)");
+    cmd->add_option(
+        "--until", o->until,
+        "N: answer events up to N from the recording, send later requests live (a fork)");
     cmd->add_option("--override", o->overrides,
                     "N=FILE: replay with event N's response body replaced by FILE (repeatable)");
-    cmd->add_option("--ignore", o->ignore,
-                    "JSONPATH: a request body field left out of matching, e.g. $.user (repeatable)");
-    cmd->add_flag("--reuse", o->reuse,
-                  "a request repeated more often than recorded gets the last recorded answer again");
+    cmd->add_option(
+        "--ignore", o->ignore,
+        "JSONPATH: a request body field left out of matching, e.g. $.user (repeatable)");
+    cmd->add_flag(
+        "--reuse", o->reuse,
+        "a request repeated more often than recorded gets the last recorded answer again");
     cmd->add_option("--pace", *pace,
                     "fast: streams as fast as possible (default); recorded: at the recorded timing")
         ->check(CLI::IsMember({"fast", "recorded"}));
@@ -70,8 +73,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         if (!result) fail_before_child(result.status());
         if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
         const auto& r = *result;
-        std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": "
-                  << r.served << " exchange(s) served from the recording\n";
+        std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": " << r.served
+                  << " exchange(s) served from the recording\n";
         if (r.reproduced) {
             std::cerr << "retrace: reproduced\n";
         } else {

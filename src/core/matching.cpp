@@ -114,7 +114,8 @@ void diff_into(const Json& a, const Json& b, const std::string& path,
         return;
     }
     if (a.is_string() && b.is_string() &&
-        (a.get_ref<const std::string&>().size() > 60 || b.get_ref<const std::string&>().size() > 60)) {
+        (a.get_ref<const std::string&>().size() > 60 ||
+         b.get_ref<const std::string&>().size() > 60)) {
         auto [before, after] = string_windows(a.get<std::string>(), b.get<std::string>());
         out.push_back({path, before, after});
         return;

@@ -113,12 +113,15 @@ TEST(JsonDiff, LongStringsShowTheChangeInContext) {
     Json b = {{"s", head + "be very brief" + tail}};
     auto d = json_diff(a, b);
     ASSERT_EQ(d.size(), 1u);
-    EXPECT_EQ(d[0].before, "\"..." + std::string(17, 'h') + "be brief" + std::string(15, 't') + "...\"");
-    EXPECT_EQ(d[0].after, "\"..." + std::string(17, 'h') + "be very brief" + std::string(15, 't') + "...\"");
+    EXPECT_EQ(d[0].before,
+              "\"..." + std::string(17, 'h') + "be brief" + std::string(15, 't') + "...\"");
+    EXPECT_EQ(d[0].after,
+              "\"..." + std::string(17, 'h') + "be very brief" + std::string(15, 't') + "...\"");
     // Short strings are shown whole.
     EXPECT_EQ(json_diff(Json{{"s", "hi"}}, Json{{"s", "hello"}})[0].after, "\"hello\"");
     // Multi-byte characters are never split.
-    Json c = {{"s", std::string(70, 'x') + "é" + "abc"}}, e = {{"s", std::string(70, 'x') + "è" + "abc"}};
+    Json c = {{"s", std::string(70, 'x') + "é" + "abc"}},
+         e = {{"s", std::string(70, 'x') + "è" + "abc"}};
     auto u = json_diff(c, e);
     EXPECT_NE(u[0].before.find("é"), std::string::npos);
     EXPECT_NE(u[0].after.find("è"), std::string::npos);

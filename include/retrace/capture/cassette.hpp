@@ -22,9 +22,9 @@
 namespace retrace::capture {
 
 struct ReplayPolicy {
-    bool on_miss_live = false;     // --on-miss live: forward misses upstream
-    bool reuse = false;            // --reuse: an exhausted queue repeats its last answer
-    bool pace_recorded = false;    // --pace recorded: frames at their recorded offsets
+    bool on_miss_live = false;       // --on-miss live: forward misses upstream
+    bool reuse = false;              // --reuse: an exhausted queue repeats its last answer
+    bool pace_recorded = false;      // --pace recorded: frames at their recorded offsets
     std::optional<long long> until;  // --until N: events after N are not served (a fork)
     std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
     std::vector<core::JsonPath> ignore;          // --ignore JSONPATH
@@ -46,9 +46,9 @@ struct RecordedExchange {
 };
 
 struct Divergence {
-    std::string request;  // "POST /openai/chat/completions"
-    std::string reason;   // why nothing was served
-    std::optional<long long> nearest;  // seq of the nearest recorded request
+    std::string request;                     // "POST /openai/chat/completions"
+    std::string reason;                      // why nothing was served
+    std::optional<long long> nearest;        // seq of the nearest recorded request
     std::vector<core::JsonDifference> diff;  // from the nearest to this request
     std::string nearest_raw;  // when the bodies are not JSON: a note instead of a diff
 };

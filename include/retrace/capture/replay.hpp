@@ -19,14 +19,14 @@ struct ReplayOptions {
     std::string run;                   // a run reference
     std::vector<std::string> command;  // empty: the recorded command
     std::optional<std::string> name;
-    bool on_miss_live = false;                // --on-miss live
-    std::optional<long long> until;           // --until N
-    std::vector<std::string> overrides;       // --override N=FILE
-    std::vector<std::string> ignore;          // --ignore JSONPATH
-    bool reuse = false;                       // --reuse
-    bool pace_recorded = false;               // --pace recorded
-    std::vector<std::string> masks;           // --mask REGEX
-    bool allow_unused = false;                // --allow-unused
+    bool on_miss_live = false;                           // --on-miss live
+    std::optional<long long> until;                      // --until N
+    std::vector<std::string> overrides;                  // --override N=FILE
+    std::vector<std::string> ignore;                     // --ignore JSONPATH
+    bool reuse = false;                                  // --reuse
+    bool pace_recorded = false;                          // --pace recorded
+    std::vector<std::string> masks;                      // --mask REGEX
+    bool allow_unused = false;                           // --allow-unused
     std::vector<std::string> upstreams, routes, redact;  // as for record (live requests)
     std::optional<std::string> ca_file;
 };
