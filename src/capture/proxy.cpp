@@ -11,6 +11,7 @@
 #include <set>
 #include <thread>
 
+#include "retrace/capture/connection_server.hpp"
 #include "upstream.hpp"
 
 namespace retrace::capture {
@@ -23,7 +24,7 @@ using core::Json;
 using Clock = std::chrono::steady_clock;
 
 // How long stop() waits for exchanges still in flight after the program ended.
-constexpr auto k_stop_grace = std::chrono::seconds(2);
+constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
 
 bool is_hop_by_hop(const std::string& lower) {
     return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
@@ -110,52 +111,25 @@ class Proxy final : public RecordingProxy {
           m_options(o),
           m_router(router),
           m_redactor(redactor),
-          m_acceptor(m_ioc) {}
+          m_server([this](tcp::socket& client) { serve(client); }) {}
     ~Proxy() override { stop(); }
 
-    Status listen() {
-        boost::system::error_code ec;
-        auto address = net::ip::make_address(m_options.listen_host, ec);
-        if (ec)
-            return error(ErrorCode::invalid_input,
-                         "cannot listen on '" + m_options.listen_host + "': not an IP address");
-        tcp::endpoint ep(address, static_cast<unsigned short>(m_options.listen_port));
-        m_acceptor.open(ep.protocol(), ec);
-        if (!ec) m_acceptor.set_option(tcp::acceptor::reuse_address(true), ec);
-        if (!ec) m_acceptor.bind(ep, ec);
-        if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-        if (ec)
-            return error(ErrorCode::io, "the proxy cannot listen on " + m_options.listen_host +
-                                            ":" + std::to_string(m_options.listen_port) + ": " +
-                                            ec.message());
-        m_port = m_acceptor.local_endpoint().port();
-        m_accept_thread = std::thread([this] { accept_loop(); });
-        return Status::ok();
-    }
+    Status listen() { return m_server.listen(m_options.listen_host, m_options.listen_port); }
 
-    int port() const override { return m_port; }
+    int port() const override { return m_server.port(); }
 
     void stop() override {
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) return;
-            m_stopping = true;
-            boost::system::error_code ec;
-            ::shutdown(m_acceptor.native_handle(), SHUT_RDWR);  // wakes the blocked accept()
-            m_acceptor.close(ec);
-            // Idle keep-alive connections are closed; exchanges in flight finish.
-            for (auto* s : m_idle_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
-        }
-        if (m_accept_thread.joinable()) m_accept_thread.join();
-        std::unique_lock lock(m_mutex);
-        if (m_done.wait_for(lock, k_stop_grace, [&] { return m_connections == 0; })) return;
+        if (m_server.stop(k_stop_grace)) return;
         // The program is gone but an upstream is still answering (say, an
         // endless stream to an orphaned grandchild): cut it, so the run can
         // be sealed; those exchanges are recorded as truncated.
-        m_cut = true;
-        boost::system::error_code ec;
-        for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
-        m_done.wait(lock, [&] { return m_connections == 0; });
+        {
+            std::lock_guard lock(m_mutex);
+            m_cut = true;
+            boost::system::error_code ec;
+            for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+        }
+        m_server.wait();
     }
 
   private:
@@ -181,38 +155,6 @@ class Proxy final : public RecordingProxy {
         tcp::socket* m_socket;
     };
 
-    void accept_loop() {
-        for (;;) {
-            auto sock = std::make_unique<tcp::socket>(m_ioc);
-            boost::system::error_code ec;
-            m_acceptor.accept(*sock, ec);
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) return;
-            if (ec) continue;
-            sock->set_option(tcp::no_delay(true), ec);
-            ++m_connections;
-            std::thread([this, s = sock.release()] {
-                serve(*s);
-                delete s;
-                std::lock_guard done(m_mutex);
-                --m_connections;
-                m_done.notify_all();
-            }).detach();
-        }
-    }
-
-    void set_idle(tcp::socket* s, bool idle) {
-        std::lock_guard lock(m_mutex);
-        if (idle)
-            m_idle_sockets.insert(s);
-        else
-            m_idle_sockets.erase(s);
-        if (idle && m_stopping) {
-            boost::system::error_code ec;
-            s->shutdown(tcp::socket::shutdown_both, ec);
-        }
-    }
-
     // One line on stderr per distinct problem, so a failing upstream is
     // visible without flooding the program's output.
     void warn(const std::string& message) {
@@ -226,9 +168,9 @@ class Proxy final : public RecordingProxy {
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(m_options.max_request_body);
-            set_idle(&client, true);
+            m_server.set_idle(client, true);
             http::read_header(client, buffer, parser, ec);
-            set_idle(&client, false);
+            m_server.set_idle(client, false);
             if (!ec) http::read(client, buffer, parser, ec);
             if (ec == http::error::body_limit) {
                 Outcome out;
@@ -245,8 +187,6 @@ class Proxy final : public RecordingProxy {
             if (!exchange(client, req)) break;
             if (!keep) break;
         }
-        client.shutdown(tcp::socket::shutdown_both, ec);
-        client.close(ec);
     }
 
     // Sends a JSON error that SDKs report and do not retry (x-should-retry).
@@ -290,7 +230,7 @@ class Proxy final : public RecordingProxy {
     // Forwards the request upstream and relays the response as it arrives.
     void forward(tcp::socket& client, http::request<http::string_body>& req, const Incoming& in,
                  const Upstream& up, long long start, Outcome& out) {
-        UpstreamStream upstream(m_ioc);
+        UpstreamStream upstream(m_server.context());
         Status connected = upstream.connect(up, m_tls.get());
         if (!connected.is_ok()) {
             warn(connected.message());
@@ -509,18 +449,11 @@ class Proxy final : public RecordingProxy {
     ProxyOptions m_options;
     RunRouter& m_router;
     core::Redactor m_redactor;
-    net::io_context m_ioc;
-    tcp::acceptor m_acceptor;
-    int m_port = 0;
-    std::thread m_accept_thread;
-    std::mutex m_mutex;
-    std::condition_variable m_done;
-    std::set<tcp::socket*> m_idle_sockets;
+    std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
-    bool m_cut = false;  // stop() gave up waiting
-    int m_connections = 0;
-    bool m_stopping = false;
+    bool m_cut = false;         // stop() gave up waiting
+    ConnectionServer m_server;  // last: its threads use the members above
 };
 
 }  // namespace

@@ -17,6 +17,7 @@
 #include <thread>
 
 #include "protocol.hpp"
+#include "retrace/capture/connection_server.hpp"
 
 namespace retrace::sim {
 
@@ -61,7 +62,8 @@ void sleep_ms(long long ms) {
 
 class Server final : public SimServer {
   public:
-    Server(const SimOptions& o) : m_state(o.sim_seed, o.behaviour), m_acceptor(m_ioc) {}
+    Server(const SimOptions& o)
+        : m_state(o.sim_seed, o.behaviour), m_server([this](tcp::socket& sock) { serve(sock); }) {}
 
     Status load_tls(const std::string& cert, const std::string& key) {
         m_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -81,76 +83,26 @@ class Server final : public SimServer {
         return Status::ok();
     }
 
-    Status listen(const SimOptions& o) {
-        boost::system::error_code ec;
-        auto address = net::ip::make_address(o.host, ec);
-        if (ec) return error(ErrorCode::invalid_input, "bad address '" + o.host + "'");
-        tcp::endpoint ep(address, static_cast<unsigned short>(o.port));
-        m_acceptor.open(ep.protocol(), ec);
-        if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
-        if (!ec) m_acceptor.bind(ep, ec);
-        if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
-        if (ec)
-            return error(ErrorCode::io, "cannot listen on " + o.host + ":" +
-                                            std::to_string(o.port) + ": " + ec.message());
-        m_port = m_acceptor.local_endpoint().port();
-        m_accept_thread = std::thread([this] { accept_loop(); });
-        return Status::ok();
-    }
+    Status listen(const SimOptions& o) { return m_server.listen(o.host, o.port); }
 
-    int port() const override { return m_port; }
+    int port() const override { return m_server.port(); }
 
     void stop() override {
-        {
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) return;
-            m_stopping = true;
-            boost::system::error_code ec;
-            // close() alone does not wake a thread blocked in accept(); shutdown() does.
-            ::shutdown(m_acceptor.native_handle(), SHUT_RDWR);
-            m_acceptor.close(ec);
-            for (auto* s : m_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
-        }
-        if (m_accept_thread.joinable()) m_accept_thread.join();
-        std::unique_lock lock(m_mutex);
-        m_idle.wait(lock, [&] { return m_sockets.empty(); });
+        m_server.stop(std::chrono::milliseconds(0), true);
+        m_server.wait();
+        std::lock_guard lock(m_mutex);
         m_stopped = true;
-        m_idle.notify_all();
+        m_stopped_cv.notify_all();
     }
 
     void wait() override {
         std::unique_lock lock(m_mutex);
-        m_idle.wait(lock, [&] { return m_stopped; });
+        m_stopped_cv.wait(lock, [&] { return m_stopped; });
     }
 
     ~Server() override { stop(); }
 
   private:
-    void accept_loop() {
-        for (;;) {
-            auto sock = std::make_unique<tcp::socket>(m_ioc);
-            boost::system::error_code ec;
-            m_acceptor.accept(*sock, ec);
-            if (ec) {
-                std::lock_guard lock(m_mutex);
-                if (m_stopping) return;
-                continue;
-            }
-            sock->set_option(tcp::no_delay(true), ec);
-            std::lock_guard lock(m_mutex);
-            if (m_stopping) return;
-            tcp::socket* raw = sock.release();
-            m_sockets.insert(raw);
-            std::thread([this, raw] {
-                serve(*raw);
-                std::lock_guard done(m_mutex);
-                m_sockets.erase(raw);
-                delete raw;
-                m_idle.notify_all();
-            }).detach();
-        }
-    }
-
     void serve(tcp::socket& sock) {
         boost::system::error_code ec;
         if (m_tls) {
@@ -160,8 +112,6 @@ class Server final : public SimServer {
         } else {
             serve_stream(sock, sock);
         }
-        sock.shutdown(tcp::socket::shutdown_both, ec);
-        sock.close(ec);
     }
 
     // Stream is the plain socket or a TLS stream over it; raw is the socket.
@@ -244,15 +194,10 @@ class Server final : public SimServer {
 
     SimState m_state;
     std::unique_ptr<ssl::context> m_tls;
-    net::io_context m_ioc;
-    tcp::acceptor m_acceptor;
-    int m_port = 0;
-    std::thread m_accept_thread;
     std::mutex m_mutex;
-    std::condition_variable m_idle;
-    std::set<tcp::socket*> m_sockets;
-    bool m_stopping = false;
+    std::condition_variable m_stopped_cv;
     bool m_stopped = false;
+    capture::ConnectionServer m_server;  // last: its threads use the members above
 };
 
 }  // namespace
