@@ -55,8 +55,8 @@ class CassetteTest : public ::testing::Test {
             e.attrs.update(x.extra_attrs);
             e.request = core::Digest::of(x.request).to_string();
             e.response = core::Digest::of(x.response).to_string();
-            EXPECT_TRUE((*writer)->complete(e, {{e.request, x.request}, {e.response, x.response}})
-                            .is_ok());
+            EXPECT_TRUE(
+                (*writer)->complete(e, {{e.request, x.request}, {e.response, x.response}}).is_ok());
         }
         store::RunWriter::Seal seal;
         seal.metadata = {{"id", row.id}};
@@ -101,7 +101,8 @@ TEST_F(CassetteTest, RepeatedRequestsGetTheirAnswersInRecordedOrder) {
 }
 
 TEST_F(CassetteTest, ReuseRepeatsTheLastAnswer) {
-    auto run = record({{"/chat/completions", R"({"q":1})", "a"}, {"/chat/completions", R"({"q":1})", "b"}});
+    auto run = record(
+        {{"/chat/completions", R"({"q":1})", "a"}, {"/chat/completions", R"({"q":1})", "b"}});
     ReplayPolicy policy;
     policy.reuse = true;
     auto c = load(run, policy);
@@ -139,13 +140,15 @@ TEST_F(CassetteTest, IgnoredFieldsMatchAndUntilLimitsTheCassette) {
     policy.until = 1;
     auto c = load(run, policy);
     EXPECT_EQ(c->size(), 1u);
-    EXPECT_EQ(c->take(digest(*c, "/chat/completions", R"({"q":1,"user":"t9"})"))->response_body, "a");
+    EXPECT_EQ(c->take(digest(*c, "/chat/completions", R"({"q":1,"user":"t9"})"))->response_body,
+              "a");
     EXPECT_EQ(c->take(digest(*c, "/chat/completions", R"({"q":2,"user":"t2"})")), nullptr)
         << "event 2 is past --until";
 }
 
 TEST_F(CassetteTest, OverrideReplacesAnAnswerAndKeepsStreamFraming) {
-    auto run = record({{"/chat/completions", R"({"q":1})", "old"}, {"/chat/completions", R"({"q":2})", "old2"}});
+    auto run = record(
+        {{"/chat/completions", R"({"q":1})", "old"}, {"/chat/completions", R"({"q":2})", "old2"}});
     ReplayPolicy policy;
     policy.overrides[2] = "data: {\"a\":1}\n\ndata: [DONE]\n\n";
     auto c = load(run, policy);
@@ -166,7 +169,9 @@ TEST_F(CassetteTest, RedactedBodiesMatchByTheirStoredDigest) {
     std::string original = R"({"q":"secret-value-123"})";
     std::string match =
         core::match_digest(m_secret, {"POST", "openai", "/chat/completions", "", {}, original}, {});
-    auto run = record({{"/chat/completions", R"({"q":"[REDACTED]"})", "a",
+    auto run = record({{"/chat/completions",
+                        R"({"q":"[REDACTED]"})",
+                        "a",
                         {{"request_redacted", true}, {"match", match}}}});
     auto c = load(run);
     EXPECT_EQ(c->take(digest(*c, "/chat/completions", original))->response_body, "a");
