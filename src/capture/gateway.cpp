@@ -11,6 +11,7 @@
 #include "retrace/capture/code.hpp"
 #include "retrace/capture/environment.hpp"
 #include "retrace/capture/proxy.hpp"
+#include "retrace/capture/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "run_setup.hpp"
@@ -40,9 +41,10 @@ Status check_group(const std::string& group) {
 
 class GatewayRouter final : public RunRouter {
   public:
-    GatewayRouter(fs::path store_dir, Json conditions, Json gateway_info,
+    GatewayRouter(fs::path store_dir, std::string secret, Json conditions, Json gateway_info,
                   std::optional<std::string> replay_of)
         : m_store_dir(std::move(store_dir)),
+          m_secret(std::move(secret)),
           m_conditions(std::move(conditions)),
           m_info(std::move(gateway_info)),
           m_replay_of(std::move(replay_of)) {}
@@ -59,13 +61,14 @@ class GatewayRouter final : public RunRouter {
             extra["gateway"]["group"] = group;
             RETRACE_ASSIGN(run.fresh, new_run(m_conditions, group, m_replay_of, extra));
             RETRACE_ASSIGN(run.writer, store::RunWriter::start(*run.store, run.fresh.row, {}));
+            run.facts = std::make_unique<TrafficFacts>(m_secret);
             it = m_open.emplace(group, std::move(run)).first;
         }
         OpenRun& run = it->second;
         ++run.active;
         ++run.exchanges;
         run.last_used = Clock::now();
-        return RunTarget{run.writer.get(), nullptr};
+        return RunTarget{run.writer.get(), run.facts.get()};
     }
 
     void release(const RunTarget& target) override {
@@ -114,6 +117,7 @@ class GatewayRouter final : public RunRouter {
         std::unique_ptr<store::Store> store;
         NewRun fresh;
         std::unique_ptr<store::RunWriter> writer;
+        std::unique_ptr<TrafficFacts> facts;
         int active = 0;
         long long exchanges = 0;
         Clock::time_point last_used;
@@ -127,6 +131,9 @@ class GatewayRouter final : public RunRouter {
         seal.metadata["duration_ms"] = (ended - run.fresh.row.started_ns) / 1000000;
         seal.outcome = {{"exchanges", run.exchanges}};
         seal.ended_ns = ended;
+        Json conditions = m_conditions;
+        run.facts->merge_into(conditions);
+        seal.conditions = conditions;
         RETRACE_ASSIGN(auto row, run.writer->seal(std::move(seal)));
         std::cerr << "retrace: sealed run " << row.id << " (" << run.fresh.row.name.value_or("")
                   << ", " << run.exchanges << " exchange(s))\n";
@@ -134,6 +141,7 @@ class GatewayRouter final : public RunRouter {
     }
 
     fs::path m_store_dir;
+    std::string m_secret;
     Json m_conditions;
     Json m_info;
     std::optional<std::string> m_replay_of;
@@ -194,7 +202,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
     conditions["code"] = capture_code({o.argv, cwd}, redactor);
     conditions["env"] = capture_env({{}, repo_root.value_or(cwd), envp}, redactor);
     Json info = {{"listen", o.listen}, {"idle_seconds", o.idle_seconds}};
-    GatewayRouter router(store_dir, conditions, info, replay_of);
+    GatewayRouter router(store_dir, p.secret, conditions, info, replay_of);
 
     // SIGINT and SIGTERM are taken with sigtimedwait by this thread only:
     // blocked before the proxy's threads exist, so they inherit the mask.

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "retrace/capture/connection_server.hpp"
+#include "retrace/capture/traffic_facts.hpp"
 #include "upstream.hpp"
 
 namespace retrace::capture {
@@ -441,6 +442,9 @@ class Proxy final : public RecordingProxy {
         e.response = core::Digest::of(resp_body).to_string();
         std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
                                           {e.response, std::move(resp_body)}};
+        if (target.facts)
+            target.facts->observe(
+                {in.route, in.path, &in.headers, request, out.status, &out.headers, out.body});
         (void)target.writer->complete(std::move(e), std::move(blobs));
     }
 

@@ -11,6 +11,7 @@
 #include "retrace/capture/environment.hpp"
 #include "retrace/capture/input_digest.hpp"
 #include "retrace/capture/proxy.hpp"
+#include "retrace/capture/traffic_facts.hpp"
 #include "retrace/store/run_writer.hpp"
 #include "run_setup.hpp"
 
@@ -102,9 +103,6 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     return p;
 }
 
-// A key the SDKs accept, so a replay needs no credentials.
-constexpr std::string_view k_placeholder_key = "retrace-replay-placeholder-key";
-
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
                                            const ProxyOptions& proxy) {
     std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
@@ -139,12 +137,15 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
 // record's one run: every exchange goes into it.
 class SingleRun final : public RunRouter {
   public:
-    explicit SingleRun(store::RunWriter& writer) : m_writer(writer) {}
-    Result<RunTarget> acquire(const std::string&) override { return RunTarget{&m_writer, nullptr}; }
+    SingleRun(store::RunWriter& writer, TrafficFacts& facts) : m_writer(writer), m_facts(facts) {}
+    Result<RunTarget> acquire(const std::string&) override {
+        return RunTarget{&m_writer, &m_facts};
+    }
     void release(const RunTarget&) override {}
 
   private:
     store::RunWriter& m_writer;
+    TrafficFacts& m_facts;
 };
 
 }  // namespace
@@ -186,7 +187,8 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
 
     RETRACE_ASSIGN(proxy_opts.secret, store->secret());
     long long process_seq = writer->next_seq();
-    SingleRun router(*writer);
+    TrafficFacts facts(proxy_opts.secret);
+    SingleRun router(*writer, facts);
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, router, redactor));
     auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
     proxy->stop();  // every exchange in flight is recorded before the seal
@@ -246,6 +248,8 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
                     {"outputs", outputs}};
     if (!outcome.missing_outputs.empty()) seal.outcome["missing_outputs"] = outcome.missing_outputs;
     seal.exit_code = result.exit_code;
+    facts.merge_into(conditions);  // what the traffic said about models and the backend
+    seal.conditions = conditions;
     seal.ended_ns = ended;
     RETRACE_ASSIGN(auto sealed, writer->seal(std::move(seal)));
 

@@ -98,7 +98,16 @@ Result<RunRow> seal_run(Store& store, const std::string& run_id, const RunWriter
     RETRACE_ASSIGN(req.outcome, core::canonicalize(s.outcome));
     RETRACE_ASSIGN(auto meta_digest, core::json_digest(core::k_metadata_scheme, s.metadata));
     RETRACE_ASSIGN(auto outcome_digest, core::json_digest(core::k_outcome_scheme, s.outcome));
-    RETRACE_ASSIGN(auto conditions, core::Digest::parse(found->conditions_digest));
+    core::Digest conditions;
+    if (s.conditions) {
+        Json final_conditions = *s.conditions;
+        RETRACE_ASSIGN(auto identity, core::identify_conditions(final_conditions));
+        RETRACE_ASSIGN(req.conditions, core::canonicalize(final_conditions));
+        conditions = identity.digest;
+        req.conditions_digest = conditions.to_string();
+    } else {
+        RETRACE_ASSIGN(conditions, core::Digest::parse(found->conditions_digest));
+    }
     req.metadata_digest = meta_digest.to_string();
     req.outcome_digest = outcome_digest.to_string();
     req.chain_head = head.to_string();

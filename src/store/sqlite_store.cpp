@@ -110,14 +110,17 @@ class SqliteStore final : public Store {
         RETRACE_ASSIGN(auto upd,
                        m_db.prepare("UPDATE runs SET state='sealed', ended_ns=?, exit_code=?, "
                                     "metadata=?, metadata_digest=?, outcome=?, outcome_digest=?, "
-                                    "chain_head=?, event_count=?, record_digest=? "
+                                    "chain_head=?, event_count=?, record_digest=?, "
+                                    "conditions=coalesce(?, conditions), "
+                                    "conditions_digest=coalesce(?, conditions_digest) "
                                     "WHERE id=? AND state='incomplete'"));
         upd.bind(1, static_cast<std::int64_t>(s.ended_ns));
         bind_optional_int(upd, 2, s.exit_code);
         upd.bind(3, s.metadata).bind(4, s.metadata_digest).bind(5, s.outcome);
         upd.bind(6, s.outcome_digest).bind(7, s.chain_head);
         upd.bind(8, static_cast<std::int64_t>(s.event_count)).bind(9, s.record_digest);
-        upd.bind(10, s.run_id);
+        upd.bind_optional(10, s.conditions).bind_optional(11, s.conditions_digest);
+        upd.bind(12, s.run_id);
         RETRACE_TRY(upd.run());
         if (m_db.changes() != 1)
             return error(ErrorCode::invalid_input, "run " + s.run_id + " is not an incomplete run");

@@ -17,12 +17,12 @@
 
 namespace retrace::capture {
 
-class ModelFacts;
+class TrafficFacts;
 
 // The run an exchange is recorded into, held for the length of the exchange.
 struct RunTarget {
     store::RunWriter* writer = nullptr;
-    ModelFacts* facts = nullptr;  // what the run's traffic says about models, when set
+    TrafficFacts* facts = nullptr;  // what the run's traffic says about models, when set
 };
 
 // Which run each exchange belongs to: `record` has one; the gateway

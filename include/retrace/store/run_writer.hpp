@@ -42,6 +42,9 @@ class RunWriter {
         std::optional<long long> exit_code;
         long long ended_ns = 0;
         std::vector<FileRow> outputs;
+        // The run's conditions as finally known, replacing those it started
+        // with (and their digest); unset keeps them.
+        std::optional<Json> conditions;
     };
     // Flushes, stops the writer thread and seals the run in one transaction.
     Result<RunRow> seal(Seal seal);

@@ -67,6 +67,10 @@ struct RunFilter {
 // What sealing a run writes, all in one transaction.
 struct SealRequest {
     std::string run_id;
+    // The conditions as finally known (model facts arrive with the traffic);
+    // unset keeps those the run was started with.
+    std::optional<std::string> conditions;  // canonical
+    std::optional<std::string> conditions_digest;
     long long ended_ns = 0;
     std::optional<long long> exit_code;
     std::string metadata;  // canonical

@@ -1,0 +1,162 @@
+#include "retrace/capture/traffic_facts.hpp"
+
+#include "retrace/core/digest.hpp"
+#include "retrace/core/identity.hpp"
+#include "retrace/core/sse.hpp"
+
+namespace retrace::capture {
+
+namespace {
+
+using core::Json;
+
+// Request fields that change what a model produces (delivery options such
+// as `stream` do not).
+constexpr std::string_view k_decoding[] = {
+    "temperature", "top_p", "top_k", "seed", "max_tokens", "max_completion_tokens",
+    "max_output_tokens", "n", "stop", "stop_sequences", "frequency_penalty",
+    "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "response_format",
+    "reasoning", "reasoning_effort", "thinking", "tool_choice", "parallel_tool_calls",
+    "text", "truncation", "service_tier", "dimensions", "encoding_format", "modalities"};
+
+// Response headers that name the provider's API or server version.
+constexpr std::string_view k_version_headers[] = {"openai-version", "anthropic-version",
+                                                  "x-vllm-version", "server"};
+
+std::string canonical(const Json& v) {
+    auto text = core::canonicalize(v);
+    return text ? *text : v.dump();
+}
+
+std::string digest_of(const Json& v) {
+    return core::Digest::of(canonical(v)).to_string();
+}
+
+Json set_to_json(const std::set<std::string>& values, bool parse) {
+    Json out = Json::array();
+    for (const auto& v : values) out.push_back(parse ? Json::parse(v) : Json(v));
+    return out;
+}
+
+std::string api_key_of(const std::vector<std::pair<std::string, std::string>>& headers) {
+    for (const auto& [name, value] : headers) {
+        if (name == "x-api-key" || name == "api-key") return value;
+        if (name == "authorization" && value.size() > 7 &&
+            (value.starts_with("Bearer ") || value.starts_with("bearer ")))
+            return value.substr(7);
+    }
+    return "";
+}
+
+}  // namespace
+
+std::string credential_fingerprint(std::string_view secret, std::string_view api_key) {
+    return "hmac-sha256:" + core::hmac_sha256(secret, api_key).hex();
+}
+
+void TrafficFacts::declared(std::string_view route, std::string_view path, const Json& body) {
+    std::string provider(route);
+    std::string model = body.value("model", Json("")).is_string() ? body.value("model", "") : "";
+    if (model.empty()) model = "(unnamed)";
+    auto& fields = m_models[provider][model];
+    fields["endpoints"].insert(canonical(Json(std::string(path))));
+    for (auto name : k_decoding) {
+        auto it = body.find(std::string(name));
+        if (it != body.end()) fields[std::string(name)].insert(canonical(*it));
+    }
+    // System prompts: Anthropic's `system`, the Responses API's
+    // `instructions`, and system/developer messages or input items.
+    if (body.contains("system")) m_prompts[provider].insert(digest_of(body["system"]));
+    if (body.contains("instructions") && !body["instructions"].is_null())
+        m_prompts[provider].insert(digest_of(body["instructions"]));
+    for (const char* list : {"messages", "input"}) {
+        if (!body.contains(list) || !body[list].is_array()) continue;
+        for (const auto& m : body[list]) {
+            if (!m.is_object()) continue;
+            std::string role = m.value("role", Json("")).is_string() ? m.value("role", "") : "";
+            if ((role == "system" || role == "developer") && m.contains("content"))
+                m_prompts[provider].insert(digest_of(m["content"]));
+        }
+    }
+    if (body.contains("tools") && body["tools"].is_array()) {
+        for (const auto& t : body["tools"]) {
+            if (!t.is_object()) continue;
+            // Chat completions nest the schema under `function`.
+            const Json& schema = t.contains("function") && t["function"].is_object() ? t["function"] : t;
+            std::string name = schema.value("name", Json("")).is_string() ? schema.value("name", "")
+                                                                          : "";
+            m_tools[name.empty() ? "(" + t.value("type", std::string("unnamed")) + ")" : name]
+                .insert(digest_of(schema));
+        }
+    }
+}
+
+void TrafficFacts::observed(std::string_view route, const Json& m) {
+    if (!m.is_object()) return;
+    auto& backend = m_backend[std::string(route)];
+    // The Responses API and Anthropic streams wrap the message.
+    for (const char* wrapper : {"response", "message"})
+        if (m.contains(wrapper) && m[wrapper].is_object()) observed(route, m[wrapper]);
+    if (m.contains("model") && m["model"].is_string())
+        backend["served_models"].insert(canonical(m["model"]));
+    if (m.contains("system_fingerprint") && m["system_fingerprint"].is_string())
+        backend["system_fingerprints"].insert(canonical(m["system_fingerprint"]));
+}
+
+void TrafficFacts::observe(const ObservedExchange& x) {
+    if (x.route != "openai" && x.route != "anthropic") return;
+    auto request = core::parse_json_strict(x.request_body);
+    std::vector<Json> messages;
+    if (x.status >= 200 && x.status < 300) {
+        std::string content_type;
+        if (x.response_headers && x.response_headers->contains("content-type") &&
+            (*x.response_headers)["content-type"].is_string())
+            content_type = (*x.response_headers)["content-type"].get<std::string>();
+        if (core::looks_like_sse(content_type, x.response_body)) {
+            for (const auto& e : core::parse_sse(x.response_body))
+                if (auto j = core::parse_json_strict(e.data)) messages.push_back(std::move(*j));
+        } else if (auto j = core::parse_json_strict(x.response_body)) {
+            messages.push_back(std::move(*j));
+        }
+    }
+    std::string key = x.request_headers ? api_key_of(*x.request_headers) : "";
+    std::lock_guard lock(m_mutex);
+    if (request && request->is_object()) declared(x.route, x.path, *request);
+    for (const auto& m : messages) observed(x.route, m);
+    auto& backend = m_backend[std::string(x.route)];
+    if (!key.empty() && key != k_placeholder_key)
+        backend["credentials"].insert(canonical(Json(credential_fingerprint(m_secret, key))));
+    if (x.response_headers)
+        for (auto name : k_version_headers) {
+            auto it = x.response_headers->find(std::string(name));
+            if (it != x.response_headers->end() && it->is_string())
+                backend["versions." + std::string(name)].insert(canonical(*it));
+        }
+}
+
+void TrafficFacts::merge_into(Json& conditions) const {
+    std::lock_guard lock(m_mutex);
+    Json models = Json::object(), prompts = Json::object(), tools = Json::object(),
+         backend = Json::object();
+    for (const auto& [provider, by_model] : m_models)
+        for (const auto& [model, fields] : by_model)
+            for (const auto& [field, values] : fields)
+                models[provider][model][field] = set_to_json(values, true);
+    for (const auto& [provider, digests] : m_prompts)
+        prompts[provider] = set_to_json(digests, false);
+    for (const auto& [name, digests] : m_tools) tools[name] = set_to_json(digests, false);
+    for (const auto& [provider, fields] : m_backend)
+        for (const auto& [field, values] : fields) {
+            if (values.empty()) continue;
+            if (field.starts_with("versions."))
+                backend[provider]["versions"][field.substr(9)] = set_to_json(values, true);
+            else
+                backend[provider][field] = set_to_json(values, true);
+        }
+    conditions["models"] = models;
+    conditions["prompts"] = prompts;
+    conditions["tools"] = tools;
+    conditions["backend"] = backend;
+}
+
+}  // namespace retrace::capture

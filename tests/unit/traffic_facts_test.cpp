@@ -1,0 +1,90 @@
+#include "retrace/capture/traffic_facts.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+
+namespace retrace::capture {
+namespace {
+
+using core::Json;
+
+struct Traffic {
+    std::string route, path, request, response;
+    std::vector<std::pair<std::string, std::string>> headers;
+    Json response_headers = Json::object();
+};
+
+Json conditions_of(const std::vector<Traffic>& traffic, const std::string& secret = "s3cret") {
+    TrafficFacts facts(secret);
+    for (const auto& t : traffic)
+        facts.observe({t.route, t.path, &t.headers, t.request, 200, &t.response_headers, t.response});
+    Json c = Json::object();
+    facts.merge_into(c);
+    return c;
+}
+
+const Traffic k_chat{"openai",
+                     "/chat/completions",
+                     R"({"model":"gpt-4o","temperature":0.5,"seed":1,"stream":true,
+                        "messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}],
+                        "tools":[{"type":"function","function":{"name":"f","parameters":{}}}]})",
+                     "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_a\"}\n\n"
+                     "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_b\"}\n\ndata: [DONE]\n\n",
+                     {{"authorization", "Bearer sk-one-KEYTEXT"}},
+                     {{"content-type", "text/event-stream"}, {"openai-version", "2020-10-01"}}};
+const Traffic k_messages{"anthropic",
+                         "/v1/messages",
+                         R"({"model":"claude","max_tokens":10,"system":"Sys.","messages":[],
+                            "tools":[{"name":"f","input_schema":{"type":"object"}}]})",
+                         R"({"type":"message","model":"claude-x","content":[]})",
+                         {{"x-api-key", "sk-two-KEYTEXT"}}};
+
+TEST(TrafficFacts, DeclaredAndObservedSections) {
+    Json c = conditions_of({k_chat, k_messages});
+    EXPECT_EQ(c["models"]["openai"]["gpt-4o"],
+              Json::parse(R"({"endpoints":["/chat/completions"],"seed":[1],"temperature":[0.5]})"));
+    EXPECT_EQ(c["models"]["anthropic"]["claude"]["max_tokens"], Json::array({10}));
+    EXPECT_EQ(c["prompts"]["openai"].size(), 1u);
+    EXPECT_EQ(c["prompts"]["anthropic"].size(), 1u);
+    EXPECT_EQ(c["tools"]["f"].size(), 2u) << "two schemas under one name";
+    const Json& openai = c["backend"]["openai"];
+    EXPECT_EQ(openai["served_models"], Json::array({"gpt-4o-2024"}));
+    EXPECT_EQ(openai["system_fingerprints"], Json::array({"fp_a", "fp_b"}))
+        << "a change mid-run is kept";
+    EXPECT_EQ(openai["versions"]["openai-version"], Json::array({"2020-10-01"}));
+    EXPECT_EQ(c["backend"]["anthropic"]["served_models"], Json::array({"claude-x"}));
+}
+
+TEST(TrafficFacts, OrderOfObservationDoesNotMatter) {
+    Traffic other = k_chat;
+    other.request = R"({"model":"gpt-4o","temperature":0.7,"messages":[]})";
+    std::vector<Traffic> a{k_chat, other, k_messages}, b{k_messages, other, k_chat};
+    EXPECT_EQ(conditions_of(a).dump(), conditions_of(b).dump());
+    EXPECT_EQ(conditions_of(a)["models"]["openai"]["gpt-4o"]["temperature"],
+              Json::array({0.5, 0.7}));
+}
+
+TEST(TrafficFacts, CredentialsAreKeyedFingerprintsNeverKeys) {
+    Json c = conditions_of({k_chat, k_messages});
+    std::string text = c.dump();
+    EXPECT_EQ(text.find("KEYTEXT"), std::string::npos);
+    auto fp = c["backend"]["openai"]["credentials"][0].get<std::string>();
+    EXPECT_EQ(fp, credential_fingerprint("s3cret", "sk-one-KEYTEXT"));
+    EXPECT_NE(fp, credential_fingerprint("s3cret", "sk-two-KEYTEXT"));
+    EXPECT_NE(fp, credential_fingerprint("other", "sk-one-KEYTEXT"));
+    Traffic placeholder = k_chat;
+    placeholder.headers = {{"authorization", "Bearer " + std::string(k_placeholder_key)}};
+    EXPECT_FALSE(conditions_of({placeholder})["backend"]["openai"].contains("credentials"));
+}
+
+TEST(TrafficFacts, OtherRoutesAndBadBodiesSayNothing) {
+    Traffic http{"search", "/q", R"({"model":"m"})", "{}", {{"authorization", "Bearer abcdefgh"}}};
+    Traffic garbage{"openai", "/chat/completions", "not json", "also not json"};
+    Json c = conditions_of({http, garbage});
+    EXPECT_EQ(c["models"], Json::object());
+    EXPECT_EQ(c["backend"], Json::object());
+}
+
+}  // namespace
+}  // namespace retrace::capture
