@@ -18,15 +18,16 @@ Status ConnectionServer::listen(const std::string& host, int port) {
     boost::system::error_code ec;
     auto address = net::ip::make_address(host, ec);
     if (ec)
-        return error(ErrorCode::invalid_input, "cannot listen on '" + host + "': not an IP address");
+        return error(ErrorCode::invalid_input,
+                     "cannot listen on '" + host + "': not an IP address");
     tcp::endpoint ep(address, static_cast<unsigned short>(port));
     m_acceptor.open(ep.protocol(), ec);
     if (!ec) m_acceptor.set_option(net::socket_base::reuse_address(true), ec);
     if (!ec) m_acceptor.bind(ep, ec);
     if (!ec) m_acceptor.listen(net::socket_base::max_listen_connections, ec);
     if (ec)
-        return error(ErrorCode::io, "cannot listen on " + host + ":" + std::to_string(port) +
-                                        ": " + ec.message());
+        return error(ErrorCode::io,
+                     "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
     m_port = m_acceptor.local_endpoint().port();
     m_accept_thread = std::thread([this] { accept_loop(); });
     return Status::ok();
@@ -83,7 +84,8 @@ bool ConnectionServer::stop(std::chrono::milliseconds grace, bool close_busy) {
             ::shutdown(m_acceptor.native_handle(), SHUT_RDWR);
             m_acceptor.close(ec);
         }
-        for (auto* s : close_busy ? m_connections : m_idle) s->shutdown(tcp::socket::shutdown_both, ec);
+        for (auto* s : close_busy ? m_connections : m_idle)
+            s->shutdown(tcp::socket::shutdown_both, ec);
     }
     if (m_accept_thread.joinable()) m_accept_thread.join();
     std::unique_lock lock(m_mutex);
