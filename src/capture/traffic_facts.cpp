@@ -12,12 +12,33 @@ using core::Json;
 
 // Request fields that change what a model produces (delivery options such
 // as `stream` do not).
-constexpr std::string_view k_decoding[] = {
-    "temperature", "top_p", "top_k", "seed", "max_tokens", "max_completion_tokens",
-    "max_output_tokens", "n", "stop", "stop_sequences", "frequency_penalty",
-    "presence_penalty", "logit_bias", "logprobs", "top_logprobs", "response_format",
-    "reasoning", "reasoning_effort", "thinking", "tool_choice", "parallel_tool_calls",
-    "text", "truncation", "service_tier", "dimensions", "encoding_format", "modalities"};
+constexpr std::string_view k_decoding[] = {"temperature",
+                                           "top_p",
+                                           "top_k",
+                                           "seed",
+                                           "max_tokens",
+                                           "max_completion_tokens",
+                                           "max_output_tokens",
+                                           "n",
+                                           "stop",
+                                           "stop_sequences",
+                                           "frequency_penalty",
+                                           "presence_penalty",
+                                           "logit_bias",
+                                           "logprobs",
+                                           "top_logprobs",
+                                           "response_format",
+                                           "reasoning",
+                                           "reasoning_effort",
+                                           "thinking",
+                                           "tool_choice",
+                                           "parallel_tool_calls",
+                                           "text",
+                                           "truncation",
+                                           "service_tier",
+                                           "dimensions",
+                                           "encoding_format",
+                                           "modalities"};
 
 // Response headers that name the provider's API or server version.
 constexpr std::string_view k_version_headers[] = {"openai-version", "anthropic-version",
@@ -82,9 +103,10 @@ void TrafficFacts::declared(std::string_view route, std::string_view path, const
         for (const auto& t : body["tools"]) {
             if (!t.is_object()) continue;
             // Chat completions nest the schema under `function`.
-            const Json& schema = t.contains("function") && t["function"].is_object() ? t["function"] : t;
-            std::string name = schema.value("name", Json("")).is_string() ? schema.value("name", "")
-                                                                          : "";
+            const Json& schema =
+                t.contains("function") && t["function"].is_object() ? t["function"] : t;
+            std::string name =
+                schema.value("name", Json("")).is_string() ? schema.value("name", "") : "";
             m_tools[name.empty() ? "(" + t.value("type", std::string("unnamed")) + ")" : name]
                 .insert(digest_of(schema));
         }

@@ -2,6 +2,7 @@
 #include "format.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "run_json.hpp"
+#include "show_events.hpp"
 
 namespace retrace::cli {
 
@@ -52,7 +53,7 @@ std::string section_summary(const std::string& name, const Json& s) {
     return std::to_string(s.size()) + " entries";
 }
 
-void print_show(store::Store& store, const store::RunRow& r) {
+void print_show(store::Store& store, const store::RunRow& r, bool all) {
     Json full = run_full_json(store, r);
     std::cout << "run        " << r.id << (r.name ? "  (" + *r.name + ")" : "") << "\n";
     std::cout << "state      " << r.state;
@@ -73,18 +74,7 @@ void print_show(store::Store& store, const store::RunRow& r) {
                       << section_summary(name, full["conditions"][name]) << "\n";
     }
     std::cout << "events     " << full["events"].size() << "\n";
-    for (const auto& e : full["events"]) {
-        std::cout << "  #" << e["seq"].get<long long>() << " " << e["kind"].get<std::string>()
-                  << " " << e["name"].get<std::string>() << "  "
-                  << format_duration(std::stoll(e["end_ns"].get<std::string>()) -
-                                     std::stoll(e["start_ns"].get<std::string>()));
-        const auto& a = e["attrs"];
-        if (a.contains("exit_code")) std::cout << "  exit " << a["exit_code"].get<long long>();
-        if (a.contains("stdout_bytes"))
-            std::cout << "  stdout " << format_bytes(a["stdout_bytes"].get<long long>())
-                      << "  stderr " << format_bytes(a["stderr_bytes"].get<long long>());
-        std::cout << "\n";
-    }
+    if (auto rows = store.events(r.id)) print_event_tree(store, *rows, all);
     if (full["outcome"].is_object()) {
         const auto& o = full["outcome"];
         std::cout << "outcome    exit " << o.value("exit_code", 0) << ", stdout "
@@ -102,14 +92,20 @@ void add_show_commands(CLI::App& app, Context& ctx) {
     auto ref = std::make_shared<std::string>();
     show->add_option("run", *ref, "run reference (id, name, id prefix, @latest, @latest~N)")
         ->required();
+    auto event = std::make_shared<std::optional<long long>>();
+    auto all = std::make_shared<bool>(false);
+    show->add_option("--event", *event, "N: print event N in full (headers, bodies, frames)");
+    show->add_flag("--all", *all, "list every event (similar consecutive ones are collapsed)");
     show->add_flag("--json", ctx.json, "print JSON");
-    show->callback([&ctx, ref] {
+    show->callback([&ctx, ref, event, all] {
         auto& store = ctx.store();
         auto run = check(store::resolve_run(store, *ref));
-        if (ctx.json)
+        if (*event)
+            check(show_event(store, run, **event, ctx.json));
+        else if (ctx.json)
             print_json(run_full_json(store, run));
         else
-            print_show(store, run);
+            print_show(store, run, *all);
     });
 
     auto* cond = app.add_subcommand("conditions", "print a run's conditions");

@@ -18,21 +18,23 @@ struct Traffic {
 Json conditions_of(const std::vector<Traffic>& traffic, const std::string& secret = "s3cret") {
     TrafficFacts facts(secret);
     for (const auto& t : traffic)
-        facts.observe({t.route, t.path, &t.headers, t.request, 200, &t.response_headers, t.response});
+        facts.observe(
+            {t.route, t.path, &t.headers, t.request, 200, &t.response_headers, t.response});
     Json c = Json::object();
     facts.merge_into(c);
     return c;
 }
 
-const Traffic k_chat{"openai",
-                     "/chat/completions",
-                     R"({"model":"gpt-4o","temperature":0.5,"seed":1,"stream":true,
+const Traffic k_chat{
+    "openai",
+    "/chat/completions",
+    R"({"model":"gpt-4o","temperature":0.5,"seed":1,"stream":true,
                         "messages":[{"role":"system","content":"Be brief."},{"role":"user","content":"hi"}],
                         "tools":[{"type":"function","function":{"name":"f","parameters":{}}}]})",
-                     "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_a\"}\n\n"
-                     "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_b\"}\n\ndata: [DONE]\n\n",
-                     {{"authorization", "Bearer sk-one-KEYTEXT"}},
-                     {{"content-type", "text/event-stream"}, {"openai-version", "2020-10-01"}}};
+    "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_a\"}\n\n"
+    "data: {\"model\":\"gpt-4o-2024\",\"system_fingerprint\":\"fp_b\"}\n\ndata: [DONE]\n\n",
+    {{"authorization", "Bearer sk-one-KEYTEXT"}},
+    {{"content-type", "text/event-stream"}, {"openai-version", "2020-10-01"}}};
 const Traffic k_messages{"anthropic",
                          "/v1/messages",
                          R"({"model":"claude","max_tokens":10,"system":"Sys.","messages":[],

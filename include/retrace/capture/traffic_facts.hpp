@@ -56,8 +56,8 @@ class TrafficFacts {
     mutable std::mutex m_mutex;
     // provider -> model -> field -> values (canonical JSON)
     std::map<std::string, std::map<std::string, std::map<std::string, Set>>> m_models;
-    std::map<std::string, Set> m_prompts;          // provider -> digests
-    std::map<std::string, Set> m_tools;            // tool name -> digests
+    std::map<std::string, Set> m_prompts;                         // provider -> digests
+    std::map<std::string, Set> m_tools;                           // tool name -> digests
     std::map<std::string, std::map<std::string, Set>> m_backend;  // provider -> field -> values
 };
 

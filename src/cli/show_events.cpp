@@ -1,0 +1,244 @@
+#include "show_events.hpp"
+
+#include <iostream>
+#include <map>
+
+#include "format.hpp"
+#include "retrace/core/llm_response.hpp"
+
+namespace retrace::cli {
+
+namespace {
+
+using core::Json;
+
+std::string blob_text(store::Store& store, const std::string& digest) {
+    if (digest.empty()) return "";
+    auto blob = store.get_blob(digest);
+    return blob && *blob ? **blob : std::string();
+}
+
+std::string header(const Json& headers, const char* name) {
+    auto it = headers.find(name);
+    return it != headers.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+core::LlmResponse response_of(store::Store& store, const core::Event& e) {
+    const Json& a = e.attrs;
+    return core::assemble_response(a.value("route", ""),
+                                   header(a.value("response_headers", Json::object()), "content-type"),
+                                   blob_text(store, e.response));
+}
+
+// What one line says about an event, after its number and indentation.
+struct Line {
+    std::string kind, name, status, detail, markers;
+    long long duration_ns = 0;
+    std::string group_key() const { return kind + "\n" + name + "\n" + status + "\n" + detail; }
+};
+
+Line line_of(store::Store& store, const core::Event& e) {
+    Line l;
+    l.kind = e.kind;
+    l.name = e.name;
+    l.duration_ns = e.end_ns - e.start_ns;
+    const Json& a = e.attrs;
+    if (e.kind == "process") {
+        l.status = "exit " + std::to_string(a.value("exit_code", 0));
+        if (a.value("exit_code", 0) != 0 || a.value("signal", 0) != 0) l.markers += "  ! failed";
+        return l;
+    }
+    if (e.kind != "llm" && e.kind != "http") return l;
+    int status = a.value("status", 0);
+    // (appended piece by piece: GCC 12 warns falsely on "literal" + string)
+    l.name = a.value("method", std::string());
+    l.name.append(" /").append(a.value("route", std::string())).append(a.value("path", std::string()));
+    l.status = std::to_string(status);
+    if (e.kind == "llm") {
+        core::LlmResponse r = response_of(store, e);
+        std::string model = r.model;
+        if (model.empty()) model = core::summarize_request(blob_text(store, e.request)).model;
+        l.detail = model;
+        if (!r.fingerprint.empty()) l.detail += " " + r.fingerprint;
+        if (r.stream) l.detail += " stream";
+        if (r.input_tokens && r.output_tokens)
+            l.detail += "  " + std::to_string(*r.input_tokens) + "->" +
+                        std::to_string(*r.output_tokens) + " tok";
+        else if (r.input_tokens)
+            l.detail += "  " + std::to_string(*r.input_tokens) + " tok in";
+        for (const auto& c : r.tool_calls) l.detail += "  tool " + c.name;
+        if (r.embeddings) l.detail += "  " + std::to_string(*r.embeddings) + " vectors";
+    }
+    if (a.value("truncated", false)) l.markers += "  ! truncated";
+    if (status >= 400 || status == 0) l.markers += "  ! error";
+    if (a.contains("divergence")) l.markers += "  ! diverged";
+    if (a.contains("replayed_from"))
+        l.markers += "  (replayed #" + std::to_string(a["replayed_from"].get<long long>()) + ")";
+    if (a.value("live", false)) l.markers += "  (live)";
+    return l;
+}
+
+std::string number(long long seq) {
+    std::string s = "#";
+    return s.append(std::to_string(seq));
+}
+
+void print_line(const std::string& number, int depth, const Line& l, const std::string& extra) {
+    std::string label = number;
+    label.resize(std::max<std::size_t>(label.size(), 8), ' ');
+    std::string name = l.name;
+    if (name.size() < 34) name.resize(34, ' ');
+    std::cout << "  " << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << " "
+              << l.kind << std::string(l.kind.size() < 8 ? 8 - l.kind.size() : 1, ' ') << name
+              << " " << l.status << "  " << format_duration(l.duration_ns) << extra
+              << (l.detail.empty() ? "" : "  " + l.detail) << l.markers << "\n";
+}
+
+}  // namespace
+
+void print_event_tree(store::Store& store, const std::vector<store::EventRow>& rows, bool all) {
+    std::map<long long, int> depth;
+    std::map<long long, bool> has_children;
+    for (const auto& row : rows)
+        if (row.event.parent) has_children[row.event.parent] = true;
+    // Runs of similar events (no children, same kind, name, status, model)
+    // print as one line: 200 events stay readable on one screen.
+    constexpr std::size_t k_collapse_from = 3;
+    std::size_t i = 0;
+    while (i < rows.size()) {
+        const auto& e = rows[i].event;
+        int d = e.parent && depth.count(e.parent) ? depth[e.parent] + 1 : 0;
+        depth[e.seq] = d;
+        Line l = line_of(store, e);
+        std::size_t j = i + 1;
+        long long total = l.duration_ns;
+        while (!all && !has_children[e.seq] && j < rows.size() && rows[j].event.parent == e.parent &&
+               !has_children[rows[j].event.seq]) {
+            Line next = line_of(store, rows[j].event);
+            if (next.group_key() != l.group_key() || !next.markers.empty() || !l.markers.empty())
+                break;
+            total += next.duration_ns;
+            depth[rows[j].event.seq] = d;
+            ++j;
+        }
+        if (j - i >= k_collapse_from) {
+            l.duration_ns = total;
+            std::string range = number(e.seq);
+            range.append("-").append(std::to_string(rows[j - 1].event.seq));
+            std::string count = "  x";
+            count.append(std::to_string(j - i)).append(" (total)");
+            print_line(range, d, l, count);
+            i = j;
+            continue;
+        }
+        print_line(number(e.seq), d, l, "");
+        ++i;
+    }
+}
+
+Status show_event(store::Store& store, const store::RunRow& run, long long seq, bool json) {
+    RETRACE_ASSIGN(auto rows, store.events(run.id));
+    const store::EventRow* found = nullptr;
+    for (const auto& r : rows)
+        if (r.event.seq == seq) found = &r;
+    if (!found)
+        return error(ErrorCode::not_found, "run " + run.id + " has no event " + std::to_string(seq) +
+                                               " (it has " + std::to_string(rows.size()) + ")");
+    const core::Event& e = found->event;
+    const Json& a = e.attrs;
+    Json out = {{"event", e.to_json()}};
+    auto body_json = [](const std::string& text) {
+        auto parsed = core::parse_json_strict(text);
+        return parsed ? *parsed : Json(text);
+    };
+    std::string request = blob_text(store, e.request), response = blob_text(store, e.response);
+    if (e.kind == "process") {
+        out["stdout"] = blob_text(store, a.value("stdout", ""));
+        out["stderr"] = blob_text(store, a.value("stderr", ""));
+    } else if (e.kind == "llm" || e.kind == "http") {
+        out["request"] = {{"headers", a.value("request_headers", Json::object())},
+                          {"body", body_json(request)}};
+        Json frames = Json::array();
+        std::size_t at = 0;
+        for (const auto& ch : a.value("chunks", Json::array())) {
+            std::size_t n = std::min<std::size_t>(ch[1].get<std::size_t>(), response.size() - at);
+            frames.push_back({{"offset_us", ch[0]}, {"text", response.substr(at, n)}});
+            at += n;
+        }
+        out["response"] = {{"status", a.value("status", 0)},
+                           {"headers", a.value("response_headers", Json::object())},
+                           {"body", body_json(response)},
+                           {"frames", frames}};
+        if (e.kind == "llm") out["response"]["assembled"] = response_of(store, e).to_json();
+    }
+    if (json) {
+        print_json(out);
+        return Status::ok();
+    }
+
+    std::cout << "event #" << e.seq << " " << e.kind << " " << e.name << "  ("
+              << format_duration(e.end_ns - e.start_ns) << ")\n";
+    if (e.kind == "process") {
+        std::cout << "argv      " << a.value("argv", Json::array()).dump() << "\n"
+                  << "exit      " << a.value("exit_code", 0) << "\n"
+                  << "stdout\n" << out["stdout"].get<std::string>() << "\nstderr\n"
+                  << out["stderr"].get<std::string>() << "\n";
+        return Status::ok();
+    }
+    if (!out.contains("request")) {
+        std::cout << a.dump(2) << "\n";
+        return Status::ok();
+    }
+    auto print_headers = [](const Json& headers) {
+        for (const auto& [k, v] : headers.items())
+            std::cout << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+    };
+    auto print_body = [](const Json& body) {
+        std::cout << (body.is_string() ? body.get<std::string>() : body.dump(2)) << "\n";
+    };
+    std::cout << "\n" << a.value("method", "") << " /" << a.value("route", "") << a.value("path", "")
+              << a.value("query", "") << "\n";
+    print_headers(out["request"]["headers"]);
+    std::cout << "\n";
+    print_body(out["request"]["body"]);
+    std::cout << "\nstatus " << a.value("status", 0)
+              << (a.value("truncated", false) ? "  (truncated: the stream broke off)" : "") << "\n";
+    print_headers(out["response"]["headers"]);
+    const Json& frames = out["response"]["frames"];
+    bool stream = out["response"].contains("assembled") && out["response"]["assembled"]["stream"];
+    if (out["response"].contains("assembled")) {
+        core::LlmResponse r = response_of(store, e);
+        std::cout << "\nassembled" << (r.stream && !r.complete ? " (incomplete stream)" : "") << "\n";
+        if (!r.model.empty())
+            std::cout << "  model        " << r.model
+                      << (r.fingerprint.empty() ? "" : "  fingerprint " + r.fingerprint) << "\n";
+        if (!r.text.empty()) std::cout << "  text         " << r.text << "\n";
+        for (const auto& c : r.tool_calls)
+            std::cout << "  tool call    " << c.name << " " << c.arguments
+                      << (c.id.empty() ? "" : "  (id " + c.id + ")") << "\n";
+        if (r.input_tokens || r.output_tokens)
+            std::cout << "  tokens       " << (r.input_tokens ? std::to_string(*r.input_tokens) : "?")
+                      << " in, " << (r.output_tokens ? std::to_string(*r.output_tokens) : "?")
+                      << " out\n";
+        if (!r.finish_reason.empty()) std::cout << "  finish       " << r.finish_reason << "\n";
+        if (!r.error.empty()) std::cout << "  error        " << r.error << "\n";
+    }
+    if (stream) {
+        std::cout << "\nframes (" << frames.size() << ", offset from the request)\n";
+        for (const auto& f : frames) {
+            char offset[32];
+            std::snprintf(offset, sizeof offset, "%9.1fms", f["offset_us"].get<double>() / 1000.0);
+            std::string text = f["text"].get<std::string>();
+            while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
+            std::string indented;
+            for (char c : text) indented += c == '\n' ? std::string("\n             ") : std::string(1, c);
+            std::cout << "  " << offset << "  " << indented << "\n";
+        }
+    } else {
+        std::cout << "\n";
+        print_body(out["response"]["body"]);
+    }
+    return Status::ok();
+}
+
+}  // namespace retrace::cli
