@@ -26,6 +26,8 @@ using Clock = std::chrono::steady_clock;
 
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
+// Idle connections kept per upstream.
+constexpr std::size_t k_pool_size = 64;
 
 bool is_hop_by_hop(const std::string& lower) {
     return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
@@ -120,17 +122,21 @@ class Proxy final : public RecordingProxy {
     int port() const override { return m_server.port(); }
 
     void stop() override {
-        if (m_server.stop(k_stop_grace)) return;
-        // The program is gone but an upstream is still answering (say, an
-        // endless stream to an orphaned grandchild): cut it, so the run can
-        // be sealed; those exchanges are recorded as truncated.
-        {
-            std::lock_guard lock(m_mutex);
-            m_cut = true;
-            boost::system::error_code ec;
-            for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+        if (!m_server.stop(k_stop_grace)) {
+            // The program is gone but an upstream is still answering (say, an
+            // endless stream to an orphaned grandchild): cut it, so the run can
+            // be sealed; those exchanges are recorded as truncated.
+            {
+                std::lock_guard lock(m_mutex);
+                m_cut = true;
+                boost::system::error_code ec;
+                for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+            }
+            m_server.wait();
         }
-        m_server.wait();
+        std::lock_guard lock(m_mutex);
+        m_cut = true;
+        m_pool.clear();  // before the server, whose I/O context the connections use
     }
 
   private:
@@ -229,17 +235,31 @@ class Proxy final : public RecordingProxy {
     }
 
     // Forwards the request upstream and relays the response as it arrives.
+    // An idle keep-alive connection to the upstream, or a new one.
+    Result<std::unique_ptr<UpstreamStream>> upstream_connection(const Upstream& up, bool& pooled) {
+        {
+            std::lock_guard lock(m_mutex);
+            auto& idle = m_pool[up.name];
+            pooled = !idle.empty();
+            if (pooled) {
+                auto c = std::move(idle.back());
+                idle.pop_back();
+                return c;
+            }
+        }
+        auto c = std::make_unique<UpstreamStream>(m_server.context());
+        RETRACE_TRY(c->connect(up, m_tls.get()));
+        return c;
+    }
+
+    void keep_connection(const Upstream& up, std::unique_ptr<UpstreamStream> c) {
+        std::lock_guard lock(m_mutex);
+        auto& idle = m_pool[up.name];
+        if (!m_cut && idle.size() < k_pool_size) idle.push_back(std::move(c));
+    }
+
     void forward(tcp::socket& client, http::request<http::string_body>& req, const Incoming& in,
                  const Upstream& up, long long start, Outcome& out) {
-        UpstreamStream upstream(m_server.context());
-        Status connected = upstream.connect(up, m_tls.get());
-        if (!connected.is_ok()) {
-            warn(connected.message());
-            reply(client, out, 502, in, "retrace_upstream_error", "retrace: " + connected.message(),
-                  false);
-            return;
-        }
-        UpstreamGuard guard(*this, upstream.socket());
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
@@ -248,15 +268,38 @@ class Proxy final : public RecordingProxy {
         }
         fwd.set(http::field::host, up.host_header());
         fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
-        fwd.keep_alive(false);
+        fwd.keep_alive(true);  // connections to upstreams are reused
         fwd.body() = req.body();
         fwd.prepare_payload();
         boost::system::error_code ec;
-        http::write(upstream, fwd, ec);
+        std::unique_ptr<UpstreamStream> connection;
+        std::optional<UpstreamGuard> guard;
         beast::flat_buffer ubuf;
-        http::response_parser<http::buffer_body> parser;
-        parser.body_limit(std::numeric_limits<std::uint64_t>::max());
-        if (!ec) http::read_header(upstream, ubuf, parser, ec);
+        std::optional<http::response_parser<http::buffer_body>> parser_slot;
+        // A pooled connection the upstream has closed meanwhile fails before
+        // any response byte: then the request is sent once more, on a new one.
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            bool pooled = false;
+            auto c = upstream_connection(up, pooled);
+            if (!c) {
+                warn(c.status().message());
+                reply(client, out, 502, in, "retrace_upstream_error",
+                      "retrace: " + c.status().message(), false);
+                return;
+            }
+            connection = std::move(c).value();
+            guard.reset();
+            guard.emplace(*this, connection->socket());
+            ubuf.clear();
+            parser_slot.emplace();
+            parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
+            ec = {};
+            http::write(*connection, fwd, ec);
+            if (!ec) http::read_header(*connection, ubuf, *parser_slot, ec);
+            if (!ec || !pooled || ubuf.size() > 0) break;
+        }
+        auto& parser = *parser_slot;
+        auto& upstream = *connection;
         if (ec) {
             reply(client, out, 502, in, "retrace_upstream_error",
                   "retrace: upstream " + in.route + " failed: " + ec.message(), false);
@@ -310,6 +353,10 @@ class Proxy final : public RecordingProxy {
         }
         log_chunks(true);
         end_response(client, out, cec);
+        if (!out.truncated && parser.is_done() && parser.get().keep_alive()) {
+            guard.reset();
+            keep_connection(up, std::move(connection));
+        }
     }
 
     // Sends a recorded response, frame by frame as it was received.
@@ -332,20 +379,28 @@ class Proxy final : public RecordingProxy {
         boost::system::error_code ec;
         start_response(client, res, ec);
         auto begin = Clock::now();
+        bool paced = m_options.cassette->policy().pace_recorded;
+        // Each recorded frame is one HTTP chunk. Paced, each is written at
+        // its recorded offset; fast, all are written in one system call.
+        std::string burst;
         std::size_t at = 0;
         auto write = [&](std::size_t n, long long offset_us) {
             n = std::min(n, x.response_body.size() - at);
             if (n == 0) return;
-            if (m_options.cassette->policy().pace_recorded)
-                std::this_thread::sleep_until(begin + std::chrono::microseconds(offset_us));
+            if (paced) std::this_thread::sleep_until(begin + std::chrono::microseconds(offset_us));
             out.chunks.push_back({(now_ns() - start) / 1000, n});
-            if (!ec)
-                net::write(client, http::make_chunk(net::buffer(x.response_body.data() + at, n)),
-                           ec);
+            char size[20];
+            std::snprintf(size, sizeof size, "%zx\r\n", n);
+            burst.append(size).append(x.response_body, at, n).append("\r\n");
+            if (paced && !ec) {
+                net::write(client, net::buffer(burst), ec);
+                burst.clear();
+            }
             at += n;
         };
         for (const auto& [offset_us, n] : x.chunks) write(n, offset_us);
         write(x.response_body.size() - at, x.chunks.empty() ? 0 : x.chunks.back().first);
+        if (!burst.empty() && !ec) net::write(client, net::buffer(burst), ec);
         end_response(client, out, ec);
     }
 
@@ -456,7 +511,9 @@ class Proxy final : public RecordingProxy {
     std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
-    bool m_cut = false;         // stop() gave up waiting
+    // Idle keep-alive connections by upstream name.
+    std::map<std::string, std::vector<std::unique_ptr<UpstreamStream>>> m_pool;
+    bool m_cut = false;  // stopped: no connection goes back to the pool
     ConnectionServer m_server;  // last: its threads use the members above
 };
 
