@@ -50,6 +50,43 @@ std::string section_summary(const std::string& name, const Json& s) {
             out += (out.empty() ? "" : " ") + k + "=" + v.get<std::string>();
         return out;
     }
+    auto join = [](const std::vector<std::string>& parts) {
+        std::string out;
+        for (const auto& p : parts) out += (out.empty() ? "" : ", ") + p;
+        return out.size() > 90 ? out.substr(0, 87) + "..." : out;
+    };
+    std::vector<std::string> parts;
+    if (name == "models") {  // provider model (temperature ...)
+        for (const auto& [provider, models] : s.items())
+            for (const auto& [model, fields] : models.items()) {
+                std::string p = provider + " " + model;
+                if (fields.contains("temperature")) p += " t=" + fields["temperature"].dump();
+                parts.push_back(p);
+            }
+        return join(parts);
+    }
+    if (name == "prompts") {
+        for (const auto& [provider, digests] : s.items())
+            parts.push_back(provider + ": " + std::to_string(digests.size()) + " system prompt(s)");
+        return join(parts);
+    }
+    if (name == "tools") {
+        for (const auto& [tool, digests] : s.items()) parts.push_back(tool);
+        return join(parts);
+    }
+    if (name == "backend") {
+        for (const auto& [provider, b] : s.items()) {
+            std::string p = provider + ":";
+            for (const auto& m : b.value("served_models", Json::array()))
+                p += " " + m.get<std::string>();
+            for (const auto& f : b.value("system_fingerprints", Json::array()))
+                p += " " + f.get<std::string>();
+            auto credentials = b.value("credentials", Json::array()).size();
+            if (credentials) p += " (" + std::to_string(credentials) + " credential(s))";
+            parts.push_back(p);
+        }
+        return join(parts);
+    }
     return std::to_string(s.size()) + " entries";
 }
 
