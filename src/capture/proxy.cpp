@@ -268,7 +268,7 @@ class Proxy final : public RecordingProxy {
         }
         fwd.set(http::field::host, up.host_header());
         fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
-        fwd.keep_alive(true);  // connections to upstreams are reused
+        fwd.keep_alive(true);                               // connections to upstreams are reused
         fwd.body() = req.body();
         fwd.prepare_payload();
         boost::system::error_code ec;
@@ -513,7 +513,7 @@ class Proxy final : public RecordingProxy {
     std::set<std::string> m_warned;
     // Idle keep-alive connections by upstream name.
     std::map<std::string, std::vector<std::unique_ptr<UpstreamStream>>> m_pool;
-    bool m_cut = false;  // stopped: no connection goes back to the pool
+    bool m_cut = false;         // stopped: no connection goes back to the pool
     ConnectionServer m_server;  // last: its threads use the members above
 };
 

@@ -25,9 +25,9 @@ std::string header(const Json& headers, const char* name) {
 
 core::LlmResponse response_of(store::Store& store, const core::Event& e) {
     const Json& a = e.attrs;
-    return core::assemble_response(a.value("route", ""),
-                                   header(a.value("response_headers", Json::object()), "content-type"),
-                                   blob_text(store, e.response));
+    return core::assemble_response(
+        a.value("route", ""), header(a.value("response_headers", Json::object()), "content-type"),
+        blob_text(store, e.response));
 }
 
 // What one line says about an event, after its number and indentation.
@@ -52,7 +52,9 @@ Line line_of(store::Store& store, const core::Event& e) {
     int status = a.value("status", 0);
     // (appended piece by piece: GCC 12 warns falsely on "literal" + string)
     l.name = a.value("method", std::string());
-    l.name.append(" /").append(a.value("route", std::string())).append(a.value("path", std::string()));
+    l.name.append(" /")
+        .append(a.value("route", std::string()))
+        .append(a.value("path", std::string()));
     l.status = std::to_string(status);
     if (e.kind == "llm") {
         core::LlmResponse r = response_of(store, e);
@@ -112,8 +114,8 @@ void print_event_tree(store::Store& store, const std::vector<store::EventRow>& r
         Line l = line_of(store, e);
         std::size_t j = i + 1;
         long long total = l.duration_ns;
-        while (!all && !has_children[e.seq] && j < rows.size() && rows[j].event.parent == e.parent &&
-               !has_children[rows[j].event.seq]) {
+        while (!all && !has_children[e.seq] && j < rows.size() &&
+               rows[j].event.parent == e.parent && !has_children[rows[j].event.seq]) {
             Line next = line_of(store, rows[j].event);
             if (next.group_key() != l.group_key() || !next.markers.empty() || !l.markers.empty())
                 break;
@@ -142,8 +144,9 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     for (const auto& r : rows)
         if (r.event.seq == seq) found = &r;
     if (!found)
-        return error(ErrorCode::not_found, "run " + run.id + " has no event " + std::to_string(seq) +
-                                               " (it has " + std::to_string(rows.size()) + ")");
+        return error(ErrorCode::not_found, "run " + run.id + " has no event " +
+                                               std::to_string(seq) + " (it has " +
+                                               std::to_string(rows.size()) + ")");
     const core::Event& e = found->event;
     const Json& a = e.attrs;
     Json out = {{"event", e.to_json()}};
@@ -181,7 +184,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     if (e.kind == "process") {
         std::cout << "argv      " << a.value("argv", Json::array()).dump() << "\n"
                   << "exit      " << a.value("exit_code", 0) << "\n"
-                  << "stdout\n" << out["stdout"].get<std::string>() << "\nstderr\n"
+                  << "stdout\n"
+                  << out["stdout"].get<std::string>() << "\nstderr\n"
                   << out["stderr"].get<std::string>() << "\n";
         return Status::ok();
     }
@@ -191,12 +195,14 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     }
     auto print_headers = [](const Json& headers) {
         for (const auto& [k, v] : headers.items())
-            std::cout << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump()) << "\n";
+            std::cout << "  " << k << ": " << (v.is_string() ? v.get<std::string>() : v.dump())
+                      << "\n";
     };
     auto print_body = [](const Json& body) {
         std::cout << (body.is_string() ? body.get<std::string>() : body.dump(2)) << "\n";
     };
-    std::cout << "\n" << a.value("method", "") << " /" << a.value("route", "") << a.value("path", "")
+    std::cout << "\n"
+              << a.value("method", "") << " /" << a.value("route", "") << a.value("path", "")
               << a.value("query", "") << "\n";
     print_headers(out["request"]["headers"]);
     std::cout << "\n";
@@ -208,7 +214,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     bool stream = out["response"].contains("assembled") && out["response"]["assembled"]["stream"];
     if (out["response"].contains("assembled")) {
         core::LlmResponse r = response_of(store, e);
-        std::cout << "\nassembled" << (r.stream && !r.complete ? " (incomplete stream)" : "") << "\n";
+        std::cout << "\nassembled" << (r.stream && !r.complete ? " (incomplete stream)" : "")
+                  << "\n";
         if (!r.model.empty())
             std::cout << "  model        " << r.model
                       << (r.fingerprint.empty() ? "" : "  fingerprint " + r.fingerprint) << "\n";
@@ -217,9 +224,9 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
             std::cout << "  tool call    " << c.name << " " << c.arguments
                       << (c.id.empty() ? "" : "  (id " + c.id + ")") << "\n";
         if (r.input_tokens || r.output_tokens)
-            std::cout << "  tokens       " << (r.input_tokens ? std::to_string(*r.input_tokens) : "?")
-                      << " in, " << (r.output_tokens ? std::to_string(*r.output_tokens) : "?")
-                      << " out\n";
+            std::cout << "  tokens       "
+                      << (r.input_tokens ? std::to_string(*r.input_tokens) : "?") << " in, "
+                      << (r.output_tokens ? std::to_string(*r.output_tokens) : "?") << " out\n";
         if (!r.finish_reason.empty()) std::cout << "  finish       " << r.finish_reason << "\n";
         if (!r.error.empty()) std::cout << "  error        " << r.error << "\n";
     }
@@ -231,7 +238,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
             std::string text = f["text"].get<std::string>();
             while (!text.empty() && (text.back() == '\n' || text.back() == '\r')) text.pop_back();
             std::string indented;
-            for (char c : text) indented += c == '\n' ? std::string("\n             ") : std::string(1, c);
+            for (char c : text)
+                indented += c == '\n' ? std::string("\n             ") : std::string(1, c);
             std::cout << "  " << offset << "  " << indented << "\n";
         }
     } else {

@@ -35,7 +35,8 @@ void usage_from(LlmResponse& r, const Json& usage) {
 
 void error_from(LlmResponse& r, const Json& j) {
     const Json& e = member(j, "error");
-    if (e.is_object()) r.error = str(e, "type") + (str(e, "type").empty() ? "" : ": ") + str(e, "message");
+    if (e.is_object())
+        r.error = str(e, "type") + (str(e, "type").empty() ? "" : ": ") + str(e, "message");
 }
 
 // One whole (non-stream) document, or the final object of a stream.
@@ -51,8 +52,8 @@ void from_document(LlmResponse& r, std::string_view route, const Json& j) {
         for (const auto& block : member(j, "content")) {
             if (str(block, "type") == "text") r.text += str(block, "text");
             if (str(block, "type") == "tool_use")
-                r.tool_calls.push_back({str(block, "id"), str(block, "name"),
-                                        member(block, "input").dump()});
+                r.tool_calls.push_back(
+                    {str(block, "id"), str(block, "name"), member(block, "input").dump()});
         }
         if (!str(j, "stop_reason").empty()) r.finish_reason = str(j, "stop_reason");
         return;
@@ -65,7 +66,8 @@ void from_document(LlmResponse& r, std::string_view route, const Json& j) {
                 for (const auto& part : member(item, "content"))
                     if (str(part, "type") == "output_text") r.text += str(part, "text");
             if (str(item, "type") == "function_call")
-                r.tool_calls.push_back({str(item, "call_id"), str(item, "name"), str(item, "arguments")});
+                r.tool_calls.push_back(
+                    {str(item, "call_id"), str(item, "name"), str(item, "arguments")});
         }
         if (!str(j, "status").empty()) r.finish_reason = str(j, "status");
         return;
@@ -107,8 +109,8 @@ void from_openai_chat_chunk(LlmResponse& r, const Json& j, std::map<long long, T
 void from_stream(LlmResponse& r, std::string_view route, std::string_view body) {
     r.stream = true;
     r.complete = false;
-    std::map<long long, ToolCall> calls;     // chat: by index; Anthropic: by block index
-    std::map<std::string, ToolCall> items;   // Responses: by item id
+    std::map<long long, ToolCall> calls;    // chat: by index; Anthropic: by block index
+    std::map<std::string, ToolCall> items;  // Responses: by item id
     std::vector<std::string> item_order;
     for (const auto& e : parse_sse(body)) {
         if (e.data == "[DONE]") {
@@ -203,9 +205,12 @@ LlmRequest summarize_request(std::string_view body) {
     const Json& j = *parsed;
     r.model = str(j, "model");
     r.stream = member(j, "stream").is_boolean() && j["stream"].get<bool>();
-    if (member(j, "messages").is_array()) r.messages = j["messages"].size();
-    else if (member(j, "input").is_array()) r.messages = j["input"].size();
-    else if (member(j, "input").is_string()) r.messages = 1;
+    if (member(j, "messages").is_array())
+        r.messages = j["messages"].size();
+    else if (member(j, "input").is_array())
+        r.messages = j["input"].size();
+    else if (member(j, "input").is_string())
+        r.messages = 1;
     for (const auto& t : member(j, "tools")) {
         std::string name = str(member(t, "function"), "name");
         r.tools.push_back(name.empty() ? str(t, "name") : name);

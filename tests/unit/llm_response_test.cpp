@@ -46,7 +46,8 @@ TEST(LlmResponse, AnthropicStreamWithToolUse) {
         "event: content_block_start\ndata: {\"type\":\"content_block_start\",\"index\":1,"
         "\"content_block\":{\"type\":\"tool_use\",\"id\":\"t1\",\"name\":\"w\",\"input\":{}}}\n\n"
         "event: content_block_delta\ndata: {\"type\":\"content_block_delta\",\"index\":1,"
-        "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"c\\\":\\\"Oslo\\\"}\"}}\n\n"
+        "\"delta\":{\"type\":\"input_json_delta\",\"partial_json\":\"{\\\"c\\\":\\\"Oslo\\\"}\"}}"
+        "\n\n"
         "event: message_delta\ndata: {\"type\":\"message_delta\",\"delta\":{\"stop_reason\":"
         "\"tool_use\"},\"usage\":{\"output_tokens\":4}}\n\n"
         "event: message_stop\ndata: {\"type\":\"message_stop\"}\n\n";
@@ -63,11 +64,15 @@ TEST(LlmResponse, AnthropicStreamWithToolUse) {
 
 TEST(LlmResponse, ResponsesStreamTakesTheCompletedResponse) {
     std::string body =
-        "event: response.created\ndata: {\"type\":\"response.created\",\"response\":{\"model\":\"m\"}}\n\n"
-        "event: response.output_text.delta\ndata: {\"type\":\"response.output_text.delta\",\"delta\":\"par\"}\n\n"
-        "event: response.completed\ndata: {\"type\":\"response.completed\",\"response\":{\"object\":"
+        "event: response.created\ndata: "
+        "{\"type\":\"response.created\",\"response\":{\"model\":\"m\"}}\n\n"
+        "event: response.output_text.delta\ndata: "
+        "{\"type\":\"response.output_text.delta\",\"delta\":\"par\"}\n\n"
+        "event: response.completed\ndata: "
+        "{\"type\":\"response.completed\",\"response\":{\"object\":"
         "\"response\",\"model\":\"m\",\"status\":\"completed\",\"output\":[{\"type\":\"message\","
-        "\"content\":[{\"type\":\"output_text\",\"text\":\"partial\"}]}],\"usage\":{\"input_tokens\":3,"
+        "\"content\":[{\"type\":\"output_text\",\"text\":\"partial\"}]}],\"usage\":{\"input_"
+        "tokens\":3,"
         "\"output_tokens\":1}}}\n\n";
     auto r = assemble_response("openai", "text/event-stream", body);
     EXPECT_TRUE(r.complete);
@@ -79,13 +84,15 @@ TEST(LlmResponse, ErrorsEmbeddingsAndGarbage) {
     auto e = assemble_response("openai", "application/json",
                                R"({"error":{"message":"slow down","type":"rate_limit_error"}})");
     EXPECT_EQ(e.error, "rate_limit_error: slow down");
-    auto v = assemble_response("openai", "application/json",
-                               R"({"object":"list","data":[{},{}],"model":"emb","usage":{"prompt_tokens":2}})");
+    auto v = assemble_response(
+        "openai", "application/json",
+        R"({"object":"list","data":[{},{}],"model":"emb","usage":{"prompt_tokens":2}})");
     EXPECT_EQ(*v.embeddings, 2);
     auto g = assemble_response("openai", "", "not json");
     EXPECT_TRUE(g.text.empty());
     EXPECT_TRUE(g.model.empty());
-    auto q = summarize_request(R"({"model":"m","stream":true,"messages":[{},{}],"tools":[{"function":{"name":"f"}},{"name":"g"}]})");
+    auto q = summarize_request(
+        R"({"model":"m","stream":true,"messages":[{},{}],"tools":[{"function":{"name":"f"}},{"name":"g"}]})");
     EXPECT_EQ(q.model, "m");
     EXPECT_TRUE(q.stream);
     EXPECT_EQ(q.messages, 2u);

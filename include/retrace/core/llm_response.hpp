@@ -28,7 +28,7 @@ struct LlmResponse {
     std::vector<ToolCall> tool_calls;
     std::optional<long long> input_tokens, output_tokens;
     std::string finish_reason;
-    std::string error;           // the provider's error type and message
+    std::string error;                    // the provider's error type and message
     std::optional<long long> embeddings;  // number of vectors, for embeddings
 
     Json to_json() const;
