@@ -234,13 +234,13 @@ class Proxy final : public RecordingProxy {
         out.client_ok = out.client_ok && !ec;
     }
 
-    // Forwards the request upstream and relays the response as it arrives.
-    // An idle keep-alive connection to the upstream, or a new one.
-    Result<std::unique_ptr<UpstreamStream>> upstream_connection(const Upstream& up, bool& pooled) {
+    // An idle keep-alive connection to the upstream (unless fresh), or a new one.
+    Result<std::unique_ptr<UpstreamStream>> upstream_connection(const Upstream& up, bool fresh,
+                                                                bool& pooled) {
         {
             std::lock_guard lock(m_mutex);
             auto& idle = m_pool[up.name];
-            pooled = !idle.empty();
+            pooled = !fresh && !idle.empty();
             if (pooled) {
                 auto c = std::move(idle.back());
                 idle.pop_back();
@@ -258,6 +258,7 @@ class Proxy final : public RecordingProxy {
         if (!m_cut && idle.size() < k_pool_size) idle.push_back(std::move(c));
     }
 
+    // Forwards the request upstream and relays the response as it arrives.
     void forward(tcp::socket& client, http::request<http::string_body>& req, const Incoming& in,
                  const Upstream& up, long long start, Outcome& out) {
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
@@ -277,10 +278,11 @@ class Proxy final : public RecordingProxy {
         beast::flat_buffer ubuf;
         std::optional<http::response_parser<http::buffer_body>> parser_slot;
         // A pooled connection the upstream has closed meanwhile fails before
-        // any response byte: then the request is sent once more, on a new one.
+        // any response byte: then the request is sent once more, on a new
+        // connection (as HTTP clients do with reused connections).
         for (int attempt = 0; attempt < 2; ++attempt) {
             bool pooled = false;
-            auto c = upstream_connection(up, pooled);
+            auto c = upstream_connection(up, attempt > 0, pooled);
             if (!c) {
                 warn(c.status().message());
                 reply(client, out, 502, in, "retrace_upstream_error",
