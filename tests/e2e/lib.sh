@@ -71,3 +71,20 @@ while True:
   TRIP_URL=http://127.0.0.1:$(cat "$WORK/tripwire.port")
   BG_PIDS+=("$TRIP_PID")
 }
+# store_dump: every value of every table of the store, one line each as
+# "TABLE: VALUE", zstd blobs decompressed; Python's sqlite3 reads the WAL
+# too. What a secret-leak check greps.
+store_dump() {
+  python3 - "$RETRACE_STORE/retrace.db" <<'PY'
+import sqlite3, subprocess, sys
+con = sqlite3.connect(sys.argv[1])
+for (table,) in con.execute("SELECT name FROM sqlite_master WHERE type='table'"):
+    for row in con.execute(f"SELECT * FROM {table}"):
+        for v in row:
+            if isinstance(v, bytes):
+                if v[:4] == b"\x28\xb5\x2f\xfd":
+                    v = subprocess.run(["zstd", "-dc"], input=v, capture_output=True).stdout
+                v = v.decode("utf-8", "replace")
+            print(f"{table}: {v}")
+PY
+}
