@@ -4,13 +4,33 @@
 
 namespace retrace::store {
 
+namespace {
+
+// One compression and one decompression context per thread, reused:
+// creating a context costs more than compressing a small body.
+struct Contexts {
+    ZSTD_CCtx* c = ZSTD_createCCtx();
+    ZSTD_DCtx* d = ZSTD_createDCtx();
+    ~Contexts() {
+        ZSTD_freeCCtx(c);
+        ZSTD_freeDCtx(d);
+    }
+};
+
+Contexts& contexts() {
+    thread_local Contexts ctx;
+    return ctx;
+}
+
+}  // namespace
+
 std::string zstd_compress(std::string_view data, int level) {
-    ZSTD_CCtx* cctx = ZSTD_createCCtx();
+    ZSTD_CCtx* cctx = contexts().c;
+    ZSTD_CCtx_reset(cctx, ZSTD_reset_session_and_parameters);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, level);
     ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
     std::string out(ZSTD_compressBound(data.size()), '\0');
     std::size_t n = ZSTD_compress2(cctx, out.data(), out.size(), data.data(), data.size());
-    ZSTD_freeCCtx(cctx);
     out.resize(ZSTD_isError(n) ? 0 : n);
     return out;
 }
@@ -21,7 +41,8 @@ Result<std::string> zstd_decompress(std::string_view frame, std::size_t expected
         declared != expected_size)
         return error(ErrorCode::corrupt, "not a valid zstd frame of the recorded size");
     std::string out(expected_size, '\0');
-    std::size_t n = ZSTD_decompress(out.data(), out.size(), frame.data(), frame.size());
+    std::size_t n =
+        ZSTD_decompressDCtx(contexts().d, out.data(), out.size(), frame.data(), frame.size());
     if (ZSTD_isError(n) || n != expected_size)
         return error(ErrorCode::corrupt,
                      std::string("zstd: ") + (ZSTD_isError(n) ? ZSTD_getErrorName(n) : "short"));
