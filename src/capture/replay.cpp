@@ -4,6 +4,7 @@
 #include <regex>
 #include <sstream>
 
+#include "retrace/core/redact.hpp"
 #include "retrace/store/run_ref.hpp"
 
 namespace retrace::capture {
@@ -126,6 +127,13 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     RETRACE_ASSIGN(auto cassette,
                    Cassette::load(*store, source.run.id, std::move(secret), std::move(policy)));
 
+    if (o.command.empty())
+        for (const auto& arg : source.argv)
+            if (arg.find(core::k_redacted) != std::string::npos)
+                return error(ErrorCode::invalid_input,
+                             "run " + source.run.id +
+                                 " was recorded with a secret in its command line, stored "
+                                 "redacted; give the command after --");
     RecordOptions ro;
     ro.store_dir = store_dir.string();
     ro.name = o.name;

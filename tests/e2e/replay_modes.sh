@@ -134,5 +134,9 @@ expect_exit 2 "$RETRACE_BIN" replay one --ignore 'user'
 expect_contains "$ERR" "JSONPath"
 expect_exit 2 "$RETRACE_BIN" replay one --mask '('
 expect_exit 2 "$RETRACE_BIN" replay one --on-miss sometimes
+retrace record --name secretargv -- echo sk-test-ARGVSECRET0001 > /dev/null
+expect_exit 2 "$RETRACE_BIN" replay secretargv
+expect_contains "$ERR" "give the command after --"
+before=$(retrace runs --json | json 'len(j)')
 expect_eq "$(retrace runs --json | json 'len(j)')" "$before" "bad input recorded nothing"
 echo "replay_modes: ok"
