@@ -38,10 +38,35 @@ core::MatchRequest match_request_of(const RecordedExchange& x) {
     return {x.method, x.route, x.path, x.query, x.request_headers, x.request_body};
 }
 
+Result<std::string> load_blob(store::Store& store, const std::string& run_id, const core::Event& e,
+                              const std::string& digest) {
+    if (digest.empty()) return std::string();
+    RETRACE_ASSIGN(auto blob, store.get_blob(digest));
+    if (!blob)
+        return error(ErrorCode::corrupt, "run " + run_id + " event " + std::to_string(e.seq) +
+                                             ": blob " + digest + " is missing");
+    return std::move(*blob);
+}
+
 }  // namespace
+
+bool is_sdk_event_kind(std::string_view kind) {
+    return kind == "tool" || kind == "retrieval" || kind == "checkpoint" || kind == "clock" ||
+           kind == "random" || kind == "custom";
+}
+
+core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
+                                       std::string_view input) {
+    // Method and route cannot collide with an HTTP exchange's.
+    return {"EVENT", kind, name, "", {}, input};
+}
 
 std::string RecordedExchange::label() const {
     return "#" + std::to_string(seq) + " " + method + " /" + route + path + query;
+}
+
+std::string RecordedEvent::label() const {
+    return "#" + std::to_string(seq) + " " + kind + " " + name;
 }
 
 Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std::string& run_id,
@@ -54,9 +79,13 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
     auto overrides = c->m_policy.overrides;
     for (const auto& row : events) {
         const auto& e = row.event;
-        if (e.kind != "llm" && e.kind != "http") continue;
         const Json& a = e.attrs;
         if (a.contains("divergence")) continue;  // a replay's own refusals are not answers
+        if (is_sdk_event_kind(e.kind)) {
+            RETRACE_TRY(c->load_event(store, e, overrides));
+            continue;
+        }
+        if (e.kind != "llm" && e.kind != "http") continue;
         if (c->m_policy.until && e.seq > *c->m_policy.until) continue;
         RecordedExchange x;
         x.seq = e.seq;
@@ -72,16 +101,8 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         for (const auto& ch : a.value("chunks", Json::array()))
             if (ch.is_array() && ch.size() == 2)
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
-        for (auto [digest, body] :
-             {std::pair{&e.request, &x.request_body}, std::pair{&e.response, &x.response_body}}) {
-            if (digest->empty()) continue;
-            RETRACE_ASSIGN(auto blob, store.get_blob(*digest));
-            if (!blob)
-                return error(ErrorCode::corrupt, "run " + run_id + " event " +
-                                                     std::to_string(e.seq) + ": blob " + *digest +
-                                                     " is missing");
-            *body = std::move(*blob);
-        }
+        RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
+        RETRACE_ASSIGN(x.response_body, load_blob(store, run_id, e, e.response));
         if (auto it = overrides.find(e.seq); it != overrides.end()) {
             override_body(x, it->second);
             overrides.erase(it);
@@ -96,30 +117,108 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
     if (!overrides.empty())
         return error(ErrorCode::invalid_input,
                      "--override " + std::to_string(overrides.begin()->first) + ": run " + run_id +
-                         " has no model or HTTP exchange with that number" +
+                         " has no model exchange, HTTP exchange or SDK event with that number" +
                          (c->m_policy.until ? " up to --until" : ""));
     for (const auto& x : c->m_exchanges) c->m_queues[x.match].items.push_back(&x);
+    for (const auto& x : c->m_events) c->m_event_queues[x.match].items.push_back(&x);
     return c;
+}
+
+Status Cassette::load_event(store::Store& store, const core::Event& e,
+                            std::map<long long, std::string>& overrides) {
+    const Json& a = e.attrs;
+    // Spans that only group other events, and calls cut off before they
+    // returned, answer nothing.
+    if (a.value("group", false) || a.value("unfinished", false)) return Status::ok();
+    // A fork with --live-tools runs the tools after the fork point.
+    if (m_policy.live_tools && m_policy.until && e.seq > *m_policy.until) return Status::ok();
+    RecordedEvent x;
+    x.seq = e.seq;
+    x.kind = e.kind;
+    x.name = e.name;
+    x.error = a.value("error", Json());
+    RETRACE_ASSIGN(x.input, load_blob(store, m_run_id, e, e.request));
+    RETRACE_ASSIGN(x.output, load_blob(store, m_run_id, e, e.response));
+    if (auto it = overrides.find(e.seq); it != overrides.end()) {
+        auto canonical = core::canonicalize_text(it->second);
+        if (!canonical)
+            return error(ErrorCode::invalid_input,
+                         "--override " + std::to_string(e.seq) + ": event " +
+                             std::to_string(e.seq) + " is a " + e.kind +
+                             " event, whose answer must be JSON: " + canonical.status().message());
+        x.output = std::move(canonical).value();
+        x.error = Json();
+        overrides.erase(it);
+    }
+    bool redacted = a.value("input_redacted", false);
+    x.match = redacted && m_policy.ignore.empty() ? text_of(a.value("match", Json()))
+                                                  : event_digest(x.kind, x.name, x.input);
+    m_events.push_back(std::move(x));
+    return Status::ok();
 }
 
 std::string Cassette::digest_of(const core::MatchRequest& request) const {
     return core::match_digest(m_secret, request, m_policy.ignore);
 }
 
-const RecordedExchange* Cassette::take(const std::string& digest) {
+std::string Cassette::event_digest(std::string_view kind, std::string_view name,
+                                   std::string_view input) const {
+    return core::match_digest(m_secret, event_match_request(kind, name, input), m_policy.ignore);
+}
+
+template <class T>
+const T* Cassette::take_from(std::unordered_map<std::string, Queue<T>>& queues,
+                             const std::string& digest) {
     std::lock_guard lock(m_mutex);
-    auto it = m_queues.find(digest);
-    if (it == m_queues.end()) return nullptr;
-    Queue& q = it->second;
+    auto it = queues.find(digest);
+    if (it == queues.end()) return nullptr;
+    Queue<T>& q = it->second;
     if (q.next < q.items.size()) return q.items[q.next++];
     return m_policy.reuse ? q.items.back() : nullptr;
+}
+
+const RecordedExchange* Cassette::take(const std::string& digest) {
+    return take_from(m_queues, digest);
+}
+
+const RecordedEvent* Cassette::take_event(const std::string& digest) {
+    return take_from(m_event_queues, digest);
+}
+
+// Fills in the nearest of the candidates (seq, recorded body) to body: the
+// fewest differing JSON fields, the first recorded of equals. Called locked.
+Divergence Cassette::diverge_from_nearest(
+    Divergence d, std::string_view body,
+    const std::vector<std::pair<long long, const std::string*>>& candidates) {
+    auto parsed = core::parse_json_strict(body);
+    if (parsed)
+        for (const auto& p : m_policy.ignore) p.erase_from(*parsed);
+    std::size_t best = std::numeric_limits<std::size_t>::max();
+    for (const auto& [seq, recorded_body] : candidates) {
+        auto recorded = core::parse_json_strict(*recorded_body);
+        if (parsed && recorded) {
+            for (const auto& p : m_policy.ignore) p.erase_from(*recorded);
+            auto diff = core::json_diff(*recorded, *parsed);
+            if (diff.size() < best) {
+                best = diff.size();
+                d.nearest = seq;
+                d.diff = std::move(diff);
+                d.nearest_raw.clear();
+            }
+        } else if (best == std::numeric_limits<std::size_t>::max()) {
+            d.nearest = seq;
+            d.nearest_raw = "bodies are not both JSON: recorded " +
+                            std::to_string(recorded_body->size()) + " bytes, now " +
+                            std::to_string(body.size()) + " bytes";
+        }
+    }
+    return d;
 }
 
 Divergence Cassette::diverge(const core::MatchRequest& request, const std::string& digest) {
     Divergence d;
     d.request = std::string(request.method) + " /" + std::string(request.route) +
                 std::string(request.path) + std::string(request.query);
-    auto parsed = core::parse_json_strict(request.body);
     std::lock_guard lock(m_mutex);
     if (auto it = m_queues.find(digest); it != m_queues.end()) {
         d.reason = "its " + std::to_string(it->second.items.size()) +
@@ -127,31 +226,11 @@ Divergence Cassette::diverge(const core::MatchRequest& request, const std::strin
                    "recorded)";
         d.nearest = it->second.items.back()->seq;
     } else {
-        // The nearest: same method, route and path, fewest differing fields;
-        // the first recorded of equals.
-        std::size_t best = std::numeric_limits<std::size_t>::max();
-        for (const auto& x : m_exchanges) {
-            if (x.method != request.method || x.route != request.route || x.path != request.path)
-                continue;
-            auto recorded = core::parse_json_strict(x.request_body);
-            if (parsed && recorded) {
-                for (const auto& p : m_policy.ignore) p.erase_from(*recorded);
-                Json live = *parsed;
-                for (const auto& p : m_policy.ignore) p.erase_from(live);
-                auto diff = core::json_diff(*recorded, live);
-                if (diff.size() < best) {
-                    best = diff.size();
-                    d.nearest = x.seq;
-                    d.diff = std::move(diff);
-                    d.nearest_raw.clear();
-                }
-            } else if (best == std::numeric_limits<std::size_t>::max()) {
-                d.nearest = x.seq;
-                d.nearest_raw = "bodies are not both JSON: recorded " +
-                                std::to_string(x.request_body.size()) + " bytes, now " +
-                                std::to_string(request.body.size()) + " bytes";
-            }
-        }
+        std::vector<std::pair<long long, const std::string*>> candidates;
+        for (const auto& x : m_exchanges)
+            if (x.method == request.method && x.route == request.route && x.path == request.path)
+                candidates.emplace_back(x.seq, &x.request_body);
+        d = diverge_from_nearest(std::move(d), request.body, candidates);
         if (!d.nearest)
             d.reason = "no request to " + d.request + " was recorded";
         else if (d.diff.empty() && d.nearest_raw.empty())
@@ -163,18 +242,49 @@ Divergence Cassette::diverge(const core::MatchRequest& request, const std::strin
     return d;
 }
 
+Divergence Cassette::diverge_event(std::string_view kind, std::string_view name,
+                                   std::string_view input, const std::string& digest) {
+    Divergence d;
+    d.request = std::string(kind) + " " + std::string(name);
+    std::lock_guard lock(m_mutex);
+    if (auto it = m_event_queues.find(digest); it != m_event_queues.end()) {
+        d.reason = "its " + std::to_string(it->second.items.size()) +
+                   " recorded answer(s) were all used (called more often than when recorded)";
+        d.nearest = it->second.items.back()->seq;
+    } else {
+        std::vector<std::pair<long long, const std::string*>> candidates;
+        for (const auto& x : m_events)
+            if (x.kind == kind && x.name == name) candidates.emplace_back(x.seq, &x.input);
+        d = diverge_from_nearest(std::move(d), input, candidates);
+        if (!d.nearest)
+            d.reason = "no " + d.request + " was recorded";
+        else if (d.diff.empty() && d.nearest_raw.empty())
+            d.reason = "no recorded call has the same input";
+        else
+            d.reason = "no recorded call has this input";
+    }
+    m_divergences.push_back(d);
+    return d;
+}
+
 std::vector<Divergence> Cassette::divergences() const {
     std::lock_guard lock(m_mutex);
     return m_divergences;
 }
 
-std::vector<const RecordedExchange*> Cassette::unused() const {
+std::vector<std::string> Cassette::unused() const {
     std::lock_guard lock(m_mutex);
-    std::vector<const RecordedExchange*> out;
+    std::vector<std::pair<long long, std::string>> out;
     for (const auto& [_, q] : m_queues)
-        for (std::size_t i = q.next; i < q.items.size(); ++i) out.push_back(q.items[i]);
-    std::sort(out.begin(), out.end(), [](auto* a, auto* b) { return a->seq < b->seq; });
-    return out;
+        for (std::size_t i = q.next; i < q.items.size(); ++i)
+            out.emplace_back(q.items[i]->seq, q.items[i]->label());
+    for (const auto& [_, q] : m_event_queues)
+        for (std::size_t i = q.next; i < q.items.size(); ++i)
+            out.emplace_back(q.items[i]->seq, q.items[i]->label());
+    std::sort(out.begin(), out.end());
+    std::vector<std::string> labels;
+    for (auto& [_, label] : out) labels.push_back(std::move(label));
+    return labels;
 }
 
 }  // namespace retrace::capture

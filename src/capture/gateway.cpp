@@ -10,6 +10,7 @@
 #include "retrace/capture/cassette.hpp"
 #include "retrace/capture/code.hpp"
 #include "retrace/capture/environment.hpp"
+#include "retrace/capture/event_api.hpp"
 #include "retrace/capture/proxy.hpp"
 #include "retrace/capture/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
@@ -62,13 +63,14 @@ class GatewayRouter final : public RunRouter {
             RETRACE_ASSIGN(run.fresh, new_run(m_conditions, group, m_replay_of, extra));
             RETRACE_ASSIGN(run.writer, store::RunWriter::start(*run.store, run.fresh.row, {}));
             run.facts = std::make_unique<TrafficFacts>(m_secret);
+            run.spans = std::make_unique<SpanTable>(*run.writer);
             it = m_open.emplace(group, std::move(run)).first;
         }
         OpenRun& run = it->second;
         ++run.active;
         ++run.exchanges;
         run.last_used = Clock::now();
-        return RunTarget{run.writer.get(), run.facts.get()};
+        return RunTarget{run.writer.get(), run.facts.get(), run.spans.get()};
     }
 
     void release(const RunTarget& target) override {
@@ -118,6 +120,7 @@ class GatewayRouter final : public RunRouter {
         NewRun fresh;
         std::unique_ptr<store::RunWriter> writer;
         std::unique_ptr<TrafficFacts> facts;
+        std::unique_ptr<SpanTable> spans;
         int active = 0;
         long long exchanges = 0;
         Clock::time_point last_used;
@@ -131,6 +134,7 @@ class GatewayRouter final : public RunRouter {
         seal.metadata["duration_ms"] = (ended - run.fresh.row.started_ns) / 1000000;
         seal.outcome = {{"exchanges", run.exchanges}};
         seal.ended_ns = ended;
+        run.spans->close_all(ended);
         Json conditions = m_conditions;
         run.facts->merge_into(conditions);
         seal.conditions = conditions;

@@ -12,6 +12,7 @@
 #include <thread>
 
 #include "retrace/capture/connection_server.hpp"
+#include "retrace/capture/event_api.hpp"
 #include "retrace/capture/traffic_facts.hpp"
 #include "upstream.hpp"
 
@@ -72,7 +73,8 @@ std::string divergence_message(const Divergence& d) {
 
 // A request as the proxy received it, split into its route and the rest.
 struct Incoming {
-    std::string run_id;  // the run the exchange is recorded into
+    std::string run_id;    // the run the exchange is recorded into
+    long long parent = 0;  // the SDK span the request belongs to, 0 for none
     std::string route, path, query;
     std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, raw values
     core::MatchRequest match(const http::request<http::string_body>& req) const {
@@ -114,6 +116,7 @@ class Proxy final : public RecordingProxy {
           m_options(o),
           m_router(router),
           m_redactor(redactor),
+          m_events(o.secret, o.cassette, m_redactor),
           m_server([this](tcp::socket& client) { serve(client); }) {}
     ~Proxy() override { stop(); }
 
@@ -213,6 +216,19 @@ class Proxy final : public RecordingProxy {
         for (const auto& f : res) out.headers[lower(f.name_string())] = str(f.value());
         out.chunks.push_back({0, out.body.size()});
         out.client_ok = keep_alive && !ec;
+    }
+
+    // Answers an event API request; true when the connection can be reused.
+    static bool reply_json(tcp::socket& client, int status, const std::string& body,
+                           bool keep_alive) {
+        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = body;
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        boost::system::error_code ec;
+        http::write(client, res, ec);
+        return keep_alive && !ec;
     }
 
     // Writes a response header with a chunked body to come.
@@ -425,14 +441,23 @@ class Proxy final : public RecordingProxy {
         } release{m_router, *run};
         store::RunWriter& writer = *run->writer;
         in.run_id = writer.run_id();
-        long long seq = writer.next_seq();  // order of issue
-        long long start = now_ns();
         std::string target(req.target());
         std::string path = target.substr(0, target.find('?'));
         in.query = target.size() > path.size() ? target.substr(path.size()) : "";
         auto slash = path.find('/', 1);
         in.route = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
         in.path = slash == std::string::npos ? "" : path.substr(slash);
+        if (in.route == "_retrace") {
+            auto method = req.method_string();
+            auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
+                                          req.body(), *run);
+            return reply_json(client, answer.status, answer.body, req.keep_alive());
+        }
+        long long seq = writer.next_seq();  // order of issue
+        long long start = now_ns();
+        if (run->spans)
+            in.parent =
+                run->spans->parent_for_request(str(req["traceparent"]), trace_id_of(in.run_id));
         Json attrs = {
             {"route", in.route}, {"method", std::string(req.method_string())}, {"path", in.path}};
         if (!in.query.empty()) attrs["query"] = m_redactor.redact(in.query);
@@ -490,6 +515,7 @@ class Proxy final : public RecordingProxy {
         std::string resp_body = m_redactor.redact(out.body);
         core::Event e;
         e.seq = seq;
+        e.parent = in.parent;
         e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
         e.name = attrs["method"].get<std::string>() + " " + in.path;
         e.start_ns = start;
@@ -510,6 +536,7 @@ class Proxy final : public RecordingProxy {
     ProxyOptions m_options;
     RunRouter& m_router;
     core::Redactor m_redactor;
+    EventApi m_events;
     std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;

@@ -9,6 +9,7 @@
 #include "retrace/capture/child_process.hpp"
 #include "retrace/capture/code.hpp"
 #include "retrace/capture/environment.hpp"
+#include "retrace/capture/event_api.hpp"
 #include "retrace/capture/input_digest.hpp"
 #include "retrace/capture/proxy.hpp"
 #include "retrace/capture/traffic_facts.hpp"
@@ -137,15 +138,17 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
 // record's one run: every exchange goes into it.
 class SingleRun final : public RunRouter {
   public:
-    SingleRun(store::RunWriter& writer, TrafficFacts& facts) : m_writer(writer), m_facts(facts) {}
+    SingleRun(store::RunWriter& writer, TrafficFacts& facts, SpanTable& spans)
+        : m_writer(writer), m_facts(facts), m_spans(spans) {}
     Result<RunTarget> acquire(const std::string&) override {
-        return RunTarget{&m_writer, &m_facts};
+        return RunTarget{&m_writer, &m_facts, &m_spans};
     }
     void release(const RunTarget&) override {}
 
   private:
     store::RunWriter& m_writer;
     TrafficFacts& m_facts;
+    SpanTable& m_spans;
 };
 
 }  // namespace
@@ -188,10 +191,12 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     RETRACE_ASSIGN(proxy_opts.secret, store->secret());
     long long process_seq = writer->next_seq();
     TrafficFacts facts(proxy_opts.secret);
-    SingleRun router(*writer, facts);
+    SpanTable spans(*writer);
+    SingleRun router(*writer, facts, spans);
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, router, redactor));
     auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
-    proxy->stop();  // every exchange in flight is recorded before the seal
+    proxy->stop();              // every exchange in flight is recorded before the seal
+    spans.close_all(now_ns());  // spans the program never ended
     ChildResult result;
     if (child) {
         result = std::move(child).value();

@@ -111,6 +111,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     policy.reuse = o.reuse;
     policy.pace_recorded = o.pace_recorded;
     policy.until = o.until;
+    policy.live_tools = o.live_tools;
     if (o.until && *o.until < 0)
         return error(ErrorCode::invalid_input, "--until wants an event number >= 0");
     for (const auto& path : o.ignore) {
@@ -151,7 +152,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     out.run = run;
     if (run.run_id.empty()) return out;  // the command could not be started
     out.divergences = cassette->divergences();
-    for (const auto* x : cassette->unused()) out.unused.push_back(x->label());
+    out.unused = cassette->unused();
     out.served = cassette->size() - out.unused.size();
     for (const auto& d : out.divergences) {
         std::string line = d.request + ": " + d.reason;

@@ -156,6 +156,16 @@ void TrafficFacts::observe(const ObservedExchange& x) {
         }
 }
 
+void TrafficFacts::declare_tool(const std::string& name, const Json& schema) {
+    std::lock_guard lock(m_mutex);
+    m_tools[name].insert(digest_of(schema));
+}
+
+void TrafficFacts::declare_source(const std::string& name, const Json& source) {
+    std::lock_guard lock(m_mutex);
+    m_sources[name].insert(canonical(source));
+}
+
 void TrafficFacts::merge_into(Json& conditions) const {
     std::lock_guard lock(m_mutex);
     Json models = Json::object(), prompts = Json::object(), tools = Json::object(),
@@ -179,6 +189,12 @@ void TrafficFacts::merge_into(Json& conditions) const {
     conditions["prompts"] = prompts;
     conditions["tools"] = tools;
     conditions["backend"] = backend;
+    if (!m_sources.empty()) {
+        if (!conditions.contains("data") || !conditions["data"].is_object())
+            conditions["data"] = Json::object();
+        for (const auto& [name, sources] : m_sources)
+            conditions["data"]["retrieval"][name] = set_to_json(sources, true);
+    }
 }
 
 }  // namespace retrace::capture

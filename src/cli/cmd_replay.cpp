@@ -36,6 +36,9 @@ void add_replay_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--until", o->until,
         "N: answer events up to N from the recording, send later requests live (a fork)");
+    cmd->add_flag("--live-tools", o->live_tools,
+                  "with --until or --on-miss live: SDK tool, retrieval and other events after the "
+                  "fork (or missed) run live too");
     cmd->add_option("--override", o->overrides,
                     "N=FILE: replay with event N's response body replaced by FILE (repeatable)");
     cmd->add_option(
@@ -74,7 +77,7 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
         const auto& r = *result;
         std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": " << r.served
-                  << " exchange(s) served from the recording\n";
+                  << " recorded answer(s) served\n";
         if (r.reproduced) {
             std::cerr << "retrace: reproduced\n";
         } else {

@@ -5,6 +5,7 @@
 
 #include "format.hpp"
 #include "retrace/core/llm_response.hpp"
+#include "retrace/core/matching.hpp"
 
 namespace retrace::cli {
 
@@ -48,7 +49,26 @@ Line line_of(store::Store& store, const core::Event& e) {
         if (a.value("exit_code", 0) != 0 || a.value("signal", 0) != 0) l.markers += "  ! failed";
         return l;
     }
-    if (e.kind != "llm" && e.kind != "http") return l;
+    if (e.kind != "llm" && e.kind != "http") {
+        // SDK events: what went in and what came out, on one line.
+        if (!e.request.empty() && !a.value("group", false)) {
+            std::string in = blob_text(store, e.request);
+            if (in != "null") l.detail = core::clip(in, 40);
+        }
+        if (!e.response.empty()) {
+            l.detail += l.detail.empty() ? "-> " : " -> ";
+            l.detail += core::clip(blob_text(store, e.response), 40);
+        }
+        if (a.contains("error") && a["error"].is_object())
+            l.markers += "  ! raised " + a["error"].value("type", std::string("?"));
+        if (a.value("unfinished", false)) l.markers += "  ! unfinished";
+        if (a.contains("divergence")) l.markers += "  ! diverged";
+        if (a.contains("replayed_from"))
+            l.markers +=
+                "  (replayed #" + std::to_string(a["replayed_from"].get<long long>()) + ")";
+        if (a.value("live", false)) l.markers += "  (live)";
+        return l;
+    }
     int status = a.value("status", 0);
     // (appended piece by piece: GCC 12 warns falsely on "literal" + string)
     l.name = a.value("method", std::string());
@@ -91,7 +111,7 @@ void print_line(const std::string& number, int depth, const Line& l, const std::
     std::string name = l.name;
     if (name.size() < 34) name.resize(34, ' ');
     std::cout << "  " << std::string(static_cast<std::size_t>(depth) * 2, ' ') << label << " "
-              << l.kind << std::string(l.kind.size() < 8 ? 8 - l.kind.size() : 1, ' ') << name
+              << l.kind << std::string(l.kind.size() < 11 ? 11 - l.kind.size() : 1, ' ') << name
               << " " << l.status << "  " << format_duration(l.duration_ns) << extra
               << (l.detail.empty() ? "" : "  " + l.detail) << l.markers << "\n";
 }
@@ -173,6 +193,10 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
                            {"body", body_json(response)},
                            {"frames", frames}};
         if (e.kind == "llm") out["response"]["assembled"] = response_of(store, e).to_json();
+    } else {
+        out["input"] = e.request.empty() ? Json() : body_json(request);
+        if (!e.response.empty()) out["output"] = body_json(response);
+        if (a.contains("error")) out["error"] = a["error"];
     }
     if (json) {
         print_json(out);
@@ -189,8 +213,16 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
                   << out["stderr"].get<std::string>() << "\n";
         return Status::ok();
     }
-    if (!out.contains("request")) {
-        std::cout << a.dump(2) << "\n";
+    if (!out.contains("request")) {  // an SDK event
+        if (e.parent) std::cout << "parent    #" << e.parent << "\n";
+        std::cout << "\ninput\n" << out["input"].dump(2) << "\n";
+        if (out.contains("output")) std::cout << "\noutput\n" << out["output"].dump(2) << "\n";
+        if (out.contains("error"))
+            std::cout << "\nraised\n  " << out["error"].value("type", "") << ": "
+                      << out["error"].value("message", "") << "\n";
+        Json rest = a;
+        for (const char* key : {"error", "match"}) rest.erase(key);
+        if (!rest.empty()) std::cout << "\nattributes\n" << rest.dump(2) << "\n";
         return Status::ok();
     }
     auto print_headers = [](const Json& headers) {

@@ -20,7 +20,7 @@ expect_eq "$(retrace runs --json | json 'len(j)')" 3 "failed launches store no r
 # show, runs, conditions
 expect_exit 0 retrace show hello
 expect_contains "$OUT" "$id"
-expect_contains "$OUT" "process sh"
+expect_contains "$OUT" "process    sh"
 expect_contains "$OUT" "exit 0"
 expect_exit 0 retrace runs
 expect_contains "$OUT" "hello"

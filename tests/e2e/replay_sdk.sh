@@ -32,7 +32,7 @@ set -e
 expect_eq "$rc" 0 "replay exit code; stderr: $(cat "$WORK/replay.err")"
 expect_eq "$replayed" "$recorded" "the replayed program prints the same bytes"
 expect_contains "$(cat "$WORK/replay.err")" "retrace: reproduced"
-expect_contains "$(cat "$WORK/replay.err")" "11 exchange(s) served from the recording"
+expect_contains "$(cat "$WORK/replay.err")" "11 recorded answer(s) served"
 expect_eq "$(wc -l < "$TRIP_LOG")" 0 "connections to the network during replay"
 
 cd "$WORK"

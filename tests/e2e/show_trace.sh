@@ -26,7 +26,7 @@ anthropic_args=$(sed -n 's/^anthropic get_weather //p' <<< "$out")
 
 # The tree: one line per exchange with model, fingerprint and tool calls.
 expect_exit 0 retrace show trace
-expect_contains "$OUT" "#2       llm     POST /openai/chat/completions      200"
+expect_contains "$OUT" "#2       llm        POST /openai/chat/completions      200"
 expect_contains "$(grep '#2 ' <<< "$OUT")" "gpt-4o fp_"
 expect_contains "$(grep '#2 ' <<< "$OUT")" "tool get_weather"
 expect_not_contains "$(grep '#3 ' <<< "$OUT")" "tool" "control: a plain answer shows no tool call"

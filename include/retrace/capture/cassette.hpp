@@ -1,10 +1,12 @@
-// The cassette: the recorded exchanges of a run, as `replay` serves them.
+// The cassette: the recorded exchanges of a run, as `replay` serves them,
+// and the recorded answers of its SDK events (tool calls, retrievals, clock
+// reads, random draws, checkpoints: docs/event-api.md).
 //
 // Each recorded request is filed under its match digest (core/matching.hpp)
 // in a queue in order of issue; a replayed request takes the head of its
-// queue. Lookups cost one hash and one map probe whatever the size of the
-// recording. What did not match is kept as a divergence, with the nearest
-// recorded request and a JSON-path diff.
+// queue. Events are filed the same way, by kind, name and input. Lookups cost one hash and one map
+// probe whatever the size of the recording. What did not match is kept as a divergence, with the
+// nearest recorded request and a JSON-path diff.
 #pragma once
 
 #include <deque>
@@ -25,7 +27,8 @@ struct ReplayPolicy {
     bool on_miss_live = false;       // --on-miss live: forward misses upstream
     bool reuse = false;              // --reuse: an exhausted queue repeats its last answer
     bool pace_recorded = false;      // --pace recorded: frames at their recorded offsets
-    std::optional<long long> until;  // --until N: events after N are not served (a fork)
+    std::optional<long long> until;  // --until N: exchanges after N are not served (a fork)
+    bool live_tools = false;  // --live-tools: SDK events after --until N (or missed) run live
     std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
     std::vector<core::JsonPath> ignore;          // --ignore JSONPATH
 };
@@ -44,6 +47,25 @@ struct RecordedExchange {
 
     std::string label() const;  // "#3 POST /openai/chat/completions"
 };
+
+// An SDK event's recorded answer.
+struct RecordedEvent {
+    long long seq = 0;
+    std::string kind, name;
+    std::string input;   // canonical JSON text, as stored
+    std::string output;  // canonical JSON text, as stored; "" when none
+    core::Json error;    // null, or {"type": ..., "message": ...}
+    std::string match;   // match digest
+
+    std::string label() const;  // "#4 tool get_time"
+};
+
+// Kinds of events the SDKs record: tool, retrieval, checkpoint, clock, random, custom.
+bool is_sdk_event_kind(std::string_view kind);
+
+// The match request of an SDK event: its kind, name and input.
+core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
+                                       std::string_view input);
 
 struct Divergence {
     std::string request;                     // "POST /openai/chat/completions"
@@ -68,21 +90,40 @@ class Cassette {
     // Explains why request (whose digest found nothing) diverged, and keeps it.
     Divergence diverge(const core::MatchRequest& request, const std::string& digest);
 
+    // The same for SDK events: input is the event's input as JSON text.
+    std::string event_digest(std::string_view kind, std::string_view name,
+                             std::string_view input) const;
+    const RecordedEvent* take_event(const std::string& digest);
+    Divergence diverge_event(std::string_view kind, std::string_view name, std::string_view input,
+                             const std::string& digest);
+
     std::vector<Divergence> divergences() const;
-    // Recorded exchanges (up to --until) that no request took.
-    std::vector<const RecordedExchange*> unused() const;
-    std::size_t size() const { return m_exchanges.size(); }
+    // Labels of the recorded exchanges (up to --until) and events that no
+    // request took, in recorded order.
+    std::vector<std::string> unused() const;
+    std::size_t size() const { return m_exchanges.size() + m_events.size(); }
 
   private:
+    template <class T>
     struct Queue {
-        std::vector<const RecordedExchange*> items;
+        std::vector<const T*> items;
         std::size_t next = 0;
     };
+    Status load_event(store::Store& store, const core::Event& e,
+                      std::map<long long, std::string>& overrides);
+    template <class T>
+    const T* take_from(std::unordered_map<std::string, Queue<T>>& queues,
+                       const std::string& digest);
+    Divergence diverge_from_nearest(
+        Divergence d, std::string_view body,
+        const std::vector<std::pair<long long, const std::string*>>& candidates);
     std::string m_run_id;
     std::string m_secret;
     ReplayPolicy m_policy;
     std::deque<RecordedExchange> m_exchanges;  // stable addresses
-    std::unordered_map<std::string, Queue> m_queues;
+    std::unordered_map<std::string, Queue<RecordedExchange>> m_queues;
+    std::deque<RecordedEvent> m_events;
+    std::unordered_map<std::string, Queue<RecordedEvent>> m_event_queues;
     mutable std::mutex m_mutex;
     std::vector<Divergence> m_divergences;
 };

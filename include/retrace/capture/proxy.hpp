@@ -18,11 +18,13 @@
 namespace retrace::capture {
 
 class TrafficFacts;
+class SpanTable;
 
 // The run an exchange is recorded into, held for the length of the exchange.
 struct RunTarget {
     store::RunWriter* writer = nullptr;
     TrafficFacts* facts = nullptr;  // what the run's traffic says about models, when set
+    SpanTable* spans = nullptr;     // the run's SDK spans (event_api.hpp), when set
 };
 
 // Which run each exchange belongs to: `record` has one; the gateway

@@ -21,6 +21,7 @@ struct ReplayOptions {
     std::optional<std::string> name;
     bool on_miss_live = false;                           // --on-miss live
     std::optional<long long> until;                      // --until N
+    bool live_tools = false;                             // --live-tools
     std::vector<std::string> overrides;                  // --override N=FILE
     std::vector<std::string> ignore;                     // --ignore JSONPATH
     bool reuse = false;                                  // --reuse

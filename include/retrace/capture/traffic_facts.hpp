@@ -44,7 +44,12 @@ class TrafficFacts {
     explicit TrafficFacts(std::string secret) : m_secret(std::move(secret)) {}
     // Thread safe. Bodies that are not JSON are skipped, never an error.
     void observe(const ObservedExchange& exchange);
-    // Sets the models, prompts, tools and backend sections of conditions.
+    // A tool schema an SDK event named (declared, into `tools`).
+    void declare_tool(const std::string& name, const core::Json& schema);
+    // A retrieval source an SDK event named (declared, into `data.retrieval`).
+    void declare_source(const std::string& name, const core::Json& source);
+    // Sets the models, prompts, tools and backend sections of conditions,
+    // and data.retrieval when sources were named.
     void merge_into(core::Json& conditions) const;
 
   private:
@@ -56,8 +61,9 @@ class TrafficFacts {
     mutable std::mutex m_mutex;
     // provider -> model -> field -> values (canonical JSON)
     std::map<std::string, std::map<std::string, std::map<std::string, Set>>> m_models;
-    std::map<std::string, Set> m_prompts;                         // provider -> digests
-    std::map<std::string, Set> m_tools;                           // tool name -> digests
+    std::map<std::string, Set> m_prompts;  // provider -> digests
+    std::map<std::string, Set> m_tools;    // tool name -> digests
+    std::map<std::string, Set> m_sources;  // retrieval name -> canonical sources
     std::map<std::string, std::map<std::string, Set>> m_backend;  // provider -> field -> values
 };
 

@@ -1,0 +1,166 @@
+"""Transport to the recorder's event API (docs/event-api.md).
+
+Record mode queues events and a background thread posts them in batches, so
+the calling code pays for a JSON encoding and a queue append, not a round
+trip. Replay mode asks synchronously, one keep-alive connection per thread.
+"""
+
+import atexit
+import http.client
+import json
+import os
+import socket
+import sys
+import threading
+import urllib.parse
+
+
+class RetraceError(RuntimeError):
+    """The recorder could not be reached or refused a request."""
+
+
+class Divergence(RetraceError):
+    """During replay, the program asked for something the recording does not
+    hold (a changed input, or more calls than were recorded). The replay
+    reports it and exits 1."""
+
+    def __init__(self, message, divergence=None):
+        super().__init__(message)
+        self.divergence = divergence or {}
+
+
+def _dumps(value):
+    return json.dumps(value, separators=(",", ":"), ensure_ascii=False, allow_nan=False)
+
+
+class _Connection:
+    """One HTTP/1.1 keep-alive connection to the recorder."""
+
+    def __init__(self, url):
+        parts = urllib.parse.urlsplit(url)
+        self._host, self._port = parts.hostname, parts.port or 80
+        self._conn = None
+
+    def _open(self):
+        conn = http.client.HTTPConnection(self._host, self._port, timeout=300)
+        conn.connect()
+        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._conn = conn
+
+    def post(self, path, body):
+        data = body.encode("utf-8")
+        for attempt in (0, 1):
+            try:
+                if self._conn is None:
+                    self._open()
+                self._conn.request(
+                    "POST", path, body=data, headers={"Content-Type": "application/json"}
+                )
+                response = self._conn.getresponse()
+                return response.status, response.read()
+            except (OSError, http.client.HTTPException) as e:
+                if self._conn is not None:
+                    self._conn.close()
+                self._conn = None
+                if attempt == 1:
+                    raise RetraceError("cannot reach the retrace recorder at %s:%s: %s"
+                                       % (self._host, self._port, e)) from e
+        raise AssertionError("unreachable")
+
+
+class _Sender:
+    """Posts queued events in order, in batches, from a daemon thread."""
+
+    def __init__(self, url):
+        self._url = url
+        self._connection = None
+        self._queue = []
+        self._busy = False
+        self._cond = threading.Condition()
+        self._warned = False
+        self._thread = None
+        self._pid = None
+
+    def _start(self):
+        # (Again in a forked child, whose copy of the thread is gone.)
+        self._pid = os.getpid()
+        self._connection = _Connection(self._url)
+        self._thread = threading.Thread(target=self._run, name="retrace-events", daemon=True)
+        self._thread.start()
+
+    def put(self, message):
+        with self._cond:
+            if self._pid != os.getpid():
+                self._queue, self._busy = [], False
+                self._start()
+            self._queue.append(message)
+            self._cond.notify()
+
+    def flush(self):
+        with self._cond:
+            if self._pid != os.getpid():
+                return
+            while self._queue or self._busy:
+                self._cond.wait()
+
+    def _run(self):
+        while True:
+            with self._cond:
+                while not self._queue:
+                    self._cond.wait()
+                batch, self._queue, self._busy = self._queue, [], True
+            try:
+                status, body = self._connection.post("/_retrace/v1/events",
+                                                     "[" + ",".join(batch) + "]")
+                if status != 200:
+                    self._warn("the recorder refused %d event(s): %s"
+                               % (len(batch), body.decode("utf-8", "replace")))
+                else:
+                    for answer in json.loads(body):
+                        if "error" in answer:
+                            self._warn(answer["error"])
+            except RetraceError as e:
+                self._warn(str(e))
+            finally:
+                with self._cond:
+                    self._busy = False
+                    self._cond.notify_all()
+
+    def _warn(self, message):
+        if not self._warned:
+            self._warned = True
+            print("retrace: " + message, file=sys.stderr)
+
+
+class Client:
+    def __init__(self, url):
+        self._url = url
+        self._sender = _Sender(url)
+        self._local = threading.local()
+        atexit.register(self.flush)
+
+    def send(self, message):
+        """Queues one event (a dict) for recording; returns at once."""
+        self._sender.put(_dumps(message))
+
+    def flush(self):
+        """Waits until every queued event is recorded."""
+        self._sender.flush()
+
+    def replay(self, message):
+        """The recorded answer for one event: a dict with output and error,
+        or live: true; raises Divergence."""
+        self.flush()  # spans this event may name as parent are known first
+        conn = getattr(self._local, "conn", None)
+        if conn is None:
+            conn = self._local.conn = _Connection(self._url)
+        status, body = conn.post("/_retrace/v1/replay", _dumps(message))
+        try:
+            answer = json.loads(body)
+        except ValueError:
+            raise RetraceError("the recorder answered %d: %r" % (status, body[:200]))
+        if status == 409 and answer.get("error", {}).get("type") == "retrace_divergence":
+            raise Divergence(answer["error"]["message"], answer.get("divergence"))
+        if status != 200:
+            raise RetraceError(answer.get("error", {}).get("message", "status %d" % status))
+        return answer

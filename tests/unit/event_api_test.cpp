@@ -1,0 +1,191 @@
+#include "retrace/capture/event_api.hpp"
+
+#include <gtest/gtest.h>
+
+#include "retrace/capture/traffic_facts.hpp"
+#include "retrace/core/run_id.hpp"
+#include "test_support.hpp"
+
+namespace retrace::capture {
+namespace {
+
+using core::Json;
+
+class EventApiTest : public ::testing::Test {
+  protected:
+    void SetUp() override {
+        auto s = store::open_sqlite_store(m_dir.path() / "store", true);
+        ASSERT_TRUE(s) << s.status().message();
+        m_store = std::move(s).value();
+        m_secret = m_store->secret().value();
+        Json conditions = Json::object();
+        store::RunRow row;
+        row.id = core::RunId::generate().str();
+        row.state = "incomplete";
+        row.started_ns = 1700000000000000000;
+        row.conditions = *core::canonicalize(conditions);
+        row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
+        row.metadata = *core::canonicalize(Json{{"id", row.id}});
+        m_run_id = row.id;
+        auto writer = store::RunWriter::start(*m_store, row, {});
+        ASSERT_TRUE(writer) << writer.status().message();
+        m_writer = std::move(writer).value();
+        m_spans = std::make_unique<SpanTable>(*m_writer);
+        m_facts = std::make_unique<TrafficFacts>(m_secret);
+    }
+
+    EventApiReply post(const std::string& path, const Json& body, Cassette* cassette = nullptr) {
+        EventApi api(m_secret, cassette, m_redactor);
+        return api.handle("POST", path, body.dump(), {m_writer.get(), m_facts.get(), m_spans.get()});
+    }
+
+    std::vector<store::EventRow> events() {
+        EXPECT_TRUE(m_writer->flush().is_ok());
+        return m_store->events(m_run_id).value();
+    }
+
+    std::string traceparent(const std::string& span) {
+        return "00-" + trace_id_of(m_run_id) + "-" + span + "-01";
+    }
+
+    test::TempDir m_dir;
+    std::unique_ptr<store::Store> m_store;
+    std::string m_secret, m_run_id;
+    std::unique_ptr<store::RunWriter> m_writer;
+    std::unique_ptr<SpanTable> m_spans;
+    std::unique_ptr<TrafficFacts> m_facts;
+    core::Redactor m_redactor;
+};
+
+const std::string k_a = "00000000000000a1", k_b = "00000000000000b2", k_c = "00000000000000c3";
+
+TEST_F(EventApiTest, RecordsAWholeEventWithItsInputOutputAndError) {
+    auto r = post("/v1/events", {{"kind", "tool"},
+                                 {"name", "weather"},
+                                 {"input", {{"city", "Paris"}}},
+                                 {"output", {{"t", 21}}},
+                                 {"error", {{"type", "ValueError"}, {"message", "x"}}}});
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json answer = Json::parse(r.body);
+    EXPECT_EQ(answer["id"], 1);
+    EXPECT_EQ(answer["digest"].get<std::string>().rfind("hmac-sha256:", 0), 0u);
+    auto rows = events();
+    ASSERT_EQ(rows.size(), 1u);
+    const auto& e = rows[0].event;
+    EXPECT_EQ(e.kind, "tool");
+    EXPECT_EQ(e.name, "weather");
+    EXPECT_EQ(m_store->get_blob(e.request).value().value(), R"({"city":"Paris"})");
+    EXPECT_EQ(m_store->get_blob(e.response).value().value(), R"({"t":21})");
+    EXPECT_EQ(e.attrs["error"]["type"], "ValueError");
+    EXPECT_EQ(e.attrs["match"], answer["digest"]);
+}
+
+TEST_F(EventApiTest, ABadEventInABatchRecordsNothing) {
+    Json batch = Json::array({{{"kind", "tool"}, {"name", "ok"}, {"input", 1}},
+                              {{"kind", "tool"}, {"name", "bad"}, {"span", "nothex"}}});
+    auto r = post("/v1/events", batch);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("event 1: span ids are 16 lower-case hex digits"), std::string::npos);
+    for (const Json& bad : {Json{{"kind", "llm"}, {"name", "x"}}, Json{{"name", "x"}},
+                            Json{{"kind", "tool"}, {"name", ""}}, Json{{"phase", "end"}},
+                            Json{{"kind", "tool"}, {"name", "x"}, {"start_ns", "yesterday"}},
+                            Json{{"kind", "tool"}, {"name", "x"}, {"error", "oops"}}, Json(3)})
+        EXPECT_EQ(post("/v1/events", bad).status, 400) << bad.dump();
+    EXPECT_TRUE(events().empty());
+}
+
+TEST_F(EventApiTest, SpansAreNumberedOnFirstMentionSoParentsComeFirst) {
+    // A child names its parent before the parent's start arrives.
+    post("/v1/events", {{"kind", "tool"}, {"name", "inner"}, {"parent", k_a}, {"input", 1}});
+    post("/v1/events", {{"kind", "custom"},
+                        {"name", "outer"},
+                        {"phase", "start"},
+                        {"span", k_a},
+                        {"group", true}});
+    post("/v1/events", {{"phase", "end"}, {"span", k_a}});
+    auto rows = events();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(rows[0].event.seq, 1);
+    EXPECT_EQ(rows[0].event.name, "outer");
+    EXPECT_EQ(rows[1].event.parent, 1);
+    // Ending it again, or ending what never started, is an error per event.
+    auto again = Json::parse(post("/v1/events", {{"phase", "end"}, {"span", k_a}}).body);
+    EXPECT_TRUE(again.contains("error"));
+}
+
+TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenGroup) {
+    post("/v1/events", {{"kind", "custom"}, {"name", "a"}, {"phase", "start"}, {"span", k_a},
+                        {"group", true}});
+    post("/v1/events", {{"kind", "custom"}, {"name", "b"}, {"phase", "start"}, {"span", k_b},
+                        {"parent", k_a}, {"group", true}});
+    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2) << "innermost of a chain";
+    // A tool's span (not a group) is never guessed: its end may be in flight.
+    post("/v1/events", {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c},
+                        {"parent", k_b}});
+    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2);
+    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), trace_id_of(m_run_id)), 3);
+    // Another run's trace id names nothing here.
+    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "-01",
+                                          trace_id_of(m_run_id)),
+              2);
+    // Two open branches: ambiguous, so top level.
+    post("/v1/events", {{"kind", "custom"}, {"name", "d"}, {"phase", "start"},
+                        {"span", "00000000000000d4"}, {"parent", k_a}, {"group", true}});
+    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 0);
+    // Spans left open are completed as unfinished, so the run can be sealed.
+    m_spans->close_all(1800000000000000000);
+    auto rows = events();
+    ASSERT_EQ(rows.size(), 4u);
+    for (const auto& row : rows) EXPECT_TRUE(row.event.attrs.value("unfinished", false));
+}
+
+TEST_F(EventApiTest, ToolSchemasAndRetrievalSourcesBecomeConditions) {
+    post("/v1/events", {{"kind", "tool"}, {"name", "weather"}, {"schema", {{"name", "weather"}}}});
+    post("/v1/events", {{"kind", "retrieval"}, {"name", "kb"}, {"source", {{"index", "docs"}}}});
+    Json conditions = Json::object();
+    m_facts->merge_into(conditions);
+    EXPECT_EQ(conditions["tools"]["weather"].size(), 1u);
+    EXPECT_EQ(conditions["data"]["retrieval"]["kb"], Json::array({{{"index", "docs"}}}));
+}
+
+TEST_F(EventApiTest, ReplayIsRefusedWhileRecording) {
+    auto r = post("/v1/replay", {{"kind", "tool"}, {"name", "x"}});
+    EXPECT_EQ(r.status, 409);
+    EXPECT_NE(r.body.find("retrace_not_replaying"), std::string::npos);
+    EXPECT_EQ(post("/v1/nothing", Json::object()).status, 404);
+    EventApi api(m_secret, nullptr, m_redactor);
+    EXPECT_EQ(api.handle("GET", "/v1/events", "", {m_writer.get(), nullptr, m_spans.get()}).status,
+              405);
+}
+
+TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {
+    post("/v1/events", {{"kind", "clock"}, {"name", "now"}, {"output", 1.5}});
+    post("/v1/events", {{"kind", "clock"}, {"name", "now"}, {"output", 2.5}});
+    post("/v1/events",
+         {{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Paris"}}}, {"output", "sunny"}});
+    ASSERT_TRUE(m_writer->flush().is_ok());
+    auto cassette = Cassette::load(*m_store, m_run_id, m_secret, {});
+    ASSERT_TRUE(cassette) << cassette.status().message();
+    Cassette& c = **cassette;
+    EXPECT_EQ(c.size(), 3u);
+    auto ask = [&](const Json& body) { return post("/v1/replay", body, &c); };
+    EXPECT_EQ(Json::parse(ask({{"kind", "clock"}, {"name", "now"}}).body)["output"], 1.5);
+    EXPECT_EQ(Json::parse(ask({{"kind", "clock"}, {"name", "now"}}).body)["output"], 2.5);
+    auto exhausted = ask({{"kind", "clock"}, {"name", "now"}});
+    EXPECT_EQ(exhausted.status, 409);
+    EXPECT_NE(exhausted.body.find("were all used"), std::string::npos);
+    auto changed = ask({{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Lyon"}}}});
+    EXPECT_EQ(changed.status, 409);
+    Json d = Json::parse(changed.body)["divergence"];
+    EXPECT_EQ(d["nearest"], 3);
+    EXPECT_EQ(d["diff"][0]["path"], "$.city");
+    EXPECT_EQ(c.unused(), std::vector<std::string>{"#3 tool w"});
+    auto ok = Json::parse(ask({{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Paris"}}}}).body);
+    EXPECT_EQ(ok["output"], "sunny");
+    EXPECT_EQ(ok["replayed_from"], 3);
+    EXPECT_TRUE(c.unused().empty());
+    EXPECT_EQ(c.divergences().size(), 2u);
+}
+
+}  // namespace
+}  // namespace retrace::capture
