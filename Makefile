@@ -21,7 +21,7 @@ $(ASAN_BUILD)/CMakeCache.txt:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRETRACE_SANITIZE=ON -DRETRACE_BUILD_TESTS=ON >/dev/null
 
 build-asan: bootstrap $(ASAN_BUILD)/CMakeCache.txt
-	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target retrace_unit_tests retrace
+	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target retrace_unit_tests retrace retrace_shim
 
 # Every test: the Release suite (unit + end-to-end), then the unit tests and
 # end-to-end tests again under ASan+UBSan.

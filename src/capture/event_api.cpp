@@ -45,11 +45,13 @@ struct Message {
 Result<std::string> text_field(const Json& j, const char* key, bool required) {
     auto it = j.find(key);
     if (it == j.end() || it->is_null()) {
-        if (required) return error(ErrorCode::invalid_input, std::string("'") + key + "' is missing");
+        if (required)
+            return error(ErrorCode::invalid_input, std::string("'") + key + "' is missing");
         return std::string();
     }
     if (!it->is_string() || it->get<std::string>().empty())
-        return error(ErrorCode::invalid_input, std::string("'") + key + "' must be a non-empty string");
+        return error(ErrorCode::invalid_input,
+                     std::string("'") + key + "' must be a non-empty string");
     return it->get<std::string>();
 }
 
@@ -67,8 +69,9 @@ Result<std::string> canonical_field(const Json& j, const char* key) {
     Json v = it == j.end() ? Json() : *it;
     auto text = core::canonicalize(v);
     if (!text)
-        return error(ErrorCode::invalid_input,
-                     std::string("'") + key + "' cannot be canonicalized: " + text.status().message());
+        return error(
+            ErrorCode::invalid_input,
+            std::string("'") + key + "' cannot be canonicalized: " + text.status().message());
     return std::move(text).value();
 }
 
@@ -88,9 +91,10 @@ Result<Json> error_field(const Json& j) {
 Status common_fields(const Json& j, Message& m, bool need_kind) {
     RETRACE_ASSIGN(m.kind, text_field(j, "kind", need_kind));
     if (need_kind && !is_sdk_event_kind(m.kind))
-        return error(ErrorCode::invalid_input,
-                     "'kind' must be one of tool, retrieval, checkpoint, clock, random, custom; got '" +
-                         m.kind + "'");
+        return error(
+            ErrorCode::invalid_input,
+            "'kind' must be one of tool, retrieval, checkpoint, clock, random, custom; got '" +
+                m.kind + "'");
     RETRACE_ASSIGN(m.name, text_field(j, "name", need_kind));
     RETRACE_ASSIGN(m.span, text_field(j, "span", false));
     RETRACE_ASSIGN(m.parent, text_field(j, "parent", false));
@@ -99,7 +103,8 @@ Status common_fields(const Json& j, Message& m, bool need_kind) {
             return error(ErrorCode::invalid_input,
                          "span ids are 16 lower-case hex digits, not all zero; got '" + *id + "'");
     if (auto it = j.find("pid"); it != j.end() && !it->is_null()) {
-        if (!it->is_number_integer()) return error(ErrorCode::invalid_input, "'pid' must be an integer");
+        if (!it->is_number_integer())
+            return error(ErrorCode::invalid_input, "'pid' must be an integer");
         m.pid = it->get<long long>();
     }
     long long now = now_ns();
@@ -248,7 +253,8 @@ EventApiReply EventApi::handle(std::string_view method, std::string_view path,
 
 EventApiReply EventApi::record_events(std::string_view body, const RunTarget& run) const {
     auto parsed = core::parse_json_strict(body);
-    if (!parsed) return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
+    if (!parsed)
+        return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
     bool batch = parsed->is_array();
     Json list = batch ? *parsed : Json::array({*parsed});
     // Every message is checked before any is applied: bad input records nothing.
@@ -334,7 +340,8 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         return fail(409, "retrace_not_replaying",
                     "this run is being recorded, not replayed (RETRACE_MODE=record)");
     auto parsed = core::parse_json_strict(body);
-    if (!parsed) return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
+    if (!parsed)
+        return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
     if (!parsed->is_object()) return fail(400, "retrace_event_error", "body must be a JSON object");
     Message m;
     if (Status s = common_fields(*parsed, m, true); !s.is_ok())

@@ -105,7 +105,7 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
 }
 
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
-                                           const ProxyOptions& proxy) {
+                                           const ProxyOptions& proxy, const ShimSession* shim) {
     std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
     bool replay = proxy.cassette != nullptr;
     std::vector<std::string> set = {
@@ -115,6 +115,11 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
     if (replay)
         for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
             if (!env_value(envp, key)) set.push_back(key + ("=" + std::string(k_placeholder_key)));
+    if (shim) {
+        auto preload = env_value(envp, "LD_PRELOAD");
+        for (auto& kv : shim->environment(preload ? preload->c_str() : nullptr))
+            set.push_back(std::move(kv));
+    }
     for (const auto& [name, url] : proxy.upstreams) {
         if (name == "openai" || name == "anthropic") continue;
         std::string upper;
@@ -171,6 +176,11 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
     RETRACE_ASSIGN(ProxyOptions proxy_opts, proxy_options(o, envp));
     RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
+    std::optional<ShimSession> shim;
+    if (o.deterministic) {
+        RETRACE_ASSIGN(auto session, ShimSession::start(o.cassette != nullptr, o.shim_streams));
+        shim.emplace(std::move(session));
+    }
 
     Json conditions = Json::object();
     conditions["code"] = capture_code({o.command, cwd}, redactor);
@@ -194,7 +204,8 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     SpanTable spans(*writer);
     SingleRun router(*writer, facts, spans);
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, router, redactor));
-    auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts));
+    auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts,
+                                                        shim ? &*shim : nullptr));
     proxy->stop();              // every exchange in flight is recorded before the seal
     spans.close_all(now_ns());  // spans the program never ended
     ChildResult result;
@@ -226,10 +237,17 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
                      {"stderr", err_digest},
                      {"stdout_bytes", out.size()},
                      {"stderr_bytes", err.size()}};
-    RETRACE_TRY(writer->complete(std::move(process),
-                                 {{out_digest, std::move(out)}, {err_digest, std::move(err)}}));
-
+    std::vector<store::Blob> process_blobs = {{out_digest, std::move(out)},
+                                              {err_digest, std::move(err)}};
     RecordOutcome outcome;
+    if (shim) {
+        // A replay keeps the streams it fed back, so that it replays in turn.
+        auto streams = o.cassette ? o.shim_streams : shim->collect();
+        process.attrs["determinism"] = streams_attribute(streams, process_blobs);
+        outcome.shim_divergences = shim->divergences();
+    }
+    RETRACE_TRY(writer->complete(std::move(process), std::move(process_blobs)));
+
     store::RunWriter::Seal seal;
     Json outputs = Json::object();
     for (const auto& p : o.outputs) {

@@ -76,6 +76,7 @@ struct Source {
     std::vector<std::string> argv;
     std::optional<long long> exit_code;
     std::string stdout_text;
+    std::optional<Json> determinism;  // the shim's streams, when recorded --deterministic
 };
 
 Result<Source> load_source(store::Store& store, const std::string& ref) {
@@ -93,6 +94,7 @@ Result<Source> load_source(store::Store& store, const std::string& ref) {
             RETRACE_ASSIGN(auto blob, store.get_blob(a["stdout"].get<std::string>()));
             if (blob) s.stdout_text = std::move(*blob);
         }
+        if (a.contains("determinism")) s.determinism = a["determinism"];
         break;
     }
     if (s.argv.empty())
@@ -136,6 +138,15 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
                                  " was recorded with a secret in its command line, stored "
                                  "redacted; give the command after --");
     RecordOptions ro;
+    ro.deterministic = o.deterministic;
+    if (o.deterministic) {
+        if (!source.determinism)
+            return error(ErrorCode::invalid_input,
+                         "run " + source.run.id +
+                             " was recorded without --deterministic: it holds no clock or "
+                             "randomness values to feed back");
+        RETRACE_ASSIGN(ro.shim_streams, load_streams(*store, *source.determinism));
+    }
     ro.store_dir = store_dir.string();
     ro.name = o.name;
     ro.command = o.command.empty() ? source.argv : o.command;
@@ -162,6 +173,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
             out.differences.push_back("  " + x.path + ": " + x.before + " -> " + x.after);
         if (!d.nearest_raw.empty()) out.differences.push_back("  " + d.nearest_raw);
     }
+    for (const auto& d : run.shim_divergences) out.differences.push_back(d);
     if (source.exit_code && *source.exit_code != run.exit_code)
         out.differences.push_back("exit code: recorded " + std::to_string(*source.exit_code) +
                                   ", replayed " + std::to_string(run.exit_code));
@@ -173,6 +185,10 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
                                   " recorded exchange(s) never requested, first " +
                                   out.unused.front());
     out.reproduced = out.differences.empty();
+    if (!out.reproduced && source.determinism && !o.deterministic)
+        out.differences.push_back(
+            "(the recording holds the program's clock and randomness: replay with "
+            "--deterministic)");
     return out;
 }
 

@@ -26,6 +26,9 @@ void add_record_command(CLI::App& app, Context& ctx) {
                     "REGEX: also redact what matches in stored bodies and headers (repeatable)");
     cmd->add_option("--max-body", opts->max_body, "largest request body accepted, in bytes")
         ->capture_default_str();
+    cmd->add_flag("--deterministic", opts->deterministic,
+                  "record the program's wall-clock reads and OS randomness (LD_PRELOAD shim), "
+                  "for replay --deterministic");
     cmd->add_flag("--json", ctx.json, "print the run's identity as JSON on stdout after the run");
     cmd->footer(
         "Usage: retrace record [OPTIONS] -- CMD [ARGS...]\n"

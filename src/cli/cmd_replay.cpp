@@ -36,6 +36,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--until", o->until,
         "N: answer events up to N from the recording, send later requests live (a fork)");
+    cmd->add_flag("--deterministic", o->deterministic,
+                  "feed the program the clock and randomness values recorded with --deterministic");
     cmd->add_flag("--live-tools", o->live_tools,
                   "with --until or --on-miss live: SDK tool, retrieval and other events after the "
                   "fork (or missed) run live too");

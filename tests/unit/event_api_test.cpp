@@ -36,7 +36,8 @@ class EventApiTest : public ::testing::Test {
 
     EventApiReply post(const std::string& path, const Json& body, Cassette* cassette = nullptr) {
         EventApi api(m_secret, cassette, m_redactor);
-        return api.handle("POST", path, body.dump(), {m_writer.get(), m_facts.get(), m_spans.get()});
+        return api.handle("POST", path, body.dump(),
+                          {m_writer.get(), m_facts.get(), m_spans.get()});
     }
 
     std::vector<store::EventRow> events() {
@@ -114,14 +115,18 @@ TEST_F(EventApiTest, SpansAreNumberedOnFirstMentionSoParentsComeFirst) {
 }
 
 TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenGroup) {
-    post("/v1/events", {{"kind", "custom"}, {"name", "a"}, {"phase", "start"}, {"span", k_a},
+    post("/v1/events",
+         {{"kind", "custom"}, {"name", "a"}, {"phase", "start"}, {"span", k_a}, {"group", true}});
+    post("/v1/events", {{"kind", "custom"},
+                        {"name", "b"},
+                        {"phase", "start"},
+                        {"span", k_b},
+                        {"parent", k_a},
                         {"group", true}});
-    post("/v1/events", {{"kind", "custom"}, {"name", "b"}, {"phase", "start"}, {"span", k_b},
-                        {"parent", k_a}, {"group", true}});
     EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2) << "innermost of a chain";
     // A tool's span (not a group) is never guessed: its end may be in flight.
-    post("/v1/events", {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c},
-                        {"parent", k_b}});
+    post("/v1/events",
+         {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c}, {"parent", k_b}});
     EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2);
     EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), trace_id_of(m_run_id)), 3);
     // Another run's trace id names nothing here.
@@ -129,8 +134,12 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                                           trace_id_of(m_run_id)),
               2);
     // Two open branches: ambiguous, so top level.
-    post("/v1/events", {{"kind", "custom"}, {"name", "d"}, {"phase", "start"},
-                        {"span", "00000000000000d4"}, {"parent", k_a}, {"group", true}});
+    post("/v1/events", {{"kind", "custom"},
+                        {"name", "d"},
+                        {"phase", "start"},
+                        {"span", "00000000000000d4"},
+                        {"parent", k_a},
+                        {"group", true}});
     EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 0);
     // Spans left open are completed as unfinished, so the run can be sealed.
     m_spans->close_all(1800000000000000000);
@@ -180,7 +189,8 @@ TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {
     EXPECT_EQ(d["nearest"], 3);
     EXPECT_EQ(d["diff"][0]["path"], "$.city");
     EXPECT_EQ(c.unused(), std::vector<std::string>{"#3 tool w"});
-    auto ok = Json::parse(ask({{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Paris"}}}}).body);
+    auto ok =
+        Json::parse(ask({{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Paris"}}}}).body);
     EXPECT_EQ(ok["output"], "sunny");
     EXPECT_EQ(ok["replayed_from"], 3);
     EXPECT_TRUE(c.unused().empty());

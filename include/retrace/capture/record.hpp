@@ -5,6 +5,7 @@
 #include <string>
 #include <vector>
 
+#include "retrace/capture/determinism.hpp"
 #include "retrace/core/result.hpp"
 
 namespace retrace::capture {
@@ -23,12 +24,14 @@ struct RecordOptions {
     std::vector<std::string> redact;               // --redact REGEX (bodies, headers)
     std::optional<std::string> ca_file;            // --ca-file PEM: CAs for https upstreams
     std::size_t max_body = std::size_t{64} << 20;  // --max-body BYTES per request
-    std::vector<std::string> command;              // CMD ARGS...
+    bool deterministic = false;        // --deterministic: the shim records clocks, randomness
+    std::vector<std::string> command;  // CMD ARGS...
 
     // Replay: answers come from the cassette, the run is marked replay_of
     // the source, and the child gets placeholder API keys when it has none.
     Cassette* cassette = nullptr;
     std::optional<std::string> replay_of;
+    std::vector<ShimStream> shim_streams;  // with deterministic: the values to feed back
 };
 
 struct RecordOutcome {
@@ -38,6 +41,7 @@ struct RecordOutcome {
     int exit_code = 0;        // what `record` exits with
     std::string stdout_text;  // the child's stdout, redacted as stored
     std::vector<std::string> missing_outputs;
+    std::vector<std::string> shim_divergences;  // replay: processes whose values diverged
 };
 
 // Errors before the child starts: invalid_input / not_found / corrupt for bad

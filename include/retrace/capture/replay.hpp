@@ -22,6 +22,7 @@ struct ReplayOptions {
     bool on_miss_live = false;                           // --on-miss live
     std::optional<long long> until;                      // --until N
     bool live_tools = false;                             // --live-tools
+    bool deterministic = false;                          // --deterministic
     std::vector<std::string> overrides;                  // --override N=FILE
     std::vector<std::string> ignore;                     // --ignore JSONPATH
     bool reuse = false;                                  // --reuse

@@ -44,6 +44,18 @@ _TRACE_ID = hashlib.sha256(_RUN_ID.encode()).hexdigest()[:32] if _MODE else ""
 _current = contextvars.ContextVar("retrace_span", default=None)
 _counter = iter(range(1, 1 << 32))
 _system_random = _random.SystemRandom()
+# Under --deterministic, the shim's values are the program's own reads: a
+# call the SDK records (and does not run on replay) reads with the shim
+# paused, so the program reads as many values in record as in replay.
+_pause = None
+if _MODE and os.environ.get("RETRACE_SHIM_MODE"):
+    try:
+        import ctypes
+
+        _pause = ctypes.CDLL(None).retrace_shim_pause
+        _pause.argtypes, _pause.restype = [ctypes.c_int], None
+    except (OSError, AttributeError):
+        _pause = None
 # Event times are the wall clock read once here plus the monotonic clock, so
 # that recording reads the wall clock no more often than replaying does.
 _WALL0, _MONO0 = time.time_ns(), time.monotonic_ns()
@@ -144,6 +156,8 @@ def _call(kind, name, input, thunk, **extra):
 def _run_recorded(span, thunk, kind, name, sync):
     token = _current.set(span)
     end = {"phase": "end", "span": span}
+    if _pause:
+        _pause(1)
     try:
         result = thunk()
     except BaseException as exc:
@@ -153,6 +167,8 @@ def _run_recorded(span, thunk, kind, name, sync):
             _client.flush()
         raise
     finally:
+        if _pause:
+            _pause(-1)
         _current.reset(token)
     end.update(output=result, end_ns=_now_ns())
     _json_text("the result of %s %s" % (kind, name), result)
@@ -216,15 +232,11 @@ def retrieval(name, query, fn, source=None):
 
 def now():
     """time.time(), recorded and replayed."""
-    if _MODE == "replay":
-        time.time()  # read anyway, so a --deterministic replay reads the clock as often
     return _call("clock", "now", None, time.time)
 
 
 def random():
     """A float in [0, 1) from OS randomness, recorded and replayed."""
-    if _MODE == "replay":
-        _system_random.random()  # drawn anyway, for the same reason as in now()
     return _call("random", "random", None, _system_random.random)
 
 
