@@ -47,9 +47,9 @@ Result<fs::path> find_shim() {
     std::error_code ec;
     fs::path exe = fs::read_symlink("/proc/self/exe", ec);
     if (!ec)
-        for (const auto& p : {exe.parent_path() / "libretrace_shim.so",
-                              exe.parent_path().parent_path() / "lib" / "retrace" /
-                                  "libretrace_shim.so"})
+        for (const auto& p :
+             {exe.parent_path() / "libretrace_shim.so",
+              exe.parent_path().parent_path() / "lib" / "retrace" / "libretrace_shim.so"})
             if (fs::exists(p)) return p;
     return error(ErrorCode::invalid_input,
                  "--deterministic: cannot find libretrace_shim.so next to the retrace binary "
@@ -66,12 +66,13 @@ Result<ShimSession> ShimSession::start(bool replay, const std::vector<ShimStream
                                         fs::temp_directory_path().string());
     s.m_dir = tmpl;
     for (const auto& stream : streams) {
-        bool plain = !stream.name.empty() &&
-                     std::all_of(stream.name.begin(), stream.name.end(), [](char c) {
-                         return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
-                     });
+        bool plain =
+            !stream.name.empty() && std::all_of(stream.name.begin(), stream.name.end(), [](char c) {
+                return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || c == '-';
+            });
         if (!plain)
-            return error(ErrorCode::corrupt, "determinism stream name '" + stream.name + "' is not one the shim writes");
+            return error(ErrorCode::corrupt, "determinism stream name '" + stream.name +
+                                                 "' is not one the shim writes");
         std::ofstream out(s.m_dir / (stream.name + ".rts"), std::ios::binary);
         out << stream.data;
         if (!out) return error(ErrorCode::io, "cannot write " + (s.m_dir / stream.name).string());
@@ -131,8 +132,10 @@ Json streams_attribute(const std::vector<ShimStream>& streams, std::vector<store
     Json list = Json::array();
     for (const auto& s : streams) {
         std::string digest = core::Digest::of(s.data).to_string();
-        list.push_back(
-            {{"stream", s.name}, {"command", s.command}, {"blob", digest}, {"bytes", s.data.size()}});
+        list.push_back({{"stream", s.name},
+                        {"command", s.command},
+                        {"blob", digest},
+                        {"bytes", s.data.size()}});
         blobs.push_back({digest, s.data});
     }
     return list;
@@ -144,7 +147,8 @@ Result<std::vector<ShimStream>> load_streams(store::Store& store, const Json& at
     for (const auto& s : attribute) {
         std::string digest = s.value("blob", std::string());
         RETRACE_ASSIGN(auto blob, store.get_blob(digest));
-        if (!blob) return error(ErrorCode::corrupt, "determinism stream blob " + digest + " is missing");
+        if (!blob)
+            return error(ErrorCode::corrupt, "determinism stream blob " + digest + " is missing");
         out.push_back({s.value("stream", std::string()), s.value("command", std::string()),
                        std::move(*blob)});
     }

@@ -93,7 +93,8 @@ void say(const char* fmt, ...) {
     int n = vsnprintf(line, sizeof line, fmt, ap);
     va_end(ap);
     if (n > 0) {
-        ssize_t ignored = write(2, line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
+        ssize_t ignored =
+            write(2, line, static_cast<size_t>(n) < sizeof line ? n : sizeof line - 1);
         (void)ignored;
     }
 }
@@ -131,12 +132,12 @@ bool open_stream(const char* dir, bool replay) {
     uint64_t h = fnv1a(cmdline, len);
     for (int n = 1; n < 100000; ++n) {
         char claim[512];
-        snprintf(claim, sizeof claim, "%s/%016llx-%d.%s", dir, static_cast<unsigned long long>(h), n,
-                 replay ? "claim" : "rts");
+        snprintf(claim, sizeof claim, "%s/%016llx-%d.%s", dir, static_cast<unsigned long long>(h),
+                 n, replay ? "claim" : "rts");
         int c = g_real.open(claim, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
         if (c < 0) continue;
-        snprintf(g_name, sizeof g_name, "%s/%016llx-%d.rts", dir, static_cast<unsigned long long>(h),
-                 n);
+        snprintf(g_name, sizeof g_name, "%s/%016llx-%d.rts", dir,
+                 static_cast<unsigned long long>(h), n);
         if (!replay) {
             g_fd = c;
             return true;
@@ -295,8 +296,9 @@ bool take(Tag tag, int64_t& clock, void* bytes, size_t n) {
         return false;
     }
     if (t != tag) {
-        diverge(tag == k_clock ? "the program read the clock where it drew random bytes when recorded"
-                               : "the program drew random bytes where it read the clock when recorded");
+        diverge(tag == k_clock
+                    ? "the program read the clock where it drew random bytes when recorded"
+                    : "the program drew random bytes where it read the clock when recorded");
         return false;
     }
     uint64_t v;
@@ -384,7 +386,9 @@ void before_fork() {
     pthread_mutex_lock(&g_mutex);
     if (g_mode == recording) flush_locked();
 }
-void after_fork_parent() { pthread_mutex_unlock(&g_mutex); }
+void after_fork_parent() {
+    pthread_mutex_unlock(&g_mutex);
+}
 // A forked child is a process of its own: it gets a stream of its own.
 void after_fork_child() {
     pthread_mutex_unlock(&g_mutex);
@@ -410,7 +414,9 @@ __attribute__((constructor)) void start() {
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-__attribute__((destructor)) void stop() { at_exit(); }
+__attribute__((destructor)) void stop() {
+    at_exit();
+}
 
 }  // namespace
 
@@ -418,7 +424,9 @@ extern "C" {
 
 // Calls made while paused on a thread pass through: the SDKs pause around a
 // tool they record, whose result is replayed without running it.
-__attribute__((visibility("default"))) void retrace_shim_pause(int delta) { t_paused += delta; }
+__attribute__((visibility("default"))) void retrace_shim_pause(int delta) {
+    t_paused += delta;
+}
 
 __attribute__((visibility("default"))) int clock_gettime(clockid_t id, struct timespec* ts) {
     pthread_once(&g_once, init);
@@ -465,7 +473,7 @@ __attribute__((visibility("default"))) int getentropy(void* buf, size_t n) {
 __attribute__((visibility("default"))) int open(const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         m = static_cast<mode_t>(va_arg(ap, int));
@@ -479,7 +487,7 @@ __attribute__((visibility("default"))) int open(const char* path, int flags, ...
 __attribute__((visibility("default"))) int open64(const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         m = static_cast<mode_t>(va_arg(ap, int));
@@ -493,7 +501,7 @@ __attribute__((visibility("default"))) int open64(const char* path, int flags, .
 __attribute__((visibility("default"))) int openat(int dir, const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         m = static_cast<mode_t>(va_arg(ap, int));
@@ -507,7 +515,7 @@ __attribute__((visibility("default"))) int openat(int dir, const char* path, int
 __attribute__((visibility("default"))) int openat64(int dir, const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if (flags & (O_CREAT | O_TMPFILE)) {
+    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
         va_list ap;
         va_start(ap, flags);
         m = static_cast<mode_t>(va_arg(ap, int));

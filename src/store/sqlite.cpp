@@ -2,6 +2,8 @@
 
 #include <sqlite3.h>
 
+#include <chrono>
+#include <thread>
 #include <utility>
 
 namespace retrace::store {
@@ -47,7 +49,15 @@ Result<Database> Database::open(const std::string& path, bool create) {
     sqlite3_extended_result_codes(db.m_db, 1);
     // journal_mode is the first statement that reads the file, so a file that
     // is not a database fails here with SQLITE_NOTADB.
-    RETRACE_TRY(db.exec("PRAGMA journal_mode=WAL"));
+    // Switching a new file to WAL needs an exclusive lock, and SQLite returns
+    // SQLITE_BUSY for it without calling the busy handler: when several
+    // recorders create one store at once, the losers retry here.
+    for (int waited_ms = 0;; waited_ms += 10) {
+        Status s = db.exec("PRAGMA journal_mode=WAL");
+        if (s.is_ok()) break;
+        if (s.code() != ErrorCode::busy || waited_ms >= k_busy_timeout_ms) return s;
+        std::this_thread::sleep_for(std::chrono::milliseconds(10));
+    }
     RETRACE_TRY(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON"));
     return db;
 }

@@ -254,3 +254,32 @@ TEST(StoreOpen, MissingStoreIsNotCreatedByReaders) {
 
 }  // namespace
 }  // namespace retrace::store
+
+namespace retrace::store {
+namespace {
+
+// Recorders started together all create the same new store: none of them
+// may fail with "database is locked" (the switch to WAL needs a retry).
+TEST(StoreOpen, ManyProcessesCreatingOneStoreAllSucceed) {
+    for (int round = 0; round < 20; ++round) {
+        test::TempDir dir;
+        std::vector<std::thread> threads;
+        std::atomic<int> failures{0};
+        std::string message;
+        std::mutex m;
+        for (int i = 0; i < 12; ++i)
+            threads.emplace_back([&] {
+                auto s = open_sqlite_store(dir.path() / "store", true);
+                if (!s) {
+                    ++failures;
+                    std::lock_guard lock(m);
+                    message = s.status().message();
+                }
+            });
+        for (auto& t : threads) t.join();
+        ASSERT_EQ(failures.load(), 0) << "round " << round << ": " << message;
+    }
+}
+
+}  // namespace
+}  // namespace retrace::store

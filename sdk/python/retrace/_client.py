@@ -34,34 +34,65 @@ def _dumps(value):
 
 
 class _Connection:
-    """One HTTP/1.1 keep-alive connection to the recorder."""
+    """One HTTP/1.1 keep-alive connection to the recorder. A minimal client:
+    the recorder always answers with a Content-Length, and http.client's
+    header parsing would cost more than the whole round trip."""
 
     def __init__(self, url):
         parts = urllib.parse.urlsplit(url)
         self._host, self._port = parts.hostname, parts.port or 80
-        self._conn = None
+        self._sock = self._file = None
 
     def _open(self):
-        conn = http.client.HTTPConnection(self._host, self._port, timeout=300)
-        conn.connect()
-        conn.sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self._conn = conn
+        sock = socket.create_connection((self._host, self._port), timeout=300)
+        sock.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self._sock, self._file = sock, sock.makefile("rb")
+
+    def _close(self):
+        for f in (self._file, self._sock):
+            if f is not None:
+                try:
+                    f.close()
+                except OSError:
+                    pass
+        self._sock = self._file = None
+
+    def _response(self):
+        status_line = self._file.readline(65537)
+        parts = status_line.split(None, 2)
+        if len(parts) < 2 or not parts[0].startswith(b"HTTP/"):
+            raise http.client.BadStatusLine(repr(status_line))
+        length, close = 0, False
+        while True:
+            line = self._file.readline(65537)
+            if line in (b"\r\n", b"\n", b""):
+                break
+            name, _, value = line.partition(b":")
+            name = name.strip().lower()
+            if name == b"content-length":
+                length = int(value.strip())
+            elif name == b"connection" and value.strip().lower() == b"close":
+                close = True
+        body = self._file.read(length) if length else b""
+        if len(body) != length:
+            raise http.client.IncompleteRead(body, length - len(body))
+        if close:
+            self._close()
+        return int(parts[1]), body
 
     def post(self, path, body):
         data = body.encode("utf-8")
+        request = (("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
+                    "Content-Length: %d\r\n\r\n") % (path, self._host, self._port, len(data))
+                   ).encode("ascii") + data
         for attempt in (0, 1):
             try:
-                if self._conn is None:
+                if self._sock is None:
                     self._open()
-                self._conn.request(
-                    "POST", path, body=data, headers={"Content-Type": "application/json"}
-                )
-                response = self._conn.getresponse()
-                return response.status, response.read()
-            except (OSError, http.client.HTTPException) as e:
-                if self._conn is not None:
-                    self._conn.close()
-                self._conn = None
+                self._sock.sendall(request)
+                return self._response()
+            except (OSError, ValueError, http.client.HTTPException) as e:
+                self._close()
                 if attempt == 1:
                     raise RetraceError("cannot reach the retrace recorder at %s:%s: %s"
                                        % (self._host, self._port, e)) from e

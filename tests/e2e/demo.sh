@@ -1,0 +1,10 @@
+# `make demo` runs end to end and exits 0 (its EXIT trap once turned a
+# successful demo into exit 1), with the verdicts the README shows.
+source "$(dirname "$0")/lib.sh"
+expect_exit 0 env RETRACE_BIN="$RETRACE_BIN" timeout 240 "$SRC/scripts/demo"
+expect_contains "$OUT" "sections that changed: data"
+expect_eq "$(grep -c '^retrace: reproduced' <<< "$OUT$ERR")" "2" "the support bot and the trip agent reproduce"
+expect_contains "$OUT" "retrace: diverged: POST /openai/chat/completions"
+# Without --deterministic the trip agent's random draws differ: diverged.
+expect_eq "$(grep -c '^retrace: diverged' <<< "$OUT")" "2" "the changed prompt and the trip agent diverge"
+echo "demo: ok"
