@@ -66,11 +66,21 @@ inline std::string quote(std::string_view s) {
     std::string out = "\"";
     for (char c : s) {
         switch (c) {
-            case '"': out += "\\\""; break;
-            case '\\': out += "\\\\"; break;
-            case '\n': out += "\\n"; break;
-            case '\r': out += "\\r"; break;
-            case '\t': out += "\\t"; break;
+            case '"':
+                out += "\\\"";
+                break;
+            case '\\':
+                out += "\\\\";
+                break;
+            case '\n':
+                out += "\\n";
+                break;
+            case '\r':
+                out += "\\r";
+                break;
+            case '\t':
+                out += "\\t";
+                break;
             default:
                 if (static_cast<unsigned char>(c) < 0x20) {
                     char buf[8];
@@ -92,7 +102,8 @@ inline std::size_t value_end(std::string_view text, std::size_t at) {
     for (std::size_t i = at; i < text.size(); ++i) {
         char c = text[i];
         if (in_string) {
-            if (c == '\\') ++i;
+            if (c == '\\')
+                ++i;
             else if (c == '"') {
                 in_string = false;
                 if (depth == 0) return i + 1;
@@ -150,8 +161,9 @@ class Client {
     // The client for the run the program is part of ($RETRACE_PROXY_URL,
     // $RETRACE_MODE); Mode::off outside retrace.
     static Client& from_environment() {
-        static Client client(std::getenv("RETRACE_PROXY_URL") ? std::getenv("RETRACE_PROXY_URL") : "",
-                             std::getenv("RETRACE_MODE") ? std::getenv("RETRACE_MODE") : "");
+        static Client client(
+            std::getenv("RETRACE_PROXY_URL") ? std::getenv("RETRACE_PROXY_URL") : "",
+            std::getenv("RETRACE_MODE") ? std::getenv("RETRACE_MODE") : "");
         return client;
     }
 
@@ -179,15 +191,17 @@ class Client {
     std::string call(std::string_view kind, std::string_view name, std::string_view input,
                      const std::function<std::string()>& fn) {
         if (m_mode == Mode::off) return fn();
-        std::string head = "{\"kind\":" + detail::quote(kind) + ",\"name\":" +
-                           detail::quote(name) + ",\"pid\":" + std::to_string(::getpid()) +
+        std::string head = "{\"kind\":" + detail::quote(kind) + ",\"name\":" + detail::quote(name) +
+                           ",\"pid\":" + std::to_string(::getpid()) +
                            ",\"input\":" + std::string(input.empty() ? "null" : input);
         if (m_mode == Mode::replay) {
             auto [status, body] = post("/_retrace/v1/replay", head + "}");
             if (status == 409 && body.find("\"retrace_divergence\"") != std::string::npos)
-                throw Divergence(detail::unquote(detail::member(detail::member(body, "error"), "message")));
+                throw Divergence(
+                    detail::unquote(detail::member(detail::member(body, "error"), "message")));
             if (status != 200)
-                throw Error("retrace: the recorder answered " + std::to_string(status) + ": " + body);
+                throw Error("retrace: the recorder answered " + std::to_string(status) + ": " +
+                            body);
             std::string error = detail::member(body, "error");
             if (!error.empty() && error != "null")
                 throw ReplayedError(detail::unquote(detail::member(error, "type")),
@@ -219,7 +233,8 @@ class Client {
     }
     // Records state (JSON text); on replay, a different state is a divergence.
     void checkpoint(std::string_view name, std::string_view state) {
-        if (m_mode != Mode::off) call("checkpoint", name, state, [] { return std::string("null"); });
+        if (m_mode != Mode::off)
+            call("checkpoint", name, state, [] { return std::string("null"); });
     }
 
   private:
@@ -262,9 +277,10 @@ class Client {
     // One request on the keep-alive connection (reconnecting once).
     std::pair<int, std::string> post(const std::string& path, const std::string& body) {
         std::lock_guard lock(m_mutex);
-        std::string request = "POST " + path + " HTTP/1.1\r\nHost: " + m_host +
-                              "\r\nContent-Type: application/json\r\nContent-Length: " +
-                              std::to_string(body.size()) + "\r\n\r\n" + body;
+        std::string request =
+            "POST " + path + " HTTP/1.1\r\nHost: " + m_host +
+            "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
+            "\r\n\r\n" + body;
         for (int attempt = 0; attempt < 2; ++attempt) {
             if (m_fd < 0 && !connect_locked()) continue;
             auto answer = exchange_locked(request);
@@ -272,7 +288,8 @@ class Client {
             ::close(m_fd);
             m_fd = -1;
         }
-        throw Error("retrace: cannot reach the recorder at " + m_host + ":" + std::to_string(m_port));
+        throw Error("retrace: cannot reach the recorder at " + m_host + ":" +
+                    std::to_string(m_port));
     }
 
     std::pair<int, std::string> exchange_locked(const std::string& request) {
@@ -291,7 +308,8 @@ class Client {
                     std::string head = data.substr(0, header_end);
                     for (auto& c : head) c = static_cast<char>(std::tolower(c));
                     auto cl = head.find("content-length:");
-                    if (cl != std::string::npos) length = std::strtoul(head.c_str() + cl + 15, nullptr, 10);
+                    if (cl != std::string::npos)
+                        length = std::strtoul(head.c_str() + cl + 15, nullptr, 10);
                     header_end += 4;
                 }
             }

@@ -420,6 +420,16 @@ __attribute__((destructor)) void stop() {
 
 }  // namespace
 
+// The mode argument open() and openat() take only with O_CREAT or O_TMPFILE
+// (as glibc reads it).
+#define RETRACE_SHIM_MODE_ARG(flags, m)                          \
+    if (((flags)&O_CREAT) || ((flags)&O_TMPFILE) == O_TMPFILE) { \
+        va_list ap;                                              \
+        va_start(ap, flags);                                     \
+        m = static_cast<mode_t>(va_arg(ap, int));                \
+        va_end(ap);                                              \
+    }
+
 extern "C" {
 
 // Calls made while paused on a thread pass through: the SDKs pause around a
@@ -473,12 +483,7 @@ __attribute__((visibility("default"))) int getentropy(void* buf, size_t n) {
 __attribute__((visibility("default"))) int open(const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        m = static_cast<mode_t>(va_arg(ap, int));
-        va_end(ap);
-    }
+    RETRACE_SHIM_MODE_ARG(flags, m);
     int fd = g_real.open(path, flags, m);
     track(fd, path);
     return fd;
@@ -487,12 +492,7 @@ __attribute__((visibility("default"))) int open(const char* path, int flags, ...
 __attribute__((visibility("default"))) int open64(const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        m = static_cast<mode_t>(va_arg(ap, int));
-        va_end(ap);
-    }
+    RETRACE_SHIM_MODE_ARG(flags, m);
     int fd = (g_real.open64 ? g_real.open64 : g_real.open)(path, flags, m);
     track(fd, path);
     return fd;
@@ -501,12 +501,7 @@ __attribute__((visibility("default"))) int open64(const char* path, int flags, .
 __attribute__((visibility("default"))) int openat(int dir, const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        m = static_cast<mode_t>(va_arg(ap, int));
-        va_end(ap);
-    }
+    RETRACE_SHIM_MODE_ARG(flags, m);
     int fd = g_real.openat(dir, path, flags, m);
     track(fd, path);
     return fd;
@@ -515,12 +510,7 @@ __attribute__((visibility("default"))) int openat(int dir, const char* path, int
 __attribute__((visibility("default"))) int openat64(int dir, const char* path, int flags, ...) {
     pthread_once(&g_once, init);
     mode_t m = 0;
-    if ((flags & O_CREAT) || (flags & O_TMPFILE) == O_TMPFILE) {
-        va_list ap;
-        va_start(ap, flags);
-        m = static_cast<mode_t>(va_arg(ap, int));
-        va_end(ap);
-    }
+    RETRACE_SHIM_MODE_ARG(flags, m);
     int fd = (g_real.openat64 ? g_real.openat64 : g_real.openat)(dir, path, flags, m);
     track(fd, path);
     return fd;

@@ -27,15 +27,7 @@ class CassetteTest : public ::testing::Test {
 
     // Records a run of llm exchanges on the openai route, in order.
     std::string record(const std::vector<Exchange>& exchanges) {
-        Json conditions = Json::object();
-        auto identity = core::identify_conditions(conditions);
-        store::RunRow row;
-        row.id = core::RunId::generate().str();
-        row.state = "incomplete";
-        row.started_ns = 1700000000000000000;
-        row.conditions = *core::canonicalize(conditions);
-        row.conditions_digest = identity->digest.to_string();
-        row.metadata = *core::canonicalize(Json{{"id", row.id}});
+        store::RunRow row = test::incomplete_run();
         auto writer = store::RunWriter::start(*m_store, row, {});
         EXPECT_TRUE(writer) << writer.status().message();
         for (const auto& x : exchanges) {

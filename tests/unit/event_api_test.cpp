@@ -18,14 +18,7 @@ class EventApiTest : public ::testing::Test {
         ASSERT_TRUE(s) << s.status().message();
         m_store = std::move(s).value();
         m_secret = m_store->secret().value();
-        Json conditions = Json::object();
-        store::RunRow row;
-        row.id = core::RunId::generate().str();
-        row.state = "incomplete";
-        row.started_ns = 1700000000000000000;
-        row.conditions = *core::canonicalize(conditions);
-        row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
-        row.metadata = *core::canonicalize(Json{{"id", row.id}});
+        store::RunRow row = test::incomplete_run();
         m_run_id = row.id;
         auto writer = store::RunWriter::start(*m_store, row, {});
         ASSERT_TRUE(writer) << writer.status().message();

@@ -7,6 +7,10 @@
 #include <fstream>
 #include <string>
 
+#include "retrace/core/identity.hpp"
+#include "retrace/core/run_id.hpp"
+#include "retrace/store/store.hpp"
+
 namespace retrace::test {
 
 class TempDir {
@@ -36,6 +40,19 @@ inline void write_file(const std::filesystem::path& p, const std::string& conten
 inline std::string read_file(const std::filesystem::path& p) {
     std::ifstream in(p, std::ios::binary);
     return {std::istreambuf_iterator<char>(in), {}};
+}
+
+// A run row as `record` inserts it at the start: incomplete, no conditions.
+inline store::RunRow incomplete_run() {
+    core::Json conditions = core::Json::object();
+    store::RunRow row;
+    row.id = core::RunId::generate().str();
+    row.state = "incomplete";
+    row.started_ns = 1700000000000000000;
+    row.conditions = *core::canonicalize(conditions);
+    row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
+    row.metadata = *core::canonicalize(core::Json{{"id", row.id}});
+    return row;
 }
 
 }  // namespace retrace::test
