@@ -63,5 +63,6 @@ void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);
 void add_replay_command(CLI::App& app, Context& ctx);
 void add_proxy_command(CLI::App& app, Context& ctx);
+void add_diff_command(CLI::App& app, Context& ctx);
 
 }  // namespace retrace::cli

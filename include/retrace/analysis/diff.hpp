@@ -1,0 +1,66 @@
+// `retrace diff A B`: why two runs differ. Conditions are compared section
+// by section (field-level JSON paths for those that differ; a difference
+// only in env.machine is "different machine"); trajectories are aligned
+// (concurrent siblings compared as a set, inserted and missing steps
+// tolerated); outcomes compared; and a verdict given. See docs/diff.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "retrace/core/canonical_json.hpp"
+#include "retrace/core/matching.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::analysis {
+
+struct SectionDiff {
+    std::string section;                     // "data", "backend", ...
+    std::vector<core::JsonDifference> diff;  // paths start with the section: $.data.inputs...
+};
+
+// One step of a trajectory, as aligned.
+struct Step {
+    long long seq = 0;
+    std::string kind, name;
+    std::string key;       // kind, name and request digest: what alignment matches
+    std::string response;  // response digest, status and error: what a match compares
+};
+
+// Where two aligned trajectories part.
+struct Divergence {
+    std::optional<Step> a, b;                          // absent: only the other run has it
+    std::vector<core::JsonDifference> request_diff;    // when both exist
+    std::vector<core::JsonDifference> response_diff;   // when the requests match
+    bool same_request = false;
+};
+
+struct DiffReport {
+    store::RunRow a, b;
+    std::vector<SectionDiff> declared;  // differing declared sections (machine excluded)
+    bool different_machine = false;
+    std::vector<core::JsonDifference> backend;
+    std::size_t a_steps = 0, b_steps = 0;
+    std::size_t matching_prefix = 0;    // aligned steps equal before the first divergence
+    std::size_t matched = 0;            // aligned steps equal in all
+    std::optional<Divergence> first;
+    std::optional<std::pair<long long, long long>> realigned;  // next equal pair after it
+    std::optional<long long> a_exit, b_exit;
+    std::string stdout_difference;      // empty when equal
+    std::string verdict;                // identical, conditions differ, backend differs, ...
+    std::string explanation;            // one line: why
+
+    core::Json to_json() const;
+};
+
+Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
+                             const std::string& b_ref);
+
+// Aligns two key sequences: pairs (i, j) of equal keys, a longest common
+// subsequence after trimming the common prefix and suffix (exact up to a
+// middle of 4 million cells, else the middle is left unaligned).
+std::vector<std::pair<std::size_t, std::size_t>> align(const std::vector<std::string>& a,
+                                                       const std::vector<std::string>& b);
+
+}  // namespace retrace::analysis

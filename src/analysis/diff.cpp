@@ -1,0 +1,436 @@
+#include "retrace/analysis/diff.hpp"
+
+#include <algorithm>
+#include <cstring>
+#include <sstream>
+
+#include "retrace/core/identity.hpp"
+#include "retrace/core/llm_response.hpp"
+#include "retrace/store/run_ref.hpp"
+
+namespace retrace::analysis {
+
+namespace {
+
+using core::Json;
+using core::JsonDifference;
+
+std::string blob_text(store::Store& store, const std::string& digest) {
+    if (digest.empty()) return "";
+    auto blob = store.get_blob(digest);
+    return blob && *blob ? **blob : std::string();
+}
+
+// Prefixes every path of diff ("$.x") with the section ("$.data.x").
+std::vector<JsonDifference> in_section(const std::string& section, std::vector<JsonDifference> d) {
+    for (auto& x : d) x.path = "$." + section + x.path.substr(1);
+    return d;
+}
+
+// The backend as compared: a credential fingerprint present on one side
+// only is not a difference (a replay runs with a placeholder key, which is
+// never fingerprinted).
+void drop_lone_credentials(Json& a, Json& b) {
+    if (!a.is_object() || !b.is_object()) return;
+    for (auto& [provider, fields] : a.items()) {
+        if (!fields.is_object()) continue;
+        Json* other = b.contains(provider) ? &b[provider] : nullptr;
+        bool here = fields.contains("credentials"), there = other && other->contains("credentials");
+        if (here != there) {
+            fields.erase("credentials");
+            if (other) other->erase("credentials");
+        }
+    }
+    for (auto& [provider, fields] : b.items())
+        if (fields.is_object() && !a.contains(provider)) fields.erase("credentials");
+}
+
+struct Trajectory {
+    std::vector<Step> steps;
+    std::vector<core::Event> events;  // parallel to steps
+    std::optional<long long> exit_code;
+    std::string stdout_text;
+};
+
+// What a step's answer is compared by. A model's answer by what it said
+// (model, fingerprint, text, tool calls, finish, error), not by the ids and
+// timestamps every response carries; anything else by its bytes.
+std::string response_key(store::Store& store, const core::Event& e) {
+    std::string key = e.attrs.value("status", Json(0)).dump() + "|" +
+                      e.attrs.value("error", Json()).dump() + "|" +
+                      e.attrs.value("truncated", Json(false)).dump() + "|";
+    if (e.kind != "llm") return key + e.response;
+    auto headers = e.attrs.value("response_headers", Json::object());
+    core::LlmResponse r = core::assemble_response(
+        e.attrs.value("route", ""), headers.value("content-type", std::string()),
+        blob_text(store, e.response));
+    key += r.model + "|" + r.fingerprint + "|" + r.text + "|" + r.finish_reason + "|" + r.error;
+    for (const auto& c : r.tool_calls) key += "|" + c.name + "(" + c.arguments + ")";
+    if (r.embeddings) key += "|" + e.response;  // vectors: by their bytes
+    return key;
+}
+
+// Fields every response carries that say nothing about the answer.
+bool volatile_path(const std::string& path) {
+    for (const char* leaf : {".id", ".created", ".created_at"})
+        if (path.size() >= std::strlen(leaf) &&
+            path.compare(path.size() - std::strlen(leaf), std::string::npos, leaf) == 0)
+            return true;
+    return false;
+}
+
+Trajectory load_trajectory(store::Store& store, const std::vector<store::EventRow>& rows) {
+    Trajectory t;
+    std::vector<core::Event> events;
+    for (const auto& row : rows) {
+        const auto& e = row.event;
+        if (e.kind == "process") {
+            if (e.attrs.contains("exit_code") && e.attrs["exit_code"].is_number_integer())
+                t.exit_code = e.attrs["exit_code"].get<long long>();
+            t.stdout_text = blob_text(store, e.attrs.value("stdout", std::string()));
+            continue;
+        }
+        events.push_back(e);
+    }
+    // Concurrent siblings (same parent, overlapping in time) are put in key
+    // order: two runs of one program may issue them in a different order.
+    auto key_of = [](const core::Event& e) { return e.kind + "\x1f" + e.name + "\x1f" + e.request; };
+    std::size_t begin = 0;
+    while (begin < events.size()) {
+        std::size_t end = begin + 1;
+        long long group_end = events[begin].end_ns;
+        while (end < events.size() && events[end].parent == events[begin].parent &&
+               events[end].start_ns < group_end) {
+            group_end = std::max(group_end, events[end].end_ns);
+            ++end;
+        }
+        std::stable_sort(events.begin() + static_cast<long>(begin),
+                         events.begin() + static_cast<long>(end),
+                         [&](const auto& x, const auto& y) { return key_of(x) < key_of(y); });
+        begin = end;
+    }
+    for (auto& e : events) {
+        Step s;
+        s.seq = e.seq;
+        s.kind = e.kind;
+        s.name = e.name;
+        s.key = key_of(e);
+        s.response = response_key(store, e);
+        t.steps.push_back(std::move(s));
+        t.events.push_back(std::move(e));
+    }
+    return t;
+}
+
+// A body as JSON for a diff: the JSON itself, or for a model's event
+// stream the assembled message; nullopt when neither.
+std::optional<Json> body_json(store::Store& store, const core::Event& e, bool response) {
+    std::string text = blob_text(store, response ? e.response : e.request);
+    if (auto j = core::parse_json_strict(text)) return *j;
+    if (response && e.kind == "llm") {
+        auto headers = e.attrs.value("response_headers", Json::object());
+        return core::assemble_response(e.attrs.value("route", ""),
+                                       headers.value("content-type", std::string()), text)
+            .to_json();
+    }
+    return std::nullopt;
+}
+
+std::vector<JsonDifference> body_diff(store::Store& store, const core::Event& a,
+                                      const core::Event& b, bool response) {
+    auto ja = body_json(store, a, response), jb = body_json(store, b, response);
+    if (ja && jb) {
+        auto d = core::json_diff(*ja, *jb);
+        d.erase(std::remove_if(d.begin(), d.end(), [](auto& x) { return volatile_path(x.path); }),
+                d.end());
+        return d;
+    }
+    std::string ta = blob_text(store, response ? a.response : a.request);
+    std::string tb = blob_text(store, response ? b.response : b.request);
+    if (ta == tb) return {};
+    return {{"$", core::clip(ta), core::clip(tb)}};
+}
+
+std::string first_line_difference(const std::string& a, const std::string& b) {
+    if (a == b) return "";
+    std::istringstream sa(a), sb(b);
+    std::string la, lb;
+    for (int line = 1;; ++line) {
+        bool ha = static_cast<bool>(std::getline(sa, la)), hb = static_cast<bool>(std::getline(sb, lb));
+        if (!ha && !hb) return "stdout differs in its line endings";
+        if (!ha || !hb || la != lb)
+            return "stdout line " + std::to_string(line) + ": " +
+                   (ha ? Json(core::clip(la)).dump() : std::string("(end)")) + " -> " +
+                   (hb ? Json(core::clip(lb)).dump() : std::string("(end)"));
+    }
+}
+
+std::string step_label(const Step& s) {
+    return "#" + std::to_string(s.seq) + " " + s.kind + " " + s.name;
+}
+
+// Why a model gave two answers to one request: what its decoding asked for.
+std::string output_evidence(store::Store& store, const core::Event& a, const core::Event& b) {
+    auto request = core::parse_json_strict(blob_text(store, a.request));
+    auto fa = body_json(store, a, true), fb = body_json(store, b, true);
+    auto fingerprint = [](const std::optional<Json>& j) {
+        if (!j || !j->is_object()) return std::string();
+        for (const char* k : {"system_fingerprint", "fingerprint"})
+            if (j->contains(k) && (*j)[k].is_string()) return (*j)[k].get<std::string>();
+        return std::string();
+    };
+    if (!request || !request->is_object()) return "the same request got different answers";
+    Json temperature = request->value("temperature", Json());
+    bool seeded = request->contains("seed");
+    std::string fpa = fingerprint(fa), fpb = fingerprint(fb);
+    if (temperature.is_number() && temperature.get<double>() > 0 && !seeded)
+        return "temperature " + temperature.dump() + " without a seed: the model samples";
+    if (temperature.is_null() && !seeded)
+        return "no temperature (the provider's default, above 0) and no seed: the model samples";
+    if (seeded)
+        return "seed " + (*request)["seed"].dump() + " was sent and the answers still differ" +
+               (fpa == fpb && !fpa.empty() ? " under one fingerprint " + fpa : "") +
+               ": the seed is ignored or not honoured";
+    return "temperature " + temperature.dump() +
+           (fpa == fpb && !fpa.empty() ? " and the same fingerprint " + fpa : "") +
+           ": provider-side non-determinism (batch effects)";
+}
+
+}  // namespace
+
+std::vector<std::pair<std::size_t, std::size_t>> align(const std::vector<std::string>& a,
+                                                       const std::vector<std::string>& b) {
+    std::vector<std::pair<std::size_t, std::size_t>> out;
+    std::size_t prefix = 0;
+    while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) {
+        out.emplace_back(prefix, prefix);
+        ++prefix;
+    }
+    std::size_t suffix = 0;
+    while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
+           a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
+        ++suffix;
+    std::size_t n = a.size() - prefix - suffix, m = b.size() - prefix - suffix;
+    if (n > 0 && m > 0 && n * m <= 4'000'000) {
+        // Longest common subsequence of the middle.
+        std::vector<std::vector<unsigned>> L(n + 1, std::vector<unsigned>(m + 1, 0));
+        for (std::size_t i = n; i-- > 0;)
+            for (std::size_t j = m; j-- > 0;)
+                L[i][j] = a[prefix + i] == b[prefix + j] ? L[i + 1][j + 1] + 1
+                                                         : std::max(L[i + 1][j], L[i][j + 1]);
+        std::size_t i = 0, j = 0;
+        while (i < n && j < m) {
+            if (a[prefix + i] == b[prefix + j]) {
+                out.emplace_back(prefix + i, prefix + j);
+                ++i;
+                ++j;
+            } else if (L[i + 1][j] >= L[i][j + 1]) {
+                ++i;
+            } else {
+                ++j;
+            }
+        }
+    }
+    for (std::size_t k = suffix; k > 0; --k) out.emplace_back(a.size() - k, b.size() - k);
+    return out;
+}
+
+Json DiffReport::to_json() const {
+    auto diffs = [](const std::vector<JsonDifference>& d) {
+        Json out = Json::array();
+        for (const auto& x : d) out.push_back({{"path", x.path}, {"a", x.before}, {"b", x.after}});
+        return out;
+    };
+    auto step = [](const std::optional<Step>& s) {
+        return s ? Json{{"seq", s->seq}, {"kind", s->kind}, {"name", s->name}} : Json();
+    };
+    Json declared_json = Json::object();
+    for (const auto& s : declared) declared_json[s.section] = diffs(s.diff);
+    Json out = {{"a", a.id},
+                {"b", b.id},
+                {"verdict", verdict},
+                {"explanation", explanation},
+                {"conditions",
+                 {{"declared", declared_json},
+                  {"different_machine", different_machine},
+                  {"backend", diffs(backend)}}},
+                {"trajectory",
+                 {{"a_steps", a_steps},
+                  {"b_steps", b_steps},
+                  {"matching_prefix", matching_prefix},
+                  {"matched", matched}}},
+                {"outcome",
+                 {{"a_exit", a_exit ? Json(*a_exit) : Json()},
+                  {"b_exit", b_exit ? Json(*b_exit) : Json()},
+                  {"stdout", stdout_difference.empty() ? Json() : Json(stdout_difference)}}}};
+    if (first)
+        out["trajectory"]["first_divergence"] = {{"a", step(first->a)},
+                                                 {"b", step(first->b)},
+                                                 {"same_request", first->same_request},
+                                                 {"request_diff", diffs(first->request_diff)},
+                                                 {"response_diff", diffs(first->response_diff)}};
+    if (realigned)
+        out["trajectory"]["realigned"] = {{"a", realigned->first}, {"b", realigned->second}};
+    return out;
+}
+
+Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
+                             const std::string& b_ref) {
+    DiffReport r;
+    RETRACE_ASSIGN(r.a, store::resolve_run(store, a_ref));
+    RETRACE_ASSIGN(r.b, store::resolve_run(store, b_ref));
+    RETRACE_ASSIGN(Json ca, core::parse_json_strict(r.a.conditions));
+    RETRACE_ASSIGN(Json cb, core::parse_json_strict(r.b.conditions));
+
+    // Conditions, section by section.
+    for (auto section : core::k_declared_sections) {
+        std::string name(section);
+        Json sa = ca.value(name, Json::object()), sb = cb.value(name, Json::object());
+        if (name == "env") {
+            if (sa.value("machine", Json()) != sb.value("machine", Json()))
+                r.different_machine = true;
+            sa.erase("machine");
+            sb.erase("machine");
+        }
+        auto d = core::json_diff(sa, sb);
+        if (!d.empty()) r.declared.push_back({name, in_section(name, std::move(d))});
+    }
+    Json ba = ca.value("backend", Json::object()), bb = cb.value("backend", Json::object());
+    drop_lone_credentials(ba, bb);
+    r.backend = in_section("backend", core::json_diff(ba, bb));
+
+    // Trajectories.
+    RETRACE_ASSIGN(auto rows_a, store.events(r.a.id));
+    RETRACE_ASSIGN(auto rows_b, store.events(r.b.id));
+    Trajectory ta = load_trajectory(store, rows_a), tb = load_trajectory(store, rows_b);
+    r.a_steps = ta.steps.size();
+    r.b_steps = tb.steps.size();
+    std::vector<std::string> ka, kb;
+    for (const auto& s : ta.steps) ka.push_back(s.key);
+    for (const auto& s : tb.steps) kb.push_back(s.key);
+    auto pairs = align(ka, kb);
+    std::size_t next_a = 0, next_b = 0;
+    std::size_t at = 0;       // the pair where the divergence was found
+    bool at_gap = false;      // found as a gap before that pair (which may re-align)
+    for (std::size_t k = 0; k < pairs.size(); ++k) {
+        auto [i, j] = pairs[k];
+        bool equal = ta.steps[i].response == tb.steps[j].response;
+        if (!r.first && (i > next_a || j > next_b)) {  // steps only one run has
+            Divergence d;
+            if (i > next_a) d.a = ta.steps[next_a];
+            if (j > next_b) d.b = tb.steps[next_b];
+            if (d.a && d.b && d.a->kind == d.b->kind)
+                d.request_diff = body_diff(store, ta.events[next_a], tb.events[next_b], false);
+            r.first = std::move(d);
+            at = k;
+            at_gap = true;
+        } else if (!r.first && !equal) {
+            Divergence d;
+            d.a = ta.steps[i];
+            d.b = tb.steps[j];
+            d.same_request = true;
+            d.response_diff = body_diff(store, ta.events[i], tb.events[j], true);
+            r.first = std::move(d);
+            at = k;
+        }
+        if (equal) {
+            ++r.matched;
+            if (!r.first) ++r.matching_prefix;
+            if (r.first && !r.realigned && (k > at || at_gap))
+                r.realigned = std::pair{ta.steps[i].seq, tb.steps[j].seq};
+        }
+        next_a = i + 1;
+        next_b = j + 1;
+    }
+    if (!r.first && (next_a < ta.steps.size() || next_b < tb.steps.size())) {
+        Divergence d;
+        if (next_a < ta.steps.size()) d.a = ta.steps[next_a];
+        if (next_b < tb.steps.size()) d.b = tb.steps[next_b];
+        if (d.a && d.b && d.a->kind == d.b->kind)
+            d.request_diff = body_diff(store, ta.events[next_a], tb.events[next_b], false);
+        r.first = std::move(d);
+    }
+
+    // Outcome.
+    r.a_exit = ta.exit_code;
+    r.b_exit = tb.exit_code;
+    r.stdout_difference = first_line_difference(ta.stdout_text, tb.stdout_text);
+    bool outcome_differs = r.a_exit != r.b_exit || !r.stdout_difference.empty();
+
+    // The verdict, most fundamental cause first.
+    if (!r.declared.empty()) {
+        std::string names;
+        for (const auto& s : r.declared) names += (names.empty() ? "" : ", ") + s.section;
+        r.verdict = "conditions differ";
+        r.explanation = names + " (the runs are not comparable as reruns)";
+    } else if (!r.backend.empty()) {
+        const auto& x = r.backend.front();
+        r.verdict = "backend differs";
+        std::string what = x.path.find("credentials") != std::string::npos
+                               ? "another account: credential fingerprint "
+                           : x.path.find("system_fingerprints") != std::string::npos
+                               ? "the provider's system_fingerprint "
+                           : x.path.find("served_models") != std::string::npos
+                               ? "the served model "
+                               : x.path + " ";
+        r.explanation = "the program asked for the same thing; " + what + x.before + " -> " +
+                        x.after;
+    } else if (r.first) {
+        const Divergence& d = *r.first;
+        bool model_step = d.a && (d.a->kind == "llm" || d.a->kind == "http");
+        if (d.same_request && !model_step) {
+            r.verdict = "inputs differ";
+            r.explanation = step_label(*d.a) + " returned differently" +
+                            (d.response_diff.empty()
+                                 ? std::string()
+                                 : " (" + d.response_diff.front().path + ": " +
+                                       d.response_diff.front().before + " -> " +
+                                       d.response_diff.front().after + ")");
+            // Where the program's own requests parted, after it: the first
+            // step after it that is unmatched or answered differently.
+            std::size_t next = 0;
+            bool after = false;
+            std::optional<Step> parted;
+            for (const auto& [i, j] : pairs) {
+                if (after && i > next) parted = ta.steps[next];
+                else if (after && ta.steps[i].response != tb.steps[j].response) parted = ta.steps[i];
+                if (parted) break;
+                if (ta.steps[i].seq == d.a->seq) after = true;
+                next = i + 1;
+            }
+            if (!parted && after && next < ta.steps.size()) parted = ta.steps[next];
+            if (parted) r.explanation += "; then " + step_label(*parted) + " differs";
+        } else if (d.same_request) {
+            r.verdict = "same conditions, outputs diverged";
+            std::size_t ia = 0, ib = 0;
+            for (std::size_t k = 0; k < ta.steps.size(); ++k)
+                if (ta.steps[k].seq == d.a->seq) ia = k;
+            for (std::size_t k = 0; k < tb.steps.size(); ++k)
+                if (tb.steps[k].seq == d.b->seq) ib = k;
+            r.explanation = step_label(*d.a) + ": " +
+                            output_evidence(store, ta.events[ia], tb.events[ib]);
+        } else {
+            r.verdict = "inputs differ";
+            const Step& s = d.a ? *d.a : *d.b;
+            r.explanation = "the program's own request parted first at " + step_label(s) +
+                            (d.request_diff.empty() ? std::string()
+                                                    : " (" + d.request_diff.front().path + ": " +
+                                                          d.request_diff.front().before + " -> " +
+                                                          d.request_diff.front().after + ")") +
+                            "; no recorded tool, retrieval, clock or random event explains it "
+                            "(unrecorded clock or randomness? record with --deterministic)";
+        }
+    } else if (outcome_differs) {
+        r.verdict = "same conditions, outputs diverged";
+        r.explanation = "every step matched, but " +
+                        (r.a_exit != r.b_exit ? std::string("the exit codes differ")
+                                              : r.stdout_difference);
+    } else {
+        r.verdict = "identical";
+        r.explanation = r.different_machine ? "same conditions and trajectory, on a different machine"
+                                            : "same conditions, trajectory and outcome";
+    }
+    return r;
+}
+
+}  // namespace retrace::analysis

@@ -1,0 +1,70 @@
+# `retrace diff A B`: the verdict names why two runs differ — a rotated
+# backend, another account, a changed input file, sampling, a tool that
+# returned something else — and a replay is identical to its recording.
+source "$(dirname "$0")/lib.sh"
+export OPENAI_API_KEY=sk-test-DIFFKEY00001 PYTHONPATH=$SRC/sdk/python
+cat > ask.sh <<'SH'
+curl -sS "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer $OPENAI_API_KEY" \
+  -H 'content-type: application/json' \
+  -d "{\"model\":\"gpt-4o\",\"temperature\":${TEMP:-0},\"messages\":[{\"role\":\"user\",\"content\":\"${ASK:-hello}\"}]}" |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["choices"][0]["message"]["content"][:40])'
+SH
+verdict() { retrace diff "$1" "$2" --json | json 'j["verdict"] + ": " + j["explanation"]'; }
+
+# A backend that rotates its fingerprint between the two runs.
+start_sim --sim-seed 4 --rotate-fingerprint 1
+export OPENAI_BASE_URL=$SIM_URL/v1
+retrace record --name fp1 -- sh ask.sh > /dev/null 2>&1
+retrace record --name fp2 -- sh ask.sh > /dev/null 2>&1
+expect_exit 1 "$RETRACE_BIN" diff fp1 fp2
+expect_contains "$OUT" "verdict    backend differs: the program asked for the same thing; the provider's system_fingerprint"
+expect_contains "$OUT" '$.backend.openai.system_fingerprints[0]:'
+kill "$SIM_PID"; wait "$SIM_PID" 2> /dev/null || true
+
+# Two accounts behind one model.
+start_sim --sim-seed 4 --persona-by-key
+export OPENAI_BASE_URL=$SIM_URL/v1
+retrace record --name k1 -- sh ask.sh > /dev/null 2>&1
+OPENAI_API_KEY=sk-test-DIFFKEY00002 retrace record --name k2 -- sh ask.sh > /dev/null 2>&1
+expect_contains "$(verdict k1 k2)" "backend differs: the program asked for the same thing; another account: credential fingerprint"
+
+# Sampling: temperature 0.8, no seed, same everything else.
+TEMP=0.8 retrace record --name t1 -- sh ask.sh > /dev/null 2>&1
+TEMP=0.8 retrace record --name t2 -- sh ask.sh > /dev/null 2>&1
+expect_eq "$(verdict t1 t2)" 'same conditions, outputs diverged: #2 llm POST /chat/completions: temperature 0.8 without a seed: the model samples'
+
+# A changed input file: not comparable as reruns.
+mkdir corpus && echo one > corpus/a.txt
+retrace record --name in1 --input corpus -- cat corpus/a.txt > /dev/null 2>&1
+echo two > corpus/a.txt
+retrace record --name in2 --input corpus -- cat corpus/a.txt > /dev/null 2>&1
+expect_contains "$(verdict in1 in2)" "conditions differ: data (the runs are not comparable as reruns)"
+expect_exit 1 "$RETRACE_BIN" diff in1 in2
+expect_contains "$OUT" '$.data.inputs["'"$WORK/corpus"'"].digest: "sha256:'
+
+# A tool that returned something else; the program's request parted after it.
+cat > agent.py <<'PY'
+import json, os, urllib.request, retrace
+@retrace.tool
+def weather(city):
+    return {"city": city, "sky": os.environ.get("SKY", "sunny")}
+w = weather("Paris")
+body = json.dumps({"model": "gpt-4o", "temperature": 0, "messages": [{"role": "user", "content": "Weather: %s" % w["sky"]}]})
+req = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", data=body.encode(),
+                             headers={"Content-Type": "application/json", "Authorization": "Bearer " + os.environ["OPENAI_API_KEY"], **retrace.headers()})
+print(json.load(urllib.request.urlopen(req))["choices"][0]["message"]["content"][:30])
+PY
+retrace record --name w1 -- python3 agent.py > /dev/null 2>&1
+SKY=rainy retrace record --name w2 -- python3 agent.py > /dev/null 2>&1
+expect_contains "$(verdict w1 w2)" 'inputs differ: #2 tool weather returned differently ($.sky: "sunny" -> "rainy"); then #3 llm POST /chat/completions differs'
+
+# A replay is identical to its recording; a run to itself too.
+kill "$SIM_PID"; wait "$SIM_PID" 2> /dev/null || true
+retrace replay w1 > /dev/null 2>&1
+expect_exit 0 "$RETRACE_BIN" diff w1 @latest
+expect_contains "$OUT" "verdict    identical: same conditions, trajectory and outcome"
+expect_exit 0 "$RETRACE_BIN" diff fp1 fp1
+# Bad input: a one-line error, exit 2.
+expect_exit 2 "$RETRACE_BIN" diff fp1 nosuchrun
+expect_contains "$ERR" "nosuchrun"
+echo "diff: ok"
