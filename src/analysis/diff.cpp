@@ -61,9 +61,9 @@ std::string response_key(store::Store& store, const core::Event& e) {
                       e.attrs.value("truncated", Json(false)).dump() + "|";
     if (e.kind != "llm") return key + e.response;
     auto headers = e.attrs.value("response_headers", Json::object());
-    core::LlmResponse r = core::assemble_response(
-        e.attrs.value("route", ""), headers.value("content-type", std::string()),
-        blob_text(store, e.response));
+    core::LlmResponse r = core::assemble_response(e.attrs.value("route", ""),
+                                                  headers.value("content-type", std::string()),
+                                                  blob_text(store, e.response));
     key += r.model + "|" + r.fingerprint + "|" + r.text + "|" + r.finish_reason + "|" + r.error;
     for (const auto& c : r.tool_calls) key += "|" + c.name + "(" + c.arguments + ")";
     if (r.embeddings) key += "|" + e.response;  // vectors: by their bytes
@@ -94,7 +94,9 @@ Trajectory load_trajectory(store::Store& store, const std::vector<store::EventRo
     }
     // Concurrent siblings (same parent, overlapping in time) are put in key
     // order: two runs of one program may issue them in a different order.
-    auto key_of = [](const core::Event& e) { return e.kind + "\x1f" + e.name + "\x1f" + e.request; };
+    auto key_of = [](const core::Event& e) {
+        return e.kind + "\x1f" + e.name + "\x1f" + e.request;
+    };
     std::size_t begin = 0;
     while (begin < events.size()) {
         std::size_t end = begin + 1;
@@ -156,7 +158,8 @@ std::string first_line_difference(const std::string& a, const std::string& b) {
     std::istringstream sa(a), sb(b);
     std::string la, lb;
     for (int line = 1;; ++line) {
-        bool ha = static_cast<bool>(std::getline(sa, la)), hb = static_cast<bool>(std::getline(sb, lb));
+        bool ha = static_cast<bool>(std::getline(sa, la)),
+             hb = static_cast<bool>(std::getline(sb, lb));
         if (!ha && !hb) return "stdout differs in its line endings";
         if (!ha || !hb || la != lb)
             return "stdout line " + std::to_string(line) + ": " +
@@ -310,8 +313,8 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     for (const auto& s : tb.steps) kb.push_back(s.key);
     auto pairs = align(ka, kb);
     std::size_t next_a = 0, next_b = 0;
-    std::size_t at = 0;       // the pair where the divergence was found
-    bool at_gap = false;      // found as a gap before that pair (which may re-align)
+    std::size_t at = 0;   // the pair where the divergence was found
+    bool at_gap = false;  // found as a gap before that pair (which may re-align)
     for (std::size_t k = 0; k < pairs.size(); ++k) {
         auto [i, j] = pairs[k];
         bool equal = ta.steps[i].response == tb.steps[j].response;
@@ -370,30 +373,30 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                                ? "another account: credential fingerprint "
                            : x.path.find("system_fingerprints") != std::string::npos
                                ? "the provider's system_fingerprint "
-                           : x.path.find("served_models") != std::string::npos
-                               ? "the served model "
-                               : x.path + " ";
-        r.explanation = "the program asked for the same thing; " + what + x.before + " -> " +
-                        x.after;
+                           : x.path.find("served_models") != std::string::npos ? "the served model "
+                                                                               : x.path + " ";
+        r.explanation =
+            "the program asked for the same thing; " + what + x.before + " -> " + x.after;
     } else if (r.first) {
         const Divergence& d = *r.first;
         bool model_step = d.a && (d.a->kind == "llm" || d.a->kind == "http");
         if (d.same_request && !model_step) {
             r.verdict = "inputs differ";
             r.explanation = step_label(*d.a) + " returned differently" +
-                            (d.response_diff.empty()
-                                 ? std::string()
-                                 : " (" + d.response_diff.front().path + ": " +
-                                       d.response_diff.front().before + " -> " +
-                                       d.response_diff.front().after + ")");
+                            (d.response_diff.empty() ? std::string()
+                                                     : " (" + d.response_diff.front().path + ": " +
+                                                           d.response_diff.front().before + " -> " +
+                                                           d.response_diff.front().after + ")");
             // Where the program's own requests parted, after it: the first
             // step after it that is unmatched or answered differently.
             std::size_t next = 0;
             bool after = false;
             std::optional<Step> parted;
             for (const auto& [i, j] : pairs) {
-                if (after && i > next) parted = ta.steps[next];
-                else if (after && ta.steps[i].response != tb.steps[j].response) parted = ta.steps[i];
+                if (after && i > next)
+                    parted = ta.steps[next];
+                else if (after && ta.steps[i].response != tb.steps[j].response)
+                    parted = ta.steps[i];
                 if (parted) break;
                 if (ta.steps[i].seq == d.a->seq) after = true;
                 next = i + 1;
@@ -407,8 +410,8 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                 if (ta.steps[k].seq == d.a->seq) ia = k;
             for (std::size_t k = 0; k < tb.steps.size(); ++k)
                 if (tb.steps[k].seq == d.b->seq) ib = k;
-            r.explanation = step_label(*d.a) + ": " +
-                            output_evidence(store, ta.events[ia], tb.events[ib]);
+            r.explanation =
+                step_label(*d.a) + ": " + output_evidence(store, ta.events[ia], tb.events[ib]);
         } else {
             r.verdict = "inputs differ";
             const Step& s = d.a ? *d.a : *d.b;
@@ -422,13 +425,14 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
         }
     } else if (outcome_differs) {
         r.verdict = "same conditions, outputs diverged";
-        r.explanation = "every step matched, but " +
-                        (r.a_exit != r.b_exit ? std::string("the exit codes differ")
-                                              : r.stdout_difference);
+        r.explanation =
+            "every step matched, but " +
+            (r.a_exit != r.b_exit ? std::string("the exit codes differ") : r.stdout_difference);
     } else {
         r.verdict = "identical";
-        r.explanation = r.different_machine ? "same conditions and trajectory, on a different machine"
-                                            : "same conditions, trajectory and outcome";
+        r.explanation = r.different_machine
+                            ? "same conditions and trajectory, on a different machine"
+                            : "same conditions, trajectory and outcome";
     }
     return r;
 }

@@ -18,7 +18,11 @@ void print_diffs(const std::vector<core::JsonDifference>& diffs, std::size_t lim
 std::string label(const std::optional<analysis::Step>& s) {
     if (!s) return "(none)";
     std::string out = "#";
-    return out.append(std::to_string(s->seq)).append(" ").append(s->kind).append(" ").append(s->name);
+    return out.append(std::to_string(s->seq))
+        .append(" ")
+        .append(s->kind)
+        .append(" ")
+        .append(s->name);
 }
 
 void print_report(const analysis::DiffReport& r) {
@@ -29,13 +33,13 @@ void print_report(const analysis::DiffReport& r) {
               << "b          " << run(r.b) << "\n";
     std::cout << "conditions ";
     if (r.declared.empty())
-        std::cout << "same declared conditions" << (r.different_machine ? " (different machine)" : "")
-                  << "\n";
+        std::cout << "same declared conditions"
+                  << (r.different_machine ? " (different machine)" : "") << "\n";
     else {
         std::string names;
         for (const auto& s : r.declared) names += (names.empty() ? "" : ", ") + s.section;
-        std::cout << "differ: " << names << (r.different_machine ? " (and a different machine)" : "")
-                  << "\n";
+        std::cout << "differ: " << names
+                  << (r.different_machine ? " (and a different machine)" : "") << "\n";
         for (const auto& s : r.declared) print_diffs(s.diff);
     }
     std::cout << "backend    " << (r.backend.empty() ? "same" : "differs") << "\n";

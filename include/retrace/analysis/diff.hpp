@@ -30,9 +30,9 @@ struct Step {
 
 // Where two aligned trajectories part.
 struct Divergence {
-    std::optional<Step> a, b;                          // absent: only the other run has it
-    std::vector<core::JsonDifference> request_diff;    // when both exist
-    std::vector<core::JsonDifference> response_diff;   // when the requests match
+    std::optional<Step> a, b;                         // absent: only the other run has it
+    std::vector<core::JsonDifference> request_diff;   // when both exist
+    std::vector<core::JsonDifference> response_diff;  // when the requests match
     bool same_request = false;
 };
 
@@ -42,14 +42,14 @@ struct DiffReport {
     bool different_machine = false;
     std::vector<core::JsonDifference> backend;
     std::size_t a_steps = 0, b_steps = 0;
-    std::size_t matching_prefix = 0;    // aligned steps equal before the first divergence
-    std::size_t matched = 0;            // aligned steps equal in all
+    std::size_t matching_prefix = 0;  // aligned steps equal before the first divergence
+    std::size_t matched = 0;          // aligned steps equal in all
     std::optional<Divergence> first;
     std::optional<std::pair<long long, long long>> realigned;  // next equal pair after it
     std::optional<long long> a_exit, b_exit;
-    std::string stdout_difference;      // empty when equal
-    std::string verdict;                // identical, conditions differ, backend differs, ...
-    std::string explanation;            // one line: why
+    std::string stdout_difference;  // empty when equal
+    std::string verdict;            // identical, conditions differ, backend differs, ...
+    std::string explanation;        // one line: why
 
     core::Json to_json() const;
 };
