@@ -35,8 +35,8 @@ void check_sampling(const Json& models, std::vector<Finding>& out) {
             const Json& endpoints = at(fields, {"endpoints"});
             bool generates = !endpoints.is_array() || endpoints.empty() ||
                              std::any_of(endpoints.begin(), endpoints.end(), [](const Json& e) {
-                                 return e.is_string() &&
-                                        e.get<std::string>().find("embeddings") == std::string::npos;
+                                 return e.is_string() && e.get<std::string>().find("embeddings") ==
+                                                             std::string::npos;
                              });
             if (!generates) continue;
             const Json& temps = at(fields, {"temperature"});
@@ -46,14 +46,17 @@ void check_sampling(const Json& models, std::vector<Finding>& out) {
                 hot.push_back("no temperature (the provider's default, 1)");
             else
                 for (const auto& t : temps)
-                    if (t.is_number() && t.get<double>() > 0) hot.push_back("temperature " + t.dump());
+                    if (t.is_number() && t.get<double>() > 0)
+                        hot.push_back("temperature " + t.dump());
             if (hot.empty()) continue;
             std::string what = provider + " " + model + ": " + hot.front();
             if (provider == "anthropic")
-                out.push_back({"warning", "sampling", what + "; Anthropic's API takes no seed",
-                               "temperature 0 for outputs that repeat; expect variation otherwise"});
+                out.push_back(
+                    {"warning", "sampling", what + "; Anthropic's API takes no seed",
+                     "temperature 0 for outputs that repeat; expect variation otherwise"});
             else if (!seeded)
-                out.push_back({"error", "sampling", what + " without a seed: every run samples anew",
+                out.push_back({"error", "sampling",
+                               what + " without a seed: every run samples anew",
                                "send a seed (honoured only under one system_fingerprint), or "
                                "temperature 0"});
         }
@@ -94,10 +97,8 @@ bool DoctorReport::has_errors() const {
 Json DoctorReport::to_json() const {
     Json list = Json::array();
     for (const auto& f : findings)
-        list.push_back({{"severity", f.severity},
-                        {"check", f.check},
-                        {"message", f.message},
-                        {"fix", f.fix}});
+        list.push_back(
+            {{"severity", f.severity}, {"check", f.check}, {"message", f.message}, {"fix", f.fix}});
     return {{"run", run.id}, {"findings", list}, {"errors", has_errors()}};
 }
 
@@ -130,9 +131,10 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
         if (e.attrs.value("live", false) && (e.kind == "llm" || e.kind == "http")) ++live;
     }
     if (truncated > 0)
-        out.push_back({"error", "truncated", std::to_string(truncated) +
-                                                 " stream(s) broke off: the program saw a partial "
-                                                 "answer",
+        out.push_back({"error", "truncated",
+                       std::to_string(truncated) +
+                           " stream(s) broke off: the program saw a partial "
+                           "answer",
                        "retry the request, or treat a cut stream as a failure in the program"});
     if (!deterministic && !sdk_draws)
         out.push_back({"warning", "clock and randomness",
@@ -170,8 +172,9 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                            " model request(s) went live during this replay (--on-miss live or "
                            "--until): their answers are new",
                        "replay strictly to reproduce; fork only on purpose"});
-    std::stable_sort(out.begin(), out.end(),
-                     [](const auto& a, const auto& b) { return rank(a.severity) < rank(b.severity); });
+    std::stable_sort(out.begin(), out.end(), [](const auto& a, const auto& b) {
+        return rank(a.severity) < rank(b.severity);
+    });
     return r;
 }
 

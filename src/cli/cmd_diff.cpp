@@ -1,4 +1,5 @@
 #include <iostream>
+#include <map>
 
 #include "context.hpp"
 #include "format.hpp"
@@ -74,6 +75,28 @@ void print_report(const analysis::DiffReport& r) {
     std::cout << "verdict    " << r.verdict << ": " << r.explanation << "\n";
 }
 
+// Several runs: a row each, and how many groups of conditions and outcomes.
+void print_groups(const analysis::GroupReport& g) {
+    // Short labels for each distinct digest, in order of first appearance.
+    auto labeller = [] {
+        return [seen = std::map<std::string, char>()](const std::string& d) mutable {
+            auto it = seen.emplace(d, static_cast<char>('A' + seen.size() % 26)).first;
+            return std::string(1, it->second) + " " + d.substr(7, 12);
+        };
+    };
+    auto declared = labeller(), observed = labeller();
+    std::cout << "run                         declared        observed        outcome\n";
+    for (const auto& r : g.runs) {
+        std::string id = r.run.id;
+        id.resize(28, ' ');
+        std::cout << id << declared(r.declared) << "  " << observed(r.observed) << "  " << r.outcome
+                  << (r.run.name ? "  (" + *r.run.name + ")" : "") << "\n";
+    }
+    std::cout << g.runs.size() << " runs: " << g.declared_groups << " declared condition group(s), "
+              << g.observed_groups << " backend group(s), " << g.outcome_groups
+              << " outcome group(s)\n";
+}
+
 }  // namespace
 
 void add_diff_command(CLI::App& app, Context& ctx) {
@@ -84,12 +107,33 @@ void add_diff_command(CLI::App& app, Context& ctx) {
         "(fingerprint, served model or account); inputs differ (a tool, retrieval, clock or\n"
         "random result, or the program's own request, parted first); same conditions, outputs\n"
         "diverged (with the evidence). Exits 0 when identical, 1 otherwise.");
-    auto a = std::make_shared<std::string>(), b = std::make_shared<std::string>();
-    cmd->add_option("a", *a, "a run reference")->required();
-    cmd->add_option("b", *b, "another run reference")->required();
+    auto refs = std::make_shared<std::vector<std::string>>();
+    auto name = std::make_shared<std::string>();
+    cmd->add_option("runs", *refs, "two run references (or more, to group them)");
+    cmd->add_option("--name", *name, "group every run of this name");
     cmd->add_flag("--json", ctx.json, "print the whole report as JSON");
-    cmd->callback([&ctx, a, b] {
-        auto report = check(analysis::diff_runs(ctx.store(), *a, *b));
+    cmd->callback([&ctx, refs, name] {
+        auto& store = ctx.store();
+        if (!name->empty()) {
+            store::RunFilter filter;
+            filter.name = *name;
+            for (const auto& run : check(store.list_runs(filter))) refs->push_back(run.id);
+            if (refs->empty()) fail(error(ErrorCode::not_found, "no run is named " + *name));
+        }
+        if (refs->size() < 2 && name->empty())
+            fail(error(ErrorCode::invalid_input, "diff needs two runs (or more, or --name NAME)"));
+        if (refs->size() > 2 || !name->empty()) {
+            auto groups = check(analysis::group_runs(store, *refs));
+            if (ctx.json)
+                print_json(groups.to_json());
+            else
+                print_groups(groups);
+            bool same = groups.declared_groups == 1 && groups.observed_groups == 1 &&
+                        groups.outcome_groups == 1;
+            if (!same) throw Exit{1, ""};
+            return;
+        }
+        auto report = check(analysis::diff_runs(store, (*refs)[0], (*refs)[1]));
         if (ctx.json)
             print_json(report.to_json());
         else

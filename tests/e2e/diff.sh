@@ -64,7 +64,14 @@ retrace replay w1 > /dev/null 2>&1
 expect_exit 0 "$RETRACE_BIN" diff w1 @latest
 expect_contains "$OUT" "verdict    identical: same conditions, trajectory and outcome"
 expect_exit 0 "$RETRACE_BIN" diff fp1 fp1
+# Several runs: grouped by declared conditions, backend and outcome.
+expect_exit 1 "$RETRACE_BIN" diff fp1 fp2 k1 --json
+expect_eq "$(json '(j["groups"]["declared"], j["groups"]["observed"] >= 2, len(j["runs"]))' <<< "$OUT")" "(1, True, 3)"
+expect_exit 0 "$RETRACE_BIN" diff --name fp1
+expect_contains "$OUT" "1 runs: 1 declared condition group(s), 1 backend group(s), 1 outcome group(s)"
 # Bad input: a one-line error, exit 2.
 expect_exit 2 "$RETRACE_BIN" diff fp1 nosuchrun
 expect_contains "$ERR" "nosuchrun"
+expect_exit 2 "$RETRACE_BIN" diff fp1
+expect_contains "$ERR" "diff needs two runs"
 echo "diff: ok"

@@ -57,6 +57,20 @@ struct DiffReport {
 Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                              const std::string& b_ref);
 
+// Several runs at once (diff A B C..., diff --name NAME): grouped by
+// conditions (declared and observed apart) and by outcome.
+struct RunGroupRow {
+    store::RunRow run;
+    std::string declared, observed;  // digests of the declared and observed conditions
+    std::string outcome;             // "exit N stdout <digest>"
+};
+struct GroupReport {
+    std::vector<RunGroupRow> runs;  // oldest first
+    std::size_t declared_groups = 0, observed_groups = 0, outcome_groups = 0;
+    core::Json to_json() const;
+};
+Result<GroupReport> group_runs(store::Store& store, const std::vector<std::string>& refs);
+
 // Aligns two key sequences: pairs (i, j) of equal keys, a longest common
 // subsequence after trimming the common prefix and suffix (exact up to a
 // middle of 4 million cells, else the middle is left unaligned).
