@@ -4,6 +4,7 @@
 #include <cstring>
 #include <set>
 #include <sstream>
+#include <thread>
 
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
@@ -57,9 +58,11 @@ struct Trajectory {
 // (model, fingerprint, text, tool calls, finish, error), not by the ids and
 // timestamps every response carries; anything else by its bytes.
 std::string response_key(store::Store& store, const core::Event& e) {
-    std::string key = e.attrs.value("status", Json(0)).dump() + "|" +
-                      e.attrs.value("error", Json()).dump() + "|" +
-                      e.attrs.value("truncated", Json(false)).dump() + "|";
+    std::string key;
+    if (auto it = e.attrs.find("status"); it != e.attrs.end()) key += it->dump();
+    key += '|';
+    if (auto it = e.attrs.find("error"); it != e.attrs.end()) key += it->dump();
+    key += e.attrs.value("truncated", false) ? "|cut|" : "||";
     if (e.kind != "llm") return key + e.response;
     auto headers = e.attrs.value("response_headers", Json::object());
     core::LlmResponse r = core::assemble_response(e.attrs.value("route", ""),
@@ -80,19 +83,21 @@ bool volatile_path(const std::string& path) {
     return false;
 }
 
-Trajectory load_trajectory(store::Store& store, const std::vector<store::EventRow>& rows) {
+Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> rows) {
     Trajectory t;
     std::vector<core::Event> events;
-    for (const auto& row : rows) {
-        const auto& e = row.event;
+    events.reserve(rows.size());
+    for (auto& row : rows) {
+        auto& e = row.event;
         if (e.kind == "process") {
             if (e.attrs.contains("exit_code") && e.attrs["exit_code"].is_number_integer())
                 t.exit_code = e.attrs["exit_code"].get<long long>();
             t.stdout_text = blob_text(store, e.attrs.value("stdout", std::string()));
             continue;
         }
-        events.push_back(e);
+        events.push_back(std::move(e));
     }
+    rows = {};
     // Concurrent siblings (same parent, overlapping in time) are put in key
     // order: two runs of one program may issue them in a different order.
     auto key_of = [](const core::Event& e) {
@@ -304,9 +309,29 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     r.backend = in_section("backend", core::json_diff(ba, bb));
 
     // Trajectories.
-    RETRACE_ASSIGN(auto rows_a, store.events(r.a.id));
-    RETRACE_ASSIGN(auto rows_b, store.events(r.b.id));
-    Trajectory ta = load_trajectory(store, rows_a), tb = load_trajectory(store, rows_b);
+    // The two runs load in parallel, b on a connection of its own.
+    Result<Trajectory> loaded_b = error(ErrorCode::internal, "not loaded");
+    std::thread loader([&] {
+        auto own = store::open_sqlite_store(store.directory(), false);
+        if (!own) {
+            loaded_b = own.status();
+            return;
+        }
+        auto rows = (*own)->events(r.b.id);
+        if (!rows) {
+            loaded_b = rows.status();
+            return;
+        }
+        loaded_b = load_trajectory(**own, std::move(rows).value());
+    });
+    auto rows_a = store.events(r.a.id);
+    std::optional<Trajectory> loaded_a;
+    if (rows_a) loaded_a = load_trajectory(store, std::move(rows_a).value());
+    loader.join();
+    if (!rows_a) return rows_a.status();
+    if (!loaded_b) return loaded_b.status();
+    Trajectory& ta = *loaded_a;
+    Trajectory& tb = *loaded_b;
     r.a_steps = ta.steps.size();
     r.b_steps = tb.steps.size();
     std::vector<std::string> ka, kb;

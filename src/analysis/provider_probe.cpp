@@ -2,10 +2,10 @@
 
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <cstdlib>
 #include <iostream>
 
@@ -84,14 +84,15 @@ int run_probe_client(const ProbePlan& plan) {
         std::string api_key = value ? value : "";
         for (const auto& [phase, temperature] : phases) {
             for (int i = 0; i < plan.k; ++i) {
-                Json body = {{"model", plan.model},
-                             {"temperature", temperature},
-                             {"max_tokens", 64},
-                             {"messages", Json::array({{{"role", "user"}, {"content", k_prompt}}})}};
+                Json body = {
+                    {"model", plan.model},
+                    {"temperature", temperature},
+                    {"max_tokens", 64},
+                    {"messages", Json::array({{{"role", "user"}, {"content", k_prompt}}})}};
                 if (phase == "seeded") body["seed"] = k_seed;
                 http::request<http::string_body> req{
-                    http::verb::post, target->path + (anthropic ? "/v1/messages" : "/chat/completions"),
-                    11};
+                    http::verb::post,
+                    target->path + (anthropic ? "/v1/messages" : "/chat/completions"), 11};
                 req.set(http::field::host, target->host);
                 req.set(http::field::content_type, "application/json");
                 if (anthropic) {
@@ -111,9 +112,8 @@ int run_probe_client(const ProbePlan& plan) {
                     http::response<http::string_body> res;
                     http::read(stream, buffer, res);
                     if (res.result_int() >= 400) {
-                        std::cerr << "retrace: probe request " << phase << " #" << i + 1
-                                  << " (key " << key + 1 << "): status " << res.result_int()
-                                  << "\n";
+                        std::cerr << "retrace: probe request " << phase << " #" << i + 1 << " (key "
+                                  << key + 1 << "): status " << res.result_int() << "\n";
                         ++failures;
                     }
                     if (!res.keep_alive()) stream.socket().close();
@@ -149,9 +149,9 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
         ++c.requests;
         int status = e.attrs.value("status", 0);
         Json response_headers = e.attrs.value("response_headers", Json::object());
-        auto answer = core::assemble_response(
-            e.attrs.value("route", ""), response_headers.value("content-type", std::string()),
-            blob_text(store, e.response));
+        auto answer = core::assemble_response(e.attrs.value("route", ""),
+                                              response_headers.value("content-type", std::string()),
+                                              blob_text(store, e.response));
         if (status >= 400 || !answer.error.empty()) {
             ++c.errors;
             continue;
@@ -164,7 +164,8 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
     }
     for (auto& [_, c] : cells) r.cells.push_back(std::move(c));
     std::stable_sort(r.cells.begin(), r.cells.end(), [](const auto& a, const auto& b) {
-        return std::pair{a.key, a.phase != "temperature 0"} < std::pair{b.key, b.phase != "temperature 0"};
+        return std::pair{a.key, a.phase != "temperature 0"} <
+               std::pair{b.key, b.phase != "temperature 0"};
     });
 
     // The verdict, from the strongest evidence down.
@@ -197,13 +198,14 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
     for (const auto& c : r.cells) key_count = std::max(key_count, c.key + 1);
     if (key_count > 1 && keys_stable && per_key.size() > 1) {
         r.verdict = "per-account difference";
-        r.explanation = "at temperature 0 each key gets one answer, but " +
-                        std::to_string(per_key.size()) + " keys get " +
-                        std::to_string(per_key.size()) +
-                        " different ones: a layer per account (persona, routing) sits in front of the model";
+        r.explanation =
+            "at temperature 0 each key gets one answer, but " + std::to_string(per_key.size()) +
+            " keys get " + std::to_string(per_key.size()) +
+            " different ones: a layer per account (persona, routing) sits in front of the model";
     } else if (t0->outputs.size() > 1 && !noisy_under_one(*t0)) {
         r.verdict = "rotating backend";
-        r.explanation = std::to_string(t0->outputs.size()) + " answers at temperature 0, one per "
+        r.explanation = std::to_string(t0->outputs.size()) +
+                        " answers at temperature 0, one per "
                         "system_fingerprint (" +
                         std::to_string(t0->by_fingerprint.size()) +
                         " seen): the backend changed between requests";
@@ -220,8 +222,8 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
     } else {
         r.verdict = "deterministic";
         r.explanation = "one answer at temperature 0" +
-                        std::string(seeded ? " and one with a fixed seed" : "") +
-                        " across " + std::to_string(t0->requests) + " requests";
+                        std::string(seeded ? " and one with a fixed seed" : "") + " across " +
+                        std::to_string(t0->requests) + " requests";
     }
     return r;
 }

@@ -36,7 +36,7 @@ struct ProbeCell {  // one key, one phase
     std::size_t key = 0;
     std::string phase;  // "temperature 0" or "seeded"
     int requests = 0, errors = 0;
-    std::map<std::string, int> outputs;                 // text -> count
+    std::map<std::string, int> outputs;                           // text -> count
     std::map<std::string, std::set<std::string>> by_fingerprint;  // fingerprint -> texts
     long long input_tokens = 0, output_tokens = 0;
 };
