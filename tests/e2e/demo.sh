@@ -7,4 +7,7 @@ expect_eq "$(grep -c '^retrace: reproduced' <<< "$OUT$ERR")" "2" "the support bo
 expect_contains "$OUT" "retrace: diverged: POST /openai/chat/completions"
 # Without --deterministic the trip agent's random draws differ: diverged.
 expect_eq "$(grep -c '^retrace: diverged' <<< "$OUT")" "2" "the changed prompt and the trip agent diverge"
+expect_contains "$OUT" "verdict    conditions differ: data"
+expect_contains "$OUT" "verdict    backend differs: the program asked for the same thing; the provider's system_fingerprint"
+expect_contains "$OUT" "error    sampling: openai gpt-4o: temperature 0.8 without a seed"
 echo "demo: ok"
