@@ -53,7 +53,7 @@ void doctor_provider(Context& ctx, const ProviderOptions& o) {
     if (o.k < 2 || o.k > 1000) fail(error(ErrorCode::invalid_input, "--k wants 2 to 1000"));
     plan.k = o.k;
     plan.model = !o.model.empty()          ? o.model
-                 : plan.api == "anthropic" ? "claude-3-5-haiku-latest"
+                 : plan.api == "anthropic" ? "claude-haiku-4-5"
                                            : "gpt-4o-mini";
     std::vector<std::string> keys;
     for (std::size_t at = 0; !o.keys.empty() && at <= o.keys.size();) {

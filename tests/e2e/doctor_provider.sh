@@ -17,6 +17,12 @@ expect_eq "$(probe --rotate-fingerprint 2)" "rotating backend"
 expect_eq "$(probe --batch-noise-every 3)" "batch-level noise"
 expect_eq "$(probe --persona-by-key)" "per-account difference"
 
+# The Anthropic API (no seed): temperature 0 only.
+start_sim --sim-seed 5 --batch-noise-every 2
+expect_eq "$(ANTHROPIC_BASE_URL=$SIM_URL ANTHROPIC_API_KEY=sk-ant-test-PROBE0001 retrace doctor --provider anthropic --k 4 --json |
+  json '(j["verdict"], [c["phase"] for c in j["cells"]])')" "('batch-level noise', ['temperature 0'])"
+kill "$SIM_PID"; wait "$SIM_PID" 2> /dev/null || true
+
 # The human report, and the recorded run behind it.
 start_sim --sim-seed 5 --rotate-fingerprint 2
 expect_exit 0 "$RETRACE_BIN" doctor --provider "$SIM_URL/v1" --k 4
