@@ -2,7 +2,6 @@
 
 #include <algorithm>
 #include <cstring>
-#include <set>
 #include <sstream>
 #include <thread>
 
@@ -206,43 +205,6 @@ std::string output_evidence(store::Store& store, const core::Event& a, const cor
 }
 
 }  // namespace
-
-std::vector<std::pair<std::size_t, std::size_t>> align(const std::vector<std::string>& a,
-                                                       const std::vector<std::string>& b) {
-    std::vector<std::pair<std::size_t, std::size_t>> out;
-    std::size_t prefix = 0;
-    while (prefix < a.size() && prefix < b.size() && a[prefix] == b[prefix]) {
-        out.emplace_back(prefix, prefix);
-        ++prefix;
-    }
-    std::size_t suffix = 0;
-    while (suffix < a.size() - prefix && suffix < b.size() - prefix &&
-           a[a.size() - 1 - suffix] == b[b.size() - 1 - suffix])
-        ++suffix;
-    std::size_t n = a.size() - prefix - suffix, m = b.size() - prefix - suffix;
-    if (n > 0 && m > 0 && n * m <= 4'000'000) {
-        // Longest common subsequence of the middle.
-        std::vector<std::vector<unsigned>> L(n + 1, std::vector<unsigned>(m + 1, 0));
-        for (std::size_t i = n; i-- > 0;)
-            for (std::size_t j = m; j-- > 0;)
-                L[i][j] = a[prefix + i] == b[prefix + j] ? L[i + 1][j + 1] + 1
-                                                         : std::max(L[i + 1][j], L[i][j + 1]);
-        std::size_t i = 0, j = 0;
-        while (i < n && j < m) {
-            if (a[prefix + i] == b[prefix + j]) {
-                out.emplace_back(prefix + i, prefix + j);
-                ++i;
-                ++j;
-            } else if (L[i + 1][j] >= L[i][j + 1]) {
-                ++i;
-            } else {
-                ++j;
-            }
-        }
-    }
-    for (std::size_t k = suffix; k > 0; --k) out.emplace_back(a.size() - k, b.size() - k);
-    return out;
-}
 
 Json DiffReport::to_json() const {
     auto diffs = [](const std::vector<JsonDifference>& d) {
@@ -461,50 +423,6 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                             : "same conditions, trajectory and outcome";
     }
     return r;
-}
-
-Result<GroupReport> group_runs(store::Store& store, const std::vector<std::string>& refs) {
-    GroupReport g;
-    std::set<std::string> declared, observed, outcomes;
-    for (const auto& ref : refs) {
-        RunGroupRow row;
-        RETRACE_ASSIGN(row.run, store::resolve_run(store, ref));
-        RETRACE_ASSIGN(Json c, core::parse_json_strict(row.run.conditions));
-        RETRACE_ASSIGN(auto identity, core::identify_conditions(c));
-        row.declared = identity.declared.to_string();
-        row.observed = identity.observed.to_string();
-        Json outcome;
-        if (row.run.outcome)
-            if (auto parsed = core::parse_json_strict(*row.run.outcome)) outcome = *parsed;
-        row.outcome = "exit " + outcome.value("exit_code", Json()).dump() + " stdout " +
-                      outcome.value("stdout", std::string("?")).substr(0, 19);
-        declared.insert(row.declared);
-        observed.insert(row.observed);
-        outcomes.insert(row.outcome);
-        g.runs.push_back(std::move(row));
-    }
-    std::stable_sort(g.runs.begin(), g.runs.end(), [](const auto& a, const auto& b) {
-        return a.run.started_ns < b.run.started_ns;
-    });
-    g.declared_groups = declared.size();
-    g.observed_groups = observed.size();
-    g.outcome_groups = outcomes.size();
-    return g;
-}
-
-Json GroupReport::to_json() const {
-    Json list = Json::array();
-    for (const auto& r : runs)
-        list.push_back({{"id", r.run.id},
-                        {"name", r.run.name ? Json(*r.run.name) : Json()},
-                        {"declared", r.declared},
-                        {"observed", r.observed},
-                        {"outcome", r.outcome}});
-    return {{"runs", list},
-            {"groups",
-             {{"declared", declared_groups},
-              {"observed", observed_groups},
-              {"outcome", outcome_groups}}}};
 }
 
 }  // namespace retrace::analysis

@@ -170,6 +170,12 @@ bool SpanTable::open(const std::string& id, core::Event event, std::vector<store
     return true;
 }
 
+bool SpanTable::opened(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_spans.find(id);
+    return it != m_spans.end() && it->second.opened;
+}
+
 bool SpanTable::finish(const std::string& id) {
     std::lock_guard lock(m_mutex);
     Span& s = m_spans[id];
@@ -354,6 +360,9 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     if (m.kind == "retrieval" && parsed->contains("source") && run.facts)
         run.facts->declare_source(m.name, (*parsed)["source"]);
 
+    // A span id names one event: a second use records nothing.
+    if (!m.span.empty() && run.spans->opened(m.span))
+        return fail(400, "retrace_event_error", "span " + m.span + " was already started");
     std::string digest = m_cassette->event_digest(m.kind, m.name, m.input);
     core::Event e;
     e.kind = m.kind;

@@ -188,6 +188,14 @@ TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {
     EXPECT_EQ(ok["replayed_from"], 3);
     EXPECT_TRUE(c.unused().empty());
     EXPECT_EQ(c.divergences().size(), 2u);
+    // A span id used twice records nothing the second time.
+    std::size_t before = events().size();
+    Json with_span = {{"kind", "clock"}, {"name", "now"}, {"span", k_a}};
+    EXPECT_EQ(ask(with_span).status, 409);  // the queue is exhausted: a divergence, recorded
+    auto again = ask(with_span);
+    EXPECT_EQ(again.status, 400);
+    EXPECT_NE(again.body.find("already started"), std::string::npos);
+    EXPECT_EQ(events().size(), before + 1);
 }
 
 }  // namespace

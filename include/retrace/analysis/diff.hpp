@@ -9,6 +9,8 @@
 #include <string>
 #include <vector>
 
+#include "retrace/analysis/align.hpp"
+#include "retrace/analysis/run_groups.hpp"
 #include "retrace/core/canonical_json.hpp"
 #include "retrace/core/matching.hpp"
 #include "retrace/store/store.hpp"
@@ -56,25 +58,5 @@ struct DiffReport {
 
 Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                              const std::string& b_ref);
-
-// Several runs at once (diff A B C..., diff --name NAME): grouped by
-// conditions (declared and observed apart) and by outcome.
-struct RunGroupRow {
-    store::RunRow run;
-    std::string declared, observed;  // digests of the declared and observed conditions
-    std::string outcome;             // "exit N stdout <digest>"
-};
-struct GroupReport {
-    std::vector<RunGroupRow> runs;  // oldest first
-    std::size_t declared_groups = 0, observed_groups = 0, outcome_groups = 0;
-    core::Json to_json() const;
-};
-Result<GroupReport> group_runs(store::Store& store, const std::vector<std::string>& refs);
-
-// Aligns two key sequences: pairs (i, j) of equal keys, a longest common
-// subsequence after trimming the common prefix and suffix (exact up to a
-// middle of 4 million cells, else the middle is left unaligned).
-std::vector<std::pair<std::size_t, std::size_t>> align(const std::vector<std::string>& a,
-                                                       const std::vector<std::string>& b);
 
 }  // namespace retrace::analysis

@@ -38,6 +38,8 @@ class SpanTable {
     // Opens span id with its event (seq and parent filled in by the caller)
     // and the blobs it refers to; false when it was already opened.
     bool open(const std::string& id, core::Event event, std::vector<store::Blob> blobs);
+    // Whether span id was started (or completed) already.
+    bool opened(const std::string& id);
     // Marks span id as an event completed in one piece (its number taken
     // with seq_of); false when it was already opened.
     bool finish(const std::string& id);
