@@ -94,7 +94,8 @@ class RuleParser {
     Result<int> parse() {
         RETRACE_ASSIGN(int root, any());
         skip();
-        if (m_at != m_text.size()) return fail("unexpected '" + std::string(m_text.substr(m_at)) + "'");
+        if (m_at != m_text.size())
+            return fail("unexpected '" + std::string(m_text.substr(m_at)) + "'");
         return root;
     }
 
@@ -103,13 +104,15 @@ class RuleParser {
         return error(ErrorCode::invalid_input, "--rule '" + std::string(m_text) + "': " + why);
     }
     void skip() {
-        while (m_at < m_text.size() && std::isspace(static_cast<unsigned char>(m_text[m_at]))) ++m_at;
+        while (m_at < m_text.size() && std::isspace(static_cast<unsigned char>(m_text[m_at])))
+            ++m_at;
     }
     bool word(std::string_view w) {
         skip();
         if (m_text.substr(m_at, w.size()) != w) return false;
         std::size_t end = m_at + w.size();
-        if (end < m_text.size() && std::isalnum(static_cast<unsigned char>(m_text[end]))) return false;
+        if (end < m_text.size() && std::isalnum(static_cast<unsigned char>(m_text[end])))
+            return false;
         m_at = end;
         return true;
     }
@@ -151,7 +154,8 @@ class RuleParser {
         } else if (skip(), m_text.substr(m_at, 5) == "pass@") {
             m_at += 5;
             std::size_t start = m_at;
-            while (m_at < m_text.size() && std::isdigit(static_cast<unsigned char>(m_text[m_at]))) ++m_at;
+            while (m_at < m_text.size() && std::isdigit(static_cast<unsigned char>(m_text[m_at])))
+                ++m_at;
             if (start == m_at) return fail("pass@ wants a number of runs, as in pass@5");
             n.metric = "pass@";
             n.k = std::stoul(std::string(m_text.substr(start, m_at - start)));

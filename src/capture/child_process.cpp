@@ -60,7 +60,7 @@ void write_all(int fd, const char* data, std::size_t size) {
 }  // namespace
 
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env) {
+                              const std::vector<std::string>& env, bool pass_through) {
     if (argv.empty()) return error(ErrorCode::invalid_input, "no command given");
     int out[2], err[2], report[2];
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
@@ -109,7 +109,9 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
                 --open_fds;
                 continue;
             }
-            write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf, static_cast<std::size_t>(got));
+            if (pass_through)
+                write_all(i == 0 ? STDOUT_FILENO : STDERR_FILENO, buf,
+                          static_cast<std::size_t>(got));
             sinks[i]->append(buf, static_cast<std::size_t>(got));
         }
     }

@@ -158,6 +158,23 @@ class SingleRun final : public RunRouter {
 
 }  // namespace
 
+Result<Json> static_conditions(const RecordOptions& o, char** envp) {
+    core::Redactor redactor = core::Redactor::from_environment(envp);
+    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
+    fs::path cwd = fs::current_path();
+    auto repo_root = find_repo_root(cwd);
+    fs::path store_dir = store::locate_store(o.store_dir, cwd);
+    RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
+    RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
+    Json conditions = Json::object();
+    conditions["code"] = capture_code({o.command, cwd}, redactor);
+    conditions["env"] = capture_env({o.env_names, repo_root.value_or(cwd), envp}, redactor);
+    conditions["data"] =
+        declared.inputs.empty() ? Json::object() : Json{{"inputs", declared.inputs}};
+    conditions["params"] = params;
+    return conditions;
+}
+
 Result<RecordOutcome> record(const RecordOptions& o, char** envp,
                              std::optional<LaunchFailure>* launch_failure) {
     if (o.command.empty())
@@ -204,8 +221,10 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     SpanTable spans(*writer);
     SingleRun router(*writer, facts, spans);
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(proxy_opts, router, redactor));
-    auto child = run_child(o.command, child_environment(envp, run_id, proxy->port(), proxy_opts,
-                                                        shim ? &*shim : nullptr));
+    auto child = run_child(
+        o.command,
+        child_environment(envp, run_id, proxy->port(), proxy_opts, shim ? &*shim : nullptr),
+        o.pass_through);
     proxy->stop();              // every exchange in flight is recorded before the seal
     spans.close_all(now_ns());  // spans the program never ended
     ChildResult result;

@@ -42,6 +42,7 @@ int run(int argc, char** argv) {
     add_proxy_command(app, ctx);
     add_diff_command(app, ctx);
     add_doctor_command(app, ctx);
+    add_probe_command(app, ctx);
     add_sim_command(app, ctx);
 
     // Everything after the first "--" is the command to run; CLI11 never sees it.

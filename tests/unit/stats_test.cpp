@@ -41,9 +41,10 @@ TEST(PassAtK, MatchesTheCombinatorialFormula) {
     EXPECT_NEAR(pass_at_k(10, 3, 5), 1 - 21.0 / 252.0, 1e-12);  // 1 - C(7,5)/C(10,5)
     EXPECT_EQ(pass_at_k(10, 0, 5), 0.0);
     EXPECT_EQ(pass_at_k(10, 6, 5), 1.0);  // any 5 of 10 include a pass
-    EXPECT_NEAR(pass_at_k(200, 37, 10), 1 - std::exp(std::lgamma(164) - std::lgamma(154) -
-                                                     std::lgamma(201) + std::lgamma(191)),
-                1e-9);
+    EXPECT_NEAR(
+        pass_at_k(200, 37, 10),
+        1 - std::exp(std::lgamma(164) - std::lgamma(154) - std::lgamma(201) + std::lgamma(191)),
+        1e-9);
 }
 
 TEST(Sprt, WaldBoundariesAndDecisions) {

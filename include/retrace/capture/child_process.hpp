@@ -24,7 +24,8 @@ struct ChildResult {
 // argv[0] is looked up on PATH. env is the child's complete environment.
 // Fails with ErrorCode::not_found (exit 127) when the command does not exist
 // and ErrorCode::io (exit 126) when it cannot be executed.
+// pass_through false: captured only (runs in parallel, as a probe's).
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env);
+                              const std::vector<std::string>& env, bool pass_through = true);
 
 }  // namespace retrace::capture

@@ -6,6 +6,7 @@
 #include <vector>
 
 #include "retrace/capture/determinism.hpp"
+#include "retrace/core/canonical_json.hpp"
 #include "retrace/core/result.hpp"
 
 namespace retrace::capture {
@@ -25,6 +26,7 @@ struct RecordOptions {
     std::optional<std::string> ca_file;            // --ca-file PEM: CAs for https upstreams
     std::size_t max_body = std::size_t{64} << 20;  // --max-body BYTES per request
     bool deterministic = false;        // --deterministic: the shim records clocks, randomness
+    bool pass_through = true;          // the child's output also goes to ours (not in a probe)
     std::vector<std::string> command;  // CMD ARGS...
 
     // Replay: answers come from the cassette, the run is marked replay_of
@@ -54,5 +56,9 @@ struct LaunchFailure {
 
 Result<RecordOutcome> record(const RecordOptions& options, char** envp,
                              std::optional<LaunchFailure>* launch_failure);
+
+// The conditions a run starts under (code, env, data, params), captured as
+// `record` captures them before the command runs.
+Result<core::Json> static_conditions(const RecordOptions& options, char** envp);
 
 }  // namespace retrace::capture

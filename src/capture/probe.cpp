@@ -1,0 +1,299 @@
+#include "retrace/capture/probe.hpp"
+
+#include <unistd.h>
+
+#include <atomic>
+#include <filesystem>
+#include <fstream>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "retrace/capture/child_process.hpp"
+#include "retrace/analysis/diff.hpp"
+#include "retrace/analysis/stats.hpp"
+#include "retrace/core/identity.hpp"
+#include "retrace/core/llm_response.hpp"
+#include "retrace/store/run_writer.hpp"
+#include "run_setup.hpp"
+
+namespace retrace::capture {
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+
+std::string blob_text(store::Store& store, const std::string& digest) {
+    if (digest.empty()) return "";
+    auto blob = store.get_blob(digest);
+    return blob && *blob ? **blob : std::string();
+}
+
+// Seals a run holding one event whose attributes are `body` (the probe's
+// registration or its result): tamper-evident like any run.
+Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditions,
+                                  const std::string& name, const std::string& event_name,
+                                  const Json& body, Json extra_metadata) {
+    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
+    RETRACE_ASSIGN(NewRun fresh, new_run(conditions, name, std::nullopt, std::move(extra_metadata)));
+    RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, fresh.row, {}));
+    RETRACE_ASSIGN(std::string text, core::canonicalize(body));
+    core::Event e;
+    e.seq = writer->next_seq();
+    e.kind = "custom";
+    e.name = event_name;
+    e.start_ns = e.end_ns = now_ns();
+    e.attrs = body;
+    e.request = core::Digest::of(text).to_string();
+    RETRACE_TRY(writer->complete(std::move(e), {{core::Digest::of(text).to_string(), text}}));
+    store::RunWriter::Seal seal;
+    long long ended = now_ns();
+    seal.metadata = fresh.metadata;
+    seal.metadata["ended_ns"] = core::ns_text(ended);
+    seal.outcome = Json::object();
+    seal.ended_ns = ended;
+    return writer->seal(std::move(seal));
+}
+
+// Runs the oracle for one run: exit 0 is a pass.
+Result<bool> judge(const std::string& oracle, const RecordOutcome& run, char** envp) {
+    if (oracle.empty()) return run.exit_code == 0;
+    std::string out_file = (fs::temp_directory_path() /
+                            ("retrace-probe-" + std::to_string(::getpid()) + "-" + run.run_id))
+                               .string();
+    {
+        std::ofstream f(out_file, std::ios::binary);
+        f << run.stdout_text;
+    }
+    std::vector<std::string> env;
+    for (char** e = envp; e && *e; ++e) env.emplace_back(*e);
+    env.push_back("RETRACE_RUN_ID=" + run.run_id);
+    env.push_back("RETRACE_STDOUT=" + out_file);
+    env.push_back("RETRACE_EXIT=" + std::to_string(run.exit_code));
+    auto result = run_child({"/bin/sh", "-c", oracle}, env, false);
+    std::error_code ec;
+    fs::remove(out_file, ec);
+    if (!result) return result.status().with_context("oracle");
+    return result->exit_code == 0;
+}
+
+Json interval_json(analysis::Interval i) {
+    return Json::array({i.lo, i.hi});
+}
+
+std::string fixed(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+}  // namespace
+
+Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks& hooks) {
+    // Everything the user gave is checked before anything is stored.
+    if (o.record.command.empty())
+        return error(ErrorCode::invalid_input, "no command given (retrace probe ... -- CMD ARGS...)");
+    if (o.k < 1 || o.k > 100000) return error(ErrorCode::invalid_input, "--k wants 1 to 100000");
+    if (o.jobs < 1 || o.jobs > 256) return error(ErrorCode::invalid_input, "--jobs wants 1 to 256");
+    std::optional<analysis::Rule> rule;
+    if (!o.rule.empty()) {
+        RETRACE_ASSIGN(auto parsed, analysis::Rule::parse(o.rule));
+        rule = std::move(parsed);
+    }
+    std::optional<analysis::Sprt> sprt;
+    if (o.sequential) {
+        auto [p0, p1] = *o.sequential;
+        if (!(p0 > 0 && p1 < 1 && p0 < p1))
+            return error(ErrorCode::invalid_input, "--sequential wants 0 < p0 < p1 < 1");
+        sprt = analysis::Sprt{p0, p1};
+    }
+    fs::path store_dir = store::locate_store(o.record.store_dir, fs::current_path());
+    RETRACE_ASSIGN(Json conditions, static_conditions(o.record, envp));
+
+    // Pre-registration: sealed, and announced, before the first run.
+    Json argv = Json::array();
+    for (const auto& a : o.record.command) argv.push_back(a);
+    Json plan = {{"hypothesis", o.hypothesis},
+                 {"k", o.k},
+                 {"jobs", o.jobs},
+                 {"rule", o.rule},
+                 {"oracle", o.oracle.empty() ? Json() : Json(o.oracle)},
+                 {"command", conditions["code"].value("argv", argv)},
+                 {"sequential", o.sequential ? Json::array({o.sequential->first, o.sequential->second})
+                                             : Json()}};
+    RETRACE_ASSIGN(auto registration,
+                   seal_record(store_dir, conditions, o.name, "probe registration", {{"probe", plan}},
+                               {{"probe", {{"role", "registration"}}}}));
+    ProbeOutcome out;
+    out.probe_id = registration.id;
+    out.probe_record_digest = registration.record_digest.value_or("");
+    if (hooks.registered) hooks.registered(out.probe_id, out.probe_record_digest);
+
+    // The runs, recorded like any, `jobs` at a time.
+    std::mutex mutex;
+    std::vector<ProbeRun> runs;
+    std::optional<Status> failure;
+    std::atomic<int> next{0};
+    std::atomic<bool> stop{false};
+    std::optional<int> stopped_after;
+    int failed = 0;
+    auto worker = [&] {
+        for (;;) {
+            int index = ++next;
+            if (index > o.k || stop) return;
+            RecordOptions ro = o.record;
+            ro.name = o.name + ".run";
+            ro.params.push_back("retrace_probe=" + out.probe_id);
+            ro.pass_through = false;
+            std::optional<LaunchFailure> launch;
+            auto run = record(ro, envp, &launch);
+            Result<bool> passed = run ? (launch ? Result<bool>(false) : judge(o.oracle, *run, envp))
+                                      : Result<bool>(run.status());
+            std::lock_guard lock(mutex);
+            if (!run || !passed || launch) {
+                if (!failure)
+                    failure = !run      ? run.status()
+                              : !passed ? passed.status()
+                                        : error(ErrorCode::invalid_input, launch->message);
+                stop = true;
+                return;
+            }
+            ProbeRun r;
+            r.index = index;
+            r.run_id = run->run_id;
+            r.conditions_digest = run->conditions_digest;
+            r.exit_code = run->exit_code;
+            r.passed = *passed;
+            failed += !r.passed;
+            runs.push_back(r);
+            if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), failed);
+            if (sprt && !stopped_after) {
+                std::size_t n = runs.size(), f = static_cast<std::size_t>(failed);
+                if (!sprt->decide(f, n - f).empty()) {
+                    stopped_after = static_cast<int>(n);
+                    stop = true;
+                }
+            }
+        }
+    };
+    std::vector<std::thread> pool;
+    for (int j = 0; j < std::min(o.jobs, o.k); ++j) pool.emplace_back(worker);
+    for (auto& t : pool) t.join();
+    if (failure) return failure->with_context("probe " + out.probe_id);
+    std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.index < b.index; });
+
+    // What the runs say.
+    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
+    long long tokens_in = 0, tokens_out = 0;
+    std::map<std::string, std::pair<int, int>> by_conditions;  // digest -> passes, failures
+    Json run_list = Json::array();
+    for (auto& r : runs) {
+        RETRACE_ASSIGN(auto events, store->events(r.run_id));
+        for (const auto& row : events) {
+            if (row.event.kind != "llm") continue;
+            const Json& a = row.event.attrs;
+            auto answer = core::assemble_response(
+                a.value("route", ""),
+                a.value("response_headers", Json::object()).value("content-type", std::string()),
+                blob_text(*store, row.event.response));
+            r.input_tokens += answer.input_tokens.value_or(0);
+            r.output_tokens += answer.output_tokens.value_or(0);
+        }
+        tokens_in += r.input_tokens;
+        tokens_out += r.output_tokens;
+        // Grouped by declared conditions and the fingerprints the provider
+        // reported; a run that saw none (say, its request failed) says
+        // nothing about the backend.
+        RETRACE_ASSIGN(auto row, store->get_run(r.run_id));
+        Json c = Json::object();
+        if (row)
+            if (auto parsed = core::parse_json_strict(row->conditions)) c = *parsed;
+        RETRACE_ASSIGN(auto identity, core::identify_conditions(c));
+        std::string fingerprints;
+        for (const auto& [provider, facts] : c["backend"].items())
+            for (const auto& fp : facts.value("system_fingerprints", Json::array()))
+                fingerprints += (fingerprints.empty() ? "" : ",") + fp.get<std::string>();
+        r.conditions_digest = identity.declared.to_string().substr(7, 12) + " " +
+                              (fingerprints.empty() ? "(no fingerprint)" : fingerprints);
+        auto& group = by_conditions[r.conditions_digest];
+        (r.passed ? group.first : group.second)++;
+        run_list.push_back({{"index", r.index},
+                            {"run", r.run_id},
+                            {"passed", r.passed},
+                            {"exit_code", r.exit_code},
+                            {"group", r.conditions_digest},
+                            {"tokens", {r.input_tokens, r.output_tokens}}});
+    }
+    std::size_t n = runs.size(), fails = static_cast<std::size_t>(failed), passes = n - fails;
+    analysis::Interval fail_rate = analysis::wilson_interval(fails, n);
+    Json pass_at = Json::array();  // [k, pass@k], k = 1, 2, 5, 10, n
+    for (std::size_t k : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{10}, n})
+        if (k >= 1 && k <= n && (pass_at.empty() || pass_at.back()[0].get<std::size_t>() < k))
+            pass_at.push_back({k, analysis::pass_at_k(n, passes, k)});
+    if (rule) out.decision = rule->decide(passes, n);
+
+    // The verdict: same outcome and same trajectory every time is
+    // deterministic; failures that line up with conditions are conditional.
+    std::string verdict;
+    bool same_trajectory = true;
+    for (std::size_t i = 1; i < runs.size() && same_trajectory; ++i) {
+        RETRACE_ASSIGN(auto d, analysis::diff_runs(*store, runs[0].run_id, runs[i].run_id));
+        same_trajectory = d.verdict == "identical";
+    }
+    // Conditional: among the runs whose backend is known, two or more groups,
+    // each all passing or all failing, and both outcomes present.
+    int known_groups = 0, known_passes = 0, known_fails = 0;
+    bool pure = true;
+    for (const auto& [key, g] : by_conditions) {
+        if (key.ends_with("(no fingerprint)")) continue;
+        ++known_groups;
+        known_passes += g.first;
+        known_fails += g.second;
+        pure = pure && (g.first == 0 || g.second == 0);
+    }
+    bool conditional = known_groups > 1 && pure && known_passes > 0 && known_fails > 0;
+    if (fails == 0)
+        verdict = same_trajectory ? "deterministic pass"
+                                  : "no failures in " + std::to_string(n) +
+                                        " runs: failure rate <= " + fixed(fail_rate.hi);
+    else if (passes == 0)
+        verdict = same_trajectory ? "deterministic fail"
+                                  : "failed in every one of " + std::to_string(n) +
+                                        " runs: failure rate >= " + fixed(fail_rate.lo);
+    else if (conditional)
+        verdict = "conditional on conditions";
+    else
+        verdict = "stochastic (rate [" + fixed(fail_rate.lo) + ", " + fixed(fail_rate.hi) + "])";
+
+    Json groups = Json::array();
+    for (const auto& [key, g] : by_conditions)
+        groups.push_back({{"group", key}, {"passed", g.first}, {"failed", g.second}});
+    out.report = {{"probe", out.probe_id},
+                  {"probe_record", out.probe_record_digest},
+                  {"name", o.name},
+                  {"hypothesis", o.hypothesis},
+                  {"k", o.k},
+                  {"runs", run_list},
+                  {"done", n},
+                  {"passed", passes},
+                  {"failed", fails},
+                  {"fail_rate", n ? static_cast<double>(fails) / static_cast<double>(n) : 0.0},
+                  {"fail_rate_interval", interval_json(fail_rate)},
+                  {"pass_at_k", pass_at},
+                  {"rule", o.rule.empty() ? Json() : Json(o.rule)},
+                  {"decision", out.decision.empty() ? Json() : Json(out.decision)},
+                  {"stopped_after", stopped_after ? Json(*stopped_after) : Json()},
+                  {"conditions_groups", groups},
+                  {"tokens", {{"input", tokens_in}, {"output", tokens_out}}},
+                  {"verdict", verdict}};
+    RETRACE_ASSIGN(auto result,
+                   seal_record(store_dir, conditions, o.name + ".result", "probe result",
+                               {{"result", out.report}},
+                               {{"probe", {{"role", "result"}, {"registration", out.probe_id}}}}));
+    out.result_id = result.id;
+    out.report["result"] = result.id;
+    return out;
+}
+
+}  // namespace retrace::capture

@@ -1,0 +1,111 @@
+#include <iostream>
+
+#include "context.hpp"
+#include "format.hpp"
+#include "retrace/capture/probe.hpp"
+
+namespace retrace::cli {
+
+namespace {
+
+std::string num(double v) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.3f", v);
+    return buf;
+}
+
+void print_probe(const core::Json& r) {
+    std::cout << "probe      " << r["probe"].get<std::string>() << "  (" << r["name"].get<std::string>()
+              << ")  registered " << r["probe_record"].get<std::string>() << "\n";
+    if (!r["hypothesis"].get<std::string>().empty())
+        std::cout << "hypothesis " << r["hypothesis"].get<std::string>() << "\n";
+    std::cout << "runs       " << r["done"] << " of " << r["k"] << ", " << r["failed"] << " failed";
+    if (!r["stopped_after"].is_null())
+        std::cout << "  (stopped early after " << r["stopped_after"]
+                  << " runs: the sequential test decided)";
+    std::cout << "\n"
+              << "fail rate  " << num(r["fail_rate"].get<double>()) << "  95% CI ["
+              << num(r["fail_rate_interval"][0].get<double>()) << ", "
+              << num(r["fail_rate_interval"][1].get<double>()) << "]\n"
+              << "pass@k    ";
+    for (const auto& kv : r["pass_at_k"]) std::cout << " pass@" << kv[0] << " " << num(kv[1].get<double>());
+    std::cout << "\n";
+    if (!r["rule"].is_null())
+        std::cout << "rule       " << r["rule"].get<std::string>() << ": "
+                  << r["decision"].get<std::string>()
+                  << (r["decision"] == "inconclusive" ? " at this K" : "") << "\n";
+    std::cout << "conditions " << r["conditions_groups"].size()
+              << " group(s) by declared conditions and fingerprint\n";
+    for (const auto& g : r["conditions_groups"])
+        std::cout << "  " << g["group"].get<std::string>() << "  "
+                  << g["passed"].get<int>() + g["failed"].get<int>() << " runs, " << g["failed"]
+                  << " failed\n";
+    std::cout << "tokens     " << r["tokens"]["input"] << " in, " << r["tokens"]["output"] << " out\n"
+              << "verdict    " << r["verdict"].get<std::string>() << "\n";
+}
+
+}  // namespace
+
+void add_probe_command(CLI::App& app, Context& ctx) {
+    auto* cmd = app.add_subcommand(
+        "probe", "run a pre-registered variance probe: K recorded runs, judged, with statistics");
+    auto o = std::make_shared<capture::ProbeOptions>();
+    auto sequential = std::make_shared<std::string>();
+    cmd->add_option("--k", o->k, "number of runs (default 20)");
+    cmd->add_option("--jobs", o->jobs, "runs at a time (default 1)");
+    cmd->add_option("--hypothesis", o->hypothesis, "what the probe tests, in words");
+    cmd->add_option("--rule", o->rule,
+                    "decision rule: fail_rate, pass_rate, pass@K compared with numbers, and/or");
+    cmd->add_option("--oracle", o->oracle,
+                    "shell command judging each run (RETRACE_RUN_ID, RETRACE_STDOUT, RETRACE_EXIT); "
+                    "exit 0 = pass. Default: the run's exit code");
+    cmd->add_option("--sequential", *sequential,
+                    "p0=P,p1=P: stop early once a sequential test decides between failure rates");
+    cmd->add_option("--name", o->name, "a name for the probe (its runs are NAME.run)");
+    auto& r = o->record;
+    cmd->add_option("--input", r.inputs, "as for record (repeatable)");
+    cmd->add_option("--param", r.params, "as for record (repeatable)");
+    cmd->add_option("--env", r.env_names, "as for record (repeatable)");
+    cmd->add_option("--upstream", r.upstreams, "as for record (repeatable)");
+    cmd->add_option("--route", r.routes, "as for record (repeatable)");
+    cmd->add_option("--redact", r.redact, "as for record (repeatable)");
+    cmd->add_option("--ca-file", r.ca_file, "as for record");
+    cmd->add_flag("--deterministic", r.deterministic, "as for record");
+    cmd->add_flag("--json", ctx.json, "print the report as JSON");
+    cmd->footer(
+        "Usage: retrace probe --k N [--rule RULE] [--oracle CMD] [OPTIONS] -- CMD [ARGS...]\n"
+        "The hypothesis, K, rule, oracle, command and static conditions are sealed into the\n"
+        "store (and the record digest printed) before the first run. Exits 0 when the rule is\n"
+        "accepted (or there is none), 1 when rejected, 3 when inconclusive at this K.");
+    cmd->prefix_command();
+    cmd->callback([&ctx, o, sequential, cmd] {
+        o->record.command = cmd->remaining();
+        o->record.command.insert(o->record.command.end(), ctx.trailing.begin(), ctx.trailing.end());
+        o->record.store_dir = ctx.store_dir;
+        if (!sequential->empty()) {
+            double p0 = -1, p1 = -1;
+            if (std::sscanf(sequential->c_str(), "p0=%lf,p1=%lf", &p0, &p1) != 2)
+                fail(error(ErrorCode::invalid_input,
+                           "--sequential wants p0=P,p1=P, got '" + *sequential + "'"));
+            o->sequential = std::pair{p0, p1};
+        }
+        capture::ProbeHooks hooks;
+        hooks.registered = [&](const std::string& id, const std::string& digest) {
+            std::cerr << "retrace: probe " << id << " registered, record " << digest << "\n";
+        };
+        hooks.progress = [&](int done, int failed) {
+            std::cerr << "retrace: probe: " << done << " of " << o->k << " runs, " << failed
+                      << " failed\n";
+        };
+        auto outcome = capture::probe(*o, ctx.envp, hooks);
+        if (!outcome) fail_before_child(outcome.status());
+        if (ctx.json)
+            print_json(outcome->report);
+        else
+            print_probe(outcome->report);
+        if (outcome->decision == "reject") throw Exit{1, ""};
+        if (outcome->decision == "inconclusive") throw Exit{3, ""};
+    });
+}
+
+}  // namespace retrace::cli
