@@ -9,9 +9,9 @@
 #include <mutex>
 #include <thread>
 
-#include "retrace/capture/child_process.hpp"
 #include "retrace/analysis/diff.hpp"
 #include "retrace/analysis/stats.hpp"
+#include "retrace/capture/child_process.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/store/run_writer.hpp"
@@ -36,7 +36,8 @@ Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditi
                                   const std::string& name, const std::string& event_name,
                                   const Json& body, Json extra_metadata) {
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
-    RETRACE_ASSIGN(NewRun fresh, new_run(conditions, name, std::nullopt, std::move(extra_metadata)));
+    RETRACE_ASSIGN(NewRun fresh,
+                   new_run(conditions, name, std::nullopt, std::move(extra_metadata)));
     RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, fresh.row, {}));
     RETRACE_ASSIGN(std::string text, core::canonicalize(body));
     core::Event e;
@@ -82,6 +83,39 @@ Json interval_json(analysis::Interval i) {
     return Json::array({i.lo, i.hi});
 }
 
+// The variants of --vary: one JSON object per non-blank line.
+Result<std::vector<Json>> read_variants(const std::string& path) {
+    std::vector<Json> out;
+    if (path.empty()) return out;
+    std::ifstream in(path);
+    if (!in) return error(ErrorCode::invalid_input, "--vary: cannot read " + path);
+    std::string line;
+    for (int number = 1; std::getline(in, line); ++number) {
+        if (line.find_first_not_of(" \t\r") == std::string::npos) continue;
+        auto v = core::parse_json_strict(line);
+        if (!v || !v->is_object())
+            return error(
+                ErrorCode::invalid_input,
+                "--vary " + path + " line " + std::to_string(number) + ": not a JSON object");
+        out.push_back(std::move(*v));
+    }
+    if (out.empty()) return error(ErrorCode::invalid_input, "--vary " + path + " holds no variant");
+    return out;
+}
+
+// ARGS with {field} replaced by the variant's values.
+std::vector<std::string> substitute(std::vector<std::string> args, const Json& variant) {
+    for (auto& a : args)
+        for (const auto& [key, value] : variant.items()) {
+            std::string token = "{" + key + "}";
+            std::string text = value.is_string() ? value.get<std::string>() : value.dump();
+            for (std::size_t at = a.find(token); at != std::string::npos;
+                 at = a.find(token, at + text.size()))
+                a.replace(at, token.size(), text);
+        }
+    return args;
+}
+
 std::string fixed(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -93,7 +127,8 @@ std::string fixed(double v) {
 Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks& hooks) {
     // Everything the user gave is checked before anything is stored.
     if (o.record.command.empty())
-        return error(ErrorCode::invalid_input, "no command given (retrace probe ... -- CMD ARGS...)");
+        return error(ErrorCode::invalid_input,
+                     "no command given (retrace probe ... -- CMD ARGS...)");
     if (o.k < 1 || o.k > 100000) return error(ErrorCode::invalid_input, "--k wants 1 to 100000");
     if (o.jobs < 1 || o.jobs > 256) return error(ErrorCode::invalid_input, "--jobs wants 1 to 256");
     std::optional<analysis::Rule> rule;
@@ -108,6 +143,10 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
             return error(ErrorCode::invalid_input, "--sequential wants 0 < p0 < p1 < 1");
         sprt = analysis::Sprt{p0, p1};
     }
+    RETRACE_ASSIGN(auto variants, read_variants(o.vary_file));
+    if (!variants.empty() && o.sequential)
+        return error(ErrorCode::invalid_input, "--sequential and --vary do not go together");
+    int total = o.k * static_cast<int>(std::max<std::size_t>(1, variants.size()));
     fs::path store_dir = store::locate_store(o.record.store_dir, fs::current_path());
     RETRACE_ASSIGN(Json conditions, static_conditions(o.record, envp));
 
@@ -120,11 +159,12 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                  {"rule", o.rule},
                  {"oracle", o.oracle.empty() ? Json() : Json(o.oracle)},
                  {"command", conditions["code"].value("argv", argv)},
-                 {"sequential", o.sequential ? Json::array({o.sequential->first, o.sequential->second})
-                                             : Json()}};
+                 {"sequential",
+                  o.sequential ? Json::array({o.sequential->first, o.sequential->second}) : Json()},
+                 {"variants", variants.empty() ? Json() : Json(variants)}};
     RETRACE_ASSIGN(auto registration,
-                   seal_record(store_dir, conditions, o.name, "probe registration", {{"probe", plan}},
-                               {{"probe", {{"role", "registration"}}}}));
+                   seal_record(store_dir, conditions, o.name, "probe registration",
+                               {{"probe", plan}}, {{"probe", {{"role", "registration"}}}}));
     ProbeOutcome out;
     out.probe_id = registration.id;
     out.probe_record_digest = registration.record_digest.value_or("");
@@ -138,17 +178,36 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     std::atomic<bool> stop{false};
     std::optional<int> stopped_after;
     int failed = 0;
+    // Each variant's environment: ours plus RETRACE_VARIANT.
+    std::vector<std::vector<std::string>> variant_env;
+    std::vector<std::vector<char*>> variant_envp;
+    for (const auto& v : variants) {
+        auto& env = variant_env.emplace_back();
+        for (char** e = envp; e && *e; ++e)
+            if (!std::string_view(*e).starts_with("RETRACE_VARIANT=")) env.emplace_back(*e);
+        env.push_back("RETRACE_VARIANT=" + v.dump());
+    }
+    for (auto& env : variant_env) {
+        auto& ptrs = variant_envp.emplace_back();
+        for (auto& kv : env) ptrs.push_back(kv.data());
+        ptrs.push_back(nullptr);
+    }
     auto worker = [&] {
         for (;;) {
             int index = ++next;
-            if (index > o.k || stop) return;
+            if (index > total || stop) return;
+            int variant = variants.empty() ? -1 : (index - 1) / o.k;
+            char** env =
+                variant < 0 ? envp : variant_envp[static_cast<std::size_t>(variant)].data();
             RecordOptions ro = o.record;
+            if (variant >= 0)
+                ro.command = substitute(ro.command, variants[static_cast<std::size_t>(variant)]);
             ro.name = o.name + ".run";
             ro.params.push_back("retrace_probe=" + out.probe_id);
             ro.pass_through = false;
             std::optional<LaunchFailure> launch;
-            auto run = record(ro, envp, &launch);
-            Result<bool> passed = run ? (launch ? Result<bool>(false) : judge(o.oracle, *run, envp))
+            auto run = record(ro, env, &launch);
+            Result<bool> passed = run ? (launch ? Result<bool>(false) : judge(o.oracle, *run, env))
                                       : Result<bool>(run.status());
             std::lock_guard lock(mutex);
             if (!run || !passed || launch) {
@@ -161,13 +220,14 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
             }
             ProbeRun r;
             r.index = index;
+            r.variant = variant;
             r.run_id = run->run_id;
             r.conditions_digest = run->conditions_digest;
             r.exit_code = run->exit_code;
             r.passed = *passed;
             failed += !r.passed;
             runs.push_back(r);
-            if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), failed);
+            if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), total, failed);
             if (sprt && !stopped_after) {
                 std::size_t n = runs.size(), f = static_cast<std::size_t>(failed);
                 if (!sprt->decide(f, n - f).empty()) {
@@ -178,7 +238,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         }
     };
     std::vector<std::thread> pool;
-    for (int j = 0; j < std::min(o.jobs, o.k); ++j) pool.emplace_back(worker);
+    for (int j = 0; j < std::min(o.jobs, total); ++j) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
     if (failure) return failure->with_context("probe " + out.probe_id);
     std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.index < b.index; });
@@ -253,6 +313,33 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         pure = pure && (g.first == 0 || g.second == 0);
     }
     bool conditional = known_groups > 1 && pure && known_passes > 0 && known_fails > 0;
+
+    // Variants: each against the rest (Fisher's exact test, Holm-corrected).
+    Json variant_report = Json::array();
+    std::vector<std::string> differing;
+    if (!variants.empty()) {
+        std::vector<std::size_t> v_fail(variants.size()), v_pass(variants.size());
+        for (const auto& r : runs)
+            (r.passed ? v_pass : v_fail)[static_cast<std::size_t>(r.variant)]++;
+        std::vector<double> p;
+        for (std::size_t v = 0; v < variants.size(); ++v)
+            p.push_back(analysis::fisher_exact(v_fail[v], v_pass[v], fails - v_fail[v],
+                                               passes - v_pass[v]));
+        auto adjusted = analysis::holm(p);
+        for (std::size_t v = 0; v < variants.size(); ++v) {
+            bool differs = adjusted[v] < 0.05;
+            if (differs) differing.push_back(variants[v].dump());
+            variant_report.push_back(
+                {{"variant", variants[v]},
+                 {"runs", v_fail[v] + v_pass[v]},
+                 {"failed", v_fail[v]},
+                 {"fail_rate_interval",
+                  interval_json(analysis::wilson_interval(v_fail[v], v_fail[v] + v_pass[v]))},
+                 {"p", p[v]},
+                 {"p_holm", adjusted[v]},
+                 {"differs", differs}});
+        }
+    }
     if (fails == 0)
         verdict = same_trajectory ? "deterministic pass"
                                   : "no failures in " + std::to_string(n) +
@@ -261,7 +348,11 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         verdict = same_trajectory ? "deterministic fail"
                                   : "failed in every one of " + std::to_string(n) +
                                         " runs: failure rate >= " + fixed(fail_rate.lo);
-    else if (conditional)
+    else if (!differing.empty()) {
+        verdict = "conditional on input (variants";
+        for (const auto& d : differing) verdict += " " + d;
+        verdict += ")";
+    } else if (conditional)
         verdict = "conditional on conditions";
     else
         verdict = "stochastic (rate [" + fixed(fail_rate.lo) + ", " + fixed(fail_rate.hi) + "])";
@@ -274,6 +365,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                   {"name", o.name},
                   {"hypothesis", o.hypothesis},
                   {"k", o.k},
+                  {"total", total},
                   {"runs", run_list},
                   {"done", n},
                   {"passed", passes},
@@ -285,6 +377,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                   {"decision", out.decision.empty() ? Json() : Json(out.decision)},
                   {"stopped_after", stopped_after ? Json(*stopped_after) : Json()},
                   {"conditions_groups", groups},
+                  {"variants", variant_report},
                   {"tokens", {{"input", tokens_in}, {"output", tokens_out}}},
                   {"verdict", verdict}};
     RETRACE_ASSIGN(auto result,

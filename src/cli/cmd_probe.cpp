@@ -14,12 +14,20 @@ std::string num(double v) {
     return buf;
 }
 
+std::string p_value(double p) {
+    char buf[32];
+    std::snprintf(buf, sizeof buf, "%.2g", p);
+    return buf;
+}
+
 void print_probe(const core::Json& r) {
-    std::cout << "probe      " << r["probe"].get<std::string>() << "  (" << r["name"].get<std::string>()
-              << ")  registered " << r["probe_record"].get<std::string>() << "\n";
+    std::cout << "probe      " << r["probe"].get<std::string>() << "  ("
+              << r["name"].get<std::string>() << ")  registered "
+              << r["probe_record"].get<std::string>() << "\n";
     if (!r["hypothesis"].get<std::string>().empty())
         std::cout << "hypothesis " << r["hypothesis"].get<std::string>() << "\n";
-    std::cout << "runs       " << r["done"] << " of " << r["k"] << ", " << r["failed"] << " failed";
+    std::cout << "runs       " << r["done"] << " of " << r["total"] << ", " << r["failed"]
+              << " failed";
     if (!r["stopped_after"].is_null())
         std::cout << "  (stopped early after " << r["stopped_after"]
                   << " runs: the sequential test decided)";
@@ -28,7 +36,8 @@ void print_probe(const core::Json& r) {
               << num(r["fail_rate_interval"][0].get<double>()) << ", "
               << num(r["fail_rate_interval"][1].get<double>()) << "]\n"
               << "pass@k    ";
-    for (const auto& kv : r["pass_at_k"]) std::cout << " pass@" << kv[0] << " " << num(kv[1].get<double>());
+    for (const auto& kv : r["pass_at_k"])
+        std::cout << " pass@" << kv[0] << " " << num(kv[1].get<double>());
     std::cout << "\n";
     if (!r["rule"].is_null())
         std::cout << "rule       " << r["rule"].get<std::string>() << ": "
@@ -40,7 +49,15 @@ void print_probe(const core::Json& r) {
         std::cout << "  " << g["group"].get<std::string>() << "  "
                   << g["passed"].get<int>() + g["failed"].get<int>() << " runs, " << g["failed"]
                   << " failed\n";
-    std::cout << "tokens     " << r["tokens"]["input"] << " in, " << r["tokens"]["output"] << " out\n"
+    for (const auto& v : r["variants"])
+        std::cout << "variant    " << v["variant"].dump() << ": " << v["failed"] << " of "
+                  << v["runs"] << " failed, 95% CI ["
+                  << num(v["fail_rate_interval"][0].get<double>()) << ", "
+                  << num(v["fail_rate_interval"][1].get<double>()) << "], p (Holm) "
+                  << p_value(v["p_holm"].get<double>())
+                  << (v["differs"].get<bool>() ? "  differs" : "") << "\n";
+    std::cout << "tokens     " << r["tokens"]["input"] << " in, " << r["tokens"]["output"]
+              << " out\n"
               << "verdict    " << r["verdict"].get<std::string>() << "\n";
 }
 
@@ -56,11 +73,15 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--hypothesis", o->hypothesis, "what the probe tests, in words");
     cmd->add_option("--rule", o->rule,
                     "decision rule: fail_rate, pass_rate, pass@K compared with numbers, and/or");
-    cmd->add_option("--oracle", o->oracle,
-                    "shell command judging each run (RETRACE_RUN_ID, RETRACE_STDOUT, RETRACE_EXIT); "
-                    "exit 0 = pass. Default: the run's exit code");
+    cmd->add_option(
+        "--oracle", o->oracle,
+        "shell command judging each run (RETRACE_RUN_ID, RETRACE_STDOUT, RETRACE_EXIT); "
+        "exit 0 = pass. Default: the run's exit code");
     cmd->add_option("--sequential", *sequential,
                     "p0=P,p1=P: stop early once a sequential test decides between failure rates");
+    cmd->add_option(
+        "--vary", o->vary_file,
+        "JSON Lines of input variants: K runs each, as RETRACE_VARIANT and {field} in ARGS");
     cmd->add_option("--name", o->name, "a name for the probe (its runs are NAME.run)");
     auto& r = o->record;
     cmd->add_option("--input", r.inputs, "as for record (repeatable)");
@@ -93,8 +114,8 @@ void add_probe_command(CLI::App& app, Context& ctx) {
         hooks.registered = [&](const std::string& id, const std::string& digest) {
             std::cerr << "retrace: probe " << id << " registered, record " << digest << "\n";
         };
-        hooks.progress = [&](int done, int failed) {
-            std::cerr << "retrace: probe: " << done << " of " << o->k << " runs, " << failed
+        hooks.progress = [&](int done, int total, int failed) {
+            std::cerr << "retrace: probe: " << done << " of " << total << " runs, " << failed
                       << " failed\n";
         };
         auto outcome = capture::probe(*o, ctx.envp, hooks);

@@ -56,6 +56,25 @@ expect_contains "$OUT" "verdict    deterministic fail"
 expect_exit 0 "$RETRACE_BIN" probe --k 5 --name steady -- echo steady
 expect_contains "$OUT" "verdict    deterministic pass"
 
+# A deterministic-but-conditional bug: the program fails only when its
+# input holds a trigger token. --vary finds the variant; a reroll of a
+# harmless input never can.
+cat > answer.sh <<'SH'
+case "$1" in *'||'*) echo "parse error"; exit 1 ;; esac
+echo "answer for $1 (variant $RETRACE_VARIANT)"
+SH
+printf '%s\n' '{"q":"weather in Paris"}' '{"q":"a || b"}' '{"q":"opening hours"}' '{"q":"refund policy"}' > variants.jsonl
+expect_exit 0 "$RETRACE_BIN" probe --k 5 --jobs 2 --vary variants.jsonl --name vary -- sh answer.sh '{q}'
+expect_contains "$OUT" "runs       20 of 20, 5 failed"
+expect_contains "$OUT" 'variant    {"q":"a || b"}: 5 of 5 failed'
+expect_contains "$OUT" 'verdict    conditional on input (variants {"q":"a || b"})'
+expect_contains "$(retrace show vary.run --json | json 'j["events"][0]["attrs"]["argv"]')" "['sh', 'answer.sh',"
+expect_exit 0 "$RETRACE_BIN" probe --k 5 --name reroll -- sh answer.sh "weather in Paris"
+expect_contains "$OUT" "verdict    deterministic pass"
+echo '{"q": ' > broken.jsonl
+expect_exit 2 "$RETRACE_BIN" probe --k 5 --vary broken.jsonl -- true
+expect_contains "$ERR" "line 1: not a JSON object"
+
 # Bad input: one line, exit 2, nothing stored.
 before=$(runs)
 expect_exit 2 "$RETRACE_BIN" probe --k 5 --rule "fail_rate >> 2" -- true

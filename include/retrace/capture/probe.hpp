@@ -25,10 +25,12 @@ struct ProbeOptions {
     std::string rule;    // empty: no decision
     std::string oracle;  // shell command; empty: the run's exit code
     std::optional<std::pair<double, double>> sequential;  // p0, p1 of the failure rate
+    std::string vary_file;  // JSON Lines: K runs per variant (RETRACE_VARIANT, {field} in ARGS)
 };
 
 struct ProbeRun {
-    int index = 0;  // 1-based, in order of start
+    int index = 0;     // 1-based, in order of start
+    int variant = -1;  // index into the variants, -1 without --vary
     std::string run_id;
     std::string conditions_digest;  // as grouped: declared digest and fingerprints seen
     int exit_code = 0;
@@ -46,8 +48,8 @@ struct ProbeOutcome {
 struct ProbeHooks {
     // After the registration is sealed, before the first run starts.
     std::function<void(const std::string& id, const std::string& record_digest)> registered;
-    // After each run: runs done, failures so far.
-    std::function<void(int done, int failed)> progress;
+    // After each run: runs done of total, failures so far.
+    std::function<void(int done, int total, int failed)> progress;
 };
 
 Result<ProbeOutcome> probe(const ProbeOptions& options, char** envp, const ProbeHooks& hooks);
