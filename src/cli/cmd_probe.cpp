@@ -1,8 +1,10 @@
+#include <algorithm>
 #include <iostream>
 
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/capture/probe.hpp"
+#include "retrace/store/run_ref.hpp"
 
 namespace retrace::cli {
 
@@ -61,6 +63,58 @@ void print_probe(const core::Json& r) {
               << "verdict    " << r["verdict"].get<std::string>() << "\n";
 }
 
+core::Json metadata_of(const store::RunRow& run) {
+    auto parsed = core::parse_json_strict(run.metadata);
+    return parsed ? *parsed : core::Json::object();
+}
+
+// The probe registrations, newest first.
+std::vector<store::RunRow> registrations(store::Store& store) {
+    std::vector<store::RunRow> out;
+    for (auto& run : check(store.list_runs({})))
+        if (metadata_of(run).value("probe", core::Json::object()).value("role", "") ==
+            "registration")
+            out.push_back(std::move(run));
+    return out;
+}
+
+// The sealed result of a registration, if the probe finished.
+std::optional<core::Json> result_of(store::Store& store, const std::string& probe_id) {
+    for (const auto& run : check(store.list_runs({}))) {
+        auto probe = metadata_of(run).value("probe", core::Json::object());
+        if (probe.value("role", "") != "result" || probe.value("registration", "") != probe_id)
+            continue;
+        for (const auto& row : check(store.events(run.id)))
+            if (row.event.name == "probe result")
+                return row.event.attrs.value("result", core::Json());
+    }
+    return std::nullopt;
+}
+
+void show_probe(Context& ctx, const std::string& ref) {
+    auto& store = ctx.store();
+    auto run = check(store::resolve_run(store, ref));
+    if (metadata_of(run).value("probe", core::Json::object()).value("role", "") != "registration")
+        fail(error(ErrorCode::invalid_input, "run " + run.id + " is not a probe registration"));
+    auto result = result_of(store, run.id);
+    if (!result) {
+        core::Json plan;
+        for (const auto& row : check(store.events(run.id)))
+            plan = row.event.attrs.value("probe", core::Json());
+        if (ctx.json)
+            print_json({{"probe", run.id}, {"registration", plan}, {"result", nullptr}});
+        else
+            std::cout << "probe      " << run.id << "  registered "
+                      << run.record_digest.value_or("") << "\nplan       " << plan.dump()
+                      << "\nresult     none (the probe did not finish)\n";
+        throw Exit{1, ""};
+    }
+    if (ctx.json)
+        print_json(*result);
+    else
+        print_probe(*result);
+}
+
 }  // namespace
 
 void add_probe_command(CLI::App& app, Context& ctx) {
@@ -95,11 +149,25 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->add_flag("--json", ctx.json, "print the report as JSON");
     cmd->footer(
         "Usage: retrace probe --k N [--rule RULE] [--oracle CMD] [OPTIONS] -- CMD [ARGS...]\n"
+        "       retrace probe show PROBE   (re-print a finished probe)\n"
         "The hypothesis, K, rule, oracle, command and static conditions are sealed into the\n"
         "store (and the record digest printed) before the first run. Exits 0 when the rule is\n"
         "accepted (or there is none), 1 when rejected, 3 when inconclusive at this K.");
     cmd->prefix_command();
+    cmd->allow_extras();  // `probe show PROBE`
+    cmd->fallthrough(false);
     cmd->callback([&ctx, o, sequential, cmd] {
+        auto rest = cmd->remaining();
+        if (ctx.trailing.empty() && !rest.empty() && rest[0] == "show") {
+            // (after the first positional everything is left unparsed)
+            if (auto it = std::find(rest.begin(), rest.end(), "--json"); it != rest.end()) {
+                ctx.json = true;
+                rest.erase(it);
+            }
+            if (rest.size() != 2)
+                fail(error(ErrorCode::invalid_input, "usage: retrace probe show PROBE"));
+            return show_probe(ctx, rest[1]);
+        }
         o->record.command = cmd->remaining();
         o->record.command.insert(o->record.command.end(), ctx.trailing.begin(), ctx.trailing.end());
         o->record.store_dir = ctx.store_dir;
@@ -126,6 +194,35 @@ void add_probe_command(CLI::App& app, Context& ctx) {
             print_probe(outcome->report);
         if (outcome->decision == "reject") throw Exit{1, ""};
         if (outcome->decision == "inconclusive") throw Exit{3, ""};
+    });
+}
+
+void add_probes_command(CLI::App& app, Context& ctx) {
+    auto* cmd = app.add_subcommand("probes", "list the probes, newest first");
+    cmd->add_flag("--json", ctx.json, "print JSON");
+    cmd->callback([&ctx] {
+        auto& store = ctx.store();
+        core::Json list = core::Json::array();
+        for (const auto& run : registrations(store)) {
+            auto result = result_of(store, run.id);
+            core::Json j = {{"probe", run.id},
+                            {"name", run.name ? core::Json(*run.name) : core::Json()},
+                            {"started_ns", run.started_ns},
+                            {"verdict", result ? (*result)["verdict"] : core::Json()},
+                            {"runs", result ? (*result)["done"] : core::Json()},
+                            {"failed", result ? (*result)["failed"] : core::Json()}};
+            list.push_back(j);
+        }
+        if (ctx.json) return print_json(list);
+        for (const auto& j : list)
+            std::cout << j["probe"].get<std::string>() << "  "
+                      << format_time(j["started_ns"].get<long long>()) << "  "
+                      << (j["name"].is_string() ? j["name"].get<std::string>() : "") << "  "
+                      << (j["verdict"].is_string()
+                              ? j["failed"].dump() + " of " + j["runs"].dump() + " failed, " +
+                                    j["verdict"].get<std::string>()
+                              : std::string("(no result)"))
+                      << "\n";
     });
 }
 

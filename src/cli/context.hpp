@@ -66,5 +66,6 @@ void add_proxy_command(CLI::App& app, Context& ctx);
 void add_diff_command(CLI::App& app, Context& ctx);
 void add_doctor_command(CLI::App& app, Context& ctx);
 void add_probe_command(CLI::App& app, Context& ctx);
+void add_probes_command(CLI::App& app, Context& ctx);
 
 }  // namespace retrace::cli

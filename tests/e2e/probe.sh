@@ -32,6 +32,14 @@ expect_exit 0 "$RETRACE_BIN" probe --k 8 --rule "fail_rate >= 0.01 or pass_rate 
 expect_contains "$OUT" ": accept"
 expect_exit 1 "$RETRACE_BIN" probe --k 8 --rule "fail_rate >= 0.9" --name reject -- sh cite.sh
 expect_contains "$OUT" ": reject"
+# A finished probe re-prints; probes are listed.
+expect_exit 0 "$RETRACE_BIN" probe show "$probe_id"
+expect_contains "$OUT" "runs       40 of 40, 10 failed"
+expect_contains "$(retrace probe show "$probe_id" --json | json 'j["fail_rate_interval"]')" "[0.1418"
+expect_contains "$(retrace probes)" "$probe_id"
+expect_contains "$(retrace probes)" "10 of 40 failed, stochastic"
+expect_exit 2 "$RETRACE_BIN" probe show cite.run
+expect_contains "$ERR" "is not a probe registration"
 # The stored registration is tamper-evident.
 expect_exit 0 "$RETRACE_BIN" verify "$probe_id"
 sqlite3 "$RETRACE_STORE/retrace.db" "UPDATE events SET attrs = replace(attrs, 'citation step', 'citation steps') WHERE run_id = '$probe_id'"
