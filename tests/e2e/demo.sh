@@ -10,4 +10,6 @@ expect_eq "$(grep -c '^retrace: diverged' <<< "$OUT")" "2" "the changed prompt a
 expect_contains "$OUT" "verdict    conditions differ: data"
 expect_contains "$OUT" "verdict    backend differs: the program asked for the same thing; the provider's system_fingerprint"
 expect_contains "$OUT" "error    sampling: openai gpt-4o: temperature 0.8 without a seed"
+expect_contains "$OUT" "verdict    deterministic pass"
+expect_contains "$OUT" 'verdict    conditional on input (variants {"question":"|| refund policy"})'
 echo "demo: ok"
