@@ -116,6 +116,44 @@ std::vector<std::string> substitute(std::vector<std::string> args, const Json& v
     return args;
 }
 
+// The tokens a recorded run spent, by the model that served them.
+Status count_tokens(store::Store& store, ProbeRun& r) {
+    RETRACE_ASSIGN(auto events, store.events(r.run_id));
+    for (const auto& row : events) {
+        if (row.event.kind != "llm") continue;
+        const Json& a = row.event.attrs;
+        auto answer = core::assemble_response(
+            a.value("route", ""),
+            a.value("response_headers", Json::object()).value("content-type", std::string()),
+            blob_text(store, row.event.response));
+        long long in = answer.input_tokens.value_or(0), out = answer.output_tokens.value_or(0);
+        r.input_tokens += in;
+        r.output_tokens += out;
+        if (in == 0 && out == 0) continue;  // an error, say: nothing to price
+        auto& m = r.tokens_by_model[answer.model.empty() ? "(unknown)" : answer.model];
+        m.first += in;
+        m.second += out;
+    }
+    return Status::ok();
+}
+
+// --prices: {"MODEL": {"input": USD per million tokens, "output": ...}}.
+Result<Json> read_prices(const std::string& path) {
+    if (path.empty()) return Json();
+    std::ifstream in(path);
+    if (!in) return error(ErrorCode::invalid_input, "--prices: cannot read " + path);
+    std::string text((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
+    auto prices = core::parse_json_strict(text);
+    if (!prices || !prices->is_object())
+        return error(ErrorCode::invalid_input, "--prices " + path + ": not a JSON object");
+    for (const auto& [model, p] : prices->items())
+        if (!p.is_object() || !p.value("input", Json()).is_number() ||
+            !p.value("output", Json()).is_number())
+            return error(ErrorCode::invalid_input, "--prices " + path + ": " + model +
+                                                       " wants {\"input\": N, \"output\": N}");
+    return *prices;
+}
+
 std::string fixed(double v) {
     char buf[32];
     std::snprintf(buf, sizeof buf, "%.3f", v);
@@ -144,6 +182,9 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         sprt = analysis::Sprt{p0, p1};
     }
     RETRACE_ASSIGN(auto variants, read_variants(o.vary_file));
+    RETRACE_ASSIGN(Json prices, read_prices(o.prices_file));
+    if (o.budget_tokens && *o.budget_tokens <= 0)
+        return error(ErrorCode::invalid_input, "--budget-tokens wants a positive number");
     if (!variants.empty() && o.sequential)
         return error(ErrorCode::invalid_input, "--sequential and --vary do not go together");
     int total = o.k * static_cast<int>(std::max<std::size_t>(1, variants.size()));
@@ -177,6 +218,8 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     std::atomic<int> next{0};
     std::atomic<bool> stop{false};
     std::optional<int> stopped_after;
+    std::string stop_reason;
+    long long spent = 0;
     int failed = 0;
     // Each variant's environment: ours plus RETRACE_VARIANT.
     std::vector<std::vector<std::string>> variant_env;
@@ -193,6 +236,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         ptrs.push_back(nullptr);
     }
     auto worker = [&] {
+        std::unique_ptr<store::Store> own;  // for counting tokens as the runs end
         for (;;) {
             int index = ++next;
             if (index > total || stop) return;
@@ -209,7 +253,25 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
             auto run = record(ro, env, &launch);
             Result<bool> passed = run ? (launch ? Result<bool>(false) : judge(o.oracle, *run, env))
                                       : Result<bool>(run.status());
+            ProbeRun r;
+            Status counted = Status::ok();
+            if (run && passed && !launch) {
+                r.run_id = run->run_id;
+                if (!own) {
+                    auto opened = store::open_sqlite_store(store_dir, false);
+                    if (opened)
+                        own = std::move(opened).value();
+                    else
+                        counted = opened.status();
+                }
+                if (own) counted = count_tokens(*own, r);
+            }
             std::lock_guard lock(mutex);
+            if (!counted.is_ok() && !failure) {
+                failure = counted;
+                stop = true;
+                return;
+            }
             if (!run || !passed || launch) {
                 if (!failure)
                     failure = !run      ? run.status()
@@ -218,20 +280,26 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                 stop = true;
                 return;
             }
-            ProbeRun r;
             r.index = index;
             r.variant = variant;
-            r.run_id = run->run_id;
             r.conditions_digest = run->conditions_digest;
             r.exit_code = run->exit_code;
             r.passed = *passed;
             failed += !r.passed;
+            spent += r.input_tokens + r.output_tokens;
             runs.push_back(r);
+            if (o.budget_tokens && spent > *o.budget_tokens && !stop) {
+                stop = true;
+                stopped_after = static_cast<int>(runs.size());
+                stop_reason =
+                    "the token budget (" + std::to_string(*o.budget_tokens) + ") was spent";
+            }
             if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), total, failed);
             if (sprt && !stopped_after) {
                 std::size_t n = runs.size(), f = static_cast<std::size_t>(failed);
                 if (!sprt->decide(f, n - f).empty()) {
                     stopped_after = static_cast<int>(n);
+                    stop_reason = "the sequential test decided";
                     stop = true;
                 }
             }
@@ -248,17 +316,11 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     long long tokens_in = 0, tokens_out = 0;
     std::map<std::string, std::pair<int, int>> by_conditions;  // digest -> passes, failures
     Json run_list = Json::array();
+    std::map<std::string, std::pair<long long, long long>> by_model;
     for (auto& r : runs) {
-        RETRACE_ASSIGN(auto events, store->events(r.run_id));
-        for (const auto& row : events) {
-            if (row.event.kind != "llm") continue;
-            const Json& a = row.event.attrs;
-            auto answer = core::assemble_response(
-                a.value("route", ""),
-                a.value("response_headers", Json::object()).value("content-type", std::string()),
-                blob_text(*store, row.event.response));
-            r.input_tokens += answer.input_tokens.value_or(0);
-            r.output_tokens += answer.output_tokens.value_or(0);
+        for (const auto& [model, t] : r.tokens_by_model) {
+            by_model[model].first += t.first;
+            by_model[model].second += t.second;
         }
         tokens_in += r.input_tokens;
         tokens_out += r.output_tokens;
@@ -357,6 +419,22 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     else
         verdict = "stochastic (rate [" + fixed(fail_rate.lo) + ", " + fixed(fail_rate.hi) + "])";
 
+    // Cost, when --prices names the models that served.
+    Json cost;
+    if (!prices.is_null()) {
+        double usd = 0;
+        Json unpriced = Json::array();
+        for (const auto& [model, t] : by_model) {
+            if (!prices.contains(model)) {
+                unpriced.push_back(model);
+                continue;
+            }
+            usd += (static_cast<double>(t.first) * prices[model]["input"].get<double>() +
+                    static_cast<double>(t.second) * prices[model]["output"].get<double>()) /
+                   1e6;
+        }
+        cost = {{"total", usd}, {"unpriced_models", unpriced}};
+    }
     Json groups = Json::array();
     for (const auto& [key, g] : by_conditions)
         groups.push_back({{"group", key}, {"passed", g.first}, {"failed", g.second}});
@@ -376,9 +454,11 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                   {"rule", o.rule.empty() ? Json() : Json(o.rule)},
                   {"decision", out.decision.empty() ? Json() : Json(out.decision)},
                   {"stopped_after", stopped_after ? Json(*stopped_after) : Json()},
+                  {"stop_reason", stop_reason.empty() ? Json() : Json(stop_reason)},
                   {"conditions_groups", groups},
                   {"variants", variant_report},
                   {"tokens", {{"input", tokens_in}, {"output", tokens_out}}},
+                  {"cost_usd", cost},
                   {"verdict", verdict}};
     RETRACE_ASSIGN(auto result,
                    seal_record(store_dir, conditions, o.name + ".result", "probe result",

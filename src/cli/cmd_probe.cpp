@@ -32,7 +32,7 @@ void print_probe(const core::Json& r) {
               << " failed";
     if (!r["stopped_after"].is_null())
         std::cout << "  (stopped early after " << r["stopped_after"]
-                  << " runs: the sequential test decided)";
+                  << " runs: " << r["stop_reason"].get<std::string>() << ")";
     std::cout << "\n"
               << "fail rate  " << num(r["fail_rate"].get<double>()) << "  95% CI ["
               << num(r["fail_rate_interval"][0].get<double>()) << ", "
@@ -59,7 +59,13 @@ void print_probe(const core::Json& r) {
                   << p_value(v["p_holm"].get<double>())
                   << (v["differs"].get<bool>() ? "  differs" : "") << "\n";
     std::cout << "tokens     " << r["tokens"]["input"] << " in, " << r["tokens"]["output"]
-              << " out\n"
+              << " out";
+    if (r.contains("cost_usd") && r["cost_usd"].is_object()) {
+        std::cout << ", about $" << num(r["cost_usd"]["total"].get<double>());
+        if (!r["cost_usd"]["unpriced_models"].empty())
+            std::cout << " (no price for " << r["cost_usd"]["unpriced_models"].dump() << ")";
+    }
+    std::cout << "\n"
               << "verdict    " << r["verdict"].get<std::string>() << "\n";
 }
 
@@ -136,6 +142,12 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--vary", o->vary_file,
         "JSON Lines of input variants: K runs each, as RETRACE_VARIANT and {field} in ARGS");
+    auto budget = std::make_shared<long long>(0);
+    cmd->add_option("--budget-tokens", *budget,
+                    "stop starting runs once this many tokens are spent");
+    cmd->add_option(
+        "--prices", o->prices_file,
+        "JSON: per-model USD per million tokens, {\"MODEL\": {\"input\": N, \"output\": N}}");
     cmd->add_option("--name", o->name, "a name for the probe (its runs are NAME.run)");
     auto& r = o->record;
     cmd->add_option("--input", r.inputs, "as for record (repeatable)");
@@ -156,7 +168,8 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->prefix_command();
     cmd->allow_extras();  // `probe show PROBE`
     cmd->fallthrough(false);
-    cmd->callback([&ctx, o, sequential, cmd] {
+    cmd->callback([&ctx, o, sequential, budget, cmd] {
+        if (*budget != 0) o->budget_tokens = *budget;
         auto rest = cmd->remaining();
         if (ctx.trailing.empty() && !rest.empty() && rest[0] == "show") {
             // (after the first positional everything is left unparsed)

@@ -40,6 +40,12 @@ expect_contains "$(retrace probes)" "$probe_id"
 expect_contains "$(retrace probes)" "10 of 40 failed, stochastic"
 expect_exit 2 "$RETRACE_BIN" probe show cite.run
 expect_contains "$ERR" "is not a probe registration"
+# Tokens from the recorded usage; cost with --prices.
+echo '{"gpt-4o": {"input": 2.5, "output": 10}}' > prices.json
+expect_exit 0 "$RETRACE_BIN" probe --k 4 --prices prices.json --name priced --json -- sh cite.sh
+expect_eq "$(json '(j["tokens"]["input"] > 0, j["cost_usd"]["total"] > 0, j["cost_usd"]["unpriced_models"])' <<< "$OUT")" "(True, True, [])"
+echo '{"gpt-4o": {"input": "cheap"}}' > badprices.json
+expect_exit 2 "$RETRACE_BIN" probe --k 2 --prices badprices.json -- true
 # The stored registration is tamper-evident.
 expect_exit 0 "$RETRACE_BIN" verify "$probe_id"
 sqlite3 "$RETRACE_STORE/retrace.db" "UPDATE events SET attrs = replace(attrs, 'citation step', 'citation steps') WHERE run_id = '$probe_id'"
@@ -55,6 +61,9 @@ expect_exit 0 "$RETRACE_BIN" probe --k 10 --oracle "grep -q $first \"\$RETRACE_S
 expect_contains "$OUT" "runs       10 of 10, 6 failed"
 expect_contains "$OUT" "verdict    conditional on conditions"
 expect_contains "$OUT" "$first  4 runs, 0 failed"
+# A token budget stops the probe (every request here is answered).
+expect_exit 0 "$RETRACE_BIN" probe --k 10 --budget-tokens 1 --name budget -- sh cite.sh
+expect_contains "$OUT" "runs       1 of 10, 0 failed  (stopped early after 1 runs: the token budget (1) was spent)"
 
 # A clear-cut case stops early under --sequential.
 expect_exit 0 "$RETRACE_BIN" probe --k 40 --sequential p0=0.05,p1=0.3 --name always -- false

@@ -7,6 +7,7 @@
 #pragma once
 
 #include <functional>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -26,6 +27,8 @@ struct ProbeOptions {
     std::string oracle;  // shell command; empty: the run's exit code
     std::optional<std::pair<double, double>> sequential;  // p0, p1 of the failure rate
     std::string vary_file;  // JSON Lines: K runs per variant (RETRACE_VARIANT, {field} in ARGS)
+    std::optional<long long> budget_tokens;  // stop starting runs once spent
+    std::string prices_file;  // {"MODEL": {"input": USD per 1M tokens, "output": ...}}
 };
 
 struct ProbeRun {
@@ -36,6 +39,7 @@ struct ProbeRun {
     int exit_code = 0;
     bool passed = false;
     long long input_tokens = 0, output_tokens = 0;
+    std::map<std::string, std::pair<long long, long long>> tokens_by_model;  // in, out
 };
 
 struct ProbeOutcome {
