@@ -1,8 +1,11 @@
 #include <algorithm>
+#include <fstream>
 #include <iostream>
 
 #include "context.hpp"
 #include "format.hpp"
+#include "retrace/analysis/chart.hpp"
+#include "retrace/analysis/stats.hpp"
 #include "retrace/capture/probe.hpp"
 #include "retrace/store/run_ref.hpp"
 
@@ -121,6 +124,32 @@ void show_probe(Context& ctx, const std::string& ref) {
         print_probe(*result);
 }
 
+// --svg: one row per variant, else per conditions group.
+void write_chart(const std::string& path, const core::Json& r) {
+    std::vector<analysis::ChartRow> rows;
+    auto rate = [](std::size_t failed, std::size_t runs) {
+        return runs ? static_cast<double>(failed) / static_cast<double>(runs) : 0.0;
+    };
+    if (!r["variants"].empty()) {
+        for (const auto& v : r["variants"]) {
+            std::size_t runs = v["runs"], failed = v["failed"];
+            rows.push_back({v["variant"].dump(), rate(failed, runs), v["fail_rate_interval"][0],
+                            v["fail_rate_interval"][1], runs, failed});
+        }
+    } else {
+        for (const auto& g : r["conditions_groups"]) {
+            std::size_t failed = g["failed"], runs = failed + g["passed"].get<std::size_t>();
+            auto i = analysis::wilson_interval(failed, runs);
+            rows.push_back(
+                {g["group"].get<std::string>(), rate(failed, runs), i.lo, i.hi, runs, failed});
+        }
+    }
+    std::ofstream out(path);
+    out << analysis::interval_chart_svg(
+        "probe " + r["probe"].get<std::string>() + ": " + r["verdict"].get<std::string>(), rows);
+    if (!out) fail(error(ErrorCode::io, "--svg: cannot write " + path), 1);
+}
+
 }  // namespace
 
 void add_probe_command(CLI::App& app, Context& ctx) {
@@ -142,6 +171,8 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--vary", o->vary_file,
         "JSON Lines of input variants: K runs each, as RETRACE_VARIANT and {field} in ARGS");
+    auto svg = std::make_shared<std::string>();
+    cmd->add_option("--svg", *svg, "write a chart of the failure rates with their intervals");
     auto budget = std::make_shared<long long>(0);
     cmd->add_option("--budget-tokens", *budget,
                     "stop starting runs once this many tokens are spent");
@@ -168,7 +199,7 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->prefix_command();
     cmd->allow_extras();  // `probe show PROBE`
     cmd->fallthrough(false);
-    cmd->callback([&ctx, o, sequential, budget, cmd] {
+    cmd->callback([&ctx, o, sequential, budget, svg, cmd] {
         if (*budget != 0) o->budget_tokens = *budget;
         auto rest = cmd->remaining();
         if (ctx.trailing.empty() && !rest.empty() && rest[0] == "show") {
@@ -205,6 +236,7 @@ void add_probe_command(CLI::App& app, Context& ctx) {
             print_json(outcome->report);
         else
             print_probe(outcome->report);
+        if (!svg->empty()) write_chart(*svg, outcome->report);
         if (outcome->decision == "reject") throw Exit{1, ""};
         if (outcome->decision == "inconclusive") throw Exit{3, ""};
     });

@@ -81,11 +81,21 @@ case "$1" in *'||'*) echo "parse error"; exit 1 ;; esac
 echo "answer for $1 (variant $RETRACE_VARIANT)"
 SH
 printf '%s\n' '{"q":"weather in Paris"}' '{"q":"a || b"}' '{"q":"opening hours"}' '{"q":"refund policy"}' > variants.jsonl
-expect_exit 0 "$RETRACE_BIN" probe --k 5 --jobs 2 --vary variants.jsonl --name vary -- sh answer.sh '{q}'
+expect_exit 0 "$RETRACE_BIN" probe --k 5 --jobs 2 --vary variants.jsonl --name vary --svg vary.svg -- sh answer.sh '{q}'
 expect_contains "$OUT" "runs       20 of 20, 5 failed"
 expect_contains "$OUT" 'variant    {"q":"a || b"}: 5 of 5 failed'
 expect_contains "$OUT" 'verdict    conditional on input (variants {"q":"a || b"})'
 expect_contains "$(retrace show vary.run --json | json 'j["events"][0]["attrs"]["argv"]')" "['sh', 'answer.sh',"
+# The chart: a row per variant, the trigger's interval far right.
+python3 - vary.svg <<'PY'
+import sys, xml.etree.ElementTree as ET
+root = ET.parse(sys.argv[1]).getroot()
+ns = "{http://www.w3.org/2000/svg}"
+labels = [t.text for t in root.iter(ns + "text") if t.text and "/5)" in t.text]
+assert labels == ['{"q":"weather in Paris"} (0/5)', '{"q":"a || b"} (5/5)', '{"q":"opening hours"} (0/5)', '{"q":"refund policy"} (0/5)'], labels
+dots = [float(c.get("cx")) for c in root.iter(ns + "circle")]
+assert dots[1] > max(dots[0], dots[2], dots[3]), dots
+PY
 expect_exit 0 "$RETRACE_BIN" probe --k 5 --name reroll -- sh answer.sh "weather in Paris"
 expect_contains "$OUT" "verdict    deterministic pass"
 echo '{"q": ' > broken.jsonl
