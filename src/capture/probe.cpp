@@ -294,7 +294,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                 stop_reason =
                     "the token budget (" + std::to_string(*o.budget_tokens) + ") was spent";
             }
-            if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), total, failed);
+            if (hooks.progress) hooks.progress(static_cast<int>(runs.size()), total, failed, spent);
             if (sprt && !stopped_after) {
                 std::size_t n = runs.size(), f = static_cast<std::size_t>(failed);
                 if (!sprt->decide(f, n - f).empty()) {
@@ -349,10 +349,8 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     }
     std::size_t n = runs.size(), fails = static_cast<std::size_t>(failed), passes = n - fails;
     analysis::Interval fail_rate = analysis::wilson_interval(fails, n);
-    Json pass_at = Json::array();  // [k, pass@k], k = 1, 2, 5, 10, n
-    for (std::size_t k : {std::size_t{1}, std::size_t{2}, std::size_t{5}, std::size_t{10}, n})
-        if (k >= 1 && k <= n && (pass_at.empty() || pass_at.back()[0].get<std::size_t>() < k))
-            pass_at.push_back({k, analysis::pass_at_k(n, passes, k)});
+    Json pass_at = Json::array();  // [k, pass@k] for k = 1..n
+    for (std::size_t k = 1; k <= n; ++k) pass_at.push_back({k, analysis::pass_at_k(n, passes, k)});
     if (rule) out.decision = rule->decide(passes, n);
 
     // The verdict: same outcome and same trajectory every time is

@@ -41,8 +41,12 @@ void print_probe(const core::Json& r) {
               << num(r["fail_rate_interval"][0].get<double>()) << ", "
               << num(r["fail_rate_interval"][1].get<double>()) << "]\n"
               << "pass@k    ";
-    for (const auto& kv : r["pass_at_k"])
-        std::cout << " pass@" << kv[0] << " " << num(kv[1].get<double>());
+    // (all k in --json; here 1, 2, 5, 10 and K)
+    for (const auto& kv : r["pass_at_k"]) {
+        auto k = kv[0].get<std::size_t>();
+        if (k == 1 || k == 2 || k == 5 || k == 10 || k == r["pass_at_k"].size())
+            std::cout << " pass@" << k << " " << num(kv[1].get<double>());
+    }
     std::cout << "\n";
     if (!r["rule"].is_null())
         std::cout << "rule       " << r["rule"].get<std::string>() << ": "
@@ -226,9 +230,9 @@ void add_probe_command(CLI::App& app, Context& ctx) {
         hooks.registered = [&](const std::string& id, const std::string& digest) {
             std::cerr << "retrace: probe " << id << " registered, record " << digest << "\n";
         };
-        hooks.progress = [&](int done, int total, int failed) {
-            std::cerr << "retrace: probe: " << done << " of " << total << " runs, " << failed
-                      << " failed\n";
+        hooks.progress = [&](int done, int total, int failed, long long tokens) {
+            std::cerr << "retrace: probe: " << done << " of " << total << " runs, " << tokens
+                      << " tokens, " << failed << " failed\n";
         };
         auto outcome = capture::probe(*o, ctx.envp, hooks);
         if (!outcome) fail_before_child(outcome.status());

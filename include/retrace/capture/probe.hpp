@@ -52,8 +52,8 @@ struct ProbeOutcome {
 struct ProbeHooks {
     // After the registration is sealed, before the first run starts.
     std::function<void(const std::string& id, const std::string& record_digest)> registered;
-    // After each run: runs done of total, failures so far.
-    std::function<void(int done, int total, int failed)> progress;
+    // After each run: runs done of total, failures and tokens so far.
+    std::function<void(int done, int total, int failed, long long tokens)> progress;
 };
 
 Result<ProbeOutcome> probe(const ProbeOptions& options, char** envp, const ProbeHooks& hooks);
