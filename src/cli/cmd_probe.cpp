@@ -186,6 +186,8 @@ void add_probe_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--name", o->name, "a name for the probe (its runs are NAME.run)");
     auto& r = o->record;
     cmd->add_option("--input", r.inputs, "as for record (repeatable)");
+    cmd->add_option("--output", r.outputs, "as for record (repeatable)");
+    cmd->add_option("--max-body", r.max_body, "as for record");
     cmd->add_option("--param", r.params, "as for record (repeatable)");
     cmd->add_option("--env", r.env_names, "as for record (repeatable)");
     cmd->add_option("--upstream", r.upstreams, "as for record (repeatable)");

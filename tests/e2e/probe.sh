@@ -70,8 +70,10 @@ expect_exit 0 "$RETRACE_BIN" probe --k 40 --sequential p0=0.05,p1=0.3 --name alw
 expect_contains "$OUT" "runs       2 of 40, 2 failed  (stopped early after 2 runs"
 expect_contains "$OUT" "verdict    deterministic fail"
 # The same outcome and trajectory every time: deterministic pass.
-expect_exit 0 "$RETRACE_BIN" probe --k 5 --name steady -- echo steady
+expect_exit 0 "$RETRACE_BIN" probe --k 5 --name steady --output steady.txt -- sh -c 'echo steady | tee steady.txt'
 expect_contains "$OUT" "verdict    deterministic pass"
+# Record options reach every run: here --output.
+expect_eq "$(retrace which steady.txt --json | json 'len(j["runs"])')" "5"
 
 # A deterministic-but-conditional bug: the program fails only when its
 # input holds a trigger token. --vary finds the variant; a reroll of a
