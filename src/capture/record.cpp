@@ -158,21 +158,34 @@ class SingleRun final : public RunRouter {
 
 }  // namespace
 
-Result<Json> static_conditions(const RecordOptions& o, char** envp) {
-    core::Redactor redactor = core::Redactor::from_environment(envp);
-    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
-    fs::path cwd = fs::current_path();
-    auto repo_root = find_repo_root(cwd);
-    fs::path store_dir = store::locate_store(o.store_dir, cwd);
-    RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
-    RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
+// What a run starts from, before its command runs: the redactor, where it
+// runs, and the conditions known then (code, env, data, params).
+struct Start {
+    core::Redactor redactor;
+    fs::path cwd, store_dir;
+    std::optional<fs::path> repo_root;
+    DeclaredFiles declared;
     Json conditions = Json::object();
-    conditions["code"] = capture_code({o.command, cwd}, redactor);
-    conditions["env"] = capture_env({o.env_names, repo_root.value_or(cwd), envp}, redactor);
-    conditions["data"] =
-        declared.inputs.empty() ? Json::object() : Json{{"inputs", declared.inputs}};
-    conditions["params"] = params;
-    return conditions;
+};
+
+Result<Start> start_run(const RecordOptions& o, char** envp) {
+    Start s{core::Redactor::from_environment(envp), fs::current_path(), {}, {}, {}, {}};
+    for (const auto& pattern : o.redact) RETRACE_TRY(s.redactor.add_pattern(pattern));
+    s.repo_root = find_repo_root(s.cwd);
+    s.store_dir = store::locate_store(o.store_dir, s.cwd);
+    RETRACE_ASSIGN(Json params, parse_params(o.params, s.redactor));
+    RETRACE_ASSIGN(s.declared, digest_inputs(o.inputs, s.store_dir, s.repo_root));
+    s.conditions["code"] = capture_code({o.command, s.cwd}, s.redactor);
+    s.conditions["env"] = capture_env({o.env_names, s.repo_root.value_or(s.cwd), envp}, s.redactor);
+    s.conditions["data"] =
+        s.declared.inputs.empty() ? Json::object() : Json{{"inputs", s.declared.inputs}};
+    s.conditions["params"] = params;
+    return s;
+}
+
+Result<Json> static_conditions(const RecordOptions& o, char** envp) {
+    RETRACE_ASSIGN(Start s, start_run(o, envp));
+    return s.conditions;
 }
 
 Result<RecordOutcome> record(const RecordOptions& o, char** envp,
@@ -185,26 +198,18 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         *launch_failure = failure;
         return RecordOutcome{};
     }
-    core::Redactor redactor = core::Redactor::from_environment(envp);
-    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
-    fs::path cwd = fs::current_path();
-    auto repo_root = find_repo_root(cwd);
-    fs::path store_dir = store::locate_store(o.store_dir, cwd);
-    RETRACE_ASSIGN(Json params, parse_params(o.params, redactor));
+    RETRACE_ASSIGN(Start start, start_run(o, envp));
+    core::Redactor& redactor = start.redactor;
+    const fs::path& store_dir = start.store_dir;
+    const auto& repo_root = start.repo_root;
+    DeclaredFiles& declared = start.declared;
+    Json& conditions = start.conditions;
     RETRACE_ASSIGN(ProxyOptions proxy_opts, proxy_options(o, envp));
-    RETRACE_ASSIGN(DeclaredFiles declared, digest_inputs(o.inputs, store_dir, repo_root));
     std::optional<ShimSession> shim;
     if (o.deterministic) {
         RETRACE_ASSIGN(auto session, ShimSession::start(o.cassette != nullptr, o.shim_streams));
         shim.emplace(std::move(session));
     }
-
-    Json conditions = Json::object();
-    conditions["code"] = capture_code({o.command, cwd}, redactor);
-    conditions["env"] = capture_env({o.env_names, repo_root.value_or(cwd), envp}, redactor);
-    conditions["data"] =
-        declared.inputs.empty() ? Json::object() : Json{{"inputs", declared.inputs}};
-    conditions["params"] = params;
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
     RETRACE_ASSIGN(NewRun fresh, new_run(conditions, o.name, o.replay_of));
     store::RunRow& row = fresh.row;
