@@ -2,6 +2,7 @@
 #include <sys/random.h>
 
 #include <fstream>
+#include <unordered_set>
 
 #include "retrace/core/digest.hpp"
 #include "retrace/store/blob_codec.hpp"
@@ -99,10 +100,19 @@ class SqliteStore final : public Store {
 
     Status append(const std::string& run_id, const std::vector<EventRow>& events,
                   const std::vector<Blob>& blobs) override {
+        if (run_id != m_stored_run) {
+            m_stored_run = run_id;
+            m_stored.clear();
+        }
+        std::vector<const std::string*> fresh;
         RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
-        RETRACE_TRY(insert_blobs(run_id, blobs));
+        RETRACE_TRY(insert_blobs(run_id, blobs, fresh));
         RETRACE_TRY(insert_events(run_id, events));
-        return tx.commit();
+        RETRACE_TRY(tx.commit());
+        // Known from here on: committed, and referenced by this run.
+        for (const auto* d : fresh)
+            if (m_stored.size() < k_stored_cache) m_stored.insert(*d);
+        return Status::ok();
     }
 
     Status seal(const SealRequest& s) override {
@@ -175,7 +185,8 @@ class SqliteStore final : public Store {
             RETRACE_TRY(insert_run_row(runs[i]));
             RETRACE_TRY(insert_events(runs[i].id, events[i]));
             RETRACE_TRY(insert_files(files[i]));
-            RETRACE_TRY(insert_blobs(runs[i].id, blobs));
+            std::vector<const std::string*> fresh;
+            RETRACE_TRY(insert_blobs(runs[i].id, blobs, fresh));
             ++imported;
         }
         RETRACE_TRY(tx.commit());
@@ -348,12 +359,18 @@ class SqliteStore final : public Store {
         return Status::ok();
     }
 
-    Status insert_blobs(const std::string& run_id, const std::vector<Blob>& blobs) {
+    // Writes blobs and this run's references to them. A blob this run
+    // already stored in an earlier batch (a repeated answer, a replay with
+    // --reuse) is skipped: no compression, no write. fresh gets the others.
+    Status insert_blobs(const std::string& run_id, const std::vector<Blob>& blobs,
+                        std::vector<const std::string*>& fresh) {
         RETRACE_ASSIGN(auto blob, m_db.prepare("INSERT OR IGNORE INTO blobs (digest, size, codec, "
                                                "data) VALUES (?,?,?,?)"));
         RETRACE_ASSIGN(auto ref, m_db.prepare("INSERT OR IGNORE INTO run_blobs (run_id, digest) "
                                               "VALUES (?,?)"));
         for (const auto& b : blobs) {
+            if (run_id == m_stored_run && m_stored.count(b.digest)) continue;
+            fresh.push_back(&b.digest);
             bool compress = b.data.size() >= k_min_compress;
             std::string frame = compress ? zstd_compress(b.data) : std::string();
             compress = compress && !frame.empty() && frame.size() < b.data.size();
@@ -388,6 +405,10 @@ class SqliteStore final : public Store {
 
     fs::path m_dir;
     Database m_db;
+    // Digests of blobs stored for m_stored_run by append(), up to a bound.
+    static constexpr std::size_t k_stored_cache = 100000;
+    std::string m_stored_run;
+    std::unordered_set<std::string> m_stored;
 };
 
 }  // namespace

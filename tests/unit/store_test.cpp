@@ -283,3 +283,45 @@ TEST(StoreOpen, ManyProcessesCreatingOneStoreAllSucceed) {
 
 }  // namespace
 }  // namespace retrace::store
+
+namespace retrace::store {
+namespace {
+
+// A blob a run stores again in a later batch is not written twice; every
+// run that uses it still references it, so gc keeps it while one remains.
+TEST(StoreBlobs, RepeatedBlobsAreReferencedByEveryRunThatUsesThem) {
+    test::TempDir dir;
+    auto store = open_sqlite_store(dir.path() / "store", true).value();
+    std::string body = std::string(300, 'a'), other = "b";
+    std::string da = core::Digest::of(body).to_string(), db = core::Digest::of(other).to_string();
+    auto run = [&] {
+        RunRow row = test::incomplete_run();
+        EXPECT_TRUE(store->insert_run(row, {}).is_ok());
+        return row.id;
+    };
+    auto event = [](long long seq, const std::string& response) {
+        EventRow e;
+        e.event.seq = seq;
+        e.event.kind = "http";
+        e.event.name = "GET /";
+        e.event.response = response;
+        e.attrs_text = "{}";
+        return e;
+    };
+    std::string r1 = run(), r2 = run();
+    ASSERT_TRUE(store->append(r1, {event(1, da)}, {{da, body}}).is_ok());
+    ASSERT_TRUE(store->append(r1, {event(2, da)}, {{da, body}, {db, other}}).is_ok());
+    ASSERT_TRUE(store->append(r2, {event(1, da)}, {{da, body}}).is_ok());
+    EXPECT_EQ(store->get_blob(da).value().value(), body);
+    auto refs1 = store->run_blob_digests(r1).value(), refs2 = store->run_blob_digests(r2).value();
+    std::sort(refs1.begin(), refs1.end());
+    EXPECT_EQ(refs1, (std::vector<std::string>{std::min(da, db), std::max(da, db)}));
+    EXPECT_EQ(refs2, std::vector<std::string>{da});
+    ASSERT_TRUE(store->remove_runs({r1}).is_ok());
+    ASSERT_TRUE(store->gc().is_ok());
+    EXPECT_EQ(store->get_blob(da).value().value(), body) << "still used by the second run";
+    EXPECT_FALSE(store->get_blob(db).value().has_value());
+}
+
+}  // namespace
+}  // namespace retrace::store
