@@ -16,12 +16,6 @@ namespace {
 using core::Json;
 using core::JsonDifference;
 
-std::string blob_text(store::Store& store, const std::string& digest) {
-    if (digest.empty()) return "";
-    auto blob = store.get_blob(digest);
-    return blob && *blob ? **blob : std::string();
-}
-
 // Prefixes every path of diff ("$.x") with the section ("$.data.x").
 std::vector<JsonDifference> in_section(const std::string& section, std::vector<JsonDifference> d) {
     for (auto& x : d) x.path = "$." + section + x.path.substr(1);
@@ -66,7 +60,7 @@ std::string response_key(store::Store& store, const core::Event& e) {
     auto headers = e.attrs.value("response_headers", Json::object());
     core::LlmResponse r = core::assemble_response(e.attrs.value("route", ""),
                                                   headers.value("content-type", std::string()),
-                                                  blob_text(store, e.response));
+                                                  store::blob_text(store, e.response));
     key += r.model + "|" + r.fingerprint + "|" + r.text + "|" + r.finish_reason + "|" + r.error;
     for (const auto& c : r.tool_calls) key += "|" + c.name + "(" + c.arguments + ")";
     if (r.embeddings) key += "|" + e.response;  // vectors: by their bytes
@@ -91,7 +85,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
         if (e.kind == "process") {
             if (e.attrs.contains("exit_code") && e.attrs["exit_code"].is_number_integer())
                 t.exit_code = e.attrs["exit_code"].get<long long>();
-            t.stdout_text = blob_text(store, e.attrs.value("stdout", std::string()));
+            t.stdout_text = store::blob_text(store, e.attrs.value("stdout", std::string()));
             continue;
         }
         events.push_back(std::move(e));
@@ -132,7 +126,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
 // A body as JSON for a diff: the JSON itself, or for a model's event
 // stream the assembled message; nullopt when neither.
 std::optional<Json> body_json(store::Store& store, const core::Event& e, bool response) {
-    std::string text = blob_text(store, response ? e.response : e.request);
+    std::string text = store::blob_text(store, response ? e.response : e.request);
     if (auto j = core::parse_json_strict(text)) return *j;
     if (response && e.kind == "llm") {
         auto headers = e.attrs.value("response_headers", Json::object());
@@ -152,8 +146,8 @@ std::vector<JsonDifference> body_diff(store::Store& store, const core::Event& a,
                 d.end());
         return d;
     }
-    std::string ta = blob_text(store, response ? a.response : a.request);
-    std::string tb = blob_text(store, response ? b.response : b.request);
+    std::string ta = store::blob_text(store, response ? a.response : a.request);
+    std::string tb = store::blob_text(store, response ? b.response : b.request);
     if (ta == tb) return {};
     return {{"$", core::clip(ta), core::clip(tb)}};
 }
@@ -179,7 +173,7 @@ std::string step_label(const Step& s) {
 
 // Why a model gave two answers to one request: what its decoding asked for.
 std::string output_evidence(store::Store& store, const core::Event& a, const core::Event& b) {
-    auto request = core::parse_json_strict(blob_text(store, a.request));
+    auto request = core::parse_json_strict(store::blob_text(store, a.request));
     auto fa = body_json(store, a, true), fb = body_json(store, b, true);
     auto fingerprint = [](const std::optional<Json>& j) {
         if (!j || !j->is_object()) return std::string();

@@ -40,12 +40,6 @@ std::optional<Target> parse_base(const std::string& url) {
                   slash == std::string::npos ? "" : rest.substr(slash)};
 }
 
-std::string blob_text(store::Store& store, const std::string& digest) {
-    if (digest.empty()) return "";
-    auto blob = store.get_blob(digest);
-    return blob && *blob ? **blob : std::string();
-}
-
 }  // namespace
 
 Json ProbePlan::to_json() const {
@@ -151,7 +145,7 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
         Json response_headers = e.attrs.value("response_headers", Json::object());
         auto answer = core::assemble_response(e.attrs.value("route", ""),
                                               response_headers.value("content-type", std::string()),
-                                              blob_text(store, e.response));
+                                              store::blob_text(store, e.response));
         if (status >= 400 || !answer.error.empty()) {
             ++c.errors;
             continue;

@@ -24,12 +24,6 @@ namespace {
 namespace fs = std::filesystem;
 using core::Json;
 
-std::string blob_text(store::Store& store, const std::string& digest) {
-    if (digest.empty()) return "";
-    auto blob = store.get_blob(digest);
-    return blob && *blob ? **blob : std::string();
-}
-
 // Seals a run holding one event whose attributes are `body` (the probe's
 // registration or its result): tamper-evident like any run.
 Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditions,
@@ -125,7 +119,7 @@ Status count_tokens(store::Store& store, ProbeRun& r) {
         auto answer = core::assemble_response(
             a.value("route", ""),
             a.value("response_headers", Json::object()).value("content-type", std::string()),
-            blob_text(store, row.event.response));
+            store::blob_text(store, row.event.response));
         long long in = answer.input_tokens.value_or(0), out = answer.output_tokens.value_or(0);
         r.input_tokens += in;
         r.output_tokens += out;

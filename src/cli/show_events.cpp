@@ -13,12 +13,6 @@ namespace {
 
 using core::Json;
 
-std::string blob_text(store::Store& store, const std::string& digest) {
-    if (digest.empty()) return "";
-    auto blob = store.get_blob(digest);
-    return blob && *blob ? **blob : std::string();
-}
-
 std::string header(const Json& headers, const char* name) {
     auto it = headers.find(name);
     return it != headers.end() && it->is_string() ? it->get<std::string>() : std::string();
@@ -28,7 +22,7 @@ core::LlmResponse response_of(store::Store& store, const core::Event& e) {
     const Json& a = e.attrs;
     return core::assemble_response(
         a.value("route", ""), header(a.value("response_headers", Json::object()), "content-type"),
-        blob_text(store, e.response));
+        store::blob_text(store, e.response));
 }
 
 // What one line says about an event, after its number and indentation.
@@ -52,12 +46,12 @@ Line line_of(store::Store& store, const core::Event& e) {
     if (e.kind != "llm" && e.kind != "http") {
         // SDK events: what went in and what came out, on one line.
         if (!e.request.empty() && !a.value("group", false)) {
-            std::string in = blob_text(store, e.request);
+            std::string in = store::blob_text(store, e.request);
             if (in != "null") l.detail = core::clip(in, 40);
         }
         if (!e.response.empty()) {
             l.detail += l.detail.empty() ? "-> " : " -> ";
-            l.detail += core::clip(blob_text(store, e.response), 40);
+            l.detail += core::clip(store::blob_text(store, e.response), 40);
         }
         if (a.contains("error") && a["error"].is_object())
             l.markers += "  ! raised " + a["error"].value("type", std::string("?"));
@@ -79,7 +73,8 @@ Line line_of(store::Store& store, const core::Event& e) {
     if (e.kind == "llm") {
         core::LlmResponse r = response_of(store, e);
         std::string model = r.model;
-        if (model.empty()) model = core::summarize_request(blob_text(store, e.request)).model;
+        if (model.empty())
+            model = core::summarize_request(store::blob_text(store, e.request)).model;
         l.detail = model;
         if (!r.fingerprint.empty()) l.detail += " " + r.fingerprint;
         if (r.stream) l.detail += " stream";
@@ -174,10 +169,11 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
         auto parsed = core::parse_json_strict(text);
         return parsed ? *parsed : Json(text);
     };
-    std::string request = blob_text(store, e.request), response = blob_text(store, e.response);
+    std::string request = store::blob_text(store, e.request),
+                response = store::blob_text(store, e.response);
     if (e.kind == "process") {
-        out["stdout"] = blob_text(store, a.value("stdout", ""));
-        out["stderr"] = blob_text(store, a.value("stderr", ""));
+        out["stdout"] = store::blob_text(store, a.value("stdout", ""));
+        out["stderr"] = store::blob_text(store, a.value("stderr", ""));
     } else if (e.kind == "llm" || e.kind == "http") {
         out["request"] = {{"headers", a.value("request_headers", Json::object())},
                           {"body", body_json(request)}};

@@ -134,6 +134,14 @@ class Store {
     virtual Result<std::optional<BlobInfo>> blob_info(const std::string& digest) = 0;
 };
 
+// A blob's text for reading and reports: "" when the digest is empty, the
+// blob missing or unreadable (verify is what reports those).
+inline std::string blob_text(Store& store, const std::string& digest) {
+    if (digest.empty()) return "";
+    auto blob = store.get_blob(digest);
+    return blob && *blob ? **blob : std::string();
+}
+
 // Opens the SQLite store in dir (creating dir, its .gitignore and the
 // database when create is true). Errors name the store path.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& dir, bool create);
