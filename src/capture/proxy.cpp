@@ -455,9 +455,12 @@ class Proxy final : public RecordingProxy {
         }
         long long seq = writer.next_seq();  // order of issue
         long long start = now_ns();
-        if (run->spans)
-            in.parent =
-                run->spans->parent_for_request(str(req["traceparent"]), trace_id_of(in.run_id));
+        if (run->spans) {
+            // (the run's trace id is a digest: only worked out when a header names a span)
+            std::string traceparent = str(req["traceparent"]);
+            in.parent = run->spans->parent_for_request(
+                traceparent, traceparent.empty() ? std::string() : trace_id_of(in.run_id));
+        }
         Json attrs = {
             {"route", in.route}, {"method", std::string(req.method_string())}, {"path", in.path}};
         if (!in.query.empty()) attrs["query"] = m_redactor.redact(in.query);
