@@ -11,7 +11,8 @@
 #include <set>
 #include <thread>
 
-#include "retrace/capture/connection_server.hpp"
+#include "chunked_reply.hpp"
+#include "retrace/capture/async_server.hpp"
 #include "retrace/capture/event_api.hpp"
 #include "retrace/capture/traffic_facts.hpp"
 #include "upstream.hpp"
@@ -24,6 +25,8 @@ namespace beast = boost::beast;
 namespace http = beast::http;
 using core::Json;
 using Clock = std::chrono::steady_clock;
+using net::awaitable;
+using net::use_awaitable;
 
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
@@ -44,6 +47,16 @@ std::string lower(beast::string_view s) {
     std::string out = str(s);
     for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
     return out;
+}
+
+// Shuts a socket down from any thread: the kernel wakes whatever waits on it.
+void shut(tcp::socket& s) {
+    if (s.is_open()) ::shutdown(s.native_handle(), SHUT_RDWR);
+}
+
+// The I/O context (one per server thread) an executor runs on.
+const void* thread_of(const net::any_io_executor& executor) {
+    return &net::query(executor, net::execution::context);
 }
 
 long long now_ns() {
@@ -89,12 +102,15 @@ struct Incoming {
 };
 
 // Where the next frame of an event stream ends in body, searching from
-// `from`: just past a blank line ("\n\n" or "\r\n\r\n"), or npos.
+// `from`: just past the first blank line ("\n\n", "\r\n\r\n" or a mix),
+// or npos. One pass: a read may hold many frames.
 std::size_t frame_end(const std::string& body, std::size_t from) {
-    std::size_t lf = body.find("\n\n", from);
-    std::size_t crlf = body.find("\r\n\r\n", from);
-    if (lf == std::string::npos && crlf == std::string::npos) return std::string::npos;
-    return lf < crlf ? lf + 2 : crlf + 4;
+    for (std::size_t nl = body.find('\n', from); nl != std::string::npos;
+         nl = body.find('\n', nl + 1)) {
+        if (nl + 1 < body.size() && body[nl + 1] == '\n') return nl + 2;
+        if (nl + 2 < body.size() && body[nl + 1] == '\r' && body[nl + 2] == '\n') return nl + 3;
+    }
+    return std::string::npos;
 }
 
 // What the client was sent, to be recorded.
@@ -117,7 +133,7 @@ class Proxy final : public RecordingProxy {
           m_router(router),
           m_redactor(redactor),
           m_events(o.secret, o.cassette, m_redactor),
-          m_server([this](tcp::socket& client) { serve(client); }) {}
+          m_server([this](tcp::socket& client) { return serve(client); }) {}
     ~Proxy() override { stop(); }
 
     Status listen() { return m_server.listen(m_options.listen_host, m_options.listen_port); }
@@ -132,8 +148,7 @@ class Proxy final : public RecordingProxy {
             {
                 std::lock_guard lock(m_mutex);
                 m_cut = true;
-                boost::system::error_code ec;
-                for (auto* s : m_upstream_sockets) s->shutdown(tcp::socket::shutdown_both, ec);
+                for (auto* s : m_upstream_sockets) shut(*s);
             }
             m_server.wait();
         }
@@ -150,8 +165,7 @@ class Proxy final : public RecordingProxy {
         UpstreamGuard(Proxy& proxy, tcp::socket& socket) : m_proxy(proxy), m_socket(&socket) {
             std::lock_guard lock(m_proxy.m_mutex);
             m_proxy.m_upstream_sockets.insert(m_socket);
-            boost::system::error_code ec;
-            if (m_proxy.m_cut) m_socket->shutdown(tcp::socket::shutdown_both, ec);
+            if (m_proxy.m_cut) shut(*m_socket);
         }
         ~UpstreamGuard() {
             std::lock_guard lock(m_proxy.m_mutex);
@@ -172,36 +186,37 @@ class Proxy final : public RecordingProxy {
         if (m_warned.insert(message).second) std::cerr << "retrace: " << message << "\n";
     }
 
-    void serve(tcp::socket& client) {
+    awaitable<void> serve(tcp::socket& client) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
+        auto with_ec = net::redirect_error(use_awaitable, ec);
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(m_options.max_request_body);
             m_server.set_idle(client, true);
-            http::read_header(client, buffer, parser, ec);
+            co_await http::async_read_header(client, buffer, parser, with_ec);
             m_server.set_idle(client, false);
-            if (!ec) http::read(client, buffer, parser, ec);
+            if (!ec) co_await http::async_read(client, buffer, parser, with_ec);
             if (ec == http::error::body_limit) {
                 Outcome out;
-                reply(client, out, 413, Incoming{}, "retrace_proxy_error",
-                      "request body larger than the proxy's limit (" +
-                          std::to_string(m_options.max_request_body) +
-                          " bytes; --max-body to change it)",
-                      false);
+                co_await reply(client, out, 413, Incoming{}, "retrace_proxy_error",
+                               "request body larger than the proxy's limit (" +
+                                   std::to_string(m_options.max_request_body) +
+                                   " bytes; --max-body to change it)",
+                               false);
                 break;
             }
             if (ec) break;
             auto& req = parser.get();
             bool keep = req.keep_alive();
-            if (!exchange(client, req)) break;
+            if (!co_await exchange(client, req)) break;
             if (!keep) break;
         }
     }
 
     // Sends a JSON error that SDKs report and do not retry (x-should-retry).
-    void reply(tcp::socket& client, Outcome& out, int status, const Incoming& in,
-               const std::string& type, const std::string& message, bool keep_alive) {
+    awaitable<void> reply(tcp::socket& client, Outcome& out, int status, const Incoming& in,
+                          const std::string& type, const std::string& message, bool keep_alive) {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
         res.set("x-should-retry", "false");
@@ -210,7 +225,7 @@ class Proxy final : public RecordingProxy {
         res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
-        http::write(client, res, ec);
+        co_await http::async_write(client, res, net::redirect_error(use_awaitable, ec));
         out.status = status;
         out.body = res.body();
         for (const auto& f : res) out.headers[lower(f.name_string())] = str(f.value());
@@ -219,64 +234,48 @@ class Proxy final : public RecordingProxy {
     }
 
     // Answers an event API request; true when the connection can be reused.
-    static bool reply_json(tcp::socket& client, int status, const std::string& body,
-                           bool keep_alive) {
+    static awaitable<bool> reply_json(tcp::socket& client, int status, std::string body,
+                                      bool keep_alive) {
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
         res.body() = body;
         res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
-        http::write(client, res, ec);
-        return keep_alive && !ec;
-    }
-
-    // Writes a response header with a chunked body to come.
-    static void start_response(tcp::socket& client, http::response<http::empty_body>& res,
-                               boost::system::error_code& ec) {
-        res.chunked(true);
-        http::response_serializer<http::empty_body> sr{res};
-        http::write_header(client, sr, ec);
-    }
-
-    // Ends a relayed body: a clean end, or a cut the client sees as one.
-    static void end_response(tcp::socket& client, Outcome& out, boost::system::error_code& ec) {
-        if (out.truncated) {
-            client.set_option(net::socket_base::linger(true, 0), ec);
-            out.client_ok = false;
-            return;
-        }
-        if (!ec) net::write(client, http::make_chunk_last(), ec);
-        out.client_ok = out.client_ok && !ec;
+        co_await http::async_write(client, res, net::redirect_error(use_awaitable, ec));
+        co_return keep_alive && !ec;
     }
 
     // An idle keep-alive connection to the upstream (unless fresh), or a new one.
-    Result<std::unique_ptr<UpstreamStream>> upstream_connection(const Upstream& up, bool fresh,
-                                                                bool& pooled) {
+    awaitable<Result<std::unique_ptr<UpstreamStream>>> upstream_connection(const Upstream& up,
+                                                                           bool fresh,
+                                                                           bool& pooled) {
+        auto executor = co_await net::this_coro::executor;
         {
             std::lock_guard lock(m_mutex);
-            auto& idle = m_pool[up.name];
+            auto& idle = m_pool[{thread_of(executor), up.name}];
             pooled = !fresh && !idle.empty();
             if (pooled) {
                 auto c = std::move(idle.back());
                 idle.pop_back();
-                return c;
+                co_return c;
             }
         }
-        auto c = std::make_unique<UpstreamStream>(m_server.context());
-        RETRACE_TRY(c->connect(up, m_tls.get()));
-        return c;
+        auto c = std::make_unique<UpstreamStream>(executor);
+        if (Status connected = co_await c->connect(up, m_tls.get()); !connected)
+            co_return connected;
+        co_return c;
     }
 
     void keep_connection(const Upstream& up, std::unique_ptr<UpstreamStream> c) {
         std::lock_guard lock(m_mutex);
-        auto& idle = m_pool[up.name];
+        auto& idle = m_pool[{thread_of(c->get_executor()), up.name}];
         if (!m_cut && idle.size() < k_pool_size) idle.push_back(std::move(c));
     }
 
     // Forwards the request upstream and relays the response as it arrives.
-    void forward(tcp::socket& client, http::request<http::string_body>& req, const Incoming& in,
-                 const Upstream& up, long long start, Outcome& out) {
+    awaitable<void> forward(tcp::socket& client, http::request<http::string_body>& req,
+                            const Incoming& in, const Upstream& up, long long start, Outcome& out) {
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
@@ -289,6 +288,7 @@ class Proxy final : public RecordingProxy {
         fwd.body() = req.body();
         fwd.prepare_payload();
         boost::system::error_code ec;
+        auto with_ec = net::redirect_error(use_awaitable, ec);
         std::unique_ptr<UpstreamStream> connection;
         std::optional<UpstreamGuard> guard;
         beast::flat_buffer ubuf;
@@ -298,12 +298,12 @@ class Proxy final : public RecordingProxy {
         // connection (as HTTP clients do with reused connections).
         for (int attempt = 0; attempt < 2; ++attempt) {
             bool pooled = false;
-            auto c = upstream_connection(up, attempt > 0, pooled);
+            auto c = co_await upstream_connection(up, attempt > 0, pooled);
             if (!c) {
                 warn(c.status().message());
-                reply(client, out, 502, in, "retrace_upstream_error",
-                      "retrace: " + c.status().message(), false);
-                return;
+                co_await reply(client, out, 502, in, "retrace_upstream_error",
+                               "retrace: " + c.status().message(), false);
+                co_return;
             }
             connection = std::move(c).value();
             guard.reset();
@@ -312,16 +312,16 @@ class Proxy final : public RecordingProxy {
             parser_slot.emplace();
             parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
             ec = {};
-            http::write(*connection, fwd, ec);
-            if (!ec) http::read_header(*connection, ubuf, *parser_slot, ec);
+            co_await http::async_write(*connection, fwd, with_ec);
+            if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
             if (!ec || !pooled || ubuf.size() > 0) break;
         }
         auto& parser = *parser_slot;
         auto& upstream = *connection;
         if (ec) {
-            reply(client, out, 502, in, "retrace_upstream_error",
-                  "retrace: upstream " + in.route + " failed: " + ec.message(), false);
-            return;
+            co_await reply(client, out, 502, in, "retrace_upstream_error",
+                           "retrace: upstream " + in.route + " failed: " + ec.message(), false);
+            co_return;
         }
         auto& ures = parser.get();
         out.status = static_cast<int>(ures.result_int());
@@ -334,8 +334,10 @@ class Proxy final : public RecordingProxy {
         }
         res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
-        boost::system::error_code cec;
-        start_response(client, res, cec);
+        ChunkedReply relay(client, res);
+        // The header goes out at once, unless body bytes came with it: then
+        // with them (a slow stream's first byte is never held back).
+        if (ubuf.size() == 0) co_await relay.flush();
         // An event stream is recorded frame by frame, each frame at the time
         // its last byte arrived (several may come in one read); anything
         // else read by read.
@@ -356,21 +358,23 @@ class Proxy final : public RecordingProxy {
         while (!parser.is_done()) {
             parser.get().body().data = buf;
             parser.get().body().size = sizeof buf;
-            http::read(upstream, ubuf, parser, ec);
+            co_await http::async_read(upstream, ubuf, parser, with_ec);
             if (ec == http::error::need_buffer) ec = {};
             std::size_t n = sizeof buf - parser.get().body().size;
             if (n) {
                 out.body.append(buf, n);
-                if (!cec) net::write(client, http::make_chunk(net::buffer(buf, n)), cec);
+                relay.add(std::string_view(buf, n));
                 log_chunks(false);
             }
             if (ec) {
                 out.truncated = true;  // the upstream broke off: the client sees it too
                 break;
             }
+            if (!parser.is_done()) co_await relay.flush();  // the last piece goes with the end
         }
         log_chunks(true);
-        end_response(client, out, cec);
+        co_await relay.finish(out.truncated);
+        out.client_ok = !out.truncated && !relay.error();
         if (!out.truncated && parser.is_done() && parser.get().keep_alive()) {
             guard.reset();
             keep_connection(up, std::move(connection));
@@ -378,9 +382,9 @@ class Proxy final : public RecordingProxy {
     }
 
     // Sends a recorded response, frame by frame as it was received.
-    void serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
-                        const Incoming& in, const RecordedExchange& x, long long start,
-                        Outcome& out) {
+    awaitable<void> serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
+                                   const Incoming& in, const RecordedExchange& x, long long start,
+                                   Outcome& out) {
         http::response<http::empty_body> res;
         res.result(static_cast<unsigned>(x.status));
         res.version(11);
@@ -394,45 +398,45 @@ class Proxy final : public RecordingProxy {
         out.headers = x.response_headers;
         out.body = x.response_body;
         out.truncated = x.truncated;
-        boost::system::error_code ec;
-        start_response(client, res, ec);
+        ChunkedReply reply(client, res);
         auto begin = Clock::now();
         bool paced = m_options.cassette->policy().pace_recorded;
         // Each recorded frame is one HTTP chunk. Paced, each is written at
-        // its recorded offset; fast, all are written in one system call.
-        std::string burst;
+        // its recorded offset; fast, the whole response is one write.
+        if (paced) co_await reply.flush();
+        net::steady_timer timer(client.get_executor());
         std::size_t at = 0;
-        auto write = [&](std::size_t n, long long offset_us) {
+        // (the last piece: whatever the recorded chunks do not cover)
+        std::vector<std::pair<long long, std::size_t>> pieces = x.chunks;
+        pieces.emplace_back(x.chunks.empty() ? 0 : x.chunks.back().first, x.response_body.size());
+        for (auto [offset_us, n] : pieces) {
             n = std::min(n, x.response_body.size() - at);
-            if (n == 0) return;
-            if (paced) std::this_thread::sleep_until(begin + std::chrono::microseconds(offset_us));
-            out.chunks.push_back({(now_ns() - start) / 1000, n});
-            char size[20];
-            std::snprintf(size, sizeof size, "%zx\r\n", n);
-            burst.append(size).append(x.response_body, at, n).append("\r\n");
-            if (paced && !ec) {
-                net::write(client, net::buffer(burst), ec);
-                burst.clear();
+            if (n == 0) continue;
+            if (paced) {
+                timer.expires_at(begin + std::chrono::microseconds(offset_us));
+                boost::system::error_code ignored;
+                co_await timer.async_wait(net::redirect_error(use_awaitable, ignored));
             }
+            out.chunks.push_back({(now_ns() - start) / 1000, n});
+            reply.add(std::string_view(x.response_body).substr(at, n));
+            if (paced) co_await reply.flush();
             at += n;
-        };
-        for (const auto& [offset_us, n] : x.chunks) write(n, offset_us);
-        write(x.response_body.size() - at, x.chunks.empty() ? 0 : x.chunks.back().first);
-        if (!burst.empty() && !ec) net::write(client, net::buffer(burst), ec);
-        end_response(client, out, ec);
+        }
+        co_await reply.finish(out.truncated);
+        out.client_ok = !out.truncated && !reply.error();
     }
 
     // Answers one request and records the exchange. Returns false when the
     // client connection cannot be reused.
-    bool exchange(tcp::socket& client, http::request<http::string_body>& req) {
+    awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req) {
         Incoming in;
         auto run = m_router.acquire(str(req["x-retrace-run"]));
         if (!run) {
             Outcome out;
-            reply(client, out, 503, in, "retrace_proxy_error",
-                  "retrace cannot record this exchange: " + run.status().message(), false);
+            co_await reply(client, out, 503, in, "retrace_proxy_error",
+                           "retrace cannot record this exchange: " + run.status().message(), false);
             warn(run.status().message());
-            return false;
+            co_return false;
         }
         struct Release {
             RunRouter& router;
@@ -451,7 +455,8 @@ class Proxy final : public RecordingProxy {
             auto method = req.method_string();
             auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
                                           req.body(), *run);
-            return reply_json(client, answer.status, answer.body, req.keep_alive());
+            co_return co_await reply_json(client, answer.status, std::move(answer.body),
+                                          req.keep_alive());
         }
         long long seq = writer.next_seq();  // order of issue
         long long start = now_ns();
@@ -481,18 +486,18 @@ class Proxy final : public RecordingProxy {
         Outcome out;
         auto it = m_upstreams.find(in.route);
         if (it == m_upstreams.end()) {
-            reply(client, out, 404, in, "retrace_proxy_error",
-                  "retrace: no upstream named '" + in.route +
-                      "' (routes: /openai, /anthropic, --route NAME=URL)",
-                  req.keep_alive());
+            co_await reply(client, out, 404, in, "retrace_proxy_error",
+                           "retrace: no upstream named '" + in.route +
+                               "' (routes: /openai, /anthropic, --route NAME=URL)",
+                           req.keep_alive());
         } else if (!cassette) {
-            forward(client, req, in, it->second, start, out);
+            co_await forward(client, req, in, it->second, start, out);
         } else if (const RecordedExchange* x = cassette->take(digest)) {
             attrs["replayed_from"] = x->seq;
-            serve_recorded(client, req, in, *x, start, out);
+            co_await serve_recorded(client, req, in, *x, start, out);
         } else if (cassette->policy().on_miss_live || cassette->policy().until) {
             attrs["live"] = true;
-            forward(client, req, in, it->second, start, out);
+            co_await forward(client, req, in, it->second, start, out);
         } else {
             Divergence d = cassette->diverge(match, digest);
             Json diff = Json::array();
@@ -500,11 +505,11 @@ class Proxy final : public RecordingProxy {
                 diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
             attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
             if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
-            reply(client, out, 400, in, "retrace_divergence", divergence_message(d),
-                  req.keep_alive());
+            co_await reply(client, out, 400, in, "retrace_divergence", divergence_message(d),
+                           req.keep_alive());
         }
         record(*run, seq, start, in, std::move(attrs), req.body(), out);
-        return out.client_ok;
+        co_return out.client_ok;
     }
 
     void record(const RunTarget& target, long long seq, long long start, const Incoming& in,
@@ -514,8 +519,10 @@ class Proxy final : public RecordingProxy {
         attrs["response_headers"] = out.headers;
         attrs["chunks"] = out.chunks;
         std::string req_body = m_redactor.redact(request);
-        if (req_body != request) attrs["request_redacted"] = true;
+        bool request_redacted = req_body != request;
+        if (request_redacted) attrs["request_redacted"] = true;
         std::string resp_body = m_redactor.redact(out.body);
+        bool response_redacted = resp_body != out.body;
         core::Event e;
         e.seq = seq;
         e.parent = in.parent;
@@ -528,9 +535,15 @@ class Proxy final : public RecordingProxy {
         e.response = core::Digest::of(resp_body).to_string();
         std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
                                           {e.response, std::move(resp_body)}};
-        if (target.facts)
-            target.facts->observe(
-                {in.route, in.path, &in.headers, request, out.status, &out.headers, out.body});
+        if (target.facts) {
+            // (digests of the bodies as received: a redacted one was changed)
+            std::string request_digest =
+                request_redacted ? core::Digest::of(request).to_string() : e.request;
+            std::string response_digest =
+                response_redacted ? core::Digest::of(out.body).to_string() : e.response;
+            target.facts->observe({in.route, in.path, &in.headers, request, out.status,
+                                   &out.headers, out.body, request_digest, response_digest});
+        }
         (void)target.writer->complete(std::move(e), std::move(blobs));
     }
 
@@ -543,10 +556,12 @@ class Proxy final : public RecordingProxy {
     std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
-    // Idle keep-alive connections by upstream name.
-    std::map<std::string, std::vector<std::unique_ptr<UpstreamStream>>> m_pool;
-    bool m_cut = false;         // stopped: no connection goes back to the pool
-    ConnectionServer m_server;  // last: its threads use the members above
+    // Idle keep-alive connections by I/O thread and upstream name: a
+    // connection is taken up again on the thread that waits on it.
+    std::map<std::pair<const void*, std::string>, std::vector<std::unique_ptr<UpstreamStream>>>
+        m_pool;
+    bool m_cut = false;    // stopped: no connection goes back to the pool
+    AsyncServer m_server;  // last: its threads use the members above
 };
 
 }  // namespace

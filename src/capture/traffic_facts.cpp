@@ -69,6 +69,88 @@ std::string api_key_of(const std::vector<std::pair<std::string, std::string>>& h
     return "";
 }
 
+// What a response message reports about the backend: its served model and
+// system_fingerprint, at the top level or inside the object the Responses
+// API (`response`) and Anthropic streams (`message`) wrap the message in.
+// Read with a SAX pass, without building a tree, and left as soon as both
+// are known at the top level (a chat stream's frames name them first): a
+// stream has a message per frame, and every frame is scanned.
+using Reported = std::set<std::pair<std::string, std::string>>;  // (backend field, raw value)
+
+class BackendScan final : public nlohmann::json_sax<Json> {
+  public:
+    explicit BackendScan(Reported& found) : m_found(found) {}
+
+    bool null() override { return value(); }
+    bool boolean(bool) override { return value(); }
+    bool number_integer(number_integer_t) override { return value(); }
+    bool number_unsigned(number_unsigned_t) override { return value(); }
+    bool number_float(number_float_t, const string_t&) override { return value(); }
+    bool binary(binary_t&) override { return value(); }
+    bool string(string_t& v) override {
+        if (!m_open.empty() && m_open.back()) {
+            bool root = m_open.size() == 1;
+            if (m_key == "model") {
+                m_found.emplace("served_models", v);
+                m_root_model = m_root_model || root;
+            } else if (m_key == "system_fingerprint") {
+                m_found.emplace("system_fingerprints", v);
+                m_root_fingerprint = m_root_fingerprint || root;
+            }
+        }
+        return value() && !(m_root_model && m_root_fingerprint);
+    }
+    bool key(string_t& k) override {
+        m_key = k;
+        return true;
+    }
+    bool start_object(std::size_t) override {
+        // The root object, or a wrapper inside one that is read.
+        bool read =
+            m_open.empty() || (m_open.back() && (m_key == "response" || m_key == "message"));
+        m_open.push_back(read);
+        m_key.clear();
+        return true;
+    }
+    bool end_object() override { return close(); }
+    bool start_array(std::size_t) override {
+        m_open.push_back(false);
+        m_key.clear();
+        return true;
+    }
+    bool end_array() override { return close(); }
+    bool parse_error(std::size_t, const std::string&, const nlohmann::detail::exception&) override {
+        failed = true;
+        return false;
+    }
+
+    bool failed = false;  // not JSON (stopping early is not a failure)
+
+  private:
+    bool value() {
+        m_key.clear();
+        return true;
+    }
+    bool close() {
+        m_open.pop_back();
+        m_key.clear();
+        return true;
+    }
+    Reported& m_found;
+    std::vector<bool> m_open;  // per open container: are its members read
+    std::string m_key;
+    bool m_root_model = false, m_root_fingerprint = false;
+};
+
+// Adds to `found` what one response message reports. A message found not
+// to be JSON says nothing (one left early is not read to its end).
+void scan_backend(std::string_view message, Reported& found) {
+    Reported mine;
+    BackendScan scan(mine);
+    (void)Json::sax_parse(message.begin(), message.end(), &scan);
+    if (!scan.failed) found.merge(mine);
+}
+
 }  // namespace
 
 std::string credential_fingerprint(std::string_view secret, std::string_view api_key) {
@@ -113,39 +195,37 @@ void TrafficFacts::declared(std::string_view route, std::string_view path, const
     }
 }
 
-void TrafficFacts::observed(std::string_view route, const Json& m) {
-    if (!m.is_object()) return;
-    auto& backend = m_backend[std::string(route)];
-    // The Responses API and Anthropic streams wrap the message.
-    for (const char* wrapper : {"response", "message"})
-        if (m.contains(wrapper) && m[wrapper].is_object()) observed(route, m[wrapper]);
-    if (m.contains("model") && m["model"].is_string())
-        backend["served_models"].insert(canonical(m["model"]));
-    if (m.contains("system_fingerprint") && m["system_fingerprint"].is_string())
-        backend["system_fingerprints"].insert(canonical(m["system_fingerprint"]));
+bool TrafficFacts::first_sight(std::string_view kind, std::string_view digest) {
+    if (digest.empty()) return true;
+    constexpr std::size_t k_max_seen = 100000;
+    std::string key = std::string(kind) + " " + std::string(digest);
+    std::lock_guard lock(m_mutex);
+    if (m_seen.size() >= k_max_seen) m_seen.clear();
+    return m_seen.insert(std::move(key)).second;
 }
 
 void TrafficFacts::observe(const ObservedExchange& x) {
     if (x.route != "openai" && x.route != "anthropic") return;
-    auto request = core::parse_json_strict(x.request_body);
-    std::vector<Json> messages;
-    if (x.status >= 200 && x.status < 300) {
-        std::string content_type;
-        if (x.response_headers && x.response_headers->contains("content-type") &&
-            (*x.response_headers)["content-type"].is_string())
-            content_type = (*x.response_headers)["content-type"].get<std::string>();
+    Json request;  // null unless read
+    if (first_sight(std::string(x.route) + " " + std::string(x.path), x.request_digest))
+        if (auto parsed = core::parse_json_strict(x.request_body)) request = std::move(*parsed);
+    Reported reported;
+    std::string content_type;
+    if (x.response_headers && x.response_headers->contains("content-type") &&
+        (*x.response_headers)["content-type"].is_string())
+        content_type = (*x.response_headers)["content-type"].get<std::string>();
+    if (x.status >= 200 && x.status < 300 && first_sight(content_type, x.response_digest)) {
         if (core::looks_like_sse(content_type, x.response_body)) {
-            for (const auto& e : core::parse_sse(x.response_body))
-                if (auto j = core::parse_json_strict(e.data)) messages.push_back(std::move(*j));
-        } else if (auto j = core::parse_json_strict(x.response_body)) {
-            messages.push_back(std::move(*j));
+            for (const auto& e : core::parse_sse(x.response_body)) scan_backend(e.data, reported);
+        } else {
+            scan_backend(x.response_body, reported);
         }
     }
     std::string key = x.request_headers ? api_key_of(*x.request_headers) : "";
     std::lock_guard lock(m_mutex);
-    if (request && request->is_object()) declared(x.route, x.path, *request);
-    for (const auto& m : messages) observed(x.route, m);
+    if (request.is_object()) declared(x.route, x.path, request);
     auto& backend = m_backend[std::string(x.route)];
+    for (const auto& [field, value] : reported) backend[field].insert(canonical(Json(value)));
     if (!key.empty() && key != k_placeholder_key)
         backend["credentials"].insert(canonical(Json(credential_fingerprint(m_secret, key))));
     if (x.response_headers)

@@ -67,26 +67,27 @@ Result<std::shared_ptr<ssl::context>> client_tls_context(
     return ctx;
 }
 
-Status UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
+net::awaitable<Status> UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
     auto fail = [&](const std::string& what) {
         return error(ErrorCode::io,
                      "upstream " + u.name + " (" + u.scheme + "://" + u.authority() + "): " + what);
     };
     boost::system::error_code ec;
+    auto with_ec = net::redirect_error(net::use_awaitable, ec);
     tcp::resolver resolver(m_socket.get_executor());
-    auto endpoints = resolver.resolve(u.host, u.port, ec);
-    if (ec) return fail("cannot resolve: " + ec.message());
-    net::connect(m_socket, endpoints, ec);
-    if (ec) return fail("cannot connect: " + ec.message());
+    auto endpoints = co_await resolver.async_resolve(u.host, u.port, with_ec);
+    if (ec) co_return fail("cannot resolve: " + ec.message());
+    co_await net::async_connect(m_socket, endpoints, with_ec);
+    if (ec) co_return fail("cannot connect: " + ec.message());
     m_socket.set_option(tcp::no_delay(true), ec);
-    if (u.scheme != "https") return Status::ok();
-    if (!tls) return fail("no TLS context");
+    if (u.scheme != "https") co_return Status::ok();
+    if (!tls) co_return fail("no TLS context");
     m_tls.emplace(m_socket, *tls);
     // SNI, and the certificate must name the host.
     if (!SSL_set_tlsext_host_name(m_tls->native_handle(), u.host.c_str()))
-        return fail("cannot set the TLS server name");
+        co_return fail("cannot set the TLS server name");
     m_tls->set_verify_callback(ssl::host_name_verification(u.host), ec);
-    m_tls->handshake(ssl::stream_base::client, ec);
+    co_await m_tls->async_handshake(ssl::stream_base::client, with_ec);
     if (ec) {
         long verify = SSL_get_verify_result(m_tls->native_handle());
         std::string why = verify != X509_V_OK ? std::string("certificate verify failed: ") +
@@ -94,9 +95,9 @@ Status UpstreamStream::connect(const Upstream& u, ssl::context* tls) {
                                               : ec.message();
         std::string hint =
             verify != X509_V_OK ? " (is its CA in the system store, or given with --ca-file?)" : "";
-        return fail("TLS handshake failed: " + why + hint);
+        co_return fail("TLS handshake failed: " + why + hint);
     }
-    return Status::ok();
+    co_return Status::ok();
 }
 
 }  // namespace retrace::capture

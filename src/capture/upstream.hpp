@@ -35,32 +35,29 @@ Result<Upstream> parse_upstream(const std::string& name, const std::string& url)
 // system store and, when given, the PEM certificates in ca_file.
 Result<std::shared_ptr<ssl::context>> client_tls_context(const std::optional<std::string>& ca_file);
 
-// A connection to an upstream, TLS or not; a synchronous Beast stream.
+// A connection to an upstream, TLS or not; an asynchronous Beast stream.
 class UpstreamStream {
   public:
-    explicit UpstreamStream(net::io_context& ioc) : m_socket(ioc) {}
+    using executor_type = tcp::socket::executor_type;
+
+    explicit UpstreamStream(const executor_type& ex) : m_socket(ex) {}
 
     // Connects (and for https, handshakes and verifies the certificate). The
     // error message says which upstream and what failed, in one line.
-    Status connect(const Upstream& upstream, ssl::context* tls);
+    net::awaitable<Status> connect(const Upstream& upstream, ssl::context* tls);
 
     tcp::socket& socket() { return m_socket; }
+    executor_type get_executor() { return m_socket.get_executor(); }
 
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& b, boost::system::error_code& ec) {
-        return m_tls ? m_tls->read_some(b, ec) : m_socket.read_some(b, ec);
+    template <typename Buffers, typename Token>
+    auto async_read_some(const Buffers& b, Token&& token) {
+        if (m_tls) return m_tls->async_read_some(b, std::forward<Token>(token));
+        return m_socket.async_read_some(b, std::forward<Token>(token));
     }
-    template <typename Buffers>
-    std::size_t read_some(const Buffers& b) {
-        return m_tls ? m_tls->read_some(b) : m_socket.read_some(b);
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& b, boost::system::error_code& ec) {
-        return m_tls ? m_tls->write_some(b, ec) : m_socket.write_some(b, ec);
-    }
-    template <typename Buffers>
-    std::size_t write_some(const Buffers& b) {
-        return m_tls ? m_tls->write_some(b) : m_socket.write_some(b);
+    template <typename Buffers, typename Token>
+    auto async_write_some(const Buffers& b, Token&& token) {
+        if (m_tls) return m_tls->async_write_some(b, std::forward<Token>(token));
+        return m_socket.async_write_some(b, std::forward<Token>(token));
     }
 
   private:

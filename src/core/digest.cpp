@@ -1,7 +1,8 @@
 #include "retrace/core/digest.hpp"
 
+#include <openssl/core_names.h>
 #include <openssl/evp.h>
-#include <openssl/hmac.h>
+#include <openssl/params.h>
 
 #include <stdexcept>
 
@@ -91,12 +92,57 @@ Digest Sha256::finish() {
     return Digest(out);
 }
 
+namespace {
+
+// An HMAC-SHA256 context keyed once per thread and key: request digests and
+// credential fingerprints use one store secret many times, and setting up
+// the algorithm and key costs more than hashing a request.
+class KeyedHmac {
+  public:
+    KeyedHmac() {
+        static EVP_MAC* mac = EVP_MAC_fetch(nullptr, "HMAC", nullptr);  // shared, never freed
+        if (!mac || !(m_ctx = EVP_MAC_CTX_new(mac)))
+            throw std::runtime_error("OpenSSL HMAC initialisation failed");
+    }
+    ~KeyedHmac() { EVP_MAC_CTX_free(m_ctx); }
+    KeyedHmac(const KeyedHmac&) = delete;
+    KeyedHmac& operator=(const KeyedHmac&) = delete;
+
+    Digest mac(std::string_view key, std::string_view data) {
+        bool same_key = m_keyed && key == m_key;
+        char digest_name[] = "SHA256";
+        OSSL_PARAM params[] = {
+            OSSL_PARAM_construct_utf8_string(OSSL_MAC_PARAM_DIGEST, digest_name, 0),
+            OSSL_PARAM_construct_end()};
+        // Initialising without a key starts over with the key already set.
+        int ok = same_key ? EVP_MAC_init(m_ctx, nullptr, 0, nullptr)
+                          : EVP_MAC_init(m_ctx, reinterpret_cast<const unsigned char*>(key.data()),
+                                         key.size(), params);
+        m_keyed = ok == 1;
+        m_key = key;
+        Digest::Bytes out{};
+        std::size_t len = 0;
+        if (ok != 1 ||
+            EVP_MAC_update(m_ctx, reinterpret_cast<const unsigned char*>(data.data()),
+                           data.size()) != 1 ||
+            EVP_MAC_final(m_ctx, out.data(), &len, out.size()) != 1 || len != out.size()) {
+            m_keyed = false;
+            throw std::runtime_error("OpenSSL HMAC-SHA256 failed");
+        }
+        return Digest(out);
+    }
+
+  private:
+    EVP_MAC_CTX* m_ctx = nullptr;
+    std::string m_key;
+    bool m_keyed = false;
+};
+
+}  // namespace
+
 Digest hmac_sha256(std::string_view key, std::string_view data) {
-    Digest::Bytes out{};
-    unsigned int len = 0;
-    HMAC(EVP_sha256(), key.data(), static_cast<int>(key.size()),
-         reinterpret_cast<const unsigned char*>(data.data()), data.size(), out.data(), &len);
-    return Digest(out);
+    thread_local KeyedHmac hmac;
+    return hmac.mac(key, data);
 }
 
 }  // namespace retrace::core

@@ -66,9 +66,16 @@ Redactor Redactor::from_environment(char** envp) {
     return r;
 }
 
+std::array<bool, 256> Redactor::initial_starts() {
+    std::array<bool, 256> starts{};
+    for (unsigned char c : {'s', 'b', 'B'}) starts[c] = true;
+    return starts;
+}
+
 void Redactor::add_secret(std::string value) {
     if (value.empty() || std::find(m_secrets.begin(), m_secrets.end(), value) != m_secrets.end())
         return;
+    m_starts[static_cast<unsigned char>(value[0])] = true;
     m_secrets.push_back(std::move(value));
     std::sort(m_secrets.begin(), m_secrets.end(),
               [](const auto& a, const auto& b) { return a.size() > b.size(); });
@@ -90,6 +97,12 @@ std::string Redactor::redact(std::string_view text) const {
     out.reserve(text.size());
     std::size_t i = 0;
     while (i < text.size()) {
+        // Bytes that cannot start a match are copied in one piece.
+        std::size_t run = i;
+        while (run < text.size() && !may_start_at(static_cast<unsigned char>(text[run]))) ++run;
+        out.append(text.substr(i, run - i));
+        i = run;
+        if (i == text.size()) break;
         bool matched = false;
         for (const auto& s : m_secrets) {
             if (text.compare(i, s.size(), s) == 0) {

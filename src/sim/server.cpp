@@ -1,6 +1,6 @@
-// The sim's HTTP/1.1 server: Boost.Beast, one thread per connection (the sim
-// serves tests and demos on loopback; 32 keep-alive connections on 2 cores
-// is its design load), keep-alive, chunked SSE with per-frame flushing.
+// The sim's HTTP/1.1 server: Boost.Beast on the proxy's coroutine server
+// (a connection per coroutine, a thread per core), keep-alive, chunked SSE
+// written frame by frame.
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -17,7 +17,7 @@
 #include <thread>
 
 #include "protocol.hpp"
-#include "retrace/capture/connection_server.hpp"
+#include "retrace/capture/async_server.hpp"
 
 namespace retrace::sim {
 
@@ -56,14 +56,19 @@ void abort_connection(tcp::socket& sock) {
     sock.close(ec);
 }
 
-void sleep_ms(long long ms) {
-    if (ms > 0) std::this_thread::sleep_for(std::chrono::milliseconds(ms));
+net::awaitable<void> pause_ms(long long ms) {
+    if (ms <= 0) co_return;
+    net::steady_timer timer(co_await net::this_coro::executor);
+    timer.expires_after(std::chrono::milliseconds(ms));
+    boost::system::error_code ignored;
+    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ignored));
 }
 
 class Server final : public SimServer {
   public:
     Server(const SimOptions& o)
-        : m_state(o.sim_seed, o.behaviour), m_server([this](tcp::socket& sock) { serve(sock); }) {}
+        : m_state(o.sim_seed, o.behaviour),
+          m_server([this](tcp::socket& sock) { return serve(sock); }) {}
 
     Status load_tls(const std::string& cert, const std::string& key) {
         m_tls = std::make_unique<ssl::context>(ssl::context::tls_server);
@@ -103,34 +108,36 @@ class Server final : public SimServer {
     ~Server() override { stop(); }
 
   private:
-    void serve(tcp::socket& sock) {
+    net::awaitable<void> serve(tcp::socket& sock) {
         boost::system::error_code ec;
         if (m_tls) {
             ssl::stream<tcp::socket&> tls(sock, *m_tls);
-            tls.handshake(ssl::stream_base::server, ec);
-            if (!ec) serve_stream(tls, sock);
+            co_await tls.async_handshake(ssl::stream_base::server,
+                                         net::redirect_error(net::use_awaitable, ec));
+            if (!ec) co_await serve_stream(tls, sock);
         } else {
-            serve_stream(sock, sock);
+            co_await serve_stream(sock, sock);
         }
     }
 
     // Stream is the plain socket or a TLS stream over it; raw is the socket.
     template <typename Stream>
-    void serve_stream(Stream& stream, tcp::socket& raw) {
+    net::awaitable<void> serve_stream(Stream& stream, tcp::socket& raw) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(k_body_limit);
-            http::read(stream, buffer, parser, ec);
+            co_await http::async_read(stream, buffer, parser,
+                                      net::redirect_error(net::use_awaitable, ec));
             if (ec == http::error::body_limit) {
-                respond(stream, raw, json_error(413, "request too large"), 11, false);
+                co_await respond(stream, raw, json_error(413, "request too large"), 11, false);
                 break;
             }
             if (ec) break;
             auto& req = parser.get();
             Reply reply = route(to_request(req), m_state);
-            if (!respond(stream, raw, reply, req.version(), req.keep_alive())) break;
+            if (!co_await respond(stream, raw, reply, req.version(), req.keep_alive())) break;
             if (!req.keep_alive()) break;
         }
     }
@@ -145,14 +152,15 @@ class Server final : public SimServer {
 
     // Returns false when the connection must not be reused.
     template <typename Stream>
-    bool respond(Stream& sock, tcp::socket& raw, const Reply& reply, unsigned version,
-                 bool keep_alive) {
-        sleep_ms(reply.delay_ms);
+    net::awaitable<bool> respond(Stream& sock, tcp::socket& raw, const Reply& reply,
+                                 unsigned version, bool keep_alive) {
+        co_await pause_ms(reply.delay_ms);
         if (reply.fault == Fault::reset) {
             abort_connection(raw);
-            return false;
+            co_return false;
         }
         boost::system::error_code ec;
+        auto with_ec = net::redirect_error(net::use_awaitable, ec);
         if (!reply.stream) {
             http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
             res.set(http::field::server, "retrace-sim");
@@ -164,13 +172,13 @@ class Server final : public SimServer {
                 std::ostringstream text;
                 text << res;
                 std::string bytes = text.str();
-                net::write(sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2),
-                           ec);
+                co_await net::async_write(
+                    sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2), with_ec);
                 abort_connection(raw);
-                return false;
+                co_return false;
             }
-            http::write(sock, res, ec);
-            return !ec;
+            co_await http::async_write(sock, res, with_ec);
+            co_return !ec;
         }
         http::response<http::empty_body> res{static_cast<http::status>(reply.status), version};
         res.set(http::field::server, "retrace-sim");
@@ -179,17 +187,18 @@ class Server final : public SimServer {
         res.keep_alive(keep_alive);
         res.chunked(true);
         http::response_serializer<http::empty_body> sr{res};
-        http::write_header(sock, sr, ec);
+        co_await http::async_write_header(sock, sr, with_ec);
         for (std::size_t i = 0; i < reply.frames.size() && !ec; ++i) {
             if (reply.fault == Fault::midstream && i == reply.frames.size() / 2) {
                 abort_connection(raw);
-                return false;
+                co_return false;
             }
-            if (i) sleep_ms(reply.frame_interval_ms);
-            net::write(sock, http::make_chunk(net::buffer(reply.frames[i])), ec);
+            if (i) co_await pause_ms(reply.frame_interval_ms);
+            co_await net::async_write(sock, http::make_chunk(net::buffer(reply.frames[i])),
+                                      with_ec);
         }
-        if (!ec) net::write(sock, http::make_chunk_last(), ec);
-        return !ec;
+        if (!ec) co_await net::async_write(sock, http::make_chunk_last(), with_ec);
+        co_return !ec;
     }
 
     SimState m_state;
@@ -197,7 +206,7 @@ class Server final : public SimServer {
     std::mutex m_mutex;
     std::condition_variable m_stopped_cv;
     bool m_stopped = false;
-    capture::ConnectionServer m_server;  // last: its threads use the members above
+    capture::AsyncServer m_server;  // last: its threads use the members above
 };
 
 }  // namespace

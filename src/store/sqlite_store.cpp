@@ -2,6 +2,7 @@
 #include <sys/random.h>
 
 #include <fstream>
+#include <map>
 #include <unordered_set>
 
 #include "retrace/core/digest.hpp"
@@ -325,10 +326,11 @@ class SqliteStore final : public Store {
     }
 
     Status insert_events(const std::string& run_id, const std::vector<EventRow>& events) {
-        RETRACE_ASSIGN(
-            auto q, m_db.prepare("INSERT INTO events (run_id, seq, kind, name, parent, start_ns, "
+        RETRACE_ASSIGN(auto* insert,
+                       statement("INSERT INTO events (run_id, seq, kind, name, parent, start_ns, "
                                  "end_ns, attrs, request, response, digest) "
                                  "VALUES (?,?,?,?,?,?,?,?,?,?,?)"));
+        Statement& q = *insert;
         for (const auto& row : events) {
             const auto& e = row.event;
             q.bind(1, run_id).bind(2, static_cast<std::int64_t>(e.seq)).bind(3, e.kind);
@@ -364,10 +366,12 @@ class SqliteStore final : public Store {
     // --reuse) is skipped: no compression, no write. fresh gets the others.
     Status insert_blobs(const std::string& run_id, const std::vector<Blob>& blobs,
                         std::vector<const std::string*>& fresh) {
-        RETRACE_ASSIGN(auto blob, m_db.prepare("INSERT OR IGNORE INTO blobs (digest, size, codec, "
-                                               "data) VALUES (?,?,?,?)"));
-        RETRACE_ASSIGN(auto ref, m_db.prepare("INSERT OR IGNORE INTO run_blobs (run_id, digest) "
-                                              "VALUES (?,?)"));
+        RETRACE_ASSIGN(auto* blob_statement,
+                       statement("INSERT OR IGNORE INTO blobs (digest, size, codec, data) "
+                                 "VALUES (?,?,?,?)"));
+        RETRACE_ASSIGN(auto* ref_statement,
+                       statement("INSERT OR IGNORE INTO run_blobs (run_id, digest) VALUES (?,?)"));
+        Statement &blob = *blob_statement, &ref = *ref_statement;
         for (const auto& b : blobs) {
             if (run_id == m_stored_run && m_stored.count(b.digest)) continue;
             fresh.push_back(&b.digest);
@@ -409,6 +413,18 @@ class SqliteStore final : public Store {
     static constexpr std::size_t k_stored_cache = 100000;
     std::string m_stored_run;
     std::unordered_set<std::string> m_stored;
+    // Statements append() runs for every batch, prepared once (keyed by
+    // their SQL, string literals); after m_db, so finalized before it closes.
+    std::map<std::string_view, Statement> m_statements;
+
+    Result<Statement*> statement(std::string_view sql) {
+        auto it = m_statements.find(sql);
+        if (it == m_statements.end()) {
+            RETRACE_ASSIGN(auto q, m_db.prepare(sql));
+            it = m_statements.emplace(sql, std::move(q)).first;
+        }
+        return &it->second;
+    }
 };
 
 }  // namespace

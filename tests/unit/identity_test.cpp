@@ -157,5 +157,21 @@ TEST(Digest, ParsesOnlyWellFormedText) {
     EXPECT_FALSE(Digest::parse(d.to_string() + "0").is_ok());
 }
 
+TEST(Digest, HmacMatchesRfc4231WhateverKeyCameBefore) {
+    // RFC 4231 test cases 2 and 6, alternating keys: a context keyed for
+    // one key is never reused for another.
+    std::string key6(131, '\xaa');
+    std::string data6 = "Test Using Larger Than Block-Size Key - Hash Key First";
+    for (int round = 0; round < 3; ++round) {
+        EXPECT_EQ(hmac_sha256("Jefe", "what do ya want for nothing?").hex(),
+                  "5bdcc146bf60754e6a042426089575c75a003f089d2739839dec58b964ec3843");
+        EXPECT_EQ(hmac_sha256(key6, data6).hex(),
+                  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+        EXPECT_EQ(hmac_sha256(key6, data6).hex(),
+                  "60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54");
+    }
+    EXPECT_NE(hmac_sha256("", "x"), hmac_sha256("k", "x"));
+}
+
 }  // namespace
 }  // namespace retrace::core

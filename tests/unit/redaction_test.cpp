@@ -34,6 +34,22 @@ TEST(Redaction, KnownSecretValuesAreRedactedLongestFirst) {
     EXPECT_FALSE(r.contains_secret("/root"));
 }
 
+TEST(Redaction, MatchesAreFoundAtEveryPosition) {
+    // A secret starting with a byte no credential shape starts with, next to
+    // other text, at the start and at the end, and the shapes after long
+    // stretches of text that cannot start a match.
+    char a[] = "X_TOKEN=#7hunter-x";
+    char* env[] = {a, nullptr};
+    Redactor r = Redactor::from_environment(env);
+    std::string filler(300, 'q');
+    EXPECT_EQ(r.redact("#7hunter-x" + filler + "#7hunter-x"), "[REDACTED]" + filler + "[REDACTED]");
+    EXPECT_EQ(r.redact(filler + "Bearer abcdefghij"), filler + "Bearer [REDACTED]");
+    EXPECT_EQ(r.redact(filler + "=sk-abcdefgh12"), filler + "=[REDACTED]");
+    EXPECT_EQ(r.redact(filler + "qsk-abcdefgh12"), filler + "qsk-abcdefgh12");
+    EXPECT_EQ(r.redact("#7hunter"), "#7hunter");
+    EXPECT_EQ(r.redact(""), "");
+}
+
 TEST(Redaction, SecretNames) {
     for (const char* n :
          {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD", "AWS_CREDENTIALS"})

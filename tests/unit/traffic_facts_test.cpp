@@ -88,5 +88,58 @@ TEST(TrafficFacts, OtherRoutesAndBadBodiesSayNothing) {
     EXPECT_EQ(c["backend"], Json::object());
 }
 
+TEST(TrafficFacts, BackendFactsAreReadWhereverTheyStandAndOnlyThere) {
+    // Keys in any order; the Responses API's and Anthropic's wrapped
+    // messages; a model named deeper in a message is not the served model.
+    Traffic responses{"openai",
+                      "/responses",
+                      R"({"model":"gpt-4o","input":"hi"})",
+                      "event: response.created\n"
+                      "data: {\"response\":{\"output\":[{\"model\":\"not-this\"}],"
+                      "\"model\":\"gpt-4o-r\"},\"type\":\"response.created\"}\n\n"
+                      "data: {\"choices\":[{\"delta\":{\"model\":\"nor-this\"}}],"
+                      "\"system_fingerprint\":\"fp_z\",\"model\":\"gpt-4o-c\"}\n\n"
+                      "data: {\"message\":{\"model\":\"claude-m\"},\"type\":\"message_start\"}\n\n"
+                      "data: {\"system_fingerprint\":\"fp_broken\",\"model\":\n\n"
+                      "data: {\"model\":[\"not a string\"]}\n\n",
+                      {},
+                      {{"content-type", "text/event-stream"}}};
+    Json c = conditions_of({responses});
+    const Json& b = c["backend"]["openai"];
+    EXPECT_EQ(b["served_models"], Json::array({"claude-m", "gpt-4o-c", "gpt-4o-r"}));
+    EXPECT_EQ(b["system_fingerprints"], Json::array({"fp_z"}));
+}
+
+TEST(TrafficFacts, ABodyWhoseDigestWasSeenIsNotReadAgain) {
+    // Bodies with digests: a new digest is read, a known one is skipped (the
+    // second body here stands in for a repeat: same digest, other text, so
+    // that skipping shows); without digests, everything is read.
+    auto observe = [](TrafficFacts& facts, const std::string& request,
+                      const std::string& request_digest, const std::string& response,
+                      const std::string& response_digest) {
+        std::vector<std::pair<std::string, std::string>> headers;
+        Json response_headers = {{"content-type", "application/json"}};
+        facts.observe({"openai", "/chat/completions", &headers, request, 200, &response_headers,
+                       response, request_digest, response_digest});
+    };
+    auto models = [](const TrafficFacts& facts) {
+        Json c = Json::object();
+        facts.merge_into(c);
+        Json out = Json::array();
+        for (const auto& [name, _] : c["models"]["openai"].items()) out.push_back(name);
+        out.push_back(c["backend"]["openai"]["served_models"]);
+        return out;
+    };
+    TrafficFacts facts("s");
+    observe(facts, R"({"model":"a"})", "d1", R"({"model":"served-a"})", "r1");
+    observe(facts, R"({"model":"b"})", "d2", R"({"model":"served-b"})", "r2");
+    observe(facts, R"({"model":"c"})", "d1", R"({"model":"served-c"})", "r1");
+    EXPECT_EQ(models(facts), Json::parse(R"(["a","b",["served-a","served-b"]])"));
+    TrafficFacts plain("s");
+    observe(plain, R"({"model":"a"})", "", R"({"model":"served-a"})", "");
+    observe(plain, R"({"model":"c"})", "", R"({"model":"served-c"})", "");
+    EXPECT_EQ(models(plain), Json::parse(R"(["a","c",["served-a","served-c"]])"));
+}
+
 }  // namespace
 }  // namespace retrace::capture

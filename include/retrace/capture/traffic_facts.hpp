@@ -34,6 +34,9 @@ struct ObservedExchange {
     int status = 0;
     const core::Json* response_headers = nullptr;  // lower-case name -> value
     std::string_view response_body;                // JSON, or an event stream
+    // Digests of the two bodies, when the caller has them: a body seen
+    // before is not read again (it can add nothing to the conditions).
+    std::string_view request_digest, response_digest;
 };
 
 // "hmac-sha256:<hex>" of the key under the store's secret.
@@ -55,7 +58,6 @@ class TrafficFacts {
   private:
     using Set = std::set<std::string>;  // canonical JSON texts or digests
     void declared(std::string_view route, std::string_view path, const core::Json& body);
-    void observed(std::string_view route, const core::Json& message);
 
     std::string m_secret;
     mutable std::mutex m_mutex;
@@ -65,6 +67,10 @@ class TrafficFacts {
     std::map<std::string, Set> m_tools;    // tool name -> digests
     std::map<std::string, Set> m_sources;  // retrieval name -> canonical sources
     std::map<std::string, std::map<std::string, Set>> m_backend;  // provider -> field -> values
+    // Digests of the bodies already read (a cache: emptied when large).
+    Set m_seen;
+    // True the first time key is seen (always for an empty key).
+    bool first_sight(std::string_view kind, std::string_view digest);
 };
 
 }  // namespace retrace::capture

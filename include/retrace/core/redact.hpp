@@ -8,6 +8,7 @@
 // built.
 #pragma once
 
+#include <array>
 #include <memory>
 #include <regex>
 #include <string>
@@ -42,7 +43,14 @@ class Redactor {
     bool contains_secret(std::string_view text) const;
 
   private:
+    // Where a match could begin, so that redact() skips other bytes in bulk.
+    bool may_start_at(unsigned char c) const { return m_starts[c]; }
+
     std::vector<std::string> m_secrets;  // longest first
+    // Bytes that can start a match: a secret's first byte, 's' ("sk-"), 'b'
+    // and 'B' ("Bearer ").
+    std::array<bool, 256> m_starts = initial_starts();
+    static std::array<bool, 256> initial_starts();
     std::vector<std::shared_ptr<const std::regex>> m_patterns;
 };
 

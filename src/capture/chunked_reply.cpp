@@ -1,0 +1,50 @@
+#include "chunked_reply.hpp"
+
+#include <boost/beast/core.hpp>
+#include <cstdio>
+
+namespace retrace::capture {
+
+namespace beast = boost::beast;
+namespace http = beast::http;
+
+ChunkedReply::ChunkedReply(tcp::socket& client, http::response<http::empty_body>& head)
+    : m_client(client) {
+    head.chunked(true);
+    http::response_serializer<http::empty_body> sr{head};
+    sr.split(true);
+    while (!sr.is_header_done() && !m_ec) {
+        sr.next(m_ec, [&](beast::error_code&, const auto& buffers) {
+            for (auto b : beast::buffers_range_ref(buffers))
+                m_pending.append(static_cast<const char*>(b.data()), b.size());
+            sr.consume(beast::buffer_bytes(buffers));
+        });
+    }
+}
+
+void ChunkedReply::add(std::string_view piece) {
+    if (piece.empty() || m_ec) return;
+    char size[20];
+    int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
+    m_pending.append(size, static_cast<std::size_t>(n)).append(piece).append("\r\n");
+}
+
+net::awaitable<void> ChunkedReply::flush() {
+    if (!m_pending.empty() && !m_ec)
+        co_await net::async_write(m_client, net::buffer(m_pending),
+                                  net::redirect_error(net::use_awaitable, m_ec));
+    m_pending.clear();
+}
+
+net::awaitable<void> ChunkedReply::finish(bool cut) {
+    if (cut) {
+        co_await flush();
+        boost::system::error_code ignored;
+        m_client.set_option(net::socket_base::linger(true, 0), ignored);
+        co_return;
+    }
+    if (!m_ec) m_pending.append("0\r\n\r\n");
+    co_await flush();
+}
+
+}  // namespace retrace::capture
