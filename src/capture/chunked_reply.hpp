@@ -15,7 +15,8 @@ namespace retrace::capture {
 class ChunkedReply {
   public:
     // Sets `head` chunked and holds its serialized bytes until the next write.
-    ChunkedReply(tcp::socket& client, boost::beast::http::response<boost::beast::http::empty_body>& head);
+    ChunkedReply(tcp::socket& client,
+                 boost::beast::http::response<boost::beast::http::empty_body>& head);
 
     // Appends a piece of body (one chunk), not yet written.
     void add(std::string_view piece);

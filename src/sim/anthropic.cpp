@@ -134,7 +134,7 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     std::string stop_reason = !gen.tool_calls.empty() ? "tool_use"
                               : gen.truncated         ? "max_tokens"
                                                       : "end_turn";
-    Json message = {{"id", id},
+    Wire message = {{"id", id},
                     {"type", "message"},
                     {"role", "assistant"},
                     {"model", model},
@@ -158,7 +158,7 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     reply.headers.emplace_back("content-type", "text/event-stream; charset=utf-8");
     reply.delay_ms = d.latency_ms;
     reply.frame_interval_ms = b.stream_interval_ms;
-    Json start = message;
+    Wire start = message;
     start["content"] = Json::array();
     start["stop_reason"] = nullptr;
     start["usage"]["output_tokens"] = 1;

@@ -8,7 +8,7 @@
 
 namespace retrace::sim {
 
-Reply json_reply(int status, const Json& body) {
+Reply json_reply(int status, const Wire& body) {
     Reply r;
     r.status = status;
     r.body = body.dump();
@@ -16,7 +16,7 @@ Reply json_reply(int status, const Json& body) {
     return r;
 }
 
-std::string sse(const Json& data, const std::string& event) {
+std::string sse(const Wire& data, const std::string& event) {
     std::string out;
     if (!event.empty()) out += "event: " + event + "\n";
     out += "data: " + data.dump() + "\n\n";

@@ -8,9 +8,14 @@
 
 namespace retrace::sim {
 
-Reply json_reply(int status, const Json& body);
+// JSON as the sim writes it: members in the order they were given, as the
+// providers send them (`id`, `object`, `created`, `model` first; a type
+// first), not sorted. Values built as Json convert with their keys sorted.
+using Wire = nlohmann::ordered_json;
+
+Reply json_reply(int status, const Wire& body);
 // "data: {json}\n\n", or "event: NAME\ndata: {json}\n\n" when event is given.
-std::string sse(const Json& data, const std::string& event = "");
+std::string sse(const Wire& data, const std::string& event = "");
 // Splits text into stream pieces of one or two words, keeping the spaces,
 // so that the pieces concatenate to exactly the text.
 std::vector<std::string> stream_pieces(const std::string& text, std::uint64_t seed);

@@ -265,7 +265,7 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     reply.delay_ms = d.latency_ms;
     reply.frame_interval_ms = c.behaviour.stream_interval_ms;
     auto chunk = [&](Json choices) {
-        Json j = {{"id", id},
+        Wire j = {{"id", id},
                   {"object", "chat.completion.chunk"},
                   {"created", created},
                   {"model", model},
@@ -308,7 +308,7 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
         reply.frames.push_back(chunk({choice(i, Json::object(), finish(g))}));
     }
     if (include_usage) {
-        Json j = {
+        Wire j = {
             {"id", id},       {"object", "chat.completion.chunk"},   {"created", created},
             {"model", model}, {"system_fingerprint", d.fingerprint}, {"choices", Json::array()},
             {"usage", usage}};

@@ -145,10 +145,10 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     r.delay_ms = d.latency_ms;
     r.frame_interval_ms = b.stream_interval_ms;
     long long seq = 0;
-    auto event = [&](const std::string& type, Json fields) {
-        fields["type"] = type;
-        fields["sequence_number"] = seq++;
-        r.frames.push_back(sse(fields, type));
+    auto event = [&](const std::string& type, const Json& fields) {
+        Wire frame = {{"type", type}, {"sequence_number", seq++}};
+        for (const auto& [key, value] : fields.items()) frame[key] = value;
+        r.frames.push_back(sse(frame, type));
     };
     event("response.created", {{"response", response("in_progress", Json::array(), nullptr)}});
     event("response.in_progress", {{"response", response("in_progress", Json::array(), nullptr)}});

@@ -38,7 +38,8 @@ expect_exit 0 retrace show trace --event 2
 expect_contains "$OUT" "authorization: [REDACTED]"
 expect_contains "$OUT" "tool call    get_weather $openai_args"
 expect_contains "$OUT" "frames ("
-expect_contains "$OUT" 'ms  data: {"choices":[{"delta":{"tool_calls":'
+expect_contains "$OUT" 'ms  data: {"id":"chatcmpl-'
+expect_contains "$OUT" '"choices":[{"delta":{"tool_calls":'
 expect_contains "$OUT" "data: [DONE]"
 expect_not_contains "$OUT" "SHOWKEY"
 expect_exit 0 retrace show trace --event 4
