@@ -1,5 +1,8 @@
 #include "retrace/capture/traffic_facts.hpp"
 
+#include <algorithm>
+#include <iterator>
+
 #include "retrace/core/digest.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/sse.hpp"
@@ -142,14 +145,63 @@ class BackendScan final : public nlohmann::json_sax<Json> {
     bool m_root_model = false, m_root_fingerprint = false;
 };
 
-// Adds to `found` what one response message reports. A message found not
-// to be JSON says nothing (one left early is not read to its end).
-void scan_backend(std::string_view message, Reported& found) {
-    Reported mine;
-    BackendScan scan(mine);
-    (void)Json::sax_parse(message.begin(), message.end(), &scan);
-    if (!scan.failed) found.merge(mine);
-}
+// Walks a message's bytes for the SAX parser, counting how many it took.
+class CountingReader {
+  public:
+    using iterator_category = std::input_iterator_tag;
+    using value_type = char;
+    using difference_type = std::ptrdiff_t;
+    using pointer = const char*;
+    using reference = const char&;
+
+    CountingReader(const char* at, std::size_t* taken) : m_at(at), m_taken(taken) {}
+    reference operator*() const { return *m_at; }
+    CountingReader& operator++() {
+        ++m_at;
+        ++*m_taken;
+        return *this;
+    }
+    CountingReader operator++(int) {
+        CountingReader before = *this;
+        ++*this;
+        return before;
+    }
+    bool operator==(const CountingReader& o) const { return m_at == o.m_at; }
+    bool operator!=(const CountingReader& o) const { return m_at != o.m_at; }
+
+  private:
+    const char* m_at;
+    std::size_t* m_taken;
+};
+
+// Adds to `found` what the messages of one response report. A message
+// found not to be JSON says nothing (one left early is not read to its
+// end). A message that begins with the very bytes the previous one was
+// left after (a chat stream's frames repeat id, object, created, model and
+// fingerprint before their delta) would be read the same way to the same
+// stop, so it is not read again.
+class BackendReader {
+  public:
+    explicit BackendReader(Reported& found) : m_found(found) {}
+
+    void read(std::string_view message) {
+        if (!m_prefix.empty() && message.starts_with(m_prefix)) return;
+        m_prefix.clear();
+        Reported mine;
+        BackendScan scan(mine);
+        std::size_t taken = 0;
+        bool whole =
+            Json::sax_parse(CountingReader(message.data(), &taken),
+                            CountingReader(message.data() + message.size(), &taken), &scan);
+        if (scan.failed) return;
+        m_found.merge(mine);
+        if (!whole) m_prefix.assign(message.substr(0, std::min(taken + 1, message.size())));
+    }
+
+  private:
+    Reported& m_found;
+    std::string m_prefix;  // what the previous message was read to, when left early
+};
 
 }  // namespace
 
@@ -216,9 +268,10 @@ void TrafficFacts::observe(const ObservedExchange& x) {
         content_type = (*x.response_headers)["content-type"].get<std::string>();
     if (x.status >= 200 && x.status < 300 && first_sight(content_type, x.response_digest)) {
         if (core::looks_like_sse(content_type, x.response_body)) {
-            for (const auto& e : core::parse_sse(x.response_body)) scan_backend(e.data, reported);
+            BackendReader reader(reported);
+            for (const auto& e : core::parse_sse(x.response_body)) reader.read(e.data);
         } else {
-            scan_backend(x.response_body, reported);
+            BackendReader(reported).read(x.response_body);
         }
     }
     std::string key = x.request_headers ? api_key_of(*x.request_headers) : "";

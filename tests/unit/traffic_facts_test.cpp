@@ -110,6 +110,27 @@ TEST(TrafficFacts, BackendFactsAreReadWhereverTheyStandAndOnlyThere) {
     EXPECT_EQ(b["system_fingerprints"], Json::array({"fp_z"}));
 }
 
+TEST(TrafficFacts, StreamFramesThatRepeatTheirStartAreReadOnceYetChangesAreSeen) {
+    // Chat chunks repeat id, object, created, model and fingerprint: the
+    // second frame is skipped, the third (another fingerprint) and the
+    // fourth (another model, same start up to it) are read.
+    std::string head = R"({"id":"c1","object":"chat.completion.chunk","created":1,)";
+    auto frame = [&](const std::string& model, const std::string& fp, const std::string& text) {
+        return "data: " + head + R"("model":")" + model + R"(","system_fingerprint":")" + fp +
+               R"(","choices":[{"delta":{"content":")" + text + R"("}}]})" + "\n\n";
+    };
+    Traffic t{"openai",
+              "/chat/completions",
+              R"({"model":"m","stream":true})",
+              frame("m-1", "fp_a", "x") + frame("m-1", "fp_a", "y") + frame("m-1", "fp_b", "z") +
+                  frame("m-2", "fp_b", "w") + "data: [DONE]\n\n",
+              {},
+              {{"content-type", "text/event-stream"}}};
+    Json c = conditions_of({t});
+    EXPECT_EQ(c["backend"]["openai"]["served_models"], Json::array({"m-1", "m-2"}));
+    EXPECT_EQ(c["backend"]["openai"]["system_fingerprints"], Json::array({"fp_a", "fp_b"}));
+}
+
 TEST(TrafficFacts, ABodyWhoseDigestWasSeenIsNotReadAgain) {
     // Bodies with digests: a new digest is read, a known one is skipped (the
     // second body here stands in for a repeat: same digest, other text, so
