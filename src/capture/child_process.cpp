@@ -44,6 +44,7 @@ void write_all(int fd, const char* data, std::size_t size) {
                              int report_fd, pid_t parent) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
+    signal(SIGPIPE, SIG_DFL);             // retrace ignores it (src/main.cpp); the program must not
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
     std::vector<char*> args, envp;

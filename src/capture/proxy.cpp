@@ -358,7 +358,9 @@ class Proxy final : public RecordingProxy {
         while (!parser.is_done()) {
             parser.get().body().data = buf;
             parser.get().body().size = sizeof buf;
-            co_await http::async_read(upstream, ubuf, parser, with_ec);
+            // read_some: back with whatever arrived (read would wait for
+            // the whole body, or a full buffer, and hold a stream back).
+            co_await http::async_read_some(upstream, ubuf, parser, with_ec);
             if (ec == http::error::need_buffer) ec = {};
             std::size_t n = sizeof buf - parser.get().body().size;
             if (n) {
