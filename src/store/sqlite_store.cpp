@@ -363,7 +363,8 @@ class SqliteStore final : public Store {
 
     // Writes blobs and this run's references to them. A blob this run
     // already stored in an earlier batch (a repeated answer, a replay with
-    // --reuse) is skipped: no compression, no write. fresh gets the others.
+    // --reuse) is skipped: no compression, no write; one another run stored
+    // is only referenced. fresh gets the blobs not skipped.
     Status insert_blobs(const std::string& run_id, const std::vector<Blob>& blobs,
                         std::vector<const std::string*>& fresh) {
         RETRACE_ASSIGN(auto* blob_statement,
@@ -371,10 +372,21 @@ class SqliteStore final : public Store {
                                  "VALUES (?,?,?,?)"));
         RETRACE_ASSIGN(auto* ref_statement,
                        statement("INSERT OR IGNORE INTO run_blobs (run_id, digest) VALUES (?,?)"));
-        Statement &blob = *blob_statement, &ref = *ref_statement;
+        RETRACE_ASSIGN(auto* exists_statement, statement("SELECT 1 FROM blobs WHERE digest=?"));
+        Statement &blob = *blob_statement, &ref = *ref_statement, &exists = *exists_statement;
         for (const auto& b : blobs) {
             if (run_id == m_stored_run && m_stored.count(b.digest)) continue;
             fresh.push_back(&b.digest);
+            // Stored by another run (a replay's answers, a repeated request):
+            // only referenced.
+            exists.bind(1, b.digest);
+            RETRACE_ASSIGN(bool stored, exists.step());
+            exists.reset();
+            if (stored) {
+                ref.bind(1, run_id).bind(2, b.digest);
+                RETRACE_TRY(ref.run());
+                continue;
+            }
             bool compress = b.data.size() >= k_min_compress;
             std::string frame = compress ? zstd_compress(b.data) : std::string();
             compress = compress && !frame.empty() && frame.size() < b.data.size();
