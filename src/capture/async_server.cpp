@@ -80,12 +80,14 @@ net::awaitable<void> AsyncServer::serve(tcp::socket* socket) {
     } catch (const std::exception&) {
         // A handler that failed ends its connection, never the server.
     }
-    boost::system::error_code ignored;
-    socket->shutdown(tcp::socket::shutdown_both, ignored);
-    socket->close(ignored);
+    // Closed under the lock: stop() shuts sockets of the set down by their
+    // descriptor, which must not be reused by then.
     std::lock_guard lock(m_mutex);
     m_connections.erase(socket);
     m_idle.erase(socket);
+    boost::system::error_code ignored;
+    socket->shutdown(tcp::socket::shutdown_both, ignored);
+    socket->close(ignored);
     delete socket;
     m_done.notify_all();
 }
