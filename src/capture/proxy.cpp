@@ -5,11 +5,9 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <chrono>
-#include <condition_variable>
 #include <iostream>
 #include <limits>
 #include <set>
-#include <thread>
 
 #include "chunked_reply.hpp"
 #include "retrace/capture/async_server.hpp"

@@ -14,7 +14,6 @@
 #include <iostream>
 #include <set>
 #include <sstream>
-#include <thread>
 
 #include "protocol.hpp"
 #include "retrace/capture/async_server.hpp"
