@@ -8,25 +8,34 @@ namespace retrace::capture {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-ChunkedReply::ChunkedReply(tcp::socket& client, http::response<http::empty_body>& head)
-    : m_client(client) {
+std::string chunked_head(http::response<http::empty_body>& head) {
     head.chunked(true);
+    std::string out;
     http::response_serializer<http::empty_body> sr{head};
     sr.split(true);
-    while (!sr.is_header_done() && !m_ec) {
-        sr.next(m_ec, [&](beast::error_code&, const auto& buffers) {
+    beast::error_code ec;
+    while (!sr.is_header_done() && !ec) {
+        sr.next(ec, [&](beast::error_code&, const auto& buffers) {
             for (auto b : beast::buffers_range_ref(buffers))
-                m_pending.append(static_cast<const char*>(b.data()), b.size());
+                out.append(static_cast<const char*>(b.data()), b.size());
             sr.consume(beast::buffer_bytes(buffers));
         });
     }
+    return out;
 }
 
-void ChunkedReply::add(std::string_view piece) {
-    if (piece.empty() || m_ec) return;
+void append_chunk(std::string& out, std::string_view piece) {
+    if (piece.empty()) return;
     char size[20];
     int n = std::snprintf(size, sizeof size, "%zx\r\n", piece.size());
-    m_pending.append(size, static_cast<std::size_t>(n)).append(piece).append("\r\n");
+    out.append(size, static_cast<std::size_t>(n)).append(piece).append("\r\n");
+}
+
+ChunkedReply::ChunkedReply(tcp::socket& client, http::response<http::empty_body>& head)
+    : m_client(client), m_pending(chunked_head(head)) {}
+
+void ChunkedReply::add(std::string_view piece) {
+    if (!m_ec) append_chunk(m_pending, piece);
 }
 
 net::awaitable<void> ChunkedReply::flush() {
@@ -43,7 +52,7 @@ net::awaitable<void> ChunkedReply::finish(bool cut) {
         m_client.set_option(net::socket_base::linger(true, 0), ignored);
         co_return;
     }
-    if (!m_ec) m_pending.append("0\r\n\r\n");
+    if (!m_ec) m_pending.append(k_last_chunk);
     co_await flush();
 }
 

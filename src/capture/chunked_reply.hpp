@@ -8,6 +8,7 @@
 #include <string>
 #include <string_view>
 
+#include "retrace/capture/chunked_body.hpp"
 #include "upstream.hpp"
 
 namespace retrace::capture {

@@ -264,15 +264,20 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     reply.headers.emplace_back("content-type", "text/event-stream; charset=utf-8");
     reply.delay_ms = d.latency_ms;
     reply.frame_interval_ms = c.behaviour.stream_interval_ms;
-    auto chunk = [&](Json choices) {
-        Wire j = {{"id", id},
-                  {"object", "chat.completion.chunk"},
-                  {"created", created},
-                  {"model", model},
-                  {"system_fingerprint", d.fingerprint},
-                  {"choices", std::move(choices)}};
-        if (include_usage) j["usage"] = nullptr;
-        return sse(j);
+    // Every chunk starts with the same members: serialized once, up to
+    // `"choices":`, and each chunk's choices written after them.
+    std::string head = Wire{
+        {"id", id},
+        {"object", "chat.completion.chunk"},
+        {"created", created},
+        {"model", model},
+        {"system_fingerprint",
+         d.fingerprint}}.dump();
+    head.back() = ',';
+    head = "data: " + head + "\"choices\":";
+    const std::string tail = include_usage ? ",\"usage\":null}\n\n" : "}\n\n";
+    auto chunk = [&](Json choices) {  // (by value: an argument `{x}` is then an array)
+        return head + choices.dump() + tail;
     };
     auto choice = [](std::size_t index, Json delta, Json finish_reason) {
         return Json{{"index", index},

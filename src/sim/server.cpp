@@ -1,6 +1,6 @@
 // The sim's HTTP/1.1 server: Boost.Beast on the proxy's coroutine server
 // (a connection per coroutine, a thread per core), keep-alive, chunked SSE
-// written frame by frame.
+// written frame by frame as the frames become ready.
 #include <netinet/tcp.h>
 #include <sys/socket.h>
 
@@ -17,6 +17,7 @@
 
 #include "protocol.hpp"
 #include "retrace/capture/async_server.hpp"
+#include "retrace/capture/chunked_body.hpp"
 
 namespace retrace::sim {
 
@@ -123,6 +124,7 @@ class Server final : public SimServer {
     template <typename Stream>
     net::awaitable<void> serve_stream(Stream& stream, tcp::socket& raw) {
         beast::flat_buffer buffer;
+        buffer.reserve(std::size_t{16} << 10);  // else every read is 512 bytes
         boost::system::error_code ec;
         for (;;) {
             http::request_parser<http::string_body> parser;
@@ -147,6 +149,16 @@ class Server final : public SimServer {
         r.body = Json{{"error", {{"message", message}, {"type", "invalid_request_error"}}}}.dump();
         r.headers.emplace_back("content-type", "application/json");
         return r;
+    }
+
+    // Writes and empties `pending`, unless an earlier write failed.
+    template <typename Stream>
+    static net::awaitable<void> send(Stream& sock, std::string& pending,
+                                     boost::system::error_code& ec) {
+        if (!pending.empty() && !ec)
+            co_await net::async_write(sock, net::buffer(pending),
+                                      net::redirect_error(net::use_awaitable, ec));
+        pending.clear();
     }
 
     // Returns false when the connection must not be reused.
@@ -184,19 +196,22 @@ class Server final : public SimServer {
         res.set(http::field::cache_control, "no-cache");
         for (const auto& [k, v] : reply.headers) res.set(k, v);
         res.keep_alive(keep_alive);
-        res.chunked(true);
-        http::response_serializer<http::empty_body> sr{res};
-        co_await http::async_write_header(sock, sr, with_ec);
+        // Frames ready together go out together (as a server writes what
+        // its model produced in one step); a pause between frames, or a
+        // cut to come, sends each on its own.
+        std::string pending = capture::chunked_head(res);
+        const bool one_by_one = reply.frame_interval_ms > 0 || reply.fault == Fault::midstream;
         for (std::size_t i = 0; i < reply.frames.size() && !ec; ++i) {
             if (reply.fault == Fault::midstream && i == reply.frames.size() / 2) {
                 abort_connection(raw);
                 co_return false;
             }
             if (i) co_await pause_ms(reply.frame_interval_ms);
-            co_await net::async_write(sock, http::make_chunk(net::buffer(reply.frames[i])),
-                                      with_ec);
+            capture::append_chunk(pending, reply.frames[i]);
+            if (one_by_one) co_await send(sock, pending, ec);
         }
-        if (!ec) co_await net::async_write(sock, http::make_chunk_last(), with_ec);
+        pending.append(capture::k_last_chunk);
+        co_await send(sock, pending, ec);
         co_return !ec;
     }
 
