@@ -103,6 +103,7 @@ int run_probe_client(const ProbePlan& plan) {
                         stream.connect(resolver.resolve(target->host, target->port));
                     http::write(stream, req);
                     beast::flat_buffer buffer;
+                    buffer.reserve(std::size_t{16} << 10);  // else every read is 512 bytes
                     http::response<http::string_body> res;
                     http::read(stream, buffer, res);
                     if (res.result_int() >= 400) {

@@ -30,6 +30,9 @@ using net::use_awaitable;
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
 // Idle connections kept per upstream.
 constexpr std::size_t k_pool_size = 64;
+// How much a socket read asks for: Beast reads what its buffer can hold
+// without growing, 512 bytes for a fresh one, since parsing empties it.
+constexpr std::size_t k_read_size = std::size_t{16} << 10;
 
 bool is_hop_by_hop(const std::string& lower) {
     return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
@@ -186,6 +189,7 @@ class Proxy final : public RecordingProxy {
 
     awaitable<void> serve(tcp::socket& client) {
         beast::flat_buffer buffer;
+        buffer.reserve(k_read_size);
         boost::system::error_code ec;
         auto with_ec = net::redirect_error(use_awaitable, ec);
         for (;;) {
@@ -290,6 +294,7 @@ class Proxy final : public RecordingProxy {
         std::unique_ptr<UpstreamStream> connection;
         std::optional<UpstreamGuard> guard;
         beast::flat_buffer ubuf;
+        ubuf.reserve(k_read_size);
         std::optional<http::response_parser<http::buffer_body>> parser_slot;
         // A pooled connection the upstream has closed meanwhile fails before
         // any response byte: then the request is sent once more, on a new
@@ -352,25 +357,43 @@ class Proxy final : public RecordingProxy {
                 recorded = out.body.size();
             }
         };
+        // The body is parsed from what each socket read brings, all of it
+        // (eager: every chunk, not one), and relayed in one write before the
+        // next read: frames that came together go out together, and none
+        // waits for the next to arrive (Beast's read_some would read on
+        // while a chunk's trailing CRLF is still to come).
+        parser.eager(true);
         char buf[65536];
         while (!parser.is_done()) {
-            parser.get().body().data = buf;
-            parser.get().body().size = sizeof buf;
-            // read_some: back with whatever arrived (read would wait for
-            // the whole body, or a full buffer, and hold a stream back).
-            co_await http::async_read_some(upstream, ubuf, parser, with_ec);
-            if (ec == http::error::need_buffer) ec = {};
-            std::size_t n = sizeof buf - parser.get().body().size;
-            if (n) {
-                out.body.append(buf, n);
-                relay.add(std::string_view(buf, n));
-                log_chunks(false);
+            boost::system::error_code perr;
+            while (ubuf.size() > 0 && !parser.is_done()) {
+                parser.get().body().data = buf;
+                parser.get().body().size = sizeof buf;
+                ubuf.consume(parser.put(ubuf.data(), perr));
+                std::size_t n = sizeof buf - parser.get().body().size;
+                if (n) {
+                    out.body.append(buf, n);
+                    relay.add(std::string_view(buf, n));
+                    log_chunks(false);
+                }
+                if (perr != http::error::need_buffer) break;  // else: buf was full, go on
+                perr = {};
             }
-            if (ec) {
+            if (perr == http::error::need_more) perr = {};
+            if (!perr && !parser.is_done()) {
+                co_await relay.flush();  // the last piece goes with the end
+                std::size_t n =
+                    co_await upstream.async_read_some(ubuf.prepare(k_read_size), with_ec);
+                ubuf.commit(n);
+                if (ec == net::error::eof) {
+                    ec = {};
+                    if (n == 0) parser.put_eof(perr);  // a body that ends with the connection
+                }
+            }
+            if (perr || ec) {
                 out.truncated = true;  // the upstream broke off: the client sees it too
                 break;
             }
-            if (!parser.is_done()) co_await relay.flush();  // the last piece goes with the end
         }
         log_chunks(true);
         co_await relay.finish(out.truncated);
