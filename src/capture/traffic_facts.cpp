@@ -269,7 +269,8 @@ void TrafficFacts::observe(const ObservedExchange& x) {
     if (x.status >= 200 && x.status < 300 && first_sight(content_type, x.response_digest)) {
         if (core::looks_like_sse(content_type, x.response_body)) {
             BackendReader reader(reported);
-            for (const auto& e : core::parse_sse(x.response_body)) reader.read(e.data);
+            core::for_each_sse(x.response_body,
+                               [&](const core::SseEventView& e) { reader.read(e.data); });
         } else {
             BackendReader(reported).read(x.response_body);
         }

@@ -176,9 +176,42 @@ bool write_string(std::string_view s, std::string& out) {
     return true;
 }
 
+// Integers a double holds exactly print as themselves (ECMA-262 writes
+// every integer below 1e21 without exponent); larger ones as the double
+// they become.
+constexpr std::int64_t k_exact_integer = std::int64_t{1} << 53;
+
+void write_integer(std::int64_t i, std::string& out) {
+    if (i < -k_exact_integer || i > k_exact_integer) {
+        out += format_number(static_cast<double>(i));
+        return;
+    }
+    char buf[24];
+    auto res = std::to_chars(buf, buf + sizeof buf, i);
+    out.append(buf, res.ptr);
+}
+
 Status write_value(const Json& v, std::string& out);
 
 Status write_object(const Json& v, std::string& out) {
+    // Members are held sorted by their UTF-8 bytes, which is the order of
+    // UTF-16 code units as long as every name is ASCII: then as they come.
+    bool ascii = true;
+    for (auto it = v.begin(); it != v.end() && ascii; ++it)
+        for (unsigned char c : it.key()) ascii = ascii && c < 0x80;
+    if (ascii) {
+        out.push_back('{');
+        bool first = true;
+        for (auto it = v.begin(); it != v.end(); ++it) {
+            if (!first) out.push_back(',');
+            first = false;
+            write_string(it.key(), out);
+            out.push_back(':');
+            RETRACE_TRY(write_value(it.value(), out));
+        }
+        out.push_back('}');
+        return Status::ok();
+    }
     struct Member {
         std::u16string key16;
         const std::string* key;
@@ -214,11 +247,16 @@ Status write_value(const Json& v, std::string& out) {
             out += v.get<bool>() ? "true" : "false";
             break;
         case Json::value_t::number_integer:
-            out += format_number(static_cast<double>(v.get<std::int64_t>()));
+            write_integer(v.get<std::int64_t>(), out);
             break;
-        case Json::value_t::number_unsigned:
-            out += format_number(static_cast<double>(v.get<std::uint64_t>()));
+        case Json::value_t::number_unsigned: {
+            auto u = v.get<std::uint64_t>();
+            if (u <= static_cast<std::uint64_t>(k_exact_integer))
+                write_integer(static_cast<std::int64_t>(u), out);
+            else
+                out += format_number(static_cast<double>(u));
             break;
+        }
         case Json::value_t::number_float: {
             double d = v.get<double>();
             if (!std::isfinite(d))

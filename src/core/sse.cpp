@@ -24,14 +24,15 @@ bool next_line(std::string_view& rest, std::string_view& line, bool& terminated)
 
 }  // namespace
 
-std::vector<SseEvent> parse_sse(std::string_view body) {
-    std::vector<SseEvent> out;
-    SseEvent current;
-    bool has_data = false;
+void for_each_sse(std::string_view body, const std::function<void(const SseEventView&)>& fn) {
+    SseEventView current;
+    std::string joined;  // data of several lines
+    bool has_data = false, is_joined = false;
     auto dispatch = [&] {
-        if (has_data || !current.event.empty()) out.push_back(std::move(current));
-        current = SseEvent{};
-        has_data = false;
+        if (is_joined) current.data = joined;
+        if (has_data || !current.event.empty()) fn(current);
+        current = SseEventView{};
+        has_data = is_joined = false;
     };
     std::string_view line;
     bool terminated = true;
@@ -46,8 +47,13 @@ std::vector<SseEvent> parse_sse(std::string_view body) {
         std::string_view value = colon == std::string_view::npos ? "" : line.substr(colon + 1);
         if (!value.empty() && value.front() == ' ') value.remove_prefix(1);
         if (field == "data") {
-            if (has_data) current.data += '\n';
-            current.data += value;
+            if (!has_data) {
+                current.data = value;
+            } else {
+                if (!is_joined) joined.assign(current.data);
+                is_joined = true;
+                joined.append(1, '\n').append(value);
+            }
             has_data = true;
         } else if (field == "event") {
             current.event = value;
@@ -57,6 +63,13 @@ std::vector<SseEvent> parse_sse(std::string_view body) {
     }
     if (has_data) dispatch();  // cut mid-way: keep what arrived
     (void)terminated;
+}
+
+std::vector<SseEvent> parse_sse(std::string_view body) {
+    std::vector<SseEvent> out;
+    for_each_sse(body, [&](const SseEventView& e) {
+        out.push_back({std::string(e.event), std::string(e.data), std::string(e.id)});
+    });
     return out;
 }
 

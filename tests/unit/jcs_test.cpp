@@ -62,6 +62,28 @@ TEST(Jcs, Rfc8785SortsByUtf16CodeUnits) {
     }
 }
 
+TEST(Jcs, IntegersPrintAsTheDoubleTheyAre) {
+    // Exact below 2^53 (written directly), rounded to a double above it.
+    const std::int64_t big = std::int64_t{1} << 53;
+    for (std::int64_t i :
+         {std::int64_t{0}, std::int64_t{7}, std::int64_t{-42}, big - 1, big, -big, big + 1,
+          -big - 1, std::int64_t{1000000000000000001}, std::numeric_limits<std::int64_t>::max(),
+          std::numeric_limits<std::int64_t>::min()})
+        EXPECT_EQ(*canonicalize(Json(i)), format_number(static_cast<double>(i))) << i;
+    for (std::uint64_t u : {std::uint64_t{3}, std::uint64_t{1} << 53, (std::uint64_t{1} << 53) + 1,
+                            std::numeric_limits<std::uint64_t>::max()})
+        EXPECT_EQ(*canonicalize(Json(u)), format_number(static_cast<double>(u))) << u;
+    EXPECT_EQ(*canonicalize(Json(big + 1)), "9007199254740992");
+    EXPECT_EQ(canon("[-0, 12, 1e2, 123456789012345678901]"), "[0,12,100,123456789012345680000]");
+}
+
+TEST(Jcs, AsciiAndNonAsciiNamesSortAlike) {
+    // "\u00e9" sorts after "z" by code unit whether or not the other names
+    // are ASCII (an all-ASCII object is written in the order it is held).
+    EXPECT_EQ(canon(R"({"b":1,"a":{"y":2,"x":3},"Z":0})"), R"({"Z":0,"a":{"x":3,"y":2},"b":1})");
+    EXPECT_EQ(canon(R"({"z":1,"\u00e9":2,"a":3})"), "{\"a\":3,\"z\":1,\"\u00e9\":2}");
+}
+
 TEST(Jcs, NumbersFormatLikeEcmascript) {
     EXPECT_EQ(format_number(1e21), "1e+21");
     EXPECT_EQ(format_number(1e20), "100000000000000000000");

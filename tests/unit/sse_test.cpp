@@ -39,3 +39,20 @@ TEST(Sse, TellsStreamsFromJson) {
     EXPECT_TRUE(looks_like_sse("", "event: a\ndata: x\n\n"));
     EXPECT_FALSE(looks_like_sse("", "{\"data\": 1}"));
 }
+
+TEST(Sse, EventViewsAgreeWithParsedEventsAndPointIntoTheBody) {
+    const std::string body =
+        "event: a\ndata: one\ndata: two\n\ndata: three\n\n: c\nid: 7\ndata: x\ndata: y\ndata: z\n\n"
+        "data: last";
+    std::vector<std::string> seen;
+    std::size_t in_body = 0;
+    retrace::core::for_each_sse(body, [&](const retrace::core::SseEventView& e) {
+        seen.push_back(std::string(e.event) + "|" + std::string(e.data) + "|" + std::string(e.id));
+        if (e.data.data() >= body.data() && e.data.data() < body.data() + body.size()) ++in_body;
+    });
+    std::vector<std::string> parsed;
+    for (const auto& e : parse_sse(body)) parsed.push_back(e.event + "|" + e.data + "|" + e.id);
+    EXPECT_EQ(seen, (std::vector<std::string>{"a|one\ntwo|", "|three|", "|x\ny\nz|7", "|last|"}));
+    EXPECT_EQ(seen, parsed);
+    EXPECT_EQ(in_body, 2u);  // the single-line ones; joined data is a copy
+}
