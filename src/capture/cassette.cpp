@@ -272,6 +272,12 @@ std::vector<Divergence> Cassette::divergences() const {
     return m_divergences;
 }
 
+std::set<std::string> Cassette::routes() const {
+    std::set<std::string> out;
+    for (const auto& x : m_exchanges) out.insert(x.route);
+    return out;
+}
+
 std::vector<std::string> Cassette::unused() const {
     std::lock_guard lock(m_mutex);
     std::vector<std::pair<long long, std::string>> out;

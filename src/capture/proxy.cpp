@@ -40,6 +40,13 @@ bool is_hop_by_hop(const std::string& lower) {
            lower == "upgrade" || lower == "host" || lower == "content-length";
 }
 
+// A response that has no body whatever its header says (RFC 9110 6.4.1):
+// one to HEAD, 204, 304. It is relayed as its header alone, with the
+// Content-Length it came with (the size a GET would have had).
+bool has_no_body(http::verb method, int status) {
+    return method == http::verb::head || status == 204 || status == 304;
+}
+
 std::string str(beast::string_view s) {
     return std::string(s.data(), s.size());
 }
@@ -278,6 +285,13 @@ class Proxy final : public RecordingProxy {
     // Forwards the request upstream and relays the response as it arrives.
     awaitable<void> forward(tcp::socket& client, http::request<http::string_body>& req,
                             const Incoming& in, const Upstream& up, long long start, Outcome& out) {
+        if (up.host.empty()) {  // a route a replay knows only from its recording
+            co_await reply(client, out, 502, in, "retrace_upstream_error",
+                           "retrace: no URL for route '" + in.route +
+                               "' in this replay: give --route " + in.route + "=URL",
+                           req.keep_alive());
+            co_return;
+        }
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
@@ -314,6 +328,8 @@ class Proxy final : public RecordingProxy {
             ubuf.clear();
             parser_slot.emplace();
             parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
+            parser_slot->skip(req.method() ==
+                              http::verb::head);  // its Content-Length sends nothing
             ec = {};
             co_await http::async_write(*connection, fwd, with_ec);
             if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
@@ -337,6 +353,15 @@ class Proxy final : public RecordingProxy {
         }
         res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
+        if (has_no_body(req.method(), out.status)) {
+            out.client_ok =
+                co_await write_header_alone(client, res, ures[http::field::content_length]);
+            if (parser.is_done() && parser.get().keep_alive()) {
+                guard.reset();
+                keep_connection(up, std::move(connection));
+            }
+            co_return;
+        }
         ChunkedReply relay(client, res);
         // The header goes out at once, unless body bytes came with it: then
         // with them (a slow stream's first byte is never held back).
@@ -404,6 +429,17 @@ class Proxy final : public RecordingProxy {
         }
     }
 
+    // Writes the header of a response without a body; true when written.
+    static awaitable<bool> write_header_alone(tcp::socket& client,
+                                              http::response<http::empty_body>& res,
+                                              beast::string_view content_length) {
+        if (!content_length.empty()) res.set(http::field::content_length, content_length);
+        http::response_serializer<http::empty_body> sr{res};
+        boost::system::error_code ec;
+        co_await http::async_write_header(client, sr, net::redirect_error(use_awaitable, ec));
+        co_return !ec;
+    }
+
     // Sends a recorded response, frame by frame as it was received.
     awaitable<void> serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
                                    const Incoming& in, const RecordedExchange& x, long long start,
@@ -421,6 +457,14 @@ class Proxy final : public RecordingProxy {
         out.headers = x.response_headers;
         out.body = x.response_body;
         out.truncated = x.truncated;
+        if (has_no_body(req.method(), x.status)) {
+            // (a named string: GCC 12 mishandles temporaries in co_await)
+            std::string length;
+            auto it = x.response_headers.find("content-length");
+            if (it != x.response_headers.end() && it->is_string()) length = it->get<std::string>();
+            out.client_ok = co_await write_header_alone(client, res, length);
+            co_return;
+        }
         ChunkedReply reply(client, res);
         auto begin = Clock::now();
         bool paced = m_options.cassette->policy().pace_recorded;
@@ -599,6 +643,10 @@ Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions
                                                               const core::Redactor& redactor) {
     std::map<std::string, Upstream> upstreams;
     for (const auto& [name, url] : options.upstreams) {
+        if (url.empty()) {  // served from a recording only
+            upstreams.emplace(name, Upstream{.name = name});
+            continue;
+        }
         RETRACE_ASSIGN(auto u, parse_upstream(name, url));
         upstreams.emplace(name, u);
     }

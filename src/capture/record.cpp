@@ -101,6 +101,7 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     p.max_request_body = o.max_body;
     p.cassette = o.cassette;
     RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
+    for (const auto& name : o.recorded_routes) p.upstreams.try_emplace(name, "");
     return p;
 }
 

@@ -152,6 +152,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     ro.command = o.command.empty() ? source.argv : o.command;
     ro.upstreams = o.upstreams;
     ro.routes = o.routes;
+    ro.recorded_routes = cassette->routes();
     ro.redact = o.redact;
     ro.ca_file = o.ca_file;
     ro.cassette = cassette.get();

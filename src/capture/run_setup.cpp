@@ -71,7 +71,7 @@ Result<std::map<std::string, std::string>> upstream_urls(char** envp,
     for (const auto* list : {&upstreams, &routes})
         for (const auto& spec : *list) {
             auto eq = spec.find('=');
-            if (eq == std::string::npos || eq == 0)
+            if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
                 return error(ErrorCode::invalid_input, "want NAME=URL, got '" + spec + "'");
             std::string name = spec.substr(0, eq);
             if (list == &upstreams && name != "openai" && name != "anthropic")

@@ -14,6 +14,7 @@
 #include <memory>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <unordered_map>
 #include <vector>
@@ -102,6 +103,8 @@ class Cassette {
     // request took, in recorded order.
     std::vector<std::string> unused() const;
     std::size_t size() const { return m_exchanges.size() + m_events.size(); }
+    // The route names the recorded exchanges went through.
+    std::set<std::string> routes() const;
 
   private:
     template <class T>

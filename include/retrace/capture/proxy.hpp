@@ -40,7 +40,9 @@ class RunRouter {
 };
 
 struct ProxyOptions {
-    std::map<std::string, std::string> upstreams;  // name -> base URL, http[s]://host[:port][/path]
+    // name -> base URL, http[s]://host[:port][/path]; "" for a route a
+    // replay serves from its recording only
+    std::map<std::string, std::string> upstreams;
     std::size_t max_request_body = std::size_t{64} << 20;
     std::optional<std::string> ca_file;  // extra CA certificates for https upstreams
     std::string secret;                  // the store's secret: keys match digests

@@ -2,6 +2,7 @@
 #pragma once
 
 #include <optional>
+#include <set>
 #include <string>
 #include <vector>
 
@@ -16,12 +17,15 @@ class Cassette;
 struct RecordOptions {
     std::optional<std::string> store_dir;
     std::optional<std::string> name;
-    std::vector<std::string> inputs;               // --input PATH
-    std::vector<std::string> outputs;              // --output PATH
-    std::vector<std::string> params;               // --param KEY=VALUE
-    std::vector<std::string> env_names;            // --env NAME
-    std::vector<std::string> upstreams;            // --upstream NAME=URL (openai, anthropic)
-    std::vector<std::string> routes;               // --route NAME=URL (any other HTTP API)
+    std::vector<std::string> inputs;     // --input PATH
+    std::vector<std::string> outputs;    // --output PATH
+    std::vector<std::string> params;     // --param KEY=VALUE
+    std::vector<std::string> env_names;  // --env NAME
+    std::vector<std::string> upstreams;  // --upstream NAME=URL (openai, anthropic)
+    std::vector<std::string> routes;     // --route NAME=URL (any other HTTP API)
+    // Routes a replay serves from its recording: their names, no URL
+    // (a request that goes live on one is refused), unless routes has it.
+    std::set<std::string> recorded_routes;
     std::vector<std::string> redact;               // --redact REGEX (bodies, headers)
     std::optional<std::string> ca_file;            // --ca-file PEM: CAs for https upstreams
     std::size_t max_body = std::size_t{64} << 20;  // --max-body BYTES per request
