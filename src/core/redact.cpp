@@ -93,40 +93,37 @@ Status Redactor::add_pattern(const std::string& regex) {
 }
 
 std::string Redactor::redact(std::string_view text) const {
+    // Text is copied in bulk between matches; only bytes that can start one
+    // are looked at closely.
     std::string out;
-    out.reserve(text.size());
+    std::size_t copied = 0;  // text before this is in out
+    auto replace = [&](std::size_t from, std::size_t to) {
+        if (copied == 0) out.reserve(text.size());
+        out.append(text.substr(copied, from - copied)).append(k_redacted);
+        copied = to;
+    };
     std::size_t i = 0;
     while (i < text.size()) {
-        // Bytes that cannot start a match are copied in one piece.
-        std::size_t run = i;
-        while (run < text.size() && !may_start_at(static_cast<unsigned char>(text[run]))) ++run;
-        out.append(text.substr(i, run - i));
-        i = run;
-        if (i == text.size()) break;
-        bool matched = false;
-        for (const auto& s : m_secrets) {
-            if (text.compare(i, s.size(), s) == 0) {
-                out += k_redacted;
-                i += s.size();
-                matched = true;
-                break;
-            }
-        }
-        if (matched) continue;
-        if (std::size_t n = key_at(text, i)) {
-            out += k_redacted;
-            i += n;
+        if (!may_start_at(static_cast<unsigned char>(text[i]))) {
+            ++i;
             continue;
         }
-        if (auto [start, n] = bearer_at(text, i); n) {
-            out.append(text.substr(i, start - i));
-            out += k_redacted;
-            i = start + n;
+        auto secret = std::find_if(m_secrets.begin(), m_secrets.end(), [&](const auto& s) {
+            return text.compare(i, s.size(), s) == 0;
+        });
+        if (secret != m_secrets.end()) {
+            replace(i, i + secret->size());
+        } else if (std::size_t n = key_at(text, i)) {
+            replace(i, i + n);
+        } else if (auto [start, len] = bearer_at(text, i); len) {
+            replace(start, start + len);  // "Bearer " itself stays
+        } else {
+            ++i;
             continue;
         }
-        out.push_back(text[i]);
-        ++i;
+        i = copied;
     }
+    out.append(text.substr(copied));
     for (const auto& re : m_patterns) out = std::regex_replace(out, *re, std::string(k_redacted));
     return out;
 }
