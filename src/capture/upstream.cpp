@@ -1,5 +1,7 @@
 #include "upstream.hpp"
 
+#include <charconv>
+
 #include <openssl/err.h>
 #include <openssl/ssl.h>
 #include <openssl/x509.h>
@@ -74,10 +76,20 @@ net::awaitable<Status> UpstreamStream::connect(const Upstream& u, ssl::context* 
     };
     boost::system::error_code ec;
     auto with_ec = net::redirect_error(net::use_awaitable, ec);
-    tcp::resolver resolver(m_socket.get_executor());
-    auto endpoints = co_await resolver.async_resolve(u.host, u.port, with_ec);
-    if (ec) co_return fail("cannot resolve: " + ec.message());
-    co_await net::async_connect(m_socket, endpoints, with_ec);
+    // A numeric address is connected to at once: the resolver would hand
+    // it to its own thread and back, a wake-up each way per connection.
+    boost::system::error_code not_numeric;
+    auto address = net::ip::make_address(u.host, not_numeric);
+    unsigned short port = 0;
+    auto [end, perr] = std::from_chars(u.port.data(), u.port.data() + u.port.size(), port);
+    if (!not_numeric && perr == std::errc() && end == u.port.data() + u.port.size()) {
+        co_await m_socket.async_connect(tcp::endpoint(address, port), with_ec);
+    } else {
+        tcp::resolver resolver(m_socket.get_executor());
+        auto endpoints = co_await resolver.async_resolve(u.host, u.port, with_ec);
+        if (ec) co_return fail("cannot resolve: " + ec.message());
+        co_await net::async_connect(m_socket, endpoints, with_ec);
+    }
     if (ec) co_return fail("cannot connect: " + ec.message());
     m_socket.set_option(tcp::no_delay(true), ec);
     if (u.scheme != "https") co_return Status::ok();
