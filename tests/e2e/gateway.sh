@@ -5,6 +5,7 @@ source "$(dirname "$0")/lib.sh"
 start_sim --sim-seed 5
 # start_gateway ARGS...: sets GW_URL and GW_PID.
 start_gateway() {
+  : > "$WORK/gw.out"  # (not a previous gateway's line; see start_sim)
   "$RETRACE_BIN" proxy --listen 127.0.0.1:0 "$@" > "$WORK/gw.out" 2> "$WORK/gw.err" &
   GW_PID=$!
   for _ in $(seq 200); do grep -q '^listening on ' "$WORK/gw.out" 2> /dev/null && break; sleep 0.02; done
@@ -26,9 +27,9 @@ ask beta three > b1.json
 ask "" four > h1.json
 expect_contains "$(cat a1.json)" '"object":"chat.completion"'
 # A run idle for --idle seconds is sealed while the gateway runs on.
-sleep 3
-expect_eq "$(retrace runs --json | json 'sorted((r["name"], r["state"]) for r in j if r["name"] in ("alpha", "beta"))')" \
-  "[('alpha', 'sealed'), ('beta', 'sealed')]"
+sealed() { retrace runs --json | json 'sorted((r["name"], r["state"]) for r in j if r["name"] in ("alpha", "beta"))'; }
+for _ in $(seq 75); do [[ $(sealed) == "[('alpha', 'sealed'), ('beta', 'sealed')]" ]] && break; sleep 0.2; done
+expect_eq "$(sealed)" "[('alpha', 'sealed'), ('beta', 'sealed')]"
 # Then the same group starts a new run; SIGTERM seals it with its exchanges.
 ask alpha five > a3.json
 ask alpha six > /dev/null &

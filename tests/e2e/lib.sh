@@ -44,6 +44,9 @@ section_digests() { retrace show "$1" --json | json 'json.dumps(j["identity"]["s
 # start_sim ARGS...: starts `retrace sim --port 0 ARGS` in the background,
 # sets SIM_URL and SIM_PID; stopped when the scenario ends.
 start_sim() {
+  # (emptied here first: the new sim's shell truncates the file only once
+  # it runs, and a previous sim's line must not be taken for its own)
+  : > "$WORK/sim.out"
   "$RETRACE_BIN" sim --port 0 "$@" > "$WORK/sim.out" 2> "$WORK/sim.err" &
   SIM_PID=$!
   for _ in $(seq 200); do grep -q '^listening on ' "$WORK/sim.out" 2>/dev/null && break; sleep 0.02; done

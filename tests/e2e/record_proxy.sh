@@ -57,8 +57,8 @@ start_sim --sim-seed 1 --stream-interval 1000
 export OPENAI_BASE_URL=$SIM_URL/v1
 start=$(date +%s)
 retrace record --name orphan -- sh -c 'curl -sS -N "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer k" \
-  -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" > /dev/null 2>&1 &
-  sleep 1' > /dev/null 2>&1
+  -d "{\"model\":\"gpt-4o\",\"stream\":true,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}" > orphan.out 2>&1 &
+  for i in $(seq 200); do [ -s orphan.out ] && break; sleep 0.05; done' > /dev/null 2>&1
 took=$(( $(date +%s) - start ))
 (( took < 15 )) || fail "record took ${took}s to stop its proxy"
 expect_eq "$(retrace show orphan --json | json 'j["state"] + " " + str(j["events"][1]["attrs"]["truncated"])')" "sealed True"
