@@ -1,7 +1,9 @@
 #include "retrace/core/redact.hpp"
 
 #include <algorithm>
+#include <bit>
 #include <cctype>
+#include <cstdint>
 #include <cstring>
 
 namespace retrace::core {
@@ -22,7 +24,7 @@ std::string upper(std::string_view s) {
 // "sk-" (OpenAI, "sk-proj-", "sk-ant-" for Anthropic) followed by at least 8
 // token characters, not preceded by a word character ("task-..." is not a key).
 std::size_t key_at(std::string_view text, std::size_t i) {
-    if (text.compare(i, 3, "sk-") != 0) return 0;
+    if (i + 3 > text.size() || text[i] != 's' || text[i + 1] != 'k' || text[i + 2] != '-') return 0;
     if (i > 0 && std::isalnum(static_cast<unsigned char>(text[i - 1]))) return 0;
     std::size_t j = i + 3;
     while (j < text.size() && is_token_char(text[j])) ++j;
@@ -33,8 +35,9 @@ std::size_t key_at(std::string_view text, std::size_t i) {
 std::pair<std::size_t, std::size_t> bearer_at(std::string_view text, std::size_t i) {
     static constexpr std::string_view k_word = "bearer ";
     if (i + k_word.size() > text.size()) return {0, 0};
-    for (std::size_t k = 0; k < k_word.size(); ++k)
-        if (std::tolower(static_cast<unsigned char>(text[i + k])) != k_word[k]) return {0, 0};
+    for (std::size_t k = 0; k < k_word.size(); ++k)  // (ASCII case folding: no locale)
+        if (text[i + k] != k_word[k] && !(k_word[k] != ' ' && text[i + k] == k_word[k] - 32))
+            return {0, 0};
     std::size_t start = i + k_word.size();
     while (start < text.size() && text[start] == ' ') ++start;
     std::size_t end = start;
@@ -75,6 +78,7 @@ std::array<bool, 256> Redactor::initial_starts() {
 void Redactor::add_secret(std::string value) {
     if (value.empty() || std::find(m_secrets.begin(), m_secrets.end(), value) != m_secrets.end())
         return;
+    if (!m_starts[static_cast<unsigned char>(value[0])]) m_start_bytes.push_back(value[0]);
     m_starts[static_cast<unsigned char>(value[0])] = true;
     m_secrets.push_back(std::move(value));
     std::sort(m_secrets.begin(), m_secrets.end(),
@@ -92,6 +96,30 @@ Status Redactor::add_pattern(const std::string& regex) {
     return Status::ok();
 }
 
+std::size_t Redactor::next_start(std::string_view text, std::size_t from) const {
+    std::size_t i = from;
+    if constexpr (std::endian::native == std::endian::little) {
+        if (m_start_bytes.size() <= 8) {
+            // (w - 0x01..) & ~w & 0x80.. marks the lowest zero byte of w
+            // exactly (marks above it may be false): the lowest mark over
+            // w ^ c for each start byte c is the first match in the word.
+            constexpr std::uint64_t k_ones = 0x0101010101010101, k_highs = 0x8080808080808080;
+            for (; i + 8 <= text.size(); i += 8) {
+                std::uint64_t w;
+                std::memcpy(&w, text.data() + i, 8);
+                std::uint64_t marks = 0;
+                for (unsigned char c : m_start_bytes) {
+                    std::uint64_t x = w ^ (k_ones * c);
+                    marks |= (x - k_ones) & ~x & k_highs;
+                }
+                if (marks) return i + static_cast<std::size_t>(std::countr_zero(marks)) / 8;
+            }
+        }
+    }
+    while (i < text.size() && !may_start_at(static_cast<unsigned char>(text[i]))) ++i;
+    return i;
+}
+
 std::string Redactor::redact(std::string_view text) const {
     // Text is copied in bulk between matches; only bytes that can start one
     // are looked at closely.
@@ -103,13 +131,9 @@ std::string Redactor::redact(std::string_view text) const {
         copied = to;
     };
     std::size_t i = 0;
-    while (i < text.size()) {
-        if (!may_start_at(static_cast<unsigned char>(text[i]))) {
-            ++i;
-            continue;
-        }
+    while ((i = next_start(text, i)) < text.size()) {
         auto secret = std::find_if(m_secrets.begin(), m_secrets.end(), [&](const auto& s) {
-            return text.compare(i, s.size(), s) == 0;
+            return s[0] == text[i] && text.compare(i, s.size(), s) == 0;
         });
         if (secret != m_secrets.end()) {
             replace(i, i + secret->size());

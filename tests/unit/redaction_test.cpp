@@ -50,6 +50,28 @@ TEST(Redaction, MatchesAreFoundAtEveryPosition) {
     EXPECT_EQ(r.redact(""), "");
 }
 
+TEST(Redaction, EveryOffsetAndCaseWithFewAndManyStartBytes) {
+    // The scan for bytes that may start a match goes eight at a time when
+    // there are few of them, byte by byte when there are many: each shape
+    // at every offset around those eight-byte steps, in both cases, and
+    // "Bearer" in any case.
+    Redactor few;
+    few.add_secret("%secret-one");
+    Redactor many = few;
+    for (std::string v : {"1aaaaaaa", "2bbbbbbb", "3ccccccc", "4ddddddd", "5eeeeeee", "6fffffff"})
+        many.add_secret(v);
+    for (const Redactor* r : {&few, &many}) {
+        for (std::size_t pad = 0; pad < 20; ++pad) {
+            std::string q(pad, 'q');
+            EXPECT_EQ(r->redact(q + "%secret-one" + q), q + "[REDACTED]" + q) << pad;
+            EXPECT_EQ(r->redact(q + " sk-abcdefgh12 "), q + " [REDACTED] ") << pad;
+            EXPECT_EQ(r->redact(q + "BeArEr abcdefghij"), q + "BeArEr [REDACTED]") << pad;
+            EXPECT_EQ(r->redact(q + "bearer_abcdefghij"), q + "bearer_abcdefghij") << pad;
+        }
+    }
+    EXPECT_EQ(many.redact("x3cccccccx"), "x[REDACTED]x");
+}
+
 TEST(Redaction, SecretNames) {
     for (const char* n :
          {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD", "AWS_CREDENTIALS"})

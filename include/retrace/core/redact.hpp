@@ -45,12 +45,16 @@ class Redactor {
   private:
     // Where a match could begin, so that redact() skips other bytes in bulk.
     bool may_start_at(unsigned char c) const { return m_starts[c]; }
+    // The first position from `from` on whose byte may start a match, or
+    // text.size(); eight bytes at a time when there are few such bytes.
+    std::size_t next_start(std::string_view text, std::size_t from) const;
 
     std::vector<std::string> m_secrets;  // longest first
     // Bytes that can start a match: a secret's first byte, 's' ("sk-"), 'b'
     // and 'B' ("Bearer ").
     std::array<bool, 256> m_starts = initial_starts();
     static std::array<bool, 256> initial_starts();
+    std::string m_start_bytes = "sbB";  // the same, as a list
     std::vector<std::shared_ptr<const std::regex>> m_patterns;
 };
 
