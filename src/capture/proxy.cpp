@@ -328,8 +328,8 @@ class Proxy final : public RecordingProxy {
             ubuf.clear();
             parser_slot.emplace();
             parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
-            parser_slot->skip(req.method() ==
-                              http::verb::head);  // its Content-Length sends nothing
+            // (an answer to HEAD has a Content-Length but no body)
+            parser_slot->skip(req.method() == http::verb::head);
             ec = {};
             co_await http::async_write(*connection, fwd, with_ec);
             if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);

@@ -266,15 +266,14 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     reply.frame_interval_ms = c.behaviour.stream_interval_ms;
     // Every chunk starts with the same members: serialized once, up to
     // `"choices":`, and each chunk's choices written after them.
-    std::string head = Wire{
-        {"id", id},
-        {"object", "chat.completion.chunk"},
-        {"created", created},
-        {"model", model},
-        {"system_fingerprint",
-         d.fingerprint}}.dump();
-    head.back() = ',';
-    head = "data: " + head + "\"choices\":";
+    const Wire common = {{"id", id},
+                         {"object", "chat.completion.chunk"},
+                         {"created", created},
+                         {"model", model},
+                         {"system_fingerprint", d.fingerprint}};
+    std::string head = "data: " + common.dump();
+    head.back() = ',';  // (the object goes on)
+    head += "\"choices\":";
     const std::string tail = include_usage ? ",\"usage\":null}\n\n" : "}\n\n";
     auto chunk = [&](Json choices) {  // (by value: an argument `{x}` is then an array)
         return head + choices.dump() + tail;
