@@ -7,20 +7,70 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <array>
+#include <atomic>
 #include <cerrno>
 #include <chrono>
 #include <cstring>
+#include <mutex>
 
 namespace retrace::capture {
 
 namespace {
 
-volatile sig_atomic_t g_child_pid = 0;
+// The children running now (a probe runs several at once), each in a slot
+// the signal handler reads; 0 is a free slot. Lock-free atomics: safe to
+// read in a handler.
+constexpr std::size_t k_slots = 512;
+std::array<std::atomic<pid_t>, k_slots> g_children{};
+std::atomic<int> g_termination{0};  // the first SIGINT/SIGTERM/SIGHUP received
+static_assert(std::atomic<pid_t>::is_always_lock_free && std::atomic<int>::is_always_lock_free);
 
 void forward_signal(int sig, siginfo_t* info, void*) {
+    int none = 0;
+    g_termination.compare_exchange_strong(none, sig);
     // Terminal-generated signals (si_code > 0, SI_KERNEL) already reach the
-    // child through its process group; only forward those sent with kill().
-    if (g_child_pid > 0 && info && info->si_code <= 0) kill(g_child_pid, sig);
+    // children through their process group; only forward those sent with kill().
+    if (!info || info->si_code > 0) return;
+    for (auto& slot : g_children)
+        if (pid_t pid = slot.load(); pid > 0) kill(pid, sig);
+}
+
+// The handler is installed while any child runs, and the previous one put
+// back when the last ends.
+std::mutex g_handler_mutex;
+int g_running = 0;
+struct sigaction g_old_int {
+}, g_old_term{}, g_old_hup{};
+
+void child_started() {
+    std::lock_guard lock(g_handler_mutex);
+    if (g_running++ > 0) return;
+    struct sigaction sa {};
+    sa.sa_sigaction = forward_signal;
+    sa.sa_flags = SA_SIGINFO | SA_RESTART;
+    sigemptyset(&sa.sa_mask);
+    sigaction(SIGINT, &sa, &g_old_int);
+    sigaction(SIGTERM, &sa, &g_old_term);
+    sigaction(SIGHUP, &sa, &g_old_hup);
+}
+
+void child_ended() {
+    std::lock_guard lock(g_handler_mutex);
+    if (--g_running > 0) return;
+    sigaction(SIGINT, &g_old_int, nullptr);
+    sigaction(SIGTERM, &g_old_term, nullptr);
+    sigaction(SIGHUP, &g_old_hup, nullptr);
+}
+
+// Puts pid in a free slot; returns the slot, or nullptr when all are taken
+// (then signals are not forwarded to it; it still dies with us).
+std::atomic<pid_t>* enlist(pid_t pid) {
+    for (auto& slot : g_children) {
+        pid_t free = 0;
+        if (slot.compare_exchange_strong(free, pid)) return &slot;
+    }
+    return nullptr;
 }
 
 long long now_ns() {
@@ -60,6 +110,10 @@ void write_all(int fd, const char* data, std::size_t size) {
 
 }  // namespace
 
+int termination_signal() {
+    return g_termination.load();
+}
+
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
                               const std::vector<std::string>& env, bool pass_through) {
     if (argv.empty()) return error(ErrorCode::invalid_input, "no command given");
@@ -67,23 +121,17 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
         return error(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
 
-    struct sigaction sa {};
-    sa.sa_sigaction = forward_signal;
-    sa.sa_flags = SA_SIGINFO | SA_RESTART;
-    sigemptyset(&sa.sa_mask);
-    struct sigaction old_int {
-    }, old_term{}, old_hup{};
-    sigaction(SIGINT, &sa, &old_int);
-    sigaction(SIGTERM, &sa, &old_term);
-    sigaction(SIGHUP, &sa, &old_hup);
-
+    child_started();
     ChildResult result;
     result.start_ns = now_ns();
     pid_t parent = getpid();
     pid_t pid = fork();
-    if (pid < 0) return error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+    if (pid < 0) {
+        child_ended();
+        return error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+    }
     if (pid == 0) exec_child(argv, env, out[1], err[1], report[1], parent);
-    g_child_pid = pid;
+    std::atomic<pid_t>* slot = enlist(pid);
     close(out[1]);
     close(err[1]);
     close(report[1]);
@@ -119,11 +167,9 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     int status = 0;
     while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
-    g_child_pid = 0;
+    if (slot) slot->store(0);
+    child_ended();
     result.end_ns = now_ns();
-    sigaction(SIGINT, &old_int, nullptr);
-    sigaction(SIGTERM, &old_term, nullptr);
-    sigaction(SIGHUP, &old_hup, nullptr);
 
     if (exec_failed) {
         std::string what = "cannot run '" + argv[0] + "': " + std::strerror(exec_errno);

@@ -3,6 +3,7 @@
 #include <unistd.h>
 
 #include <atomic>
+#include <cstring>
 #include <filesystem>
 #include <fstream>
 #include <map>
@@ -233,7 +234,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         std::unique_ptr<store::Store> own;  // for counting tokens as the runs end
         for (;;) {
             int index = ++next;
-            if (index > total || stop) return;
+            if (index > total || stop || termination_signal()) return;
             int variant = variants.empty() ? -1 : (index - 1) / o.k;
             char** env =
                 variant < 0 ? envp : variant_envp[static_cast<std::size_t>(variant)].data();
@@ -303,6 +304,13 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     for (int j = 0; j < std::min(o.jobs, total); ++j) pool.emplace_back(worker);
     for (auto& t : pool) t.join();
     if (failure) return failure->with_context("probe " + out.probe_id);
+    // Interrupted (SIGINT, SIGTERM, SIGHUP: forwarded to the runs then going):
+    // no run was started after it, and the result says so.
+    if (int sig = termination_signal()) {
+        stopped_after = static_cast<int>(runs.size());
+        const char* name = sigabbrev_np(sig);
+        stop_reason = "interrupted by " + (name ? "SIG" + std::string(name) : "a signal");
+    }
     std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.index < b.index; });
 
     // What the runs say.

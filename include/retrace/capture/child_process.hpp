@@ -1,7 +1,8 @@
 // Runs the recorded command as a child: its stdout and stderr pass through
 // to ours unchanged while being captured; SIGINT/SIGTERM/SIGHUP sent to us
 // (by kill, not by the terminal, which signals the child's process group
-// itself) are forwarded; the child gets PR_SET_PDEATHSIG so it dies with us.
+// itself) are forwarded to every child running; each gets PR_SET_PDEATHSIG
+// so it dies with us.
 #pragma once
 
 #include <functional>
@@ -24,8 +25,14 @@ struct ChildResult {
 // argv[0] is looked up on PATH. env is the child's complete environment.
 // Fails with ErrorCode::not_found (exit 127) when the command does not exist
 // and ErrorCode::io (exit 126) when it cannot be executed.
-// pass_through false: captured only (runs in parallel, as a probe's).
+// pass_through false: captured only (runs in parallel, as a probe's: a
+// signal is forwarded to every child running).
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
                               const std::vector<std::string>& env, bool pass_through = true);
+
+// The first SIGINT, SIGTERM or SIGHUP received while a child ran (sent with
+// kill or by the terminal), or 0: a caller that starts one child after
+// another stops starting them.
+int termination_signal();
 
 }  // namespace retrace::capture
