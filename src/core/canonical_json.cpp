@@ -4,6 +4,7 @@
 #include <charconv>
 #include <cmath>
 #include <cstring>
+#include <limits>
 #include <set>
 #include <vector>
 
@@ -251,8 +252,8 @@ Status write_value(const Json& v, std::string& out) {
             break;
         case Json::value_t::number_unsigned: {
             auto u = v.get<std::uint64_t>();
-            if (u <= static_cast<std::uint64_t>(k_exact_integer))
-                write_integer(static_cast<std::int64_t>(u), out);
+            if (u <= static_cast<std::uint64_t>(std::numeric_limits<std::int64_t>::max()))
+                write_integer(static_cast<std::int64_t>(u), out);  // (which sees to the range)
             else
                 out += format_number(static_cast<double>(u));
             break;
