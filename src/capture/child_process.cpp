@@ -2,6 +2,7 @@
 
 #include <fcntl.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
@@ -89,20 +90,34 @@ void write_all(int fd, const char* data, std::size_t size) {
     }
 }
 
-[[noreturn]] void exec_child(const std::vector<std::string>& argv,
-                             const std::vector<std::string>& env, int out_fd, int err_fd,
-                             int report_fd, pid_t parent) {
+// A NULL-terminated array of pointers into strings, for execve. Built before
+// fork(): the child of a process with threads may call only async-signal-safe
+// functions until it execs, and allocating is not one (another thread may
+// have held the allocator's lock at the fork, forever locked in the child;
+// ASan builds hung there).
+std::vector<char*> c_strings(const std::vector<std::string>& strings) {
+    std::vector<char*> out;
+    out.reserve(strings.size() + 1);
+    for (const auto& s : strings) out.push_back(const_cast<char*>(s.c_str()));
+    out.push_back(nullptr);
+    return out;
+}
+
+// Runs in the child, with every signal blocked (see run_child).
+[[noreturn]] void exec_child(char* const* argv, char* const* envp, int out_fd, int err_fd,
+                             int report_fd, pid_t parent, const sigset_t& mask) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
-    signal(SIGPIPE, SIG_DFL);             // retrace ignores it (src/main.cpp); the program must not
+    // The parent's handlers until exec would forward a signal to its other
+    // children; SIGPIPE is ignored by retrace (src/main.cpp) and must not be
+    // by the program.
+    struct sigaction dfl {};
+    dfl.sa_handler = SIG_DFL;
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+    pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
-    std::vector<char*> args, envp;
-    for (const auto& a : argv) args.push_back(const_cast<char*>(a.c_str()));
-    args.push_back(nullptr);
-    for (const auto& e : env) envp.push_back(const_cast<char*>(e.c_str()));
-    envp.push_back(nullptr);
-    execvpe(args[0], args.data(), envp.data());
+    execvpe(argv[0], argv, envp);
     int err = errno;
     (void)!write(report_fd, &err, sizeof err);
     _exit(127);
@@ -121,17 +136,26 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
         return error(ErrorCode::io, std::string("pipe: ") + std::strerror(errno));
 
+    std::vector<char*> c_argv = c_strings(argv), c_env = c_strings(env);
     child_started();
     ChildResult result;
     result.start_ns = now_ns();
     pid_t parent = getpid();
+    // Signals stay blocked in this thread until the child has put back the
+    // default handlers and the parent has listed the child for forwarding.
+    sigset_t all, mask;
+    sigfillset(&all);
+    pthread_sigmask(SIG_SETMASK, &all, &mask);
     pid_t pid = fork();
+    if (pid == 0) exec_child(c_argv.data(), c_env.data(), out[1], err[1], report[1], parent, mask);
+    std::atomic<pid_t>* slot = pid > 0 ? enlist(pid) : nullptr;
+    pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     if (pid < 0) {
+        int fork_errno = errno;
+        for (int fd : {out[0], out[1], err[0], err[1], report[0], report[1]}) close(fd);
         child_ended();
-        return error(ErrorCode::io, std::string("fork: ") + std::strerror(errno));
+        return error(ErrorCode::io, std::string("fork: ") + std::strerror(fork_errno));
     }
-    if (pid == 0) exec_child(argv, env, out[1], err[1], report[1], parent);
-    std::atomic<pid_t>* slot = enlist(pid);
     close(out[1]);
     close(err[1]);
     close(report[1]);
