@@ -12,6 +12,7 @@
 #include "chunked_reply.hpp"
 #include "retrace/capture/async_server.hpp"
 #include "retrace/capture/event_api.hpp"
+#include "retrace/capture/expect_continue.hpp"
 #include "retrace/capture/traffic_facts.hpp"
 #include "upstream.hpp"
 
@@ -205,6 +206,7 @@ class Proxy final : public RecordingProxy {
             m_server.set_idle(client, true);
             co_await http::async_read_header(client, buffer, parser, with_ec);
             m_server.set_idle(client, false);
+            if (!ec) co_await continue_if_expected(client, parser, ec);
             if (!ec) co_await http::async_read(client, buffer, parser, with_ec);
             if (ec == http::error::body_limit) {
                 Outcome out;
@@ -295,7 +297,10 @@ class Proxy final : public RecordingProxy {
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
-            if (!is_hop_by_hop(name) && name != "accept-encoding" && name != "x-retrace-run")
+            // (the body is all here: an Expect would only have the upstream
+            // send a 100 Continue first)
+            if (!is_hop_by_hop(name) && name != "accept-encoding" && name != "x-retrace-run" &&
+                name != "expect")
                 fwd.set(f.name_string(), f.value());
         }
         fwd.set(http::field::host, up.host_header());
@@ -310,6 +315,12 @@ class Proxy final : public RecordingProxy {
         beast::flat_buffer ubuf;
         ubuf.reserve(k_read_size);
         std::optional<http::response_parser<http::buffer_body>> parser_slot;
+        auto new_parser = [&] {
+            parser_slot.emplace();
+            parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
+            // (an answer to HEAD has a Content-Length but no body)
+            parser_slot->skip(req.method() == http::verb::head);
+        };
         // A pooled connection the upstream has closed meanwhile fails before
         // any response byte: then the request is sent once more, on a new
         // connection (as HTTP clients do with reused connections).
@@ -326,14 +337,17 @@ class Proxy final : public RecordingProxy {
             guard.reset();
             guard.emplace(*this, connection->socket());
             ubuf.clear();
-            parser_slot.emplace();
-            parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
-            // (an answer to HEAD has a Content-Length but no body)
-            parser_slot->skip(req.method() == http::verb::head);
+            new_parser();
             ec = {};
             co_await http::async_write(*connection, fwd, with_ec);
             if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
             if (!ec || !pooled || ubuf.size() > 0) break;
+        }
+        // Interim answers (103 Early Hints, a 100 Continue) come before the
+        // final one; neither is relayed nor recorded.
+        while (!ec && is_interim(parser_slot->get().result_int())) {
+            new_parser();
+            co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
         }
         auto& parser = *parser_slot;
         auto& upstream = *connection;

@@ -18,6 +18,7 @@
 #include "protocol.hpp"
 #include "retrace/capture/async_server.hpp"
 #include "retrace/capture/chunked_body.hpp"
+#include "retrace/capture/expect_continue.hpp"
 
 namespace retrace::sim {
 
@@ -129,8 +130,10 @@ class Server final : public SimServer {
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(k_body_limit);
-            co_await http::async_read(stream, buffer, parser,
-                                      net::redirect_error(net::use_awaitable, ec));
+            auto with_ec = net::redirect_error(net::use_awaitable, ec);
+            co_await http::async_read_header(stream, buffer, parser, with_ec);
+            if (!ec) co_await capture::continue_if_expected(stream, parser, ec);
+            if (!ec) co_await http::async_read(stream, buffer, parser, with_ec);
             if (ec == http::error::body_limit) {
                 co_await respond(stream, raw, json_error(413, "request too large"), 11, false);
                 break;
