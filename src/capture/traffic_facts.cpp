@@ -80,9 +80,42 @@ std::string api_key_of(const std::vector<std::pair<std::string, std::string>>& h
 // stream has a message per frame, and every frame is scanned.
 using Reported = std::set<std::pair<std::string, std::string>>;  // (backend field, raw value)
 
+// Where the SAX parser reads a message, shared by its iterators, so that
+// the scan can move it past a container it does not read (an embedding's
+// 1,536 numbers, a completion's choices): the parser then sees that
+// container empty, and neither lexes nor converts what was in it.
+struct Cursor {
+    const char* at;
+    const char* end;
+    std::size_t taken = 0;  // bytes read or skipped
+
+    // Called just after an opening bracket was read: moves to the bracket
+    // that closes it (strings and nesting followed, not validated), which the
+    // parser reads next; to the end when there is none (then it fails).
+    void skip_container() {
+        const char* p = at;
+        int depth = 1;
+        for (; p < end; ++p) {
+            char c = *p;
+            if (c == '"') {
+                for (++p; p < end && *p != '"'; ++p)
+                    if (*p == '\\') ++p;
+                if (p >= end) break;
+            } else if (c == '[' || c == '{') {
+                ++depth;
+            } else if ((c == ']' || c == '}') && --depth == 0) {
+                break;
+            }
+        }
+        p = std::min(p, end);
+        taken += static_cast<std::size_t>(p - at);
+        at = p;
+    }
+};
+
 class BackendScan final : public nlohmann::json_sax<Json> {
   public:
-    explicit BackendScan(Reported& found) : m_found(found) {}
+    BackendScan(Reported& found, Cursor& cursor) : m_found(found), m_cursor(cursor) {}
 
     bool null() override { return value(); }
     bool boolean(bool) override { return value(); }
@@ -113,12 +146,14 @@ class BackendScan final : public nlohmann::json_sax<Json> {
             m_open.empty() || (m_open.back() && (m_key == "response" || m_key == "message"));
         m_open.push_back(read);
         m_key.clear();
+        if (!read) m_cursor.skip_container();
         return true;
     }
     bool end_object() override { return close(); }
-    bool start_array(std::size_t) override {
+    bool start_array(std::size_t) override {  // never read
         m_open.push_back(false);
         m_key.clear();
+        m_cursor.skip_container();
         return true;
     }
     bool end_array() override { return close(); }
@@ -140,13 +175,15 @@ class BackendScan final : public nlohmann::json_sax<Json> {
         return true;
     }
     Reported& m_found;
+    Cursor& m_cursor;
     std::vector<bool> m_open;  // per open container: are its members read
     std::string m_key;
     bool m_root_model = false, m_root_fingerprint = false;
 };
 
-// Walks a message's bytes for the SAX parser, counting how many it took.
-class CountingReader {
+// The SAX parser's iterator over a message: the beginning one reads and
+// moves the cursor, the end one stays where the message ends.
+class CursorReader {
   public:
     using iterator_category = std::input_iterator_tag;
     using value_type = char;
@@ -154,24 +191,26 @@ class CountingReader {
     using pointer = const char*;
     using reference = const char&;
 
-    CountingReader(const char* at, std::size_t* taken) : m_at(at), m_taken(taken) {}
-    reference operator*() const { return *m_at; }
-    CountingReader& operator++() {
-        ++m_at;
-        ++*m_taken;
+    explicit CursorReader(Cursor* cursor) : m_cursor(cursor), m_end(nullptr) {}
+    explicit CursorReader(const char* end) : m_cursor(nullptr), m_end(end) {}
+    reference operator*() const { return *m_cursor->at; }
+    CursorReader& operator++() {
+        ++m_cursor->at;
+        ++m_cursor->taken;
         return *this;
     }
-    CountingReader operator++(int) {
-        CountingReader before = *this;
+    CursorReader operator++(int) {
+        CursorReader before = *this;
         ++*this;
         return before;
     }
-    bool operator==(const CountingReader& o) const { return m_at == o.m_at; }
-    bool operator!=(const CountingReader& o) const { return m_at != o.m_at; }
+    bool operator==(const CursorReader& o) const { return position() == o.position(); }
+    bool operator!=(const CursorReader& o) const { return !(*this == o); }
 
   private:
-    const char* m_at;
-    std::size_t* m_taken;
+    const char* position() const { return m_cursor ? m_cursor->at : m_end; }
+    Cursor* m_cursor;
+    const char* m_end;
 };
 
 // Adds to `found` what the messages of one response report. A message
@@ -188,14 +227,12 @@ class BackendReader {
         if (!m_prefix.empty() && message.starts_with(m_prefix)) return;
         m_prefix.clear();
         Reported mine;
-        BackendScan scan(mine);
-        std::size_t taken = 0;
-        bool whole =
-            Json::sax_parse(CountingReader(message.data(), &taken),
-                            CountingReader(message.data() + message.size(), &taken), &scan);
+        Cursor cursor{message.data(), message.data() + message.size()};
+        BackendScan scan(mine, cursor);
+        bool whole = Json::sax_parse(CursorReader(&cursor), CursorReader(cursor.end), &scan);
         if (scan.failed) return;
         m_found.merge(mine);
-        if (!whole) m_prefix.assign(message.substr(0, std::min(taken + 1, message.size())));
+        if (!whole) m_prefix.assign(message.substr(0, std::min(cursor.taken + 1, message.size())));
     }
 
   private:

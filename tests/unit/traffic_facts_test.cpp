@@ -110,6 +110,34 @@ TEST(TrafficFacts, BackendFactsAreReadWhereverTheyStandAndOnlyThere) {
     EXPECT_EQ(b["system_fingerprints"], Json::array({"fp_z"}));
 }
 
+TEST(TrafficFacts, ContainersThatAreNotReadArePassedOverWhole) {
+    // An embedding names its model after its numbers; the containers passed
+    // over hold brackets, braces and escaped quotes inside strings, and a
+    // "model" of their own that is not the served one.
+    std::string numbers;
+    for (int i = 0; i < 1536; ++i) {
+        if (i > 0) numbers += ',';
+        numbers += std::to_string(i * 0.001 - 0.5);
+    }
+    Traffic embeddings{
+        "openai",
+        "/embeddings",
+        R"({"model":"text-embedding-3-small","input":"x"})",
+        R"({"object":"list","data":[{"object":"embedding","index":0,"embedding":[)" + numbers +
+            R"(]},{"note":"a ] and a } and a \" and [{"}],"usage":{"model":"not-this",)"
+            R"("nested":{"x":[["}"]]}},"model":"text-embedding-3-small-served"})",
+        {},
+        {{"content-type", "application/json"}}};
+    // A container that never closes: not JSON, says nothing.
+    Traffic cut{"anthropic", "/v1/messages",
+                "{}",        R"({"content":[{"text":"a \"quoted] text"},"model":"claude-cut"})",
+                {},          {{"content-type", "application/json"}}};
+    Json c = conditions_of({embeddings, cut});
+    EXPECT_EQ(c["backend"]["openai"]["served_models"],
+              Json::array({"text-embedding-3-small-served"}));
+    EXPECT_FALSE(c["backend"].contains("anthropic")) << c.dump();
+}
+
 TEST(TrafficFacts, StreamFramesThatRepeatTheirStartAreReadOnceYetChangesAreSeen) {
     // Chat chunks repeat id, object, created, model and fingerprint: the
     // second frame is skipped, the third (another fingerprint) and the

@@ -29,9 +29,9 @@ template <class Stream, class Parser>
 boost::asio::awaitable<void> continue_if_expected(Stream& stream, const Parser& parser,
                                                   boost::system::error_code& ec) {
     if (!expects_continue(parser)) co_return;
-    co_await boost::asio::async_write(
-        stream, boost::asio::buffer(k_continue.data(), k_continue.size()),
-        boost::asio::redirect_error(boost::asio::use_awaitable, ec));
+    co_await boost::asio::async_write(stream,
+                                      boost::asio::buffer(k_continue.data(), k_continue.size()),
+                                      boost::asio::redirect_error(boost::asio::use_awaitable, ec));
 }
 
 // An interim response (1xx) other than 101 Switching Protocols: a final
