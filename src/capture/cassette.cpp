@@ -71,11 +71,17 @@ std::string RecordedEvent::label() const {
 
 Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std::string& run_id,
                                                  std::string secret, ReplayPolicy policy) {
+    RETRACE_ASSIGN(auto events, store.events(run_id));
+    return load(store, run_id, events, std::move(secret), std::move(policy));
+}
+
+Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std::string& run_id,
+                                                 const std::vector<store::EventRow>& events,
+                                                 std::string secret, ReplayPolicy policy) {
     auto c = std::unique_ptr<Cassette>(new Cassette());
     c->m_run_id = run_id;
     c->m_secret = std::move(secret);
     c->m_policy = std::move(policy);
-    RETRACE_ASSIGN(auto events, store.events(run_id));
     auto overrides = c->m_policy.overrides;
     for (const auto& row : events) {
         const auto& e = row.event;

@@ -79,10 +79,12 @@ struct Source {
     std::optional<Json> determinism;  // the shim's streams, when recorded --deterministic
 };
 
-Result<Source> load_source(store::Store& store, const std::string& ref) {
+// What replaying the run needs of it besides its answers; events are the
+// run's (read once: a long recording takes a while to read).
+Result<Source> load_source(store::Store& store, store::RunRow run,
+                           const std::vector<store::EventRow>& events) {
     Source s;
-    RETRACE_ASSIGN(s.run, store::resolve_run(store, ref));
-    RETRACE_ASSIGN(auto events, store.events(s.run.id));
+    s.run = std::move(run);
     for (const auto& row : events) {
         if (row.event.kind != "process") continue;
         const Json& a = row.event.attrs;
@@ -125,10 +127,13 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
 
     fs::path store_dir = store::locate_store(o.store_dir, fs::current_path());
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
-    RETRACE_ASSIGN(Source source, load_source(*store, o.run));
+    RETRACE_ASSIGN(auto source_run, store::resolve_run(*store, o.run));
+    RETRACE_ASSIGN(auto events, store->events(source_run.id));
+    RETRACE_ASSIGN(Source source, load_source(*store, std::move(source_run), events));
     RETRACE_ASSIGN(std::string secret, store->secret());
-    RETRACE_ASSIGN(auto cassette,
-                   Cassette::load(*store, source.run.id, std::move(secret), std::move(policy)));
+    RETRACE_ASSIGN(auto cassette, Cassette::load(*store, source.run.id, events, std::move(secret),
+                                                 std::move(policy)));
+    events = {};  // (the cassette holds what it needs)
 
     if (o.command.empty())
         for (const auto& arg : source.argv)

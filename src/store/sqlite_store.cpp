@@ -281,13 +281,20 @@ class SqliteStore final : public Store {
     }
 
     Result<std::optional<std::string>> get_blob(const std::string& digest) override {
-        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT size, codec, data FROM blobs WHERE digest=?"));
-        q.bind(1, digest);
-        RETRACE_ASSIGN(bool row, q.step());
-        if (!row) return std::optional<std::string>();
-        std::string codec = q.text(1);
-        std::string data = q.blob(2);
-        auto size = static_cast<std::size_t>(q.integer(0));
+        // (prepared once: a replay reads every blob of its recording)
+        RETRACE_ASSIGN(auto* q, statement("SELECT size, codec, data FROM blobs WHERE digest=?"));
+        q->bind(1, digest);
+        auto row = q->step();
+        std::string codec, data;
+        std::size_t size = 0;
+        if (row && *row) {
+            codec = q->text(1);
+            data = q->blob(2);
+            size = static_cast<std::size_t>(q->integer(0));
+        }
+        q->reset();  // (a statement left stepping would hold its read transaction)
+        if (!row) return row.status();
+        if (!*row) return std::optional<std::string>();
         if (codec == "raw") {
             if (data.size() != size)
                 return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");

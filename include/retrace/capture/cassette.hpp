@@ -81,6 +81,10 @@ class Cassette {
     // Loads the llm and http events of run_id. secret keys match digests.
     static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
                                                   std::string secret, ReplayPolicy policy);
+    // The same from the run's events, already read (store.events(run_id)).
+    static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
+                                                  const std::vector<store::EventRow>& events,
+                                                  std::string secret, ReplayPolicy policy);
 
     const ReplayPolicy& policy() const { return m_policy; }
     const std::string& run_id() const { return m_run_id; }
