@@ -1,6 +1,9 @@
 // The embedded SQLite store: one file, WAL, zstd blobs deduplicated by digest.
+#include <fcntl.h>
 #include <sys/random.h>
+#include <unistd.h>
 
+#include <cstring>
 #include <fstream>
 #include <map>
 #include <unordered_set>
@@ -58,6 +61,21 @@ void bind_optional_int(Statement& s, int index, const std::optional<long long>& 
         s.bind_null(index);
 }
 
+// The whole of a small file, or "" when it cannot be read.
+std::string read_file(const fs::path& path) {
+    std::ifstream in(path, std::ios::binary);
+    return std::string((std::istreambuf_iterator<char>(in)), {});
+}
+
+// Makes a new name in dir durable (best effort: a store on a file system
+// that cannot sync a directory still works).
+void sync_directory(const fs::path& dir) {
+    int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+    if (fd < 0) return;
+    (void)::fsync(fd);
+    ::close(fd);
+}
+
 class SqliteStore final : public Store {
   public:
     SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
@@ -67,26 +85,29 @@ class SqliteStore final : public Store {
     Result<std::string> secret() override {
         // Kept beside the database, mode 0600, generated on first use.
         fs::path file = m_dir / "secret";
-        std::ifstream in(file, std::ios::binary);
-        std::string key((std::istreambuf_iterator<char>(in)), {});
-        if (key.size() == 64) return key;
-        unsigned char raw[32];
+        if (std::string key = read_file(file); key.size() == 64) return key;
+        unsigned char raw[40];
         if (getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw))
             return error(ErrorCode::io, "getrandom failed");
-        key = core::to_hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
-        fs::path tmp = m_dir / "secret.tmp";
-        {
-            std::ofstream out(tmp, std::ios::binary | std::ios::trunc);
-            out << key;
-            if (!out) return error(ErrorCode::io, "cannot write " + tmp.string());
-        }
-        fs::permissions(tmp, fs::perms::owner_read | fs::perms::owner_write);
-        std::error_code ec;
-        // link() fails if another process won the race; then theirs is used.
-        fs::create_hard_link(tmp, file, ec);
-        fs::remove(tmp);
-        std::ifstream again(file, std::ios::binary);
-        std::string final_key((std::istreambuf_iterator<char>(again)), {});
+        std::string key = core::to_hex(std::string_view(reinterpret_cast<char*>(raw), 32));
+        // Written to a file of this caller's own, created 0600, then linked
+        // into place: link() fails when another process (a probe's --jobs
+        // open a new store at once) got there first, and theirs is used.
+        std::string tmp =
+            (m_dir /
+             ("secret." + core::to_hex(std::string_view(reinterpret_cast<char*>(raw) + 32, 8)) +
+              ".tmp"))
+                .string();
+        int fd = ::open(tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        if (fd < 0)
+            return error(ErrorCode::io, "cannot create " + tmp + ": " + std::strerror(errno));
+        bool written = ::write(fd, key.data(), key.size()) == static_cast<ssize_t>(key.size()) &&
+                       ::fsync(fd) == 0;
+        ::close(fd);
+        if (written && ::link(tmp.c_str(), file.c_str()) == 0) sync_directory(m_dir);
+        ::unlink(tmp.c_str());
+        if (!written) return error(ErrorCode::io, "cannot write " + tmp);
+        std::string final_key = read_file(file);
         if (final_key.size() != 64)
             return error(ErrorCode::corrupt, "bad store secret " + file.string());
         return final_key;

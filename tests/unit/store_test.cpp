@@ -209,6 +209,40 @@ TEST_F(StoreTest, ConcurrentWritersAllSucceed) {
     EXPECT_EQ(m_store->list_runs({})->size(), 20u);
 }
 
+// The processes of a probe's --jobs open a new store at once, and each
+// wants its secret: one is made, all of them get it, nobody fails (they
+// once shared one temporary file, and one's chmod found it removed).
+TEST(StoreSecret, ProcessesThatMakeItAtOnceAllGetTheSameOne) {
+    for (int round = 0; round < 20; ++round) {
+        test::TempDir dir;
+        std::vector<std::unique_ptr<Store>> stores;
+        for (int i = 0; i < 6; ++i) {
+            auto opened = open_sqlite_store(dir.path(), true);
+            ASSERT_TRUE(opened.is_ok()) << opened.status().message();
+            stores.push_back(std::move(opened).value());
+        }
+        std::vector<std::string> keys(stores.size());
+        std::vector<std::thread> threads;
+        for (std::size_t i = 0; i < stores.size(); ++i)
+            threads.emplace_back([&, i] {
+                auto key = stores[i]->secret();
+                keys[i] = key ? *key : "error: " + key.status().message();
+            });
+        for (auto& t : threads) t.join();
+        for (const auto& key : keys) {
+            EXPECT_EQ(key.size(), 64u) << key;
+            EXPECT_EQ(key, keys[0]);
+        }
+        auto perms = std::filesystem::status(dir.path() / "secret").permissions();
+        EXPECT_EQ(perms & std::filesystem::perms::all,
+                  std::filesystem::perms::owner_read | std::filesystem::perms::owner_write);
+        for (const auto& entry : std::filesystem::directory_iterator(dir.path()))
+            EXPECT_EQ(entry.path().filename().string().find("secret."), std::string::npos)
+                << "left behind: " << entry.path();
+        if (testing::Test::HasFailure()) break;
+    }
+}
+
 TEST_F(StoreTest, IncompleteRunIsListedAndVerifiedAsIncomplete) {
     RunRow row;
     row.id = core::RunId::generate().str();
