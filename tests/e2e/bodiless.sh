@@ -24,10 +24,7 @@ s = http.server.HTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 -u "$WORK/upstream.py" > "$WORK/upstream.port" &
-BG_PIDS+=($!)
-for _ in $(seq 200); do [[ -s $WORK/upstream.port ]] && break; sleep 0.02; done
-UP=http://127.0.0.1:$(cat "$WORK/upstream.port")
+start_upstream "$WORK/upstream.py"
 # One connection, five requests; a stray body byte would break the next answer.
 cat > "$WORK/client.py" <<'PY'
 import http.client, os, urllib.parse
@@ -54,7 +51,7 @@ expect_eq "$(json '[e["attrs"]["status"] for e in j["events"] if e["kind"] == "h
   "[200, 204, 304, 200, 200]"
 expect_eq "$(json 'sum(1 for e in j["events"] if e["attrs"].get("truncated"))' < run.json)" "0"
 # Replayed with the upstream gone: the same answers, and reproduced.
-kill "${BG_PIDS[-1]}"
+kill "$UP_PID"
 expect_exit 0 timeout 20 "$RETRACE_BIN" replay bodiless
 expect_eq "$OUT" "$want" "replayed"
 expect_contains "$ERR" "reproduced"

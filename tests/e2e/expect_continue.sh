@@ -26,10 +26,7 @@ s = http.server.HTTPServer(("127.0.0.1", 0), H)
 print(s.server_address[1], flush=True)
 s.serve_forever()
 PY
-python3 -u "$WORK/upstream.py" > "$WORK/upstream.port" &
-BG_PIDS+=($!)
-for _ in $(seq 200); do [[ -s $WORK/upstream.port ]] && break; sleep 0.02; done
-UP=http://127.0.0.1:$(cat "$WORK/upstream.port")
+start_upstream "$WORK/upstream.py"
 python3 -c 'import json; print(json.dumps({"data": "x" * 2000000}))' > "$WORK/big.json"
 # curl waits up to 30 s for the 100 Continue (its default is 1 s): a server
 # that never sends one makes the scenario time out instead of pass slowly.
@@ -61,7 +58,7 @@ expect_exit 0 "$RETRACE_BIN" show upload --event 2 --json
 expect_eq "$(json 'len(j["request"]["body"]["data"])' <<< "$OUT")" "2000000" "stored request body"
 
 # Replayed with the upstream gone: the replaying proxy sends the 100 too.
-kill "${BG_PIDS[-1]}"
+kill "$UP_PID"
 expect_exit 0 timeout 20 "$RETRACE_BIN" replay upload -- sh -c 'sh client.sh "$RETRACE_ROUTE_UP/upload" replay'
 expect_eq "$OUT" "$want" "replayed"
 expect_contains "$ERR" "reproduced"

@@ -54,6 +54,16 @@ start_sim() {
   [[ -n $SIM_URL ]] || fail "sim did not start: $(cat "$WORK/sim.err")"
   BG_PIDS+=("$SIM_PID")
 }
+# start_upstream SCRIPT: runs a Python server script that prints its port
+# first; sets UP (its URL) and UP_PID; stopped when the scenario ends.
+start_upstream() {
+  : > "$WORK/upstream.port"
+  python3 -u "$1" > "$WORK/upstream.port" &
+  UP_PID=$!
+  BG_PIDS+=("$UP_PID")
+  for _ in $(seq 200); do [[ -s $WORK/upstream.port ]] && break; sleep 0.02; done
+  UP=http://127.0.0.1:$(head -1 "$WORK/upstream.port")
+}
 # start_tripwire: a listener that logs every connection to $TRIP_LOG (and
 # answers nothing), for proving that nothing reaches the network. Sets
 # TRIP_URL; stopped when the scenario ends.
