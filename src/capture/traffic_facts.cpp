@@ -85,9 +85,11 @@ using Reported = std::set<std::pair<std::string, std::string>>;  // (backend fie
 // 1,536 numbers, a completion's choices): the parser then sees that
 // container empty, and neither lexes nor converts what was in it.
 struct Cursor {
+    const char* begin;
     const char* at;
     const char* end;
-    std::size_t taken = 0;  // bytes read or skipped
+
+    std::size_t taken() const { return static_cast<std::size_t>(at - begin); }  // read or skipped
 
     // Called just after an opening bracket was read: moves to the bracket
     // that closes it (strings and nesting followed, not validated), which the
@@ -107,9 +109,7 @@ struct Cursor {
                 break;
             }
         }
-        p = std::min(p, end);
-        taken += static_cast<std::size_t>(p - at);
-        at = p;
+        at = std::min(p, end);
     }
 };
 
@@ -196,7 +196,6 @@ class CursorReader {
     reference operator*() const { return *m_cursor->at; }
     CursorReader& operator++() {
         ++m_cursor->at;
-        ++m_cursor->taken;
         return *this;
     }
     CursorReader operator++(int) {
@@ -227,12 +226,13 @@ class BackendReader {
         if (!m_prefix.empty() && message.starts_with(m_prefix)) return;
         m_prefix.clear();
         Reported mine;
-        Cursor cursor{message.data(), message.data() + message.size()};
+        Cursor cursor{message.data(), message.data(), message.data() + message.size()};
         BackendScan scan(mine, cursor);
         bool whole = Json::sax_parse(CursorReader(&cursor), CursorReader(cursor.end), &scan);
         if (scan.failed) return;
         m_found.merge(mine);
-        if (!whole) m_prefix.assign(message.substr(0, std::min(cursor.taken + 1, message.size())));
+        if (!whole)
+            m_prefix.assign(message.substr(0, std::min(cursor.taken() + 1, message.size())));
     }
 
   private:
