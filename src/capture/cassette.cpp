@@ -109,7 +109,9 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
         RETRACE_ASSIGN(x.response_body, load_blob(store, run_id, e, e.response));
+        x.response_digest = e.response;
         if (auto it = overrides.find(e.seq); it != overrides.end()) {
+            x.response_digest.clear();
             override_body(x, it->second);
             overrides.erase(it);
         }

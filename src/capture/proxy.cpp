@@ -8,6 +8,7 @@
 #include <iostream>
 #include <limits>
 #include <set>
+#include <unordered_map>
 
 #include "chunked_reply.hpp"
 #include "retrace/capture/async_server.hpp"
@@ -129,7 +130,8 @@ struct Outcome {
     std::string body;
     Json chunks = Json::array();  // [offset_us, bytes] per piece written
     bool truncated = false;
-    bool client_ok = true;  // the connection can serve another request
+    bool client_ok = true;                     // the connection can serve another request
+    const RecordedExchange* served = nullptr;  // replayed: the exchange body comes from
 };
 
 class Proxy final : public RecordingProxy {
@@ -470,6 +472,7 @@ class Proxy final : public RecordingProxy {
         out.status = x.status;
         out.headers = x.response_headers;
         out.body = x.response_body;
+        out.served = &x;
         out.truncated = x.truncated;
         if (has_no_body(req.method(), x.status)) {
             // (a named string: GCC 12 mishandles temporaries in co_await)
@@ -593,6 +596,20 @@ class Proxy final : public RecordingProxy {
         co_return out.client_ok;
     }
 
+    // Whether redacting x's recorded answer changes nothing (then a --reuse
+    // load test does not redact it over and over).
+    bool redacts_to_itself(const RecordedExchange& x) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (auto it = m_redacts_to_itself.find(&x); it != m_redacts_to_itself.end())
+                return it->second;
+        }
+        bool same = m_redactor.redact(x.response_body) == x.response_body;
+        std::lock_guard lock(m_mutex);
+        m_redacts_to_itself.emplace(&x, same);
+        return same;
+    }
+
     void record(const RunTarget& target, long long seq, long long start, const Incoming& in,
                 Json attrs, const std::string& request, const Outcome& out) {
         attrs["status"] = out.status;
@@ -602,8 +619,12 @@ class Proxy final : public RecordingProxy {
         std::string req_body = m_redactor.redact(request);
         bool request_redacted = req_body != request;
         if (request_redacted) attrs["request_redacted"] = true;
-        std::string resp_body = m_redactor.redact(out.body);
-        bool response_redacted = resp_body != out.body;
+        // A recorded answer this replay's redactor leaves as it is (known
+        // after its first serving) is stored as recorded, under its digest.
+        bool as_recorded =
+            out.served && !out.served->response_digest.empty() && redacts_to_itself(*out.served);
+        std::string resp_body = as_recorded ? out.body : m_redactor.redact(out.body);
+        bool response_redacted = !as_recorded && resp_body != out.body;
         core::Event e;
         e.seq = seq;
         e.parent = in.parent;
@@ -613,7 +634,8 @@ class Proxy final : public RecordingProxy {
         e.end_ns = now_ns();
         e.attrs = std::move(attrs);
         e.request = core::Digest::of(req_body).to_string();
-        e.response = core::Digest::of(resp_body).to_string();
+        e.response =
+            as_recorded ? out.served->response_digest : core::Digest::of(resp_body).to_string();
         std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
                                           {e.response, std::move(resp_body)}};
         if (target.facts) {
@@ -637,6 +659,7 @@ class Proxy final : public RecordingProxy {
     std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
+    std::unordered_map<const RecordedExchange*, bool> m_redacts_to_itself;
     // Idle keep-alive connections by I/O thread and upstream name: a
     // connection is taken up again on the thread that waits on it.
     std::map<std::pair<const void*, std::string>, std::vector<std::unique_ptr<UpstreamStream>>>

@@ -21,4 +21,26 @@ done
 for f in "$RETRACE_STORE"/*; do
   if grep -a -q SECRET123 "$f"; then fail "SECRET123 in raw file $f"; fi
 done
+
+# A replay redacts what it stores by its own lights: here --redact matches
+# text in the recorded answer, which is served as recorded to the program
+# and stored redacted, every time --reuse serves it again.
+start_sim --sim-seed 5
+export OPENAI_BASE_URL=$SIM_URL/v1
+cat > ask.sh <<'SH'
+curl -sS "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer $OPENAI_API_KEY" \
+  -H 'content-type: application/json' -d '{"model":"gpt-4o","messages":[{"role":"user","content":"hi"}]}' |
+  python3 -c 'import json,sys; print(json.load(sys.stdin)["object"] == "chat.completion")'
+SH
+retrace record --name asked -- sh ask.sh > /dev/null 2>&1
+stored_object() { retrace show "$1" --event "$2" --json | json 'j["response"]["body"]["object"]'; }
+expect_eq "$(stored_object asked 2)" "chat.completion" "recorded as answered"
+kill "$SIM_PID"
+expect_exit 0 "$RETRACE_BIN" replay asked --reuse --redact 'chat\.completion' -- \
+  sh -c 'sh ask.sh; sh ask.sh > again.txt; sh ask.sh >> again.txt'
+expect_eq "$OUT" "True" "served as recorded"
+expect_eq "$(cat again.txt)" "True
+True" "served again as recorded"
+for n in 2 3 4; do expect_eq "$(stored_object @latest $n)" "[REDACTED]" "replayed answer $n as stored"; done
+expect_exit 0 "$RETRACE_BIN" verify @latest
 echo "secrets: ok"

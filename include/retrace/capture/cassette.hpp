@@ -42,6 +42,7 @@ struct RecordedExchange {
     int status = 0;
     core::Json response_headers = core::Json::object();
     std::string response_body;
+    std::string response_digest;  // of response_body as stored; "" when --override replaced it
     std::vector<std::pair<long long, std::size_t>> chunks;  // offset us, bytes
     bool truncated = false;
     std::string match;  // match digest
