@@ -124,6 +124,11 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     }
     RETRACE_ASSIGN(policy.overrides, read_overrides(o.overrides));
     RETRACE_ASSIGN(auto masks, compile_masks(o.masks));
+    // The redactor the replay stores its run under; the recorded stdout is
+    // seen through it too, so that --redact matching the program's output
+    // compares like with like.
+    core::Redactor redactor = core::Redactor::from_environment(envp);
+    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
 
     fs::path store_dir = store::locate_store(o.store_dir, fs::current_path());
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
@@ -183,9 +188,16 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     if (source.exit_code && *source.exit_code != run.exit_code)
         out.differences.push_back("exit code: recorded " + std::to_string(*source.exit_code) +
                                   ", replayed " + std::to_string(run.exit_code));
-    std::string recorded = masked(source.stdout_text, masks);
+    std::string recorded = masked(redactor.redact(source.stdout_text), masks);
     std::string replayed = masked(run.stdout_text, masks);
-    if (recorded != replayed) out.differences.push_back(first_difference(recorded, replayed));
+    if (recorded != replayed) {
+        out.differences.push_back(first_difference(recorded, replayed));
+        if (recorded.find(core::k_redacted) != std::string::npos &&
+            replayed.find(core::k_redacted) == std::string::npos)
+            out.differences.push_back(
+                "  (the recorded stdout was stored redacted: give the replay the --redact "
+                "patterns the recording had)");
+    }
     if (!o.allow_unused && !out.unused.empty())
         out.differences.push_back(std::to_string(out.unused.size()) +
                                   " recorded exchange(s) never requested, first " +

@@ -33,6 +33,7 @@ curl -sS "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer $OPENAI_A
   python3 -c 'import json,sys; print(json.load(sys.stdin)["object"] == "chat.completion")'
 SH
 retrace record --name asked -- sh ask.sh > /dev/null 2>&1
+retrace record --name asked-redacted --redact True -- sh ask.sh > /dev/null 2>&1
 stored_object() { retrace show "$1" --event "$2" --json | json 'j["response"]["body"]["object"]'; }
 expect_eq "$(stored_object asked 2)" "chat.completion" "recorded as answered"
 kill "$SIM_PID"
@@ -43,4 +44,16 @@ expect_eq "$(cat again.txt)" "True
 True" "served again as recorded"
 for n in 2 3 4; do expect_eq "$(stored_object @latest $n)" "[REDACTED]" "replayed answer $n as stored"; done
 expect_exit 0 "$RETRACE_BIN" verify @latest
+
+# The program's stdout is compared through the replay's redactor on both
+# sides: --redact matching what the program prints still reproduces, whether
+# the recording was redacted the same way or not at all.
+expect_exit 0 "$RETRACE_BIN" replay asked --redact True
+expect_contains "$ERR" "retrace: reproduced"
+expect_exit 0 "$RETRACE_BIN" replay asked-redacted --redact True
+expect_contains "$ERR" "retrace: reproduced"
+# Control: what was stored redacted cannot be compared with what was not.
+expect_exit 1 "$RETRACE_BIN" replay asked-redacted
+expect_contains "$ERR" 'stdout line 1: recorded "[REDACTED]", replayed "True"'
+expect_contains "$ERR" "give the replay the --redact patterns the recording had"
 echo "secrets: ok"
