@@ -56,3 +56,20 @@ TEST(Sse, EventViewsAgreeWithParsedEventsAndPointIntoTheBody) {
     EXPECT_EQ(seen, parsed);
     EXPECT_EQ(in_body, 2u);  // the single-line ones; joined data is a copy
 }
+
+TEST(Sse, EveryLineEndingMixedInOneStream) {
+    // "\r" alone, "\n" alone and "\r\n" each end a line; "\n\r" is two line
+    // ends (an empty line: the event is dispatched).
+    auto events = parse_sse(
+        "data: a\rdata: b\ndata: c\r\n\r"
+        "event: e\n\rdata: d\r\r"
+        "data: long line with no carriage return before its line feed\n\n"
+        "data: cut\r");
+    ASSERT_EQ(events.size(), 5u);
+    EXPECT_EQ(events[0].data, "a\nb\nc");
+    EXPECT_EQ(events[1].event, "e");
+    EXPECT_EQ(events[1].data, "");
+    EXPECT_EQ(events[2].data, "d");
+    EXPECT_EQ(events[3].data, "long line with no carriage return before its line feed");
+    EXPECT_EQ(events[4].data, "cut");
+}
