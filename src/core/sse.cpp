@@ -13,8 +13,8 @@ namespace {
 std::size_t line_end(std::string_view text) {
     const char* begin = text.data();
     const void* lf = std::memchr(begin, '\n', text.size());
-    std::size_t end = lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin)
-                         : text.size();
+    std::size_t end =
+        lf ? static_cast<std::size_t>(static_cast<const char*>(lf) - begin) : text.size();
     if (const void* cr = std::memchr(begin, '\r', end))
         return static_cast<std::size_t>(static_cast<const char*>(cr) - begin);
     return lf ? end : std::string_view::npos;
