@@ -1,6 +1,7 @@
 #include "retrace/capture/cassette.hpp"
 
 #include <limits>
+#include <unordered_set>
 
 #include "retrace/core/sse.hpp"
 
@@ -30,7 +31,7 @@ void override_body(RecordedExchange& x, std::string body) {
     } else if (!body.empty()) {
         x.chunks.emplace_back(0, body.size());
     }
-    x.response_body = std::move(body);
+    x.override_body = std::make_shared<const std::string>(std::move(body));
     x.truncated = false;
 }
 
@@ -38,13 +39,16 @@ core::MatchRequest match_request_of(const RecordedExchange& x) {
     return {x.method, x.route, x.path, x.query, x.request_headers, x.request_body};
 }
 
+Status missing_blob(const std::string& run_id, long long seq, const std::string& digest) {
+    return error(ErrorCode::corrupt, "run " + run_id + " event " + std::to_string(seq) + ": blob " +
+                                         digest + " is missing");
+}
+
 Result<std::string> load_blob(store::Store& store, const std::string& run_id, const core::Event& e,
                               const std::string& digest) {
     if (digest.empty()) return std::string();
     RETRACE_ASSIGN(auto blob, store.get_blob(digest));
-    if (!blob)
-        return error(ErrorCode::corrupt, "run " + run_id + " event " + std::to_string(e.seq) +
-                                             ": blob " + digest + " is missing");
+    if (!blob) return missing_blob(run_id, e.seq, digest);
     return std::move(*blob);
 }
 
@@ -83,6 +87,10 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
     c->m_secret = std::move(secret);
     c->m_policy = std::move(policy);
     auto overrides = c->m_policy.overrides;
+    RETRACE_ASSIGN(c->m_reader, store.connect());
+    // Answers are read when served; that each is there is checked now.
+    std::unordered_set<std::string> stored;
+    bool listed = false;
     for (const auto& row : events) {
         const auto& e = row.event;
         const Json& a = e.attrs;
@@ -108,12 +116,19 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
             if (ch.is_array() && ch.size() == 2)
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
-        RETRACE_ASSIGN(x.response_body, load_blob(store, run_id, e, e.response));
         x.response_digest = e.response;
         if (auto it = overrides.find(e.seq); it != overrides.end()) {
             x.response_digest.clear();
             override_body(x, it->second);
             overrides.erase(it);
+        } else if (!e.response.empty()) {
+            if (!listed) {
+                RETRACE_ASSIGN(auto digests, store.run_blob_digests(run_id));
+                stored.insert(std::make_move_iterator(digests.begin()),
+                              std::make_move_iterator(digests.end()));
+                listed = true;
+            }
+            if (!stored.count(e.response)) return missing_blob(run_id, e.seq, e.response);
         }
         // A body recorded redacted cannot be re-digested: its digest was
         // taken before redaction, under the recording store's secret.
@@ -172,6 +187,57 @@ std::string Cassette::digest_of(const core::MatchRequest& request) const {
 std::string Cassette::event_digest(std::string_view kind, std::string_view name,
                                    std::string_view input) const {
     return core::match_digest(m_secret, event_match_request(kind, name, input), m_policy.ignore);
+}
+
+Result<std::shared_ptr<const std::string>> Cassette::answer(const RecordedExchange& x) {
+    if (x.override_body) return x.override_body;
+    if (x.response_digest.empty()) return std::make_shared<const std::string>();
+    const std::string& digest = x.response_digest;
+    {
+        std::lock_guard lock(m_cache_mutex);
+        if (auto it = m_cache.find(digest); it != m_cache.end()) {
+            m_cache_ages.splice(m_cache_ages.begin(), m_cache_ages, it->second.age);
+            return it->second.body;
+        }
+    }
+    Result<std::optional<std::string>> blob = std::optional<std::string>();
+    {
+        std::lock_guard lock(m_reader_mutex);
+        blob = m_reader->get_blob(digest);
+    }
+    Status failed = !blob    ? blob.status()
+                    : !*blob ? missing_blob(m_run_id, x.seq, digest)
+                             : Status::ok();
+    if (!failed.is_ok()) {
+        std::lock_guard lock(m_mutex);
+        m_divergences.push_back(
+            {x.label(), "its recorded answer cannot be read: " + failed.message(), x.seq, {}, {}});
+        return failed;
+    }
+    auto body = std::make_shared<const std::string>(std::move(**blob));
+    std::lock_guard lock(m_cache_mutex);
+    std::size_t capacity = m_policy.answer_cache_bytes;
+    if (body->size() > capacity) return body;
+    auto [it, fresh] = m_cache.try_emplace(digest);
+    if (!fresh) {  // read by another thread meanwhile
+        m_cache_ages.splice(m_cache_ages.begin(), m_cache_ages, it->second.age);
+        return it->second.body;
+    }
+    m_cache_ages.push_front(digest);
+    it->second = {body, m_cache_ages.begin()};
+    m_cache_bytes += body->size();
+    while (m_cache_bytes > capacity) {
+        auto oldest = m_cache.find(m_cache_ages.back());
+        m_cache_bytes -= oldest->second.body->size();
+        m_cache.erase(oldest);
+        m_cache_ages.pop_back();
+    }
+    return body;
+}
+
+std::size_t Cassette::cached_answer_bytes() const {
+    std::lock_guard lock(m_cache_mutex);
+    return m_cache_bytes;
 }
 
 template <class T>

@@ -469,9 +469,18 @@ class Proxy final : public RecordingProxy {
         res.set("x-retrace-replayed", "1");
         res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
+        auto answer = m_options.cassette->answer(x);
+        if (!answer) {
+            // (a named string: GCC 12 mishandles temporaries in co_await)
+            std::string message =
+                "retrace cannot replay " + x.label() + ": " + answer.status().message();
+            co_await reply(client, out, 500, in, "retrace_proxy_error", message, req.keep_alive());
+            co_return;
+        }
+        std::shared_ptr<const std::string> body = std::move(answer).value();
         out.status = x.status;
         out.headers = x.response_headers;
-        out.body = x.response_body;
+        out.body = *body;
         out.served = &x;
         out.truncated = x.truncated;
         if (has_no_body(req.method(), x.status)) {
@@ -492,9 +501,9 @@ class Proxy final : public RecordingProxy {
         std::size_t at = 0;
         // (the last piece: whatever the recorded chunks do not cover)
         std::vector<std::pair<long long, std::size_t>> pieces = x.chunks;
-        pieces.emplace_back(x.chunks.empty() ? 0 : x.chunks.back().first, x.response_body.size());
+        pieces.emplace_back(x.chunks.empty() ? 0 : x.chunks.back().first, body->size());
         for (auto [offset_us, n] : pieces) {
-            n = std::min(n, x.response_body.size() - at);
+            n = std::min(n, body->size() - at);
             if (n == 0) continue;
             if (paced) {
                 timer.expires_at(begin + std::chrono::microseconds(offset_us));
@@ -502,7 +511,7 @@ class Proxy final : public RecordingProxy {
                 co_await timer.async_wait(net::redirect_error(use_awaitable, ignored));
             }
             out.chunks.push_back({(now_ns() - start) / 1000, n});
-            reply.add(std::string_view(x.response_body).substr(at, n));
+            reply.add(std::string_view(*body).substr(at, n));
             if (paced) co_await reply.flush();
             at += n;
         }
@@ -596,15 +605,15 @@ class Proxy final : public RecordingProxy {
         co_return out.client_ok;
     }
 
-    // Whether redacting x's recorded answer changes nothing (then a --reuse
-    // load test does not redact it over and over).
-    bool redacts_to_itself(const RecordedExchange& x) {
+    // Whether redacting x's recorded answer (body) changes nothing (then a
+    // --reuse load test does not redact it over and over).
+    bool redacts_to_itself(const RecordedExchange& x, const std::string& body) {
         {
             std::lock_guard lock(m_mutex);
             if (auto it = m_redacts_to_itself.find(&x); it != m_redacts_to_itself.end())
                 return it->second;
         }
-        bool same = m_redactor.redact(x.response_body) == x.response_body;
+        bool same = m_redactor.redact(body) == body;
         std::lock_guard lock(m_mutex);
         m_redacts_to_itself.emplace(&x, same);
         return same;
@@ -621,8 +630,8 @@ class Proxy final : public RecordingProxy {
         if (request_redacted) attrs["request_redacted"] = true;
         // A recorded answer this replay's redactor leaves as it is (known
         // after its first serving) is stored as recorded, under its digest.
-        bool as_recorded =
-            out.served && !out.served->response_digest.empty() && redacts_to_itself(*out.served);
+        bool as_recorded = out.served && !out.served->response_digest.empty() &&
+                           redacts_to_itself(*out.served, out.body);
         std::string resp_body = as_recorded ? out.body : m_redactor.redact(out.body);
         bool response_redacted = !as_recorded && resp_body != out.body;
         core::Event e;

@@ -81,6 +81,7 @@ class SqliteStore final : public Store {
     SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
 
     fs::path directory() const override { return m_dir; }
+    Result<std::unique_ptr<Store>> connect() override { return open_sqlite_store(m_dir, false); }
 
     Result<std::string> secret() override {
         // Kept beside the database, mode 0600, generated on first use.

@@ -4,6 +4,7 @@
 
 #include "retrace/core/run_id.hpp"
 #include "retrace/store/run_writer.hpp"
+#include "retrace/store/sqlite.hpp"
 #include "test_support.hpp"
 
 namespace retrace::capture {
@@ -63,6 +64,13 @@ class CassetteTest : public ::testing::Test {
         return c ? std::move(c).value() : nullptr;
     }
 
+    // The body of the answer x, as served.
+    static std::string answer(Cassette& c, const RecordedExchange* x) {
+        if (!x) return "(nothing)";
+        auto body = c.answer(*x);
+        return body ? **body : "(error: " + body.status().message() + ")";
+    }
+
     std::string digest(const Cassette& c, const std::string& path, const std::string& body) {
         return c.digest_of({"POST", "openai", path, "", {}, body});
     }
@@ -80,9 +88,9 @@ TEST_F(CassetteTest, RepeatedRequestsGetTheirAnswersInRecordedOrder) {
     ASSERT_TRUE(c);
     EXPECT_EQ(c->size(), 3u);
     auto d = digest(*c, "/chat/completions", R"({"q":1})");
-    EXPECT_EQ(c->take(d)->response_body, "first");
+    EXPECT_EQ(answer(*c, c->take(d)), "first");
     EXPECT_EQ(c->unused().size(), 2u);
-    EXPECT_EQ(c->take(d)->response_body, "second");
+    EXPECT_EQ(answer(*c, c->take(d)), "second");
     EXPECT_EQ(c->take(d), nullptr) << "an exhausted queue diverges";
     auto div = c->diverge({"POST", "openai", "/chat/completions", "", {}, R"({"q":1})"}, d);
     EXPECT_NE(div.reason.find("were all used"), std::string::npos);
@@ -99,9 +107,9 @@ TEST_F(CassetteTest, ReuseRepeatsTheLastAnswer) {
     policy.reuse = true;
     auto c = load(run, policy);
     auto d = digest(*c, "/chat/completions", R"({"q":1})");
-    EXPECT_EQ(c->take(d)->response_body, "a");
-    EXPECT_EQ(c->take(d)->response_body, "b");
-    EXPECT_EQ(c->take(d)->response_body, "b");
+    EXPECT_EQ(answer(*c, c->take(d)), "a");
+    EXPECT_EQ(answer(*c, c->take(d)), "b");
+    EXPECT_EQ(answer(*c, c->take(d)), "b");
     EXPECT_TRUE(c->unused().empty());
 }
 
@@ -132,8 +140,7 @@ TEST_F(CassetteTest, IgnoredFieldsMatchAndUntilLimitsTheCassette) {
     policy.until = 1;
     auto c = load(run, policy);
     EXPECT_EQ(c->size(), 1u);
-    EXPECT_EQ(c->take(digest(*c, "/chat/completions", R"({"q":1,"user":"t9"})"))->response_body,
-              "a");
+    EXPECT_EQ(answer(*c, c->take(digest(*c, "/chat/completions", R"({"q":1,"user":"t9"})"))), "a");
     EXPECT_EQ(c->take(digest(*c, "/chat/completions", R"({"q":2,"user":"t2"})")), nullptr)
         << "event 2 is past --until";
 }
@@ -146,7 +153,7 @@ TEST_F(CassetteTest, OverrideReplacesAnAnswerAndKeepsStreamFraming) {
     auto c = load(run, policy);
     const auto* x = c->take(digest(*c, "/chat/completions", R"({"q":2})"));
     ASSERT_TRUE(x);
-    EXPECT_EQ(x->response_body, policy.overrides[2]);
+    EXPECT_EQ(answer(*c, x), policy.overrides[2]);
     ASSERT_EQ(x->chunks.size(), 2u) << "one chunk per event";
     EXPECT_EQ(x->chunks[0].second, 15u);
     ReplayPolicy missing;
@@ -166,7 +173,7 @@ TEST_F(CassetteTest, RedactedBodiesMatchByTheirStoredDigest) {
                         "a",
                         {{"request_redacted", true}, {"match", match}}}});
     auto c = load(run);
-    EXPECT_EQ(c->take(digest(*c, "/chat/completions", original))->response_body, "a");
+    EXPECT_EQ(answer(*c, c->take(digest(*c, "/chat/completions", original))), "a");
 }
 
 TEST_F(CassetteTest, ManyDistinctExchangesEachFindTheirOwnAnswer) {
@@ -176,10 +183,65 @@ TEST_F(CassetteTest, ManyDistinctExchangesEachFindTheirOwnAnswer) {
     auto c = load(record(many));
     ASSERT_EQ(c->size(), 20000u);
     for (int i : {0, 4242, 19999})
-        EXPECT_EQ(c->take(digest(*c, "/embeddings", "{\"input\":" + std::to_string(i) + "}"))
-                      ->response_body,
-                  std::to_string(i));
+        EXPECT_EQ(
+            answer(*c, c->take(digest(*c, "/embeddings", "{\"input\":" + std::to_string(i) + "}"))),
+            std::to_string(i));
     EXPECT_EQ(c->unused().size(), 19997u);
+}
+
+TEST_F(CassetteTest, AnswersAreReadWhenServedAndTheMostRecentAreKeptUpToABound) {
+    std::string a(1000, 'a'), b(1000, 'b'), c3(1000, 'c');
+    auto run = record({{"/embeddings", R"({"i":1})", a},
+                       {"/embeddings", R"({"i":2})", b},
+                       {"/embeddings", R"({"i":3})", c3}});
+    ReplayPolicy policy;
+    policy.reuse = true;
+    policy.answer_cache_bytes = 2500;
+    auto c = load(run, policy);
+    auto da = digest(*c, "/embeddings", R"({"i":1})");
+    auto db = digest(*c, "/embeddings", R"({"i":2})");
+    auto dc = digest(*c, "/embeddings", R"({"i":3})");
+    EXPECT_EQ(c->cached_answer_bytes(), 0u) << "nothing is read before it is served";
+    EXPECT_EQ(answer(*c, c->take(da)), a);
+    EXPECT_EQ(answer(*c, c->take(db)), b);
+    EXPECT_EQ(c->cached_answer_bytes(), 2000u);
+    EXPECT_EQ(answer(*c, c->take(dc)), c3);
+    EXPECT_EQ(c->cached_answer_bytes(), 2000u) << "the least recently served made room";
+    EXPECT_EQ(answer(*c, c->take(da)), a) << "read again once it was let go";
+    EXPECT_EQ(answer(*c, c->take(dc)), c3);
+    EXPECT_EQ(c->cached_answer_bytes(), 2000u);
+
+    policy.answer_cache_bytes = 999;  // smaller than any answer: none is kept
+    auto small = load(run, policy);
+    EXPECT_EQ(answer(*small, small->take(db)), b);
+    EXPECT_EQ(small->cached_answer_bytes(), 0u);
+}
+
+TEST_F(CassetteTest, AnAnswerGoneFromTheStoreIsAnErrorAtItsServing) {
+    auto run =
+        record({{"/embeddings", R"({"i":1})", "kept"}, {"/embeddings", R"({"i":2})", "lost"}});
+    auto db = store::Database::open((m_dir.path() / "store" / "retrace.db").string(), false);
+    ASSERT_TRUE(db) << db.status().message();
+    std::string lost = core::Digest::of("lost").to_string();
+    ASSERT_TRUE(db->exec("DELETE FROM blobs WHERE digest='" + lost + "'").is_ok());
+    // Bodies are not read at load: it loads, and serves what is there.
+    auto c = load(run);
+    ASSERT_TRUE(c);
+    EXPECT_EQ(answer(*c, c->take(digest(*c, "/embeddings", R"({"i":1})"))), "kept");
+    std::string served = answer(*c, c->take(digest(*c, "/embeddings", R"({"i":2})")));
+    EXPECT_NE(served.find("(error: run " + run + " event 2: blob " + lost + " is missing"),
+              std::string::npos)
+        << served;
+    ASSERT_EQ(c->divergences().size(), 1u);
+    EXPECT_EQ(c->divergences()[0].request, "#2 POST /openai/embeddings");
+    EXPECT_NE(c->divergences()[0].reason.find("cannot be read"), std::string::npos);
+    // Not even referenced by the run any more: refused at load.
+    ASSERT_TRUE(db->exec("DELETE FROM run_blobs WHERE digest='" + lost + "'").is_ok());
+    auto refused = Cassette::load(*m_store, run, m_secret, {});
+    ASSERT_FALSE(refused);
+    EXPECT_NE(refused.status().message().find("event 2: blob " + lost + " is missing"),
+              std::string::npos)
+        << refused.status().message();
 }
 
 }  // namespace

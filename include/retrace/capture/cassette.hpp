@@ -10,6 +10,7 @@
 #pragma once
 
 #include <deque>
+#include <list>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -32,6 +33,8 @@ struct ReplayPolicy {
     bool live_tools = false;  // --live-tools: SDK events after --until N (or missed) run live
     std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
     std::vector<core::JsonPath> ignore;          // --ignore JSONPATH
+    // Served answers kept in memory for serving again (Cassette::answer).
+    std::size_t answer_cache_bytes = std::size_t{64} << 20;
 };
 
 struct RecordedExchange {
@@ -41,8 +44,10 @@ struct RecordedExchange {
     std::string request_body;  // as stored (after any --redact)
     int status = 0;
     core::Json response_headers = core::Json::object();
-    std::string response_body;
-    std::string response_digest;  // of response_body as stored; "" when --override replaced it
+    // The answer's body is read from the store when it is served
+    // (Cassette::answer); one given by --override is held here instead.
+    std::shared_ptr<const std::string> override_body;
+    std::string response_digest;  // of the body as stored; "" when --override replaced it
     std::vector<std::pair<long long, std::size_t>> chunks;  // offset us, bytes
     bool truncated = false;
     std::string match;  // match digest
@@ -80,6 +85,8 @@ struct Divergence {
 class Cassette {
   public:
     // Loads the llm and http events of run_id. secret keys match digests.
+    // The recorded answers' bodies stay in the store until served, read
+    // through a connection of the cassette's own (store.connect()).
     static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
                                                   std::string secret, ReplayPolicy policy);
     // The same from the run's events, already read (store.events(run_id)).
@@ -93,6 +100,13 @@ class Cassette {
 
     // The next recorded answer for this digest, or nullptr. Thread safe.
     const RecordedExchange* take(const std::string& digest);
+    // The body of x's recorded answer (x taken from this cassette). Read
+    // from the store at its serving; the most recently served are kept, up
+    // to policy().answer_cache_bytes, for answers served again (--reuse,
+    // repeated identical answers). Thread safe. corrupt when the store no
+    // longer has it (also kept as a divergence).
+    Result<std::shared_ptr<const std::string>> answer(const RecordedExchange& x);
+    std::size_t cached_answer_bytes() const;
     // Explains why request (whose digest found nothing) diverged, and keeps it.
     Divergence diverge(const core::MatchRequest& request, const std::string& digest);
 
@@ -134,6 +148,17 @@ class Cassette {
     std::unordered_map<std::string, Queue<RecordedEvent>> m_event_queues;
     mutable std::mutex m_mutex;
     std::vector<Divergence> m_divergences;
+
+    std::mutex m_reader_mutex;               // a Store is used by one thread at a time
+    std::unique_ptr<store::Store> m_reader;  // where answers are read from
+    struct CachedAnswer {
+        std::shared_ptr<const std::string> body;
+        std::list<std::string>::iterator age;
+    };
+    mutable std::mutex m_cache_mutex;                       // guards the members below
+    std::unordered_map<std::string, CachedAnswer> m_cache;  // by blob digest
+    std::list<std::string> m_cache_ages;                    // most recently served first
+    std::size_t m_cache_bytes = 0;
 };
 
 }  // namespace retrace::capture

@@ -102,6 +102,8 @@ class Store {
     virtual ~Store() = default;
 
     virtual std::filesystem::path directory() const = 0;
+    // Another connection to the same store, for another thread to use.
+    virtual Result<std::unique_ptr<Store>> connect() = 0;
     // A secret generated once per store (for keyed fingerprints); never leaves it.
     virtual Result<std::string> secret() = 0;
 
