@@ -89,8 +89,10 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
     auto overrides = c->m_policy.overrides;
     RETRACE_ASSIGN(c->m_reader, store.connect());
     // Answers are read when served; that each is there is checked now.
-    std::unordered_set<std::string> stored;
-    bool listed = false;
+    RETRACE_ASSIGN(auto digests, store.run_blob_digests(run_id));
+    std::unordered_set<std::string> stored(std::make_move_iterator(digests.begin()),
+                                           std::make_move_iterator(digests.end()));
+    digests = {};
     for (const auto& row : events) {
         const auto& e = row.event;
         const Json& a = e.attrs;
@@ -121,14 +123,8 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
             x.response_digest.clear();
             override_body(x, it->second);
             overrides.erase(it);
-        } else if (!e.response.empty()) {
-            if (!listed) {
-                RETRACE_ASSIGN(auto digests, store.run_blob_digests(run_id));
-                stored.insert(std::make_move_iterator(digests.begin()),
-                              std::make_move_iterator(digests.end()));
-                listed = true;
-            }
-            if (!stored.count(e.response)) return missing_blob(run_id, e.seq, e.response);
+        } else if (!e.response.empty() && !stored.count(e.response)) {
+            return missing_blob(run_id, e.seq, e.response);
         }
         // A body recorded redacted cannot be re-digested: its digest was
         // taken before redaction, under the recording store's secret.

@@ -172,8 +172,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
                                    const std::function<void(const std::string&)>& on_listening) {
     if (o.idle_seconds <= 0) return error(ErrorCode::invalid_input, "--idle wants seconds > 0");
     RETRACE_ASSIGN(auto listen, parse_listen(o.listen));
-    core::Redactor redactor = core::Redactor::from_environment(envp);
-    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
+    RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
     ProxyOptions p;
     RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
     p.ca_file = o.ca_file;

@@ -170,8 +170,8 @@ struct Start {
 };
 
 Result<Start> start_run(const RecordOptions& o, char** envp) {
-    Start s{core::Redactor::from_environment(envp), fs::current_path(), {}, {}, {}, {}};
-    for (const auto& pattern : o.redact) RETRACE_TRY(s.redactor.add_pattern(pattern));
+    RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
+    Start s{std::move(redactor), fs::current_path(), {}, {}, {}, {}};
     s.repo_root = find_repo_root(s.cwd);
     s.store_dir = store::locate_store(o.store_dir, s.cwd);
     RETRACE_ASSIGN(Json params, parse_params(o.params, s.redactor));

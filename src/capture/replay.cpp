@@ -127,8 +127,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     // The redactor the replay stores its run under; the recorded stdout is
     // seen through it too, so that --redact matching the program's output
     // compares like with like.
-    core::Redactor redactor = core::Redactor::from_environment(envp);
-    for (const auto& pattern : o.redact) RETRACE_TRY(redactor.add_pattern(pattern));
+    RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
 
     fs::path store_dir = store::locate_store(o.store_dir, fs::current_path());
     RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));

@@ -69,6 +69,12 @@ Redactor Redactor::from_environment(char** envp) {
     return r;
 }
 
+Result<Redactor> Redactor::from_environment(char** envp, const std::vector<std::string>& patterns) {
+    Redactor r = from_environment(envp);
+    for (const auto& pattern : patterns) RETRACE_TRY(r.add_pattern(pattern));
+    return r;
+}
+
 std::array<bool, 256> Redactor::initial_starts() {
     std::array<bool, 256> starts{};
     for (unsigned char c : {'s', 'b', 'B'}) starts[c] = true;

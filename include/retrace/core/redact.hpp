@@ -32,6 +32,8 @@ class Redactor {
     // Collects the values of every secret-named variable in envp (NAME=VALUE
     // strings, null-terminated array) that is at least 6 characters long.
     static Redactor from_environment(char** envp);
+    // The same, plus the --redact patterns: a run's redactor.
+    static Result<Redactor> from_environment(char** envp, const std::vector<std::string>& patterns);
 
     void add_secret(std::string value);
     // --redact REGEX (ECMAScript syntax): every match is redacted too.
