@@ -123,6 +123,24 @@ std::size_t frame_end(const std::string& body, std::size_t from) {
     return std::string::npos;
 }
 
+// Whether a body is JSON nested deeper than retrace reads JSON.
+bool nests_too_deep(std::string_view body) {
+    auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || (body[first] != '{' && body[first] != '[')) return false;
+    return core::nests_deeper_than(body);
+}
+
+// An answer the proxy gives itself, in the error shape of the route's SDK,
+// marked not to be retried (x-should-retry: false). Built as a named value
+// before it is awaited: every argument of an awaited call is (GCC 12
+// miscompiles temporaries in co_await; tests/lint/co_await_arguments.py).
+struct ErrorReply {
+    int status;
+    const char* type;  // retrace_proxy_error, retrace_upstream_error, retrace_divergence
+    std::string message;
+    bool keep_alive;
+};
+
 // What the client was sent, to be recorded.
 struct Outcome {
     int status = 0;
@@ -212,11 +230,13 @@ class Proxy final : public RecordingProxy {
             if (!ec) co_await http::async_read(client, buffer, parser, with_ec);
             if (ec == http::error::body_limit) {
                 Outcome out;
-                co_await reply(client, out, 413, Incoming{}, "retrace_proxy_error",
-                               "request body larger than the proxy's limit (" +
-                                   std::to_string(m_options.max_request_body) +
-                                   " bytes; --max-body to change it)",
-                               false);
+                Incoming none;
+                ErrorReply too_large{413, "retrace_proxy_error",
+                                     "request body larger than the proxy's limit (" +
+                                         std::to_string(m_options.max_request_body) +
+                                         " bytes; --max-body to change it)",
+                                     false};
+                co_await reply(client, out, none, too_large);
                 break;
             }
             if (ec) break;
@@ -228,13 +248,15 @@ class Proxy final : public RecordingProxy {
     }
 
     // Sends a JSON error that SDKs report and do not retry (x-should-retry).
-    awaitable<void> reply(tcp::socket& client, Outcome& out, int status, const Incoming& in,
-                          const std::string& type, const std::string& message, bool keep_alive) {
+    awaitable<void> reply(tcp::socket& client, Outcome& out, const Incoming& in,
+                          const ErrorReply& e) {
+        int status = e.status;
+        bool keep_alive = e.keep_alive;
         http::response<http::string_body> res{static_cast<http::status>(status), 11};
         res.set(http::field::content_type, "application/json");
         res.set("x-should-retry", "false");
         if (!in.run_id.empty()) res.set("x-retrace-run-id", in.run_id);
-        res.body() = error_body(in.route, type, message);
+        res.body() = error_body(in.route, e.type, e.message);
         res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
@@ -247,11 +269,11 @@ class Proxy final : public RecordingProxy {
     }
 
     // Answers an event API request; true when the connection can be reused.
-    static awaitable<bool> reply_json(tcp::socket& client, int status, std::string body,
+    static awaitable<bool> reply_json(tcp::socket& client, EventApiReply& answer,
                                       bool keep_alive) {
-        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+        http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
         res.set(http::field::content_type, "application/json");
-        res.body() = body;
+        res.body() = std::move(answer.body);
         res.keep_alive(keep_alive);
         res.prepare_payload();
         boost::system::error_code ec;
@@ -275,7 +297,8 @@ class Proxy final : public RecordingProxy {
             }
         }
         auto c = std::make_unique<UpstreamStream>(executor);
-        if (Status connected = co_await c->connect(up, m_tls.get()); !connected)
+        ssl::context* tls = m_tls.get();
+        if (Status connected = co_await c->connect(up, tls); !connected)
             co_return connected;
         co_return c;
     }
@@ -290,10 +313,11 @@ class Proxy final : public RecordingProxy {
     awaitable<void> forward(tcp::socket& client, http::request<http::string_body>& req,
                             const Incoming& in, const Upstream& up, long long start, Outcome& out) {
         if (up.host.empty()) {  // a route a replay knows only from its recording
-            co_await reply(client, out, 502, in, "retrace_upstream_error",
-                           "retrace: no URL for route '" + in.route +
-                               "' in this replay: give --route " + in.route + "=URL",
-                           req.keep_alive());
+            ErrorReply no_url{502, "retrace_upstream_error",
+                              "retrace: no URL for route '" + in.route +
+                                  "' in this replay: give --route " + in.route + "=URL",
+                              req.keep_alive()};
+            co_await reply(client, out, in, no_url);
             co_return;
         }
         http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
@@ -328,11 +352,13 @@ class Proxy final : public RecordingProxy {
         // connection (as HTTP clients do with reused connections).
         for (int attempt = 0; attempt < 2; ++attempt) {
             bool pooled = false;
-            auto c = co_await upstream_connection(up, attempt > 0, pooled);
+            bool fresh = attempt > 0;
+            auto c = co_await upstream_connection(up, fresh, pooled);
             if (!c) {
                 warn(c.status().message());
-                co_await reply(client, out, 502, in, "retrace_upstream_error",
-                               "retrace: " + c.status().message(), false);
+                ErrorReply failed{502, "retrace_upstream_error",
+                                  "retrace: " + c.status().message(), false};
+                co_await reply(client, out, in, failed);
                 co_return;
             }
             connection = std::move(c).value();
@@ -354,8 +380,9 @@ class Proxy final : public RecordingProxy {
         auto& parser = *parser_slot;
         auto& upstream = *connection;
         if (ec) {
-            co_await reply(client, out, 502, in, "retrace_upstream_error",
-                           "retrace: upstream " + in.route + " failed: " + ec.message(), false);
+            ErrorReply failed{502, "retrace_upstream_error",
+                              "retrace: upstream " + in.route + " failed: " + ec.message(), false};
+            co_await reply(client, out, in, failed);
             co_return;
         }
         auto& ures = parser.get();
@@ -370,8 +397,8 @@ class Proxy final : public RecordingProxy {
         res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
         if (has_no_body(req.method(), out.status)) {
-            out.client_ok =
-                co_await write_header_alone(client, res, ures[http::field::content_length]);
+            beast::string_view length = ures[http::field::content_length];
+            out.client_ok = co_await write_header_alone(client, res, length);
             if (parser.is_done() && parser.get().keep_alive()) {
                 guard.reset();
                 keep_connection(up, std::move(connection));
@@ -471,10 +498,10 @@ class Proxy final : public RecordingProxy {
         res.keep_alive(req.keep_alive());
         auto answer = m_options.cassette->answer(x);
         if (!answer) {
-            // (a named string: GCC 12 mishandles temporaries in co_await)
-            std::string message =
-                "retrace cannot replay " + x.label() + ": " + answer.status().message();
-            co_await reply(client, out, 500, in, "retrace_proxy_error", message, req.keep_alive());
+            ErrorReply lost{500, "retrace_proxy_error",
+                            "retrace cannot replay " + x.label() + ": " + answer.status().message(),
+                            req.keep_alive()};
+            co_await reply(client, out, in, lost);
             co_return;
         }
         std::shared_ptr<const std::string> body = std::move(answer).value();
@@ -484,7 +511,6 @@ class Proxy final : public RecordingProxy {
         out.served = &x;
         out.truncated = x.truncated;
         if (has_no_body(req.method(), x.status)) {
-            // (a named string: GCC 12 mishandles temporaries in co_await)
             std::string length;
             auto it = x.response_headers.find("content-length");
             if (it != x.response_headers.end() && it->is_string()) length = it->get<std::string>();
@@ -526,8 +552,10 @@ class Proxy final : public RecordingProxy {
         auto run = m_router.acquire(str(req["x-retrace-run"]));
         if (!run) {
             Outcome out;
-            co_await reply(client, out, 503, in, "retrace_proxy_error",
-                           "retrace cannot record this exchange: " + run.status().message(), false);
+            ErrorReply unrecorded{503, "retrace_proxy_error",
+                                  "retrace cannot record this exchange: " + run.status().message(),
+                                  false};
+            co_await reply(client, out, in, unrecorded);
             warn(run.status().message());
             co_return false;
         }
@@ -548,8 +576,8 @@ class Proxy final : public RecordingProxy {
             auto method = req.method_string();
             auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
                                           req.body(), *run);
-            co_return co_await reply_json(client, answer.status, std::move(answer.body),
-                                          req.keep_alive());
+            bool keep_alive = req.keep_alive();
+            co_return co_await reply_json(client, answer, keep_alive);
         }
         long long seq = writer.next_seq();  // order of issue
         long long start = now_ns();
@@ -579,10 +607,17 @@ class Proxy final : public RecordingProxy {
         Outcome out;
         auto it = m_upstreams.find(in.route);
         if (it == m_upstreams.end()) {
-            co_await reply(client, out, 404, in, "retrace_proxy_error",
-                           "retrace: no upstream named '" + in.route +
-                               "' (routes: /openai, /anthropic, --route NAME=URL)",
-                           req.keep_alive());
+            ErrorReply unknown{404, "retrace_proxy_error",
+                               "retrace: no upstream named '" + in.route +
+                                   "' (routes: /openai, /anthropic, --route NAME=URL)",
+                               req.keep_alive()};
+            co_await reply(client, out, in, unknown);
+        } else if (nests_too_deep(req.body())) {
+            // (refused before anything reads it as JSON, upstream included)
+            ErrorReply too_deep{400, "retrace_proxy_error",
+                                "retrace: the request body is " + core::nested_too_deep(),
+                                req.keep_alive()};
+            co_await reply(client, out, in, too_deep);
         } else if (!cassette) {
             co_await forward(client, req, in, it->second, start, out);
         } else if (const RecordedExchange* x = cassette->take(digest)) {
@@ -598,8 +633,9 @@ class Proxy final : public RecordingProxy {
                 diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
             attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
             if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
-            co_await reply(client, out, 400, in, "retrace_divergence", divergence_message(d),
-                           req.keep_alive());
+            ErrorReply diverged{400, "retrace_divergence", divergence_message(d),
+                                req.keep_alive()};
+            co_await reply(client, out, in, diverged);
         }
         record(*run, seq, start, in, std::move(attrs), req.body(), out);
         co_return out.client_ok;

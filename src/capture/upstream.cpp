@@ -83,7 +83,8 @@ net::awaitable<Status> UpstreamStream::connect(const Upstream& u, ssl::context* 
     unsigned short port = 0;
     auto [end, perr] = std::from_chars(u.port.data(), u.port.data() + u.port.size(), port);
     if (!not_numeric && perr == std::errc() && end == u.port.data() + u.port.size()) {
-        co_await m_socket.async_connect(tcp::endpoint(address, port), with_ec);
+        tcp::endpoint endpoint(address, port);  // (named: see tests/lint/co_await_arguments.py)
+        co_await m_socket.async_connect(endpoint, with_ec);
     } else {
         tcp::resolver resolver(m_socket.get_executor());
         auto endpoints = co_await resolver.async_resolve(u.host, u.port, with_ec);

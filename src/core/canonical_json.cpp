@@ -30,6 +30,7 @@ class StrictBuilder : public nlohmann::json_sax<Json> {
     bool string(string_t& v) override { return add(Json(std::move(v))); }
     bool binary(binary_t&) override { return fail("binary values are not JSON"); }
     bool start_object(std::size_t) override {
+        if (m_stack.size() >= k_max_json_depth) return too_deep();
         m_stack.push_back({Json::object(), {}, {}});
         return true;
     }
@@ -41,6 +42,7 @@ class StrictBuilder : public nlohmann::json_sax<Json> {
     }
     bool end_object() override { return close(); }
     bool start_array(std::size_t) override {
+        if (m_stack.size() >= k_max_json_depth) return too_deep();
         m_stack.push_back({Json::array(), {}, {}});
         return true;
     }
@@ -67,6 +69,7 @@ class StrictBuilder : public nlohmann::json_sax<Json> {
         problem = std::move(why);
         return false;
     }
+    bool too_deep() { return fail(nested_too_deep()); }
     bool add(Json v) {
         if (m_stack.empty()) {
             result = std::move(v);
@@ -192,9 +195,9 @@ void write_integer(std::int64_t i, std::string& out) {
     out.append(buf, res.ptr);
 }
 
-Status write_value(const Json& v, std::string& out);
+Status write_value(const Json& v, std::string& out, std::size_t depth);
 
-Status write_object(const Json& v, std::string& out) {
+Status write_object(const Json& v, std::string& out, std::size_t depth) {
     // Members are held sorted by their UTF-8 bytes, which is the order of
     // UTF-16 code units as long as every name is ASCII: then as they come.
     bool ascii = true;
@@ -208,7 +211,7 @@ Status write_object(const Json& v, std::string& out) {
             first = false;
             write_string(it.key(), out);
             out.push_back(':');
-            RETRACE_TRY(write_value(it.value(), out));
+            RETRACE_TRY(write_value(it.value(), out, depth + 1));
         }
         out.push_back('}');
         return Status::ok();
@@ -233,13 +236,17 @@ Status write_object(const Json& v, std::string& out) {
         if (i) out.push_back(',');
         write_string(*members[i].key, out);
         out.push_back(':');
-        RETRACE_TRY(write_value(*members[i].value, out));
+        RETRACE_TRY(write_value(*members[i].value, out, depth + 1));
     }
     out.push_back('}');
     return Status::ok();
 }
 
-Status write_value(const Json& v, std::string& out) {
+Status write_value(const Json& v, std::string& out, std::size_t depth) {
+    // (values read by parse_json_strict are within the bound; this keeps one
+    // built otherwise from recursing without limit)
+    if (v.is_structured() && depth >= k_max_json_depth)
+        return error(ErrorCode::invalid_input, nested_too_deep());
     switch (v.type()) {
         case Json::value_t::null:
             out += "null";
@@ -275,13 +282,13 @@ Status write_value(const Json& v, std::string& out) {
             for (const auto& e : v) {
                 if (!first) out.push_back(',');
                 first = false;
-                RETRACE_TRY(write_value(e, out));
+                RETRACE_TRY(write_value(e, out, depth + 1));
             }
             out.push_back(']');
             break;
         }
         case Json::value_t::object:
-            return write_object(v, out);
+            return write_object(v, out, depth);
         default:
             return error(ErrorCode::invalid_input, "binary values are not JSON");
     }
@@ -330,6 +337,31 @@ std::optional<std::string> find_lone_surrogate(std::string_view text) {
 }
 
 }  // namespace
+
+std::string nested_too_deep() {
+    return "JSON nested deeper than " + std::to_string(k_max_json_depth) + " levels";
+}
+
+bool nests_deeper_than(std::string_view text, std::size_t limit) {
+    std::size_t depth = 0;
+    bool in_string = false;
+    for (std::size_t i = 0; i < text.size(); ++i) {
+        char c = text[i];
+        if (in_string) {
+            if (c == '\\')
+                ++i;  // the escaped character, which may be a quote
+            else if (c == '"')
+                in_string = false;
+        } else if (c == '"') {
+            in_string = true;
+        } else if (c == '[' || c == '{') {
+            if (++depth > limit) return true;
+        } else if ((c == ']' || c == '}') && depth > 0) {
+            --depth;
+        }
+    }
+    return false;
+}
 
 std::string format_number(double value) {
     if (value == 0) return "0";  // also -0
@@ -382,7 +414,7 @@ Result<Json> parse_json_strict(std::string_view text) {
 Result<std::string> canonicalize(const Json& value) {
     std::string out;
     out.reserve(256);
-    RETRACE_TRY(write_value(value, out));
+    RETRACE_TRY(write_value(value, out, 0));
     return out;
 }
 

@@ -134,15 +134,20 @@ class Server final : public SimServer {
             co_await http::async_read_header(stream, buffer, parser, with_ec);
             if (!ec) co_await capture::continue_if_expected(stream, parser, ec);
             if (!ec) co_await http::async_read(stream, buffer, parser, with_ec);
+            // (arguments of awaited calls are named: GCC 12 miscompiles
+            // temporaries in co_await; tests/lint/co_await_arguments.py)
             if (ec == http::error::body_limit) {
-                co_await respond(stream, raw, json_error(413, "request too large"), 11, false);
+                Reply too_large = json_error(413, "request too large");
+                co_await respond(stream, raw, too_large, 11, false);
                 break;
             }
             if (ec) break;
             auto& req = parser.get();
             Reply reply = route(to_request(req), m_state);
-            if (!co_await respond(stream, raw, reply, req.version(), req.keep_alive())) break;
-            if (!req.keep_alive()) break;
+            unsigned version = req.version();
+            bool keep_alive = req.keep_alive();
+            if (!co_await respond(stream, raw, reply, version, keep_alive)) break;
+            if (!keep_alive) break;
         }
     }
 

@@ -170,5 +170,51 @@ TEST(Jcs, IdempotentAndOrderInsensitive) {
     EXPECT_EQ(canon(R"({"a":"z","b":[1,{"x":1,"y":2}]})"), a);
 }
 
+std::string nested(std::size_t depth, std::string_view open = "[", std::string_view close = "]") {
+    std::string text;
+    for (std::size_t i = 0; i < depth; ++i) text += open;
+    for (std::size_t i = 0; i < depth; ++i) text += close;
+    return text;
+}
+
+// Deeply nested input once overflowed the stack of the thread reading it.
+TEST(Jcs, NestingBeyondTheBoundIsRefusedNotRecursedInto) {
+    EXPECT_TRUE(parse_json_strict(nested(k_max_json_depth)).is_ok());
+    EXPECT_TRUE(canonicalize_text(nested(k_max_json_depth)).is_ok());
+    for (std::size_t depth : {k_max_json_depth + 1, std::size_t{100000}}) {
+        auto r = parse_json_strict(nested(depth));
+        ASSERT_FALSE(r.is_ok());
+        EXPECT_EQ(r.status().code(), ErrorCode::invalid_input);
+        EXPECT_EQ(r.status().message(), "JSON nested deeper than 512 levels");
+    }
+    // objects count as arrays do, mixed in any order
+    std::string objects;
+    for (std::size_t i = 0; i <= k_max_json_depth; ++i) objects += i % 2 ? "[" : "{\"a\":";
+    objects += "1";
+    for (std::size_t i = k_max_json_depth + 1; i-- > 0;) objects += i % 2 ? "]" : "}";
+    EXPECT_EQ(parse_json_strict(objects).status().message(), "JSON nested deeper than 512 levels");
+}
+
+TEST(Jcs, AValueBuiltDeeperThanTheBoundIsNotCanonicalized) {
+    Json shallow = 1, deep = 1;
+    for (std::size_t i = 0; i < k_max_json_depth; ++i) shallow = Json::array({shallow});
+    deep = Json::array({shallow});
+    EXPECT_TRUE(canonicalize(shallow).is_ok());
+    auto r = canonicalize(deep);
+    ASSERT_FALSE(r.is_ok());
+    EXPECT_EQ(r.status().message(), "JSON nested deeper than 512 levels");
+}
+
+TEST(Jcs, NestingIsCountedOutsideStringsOnly) {
+    EXPECT_FALSE(nests_deeper_than(nested(3), 3));
+    EXPECT_TRUE(nests_deeper_than(nested(4), 3));
+    EXPECT_TRUE(nests_deeper_than("{[{[", 3));  // unclosed counts too
+    // brackets in strings, and an escaped quote that does not end the string
+    EXPECT_FALSE(nests_deeper_than(R"(["[[[[", "\"[[[[", {"k[[[[": "]]]]"}])", 3));
+    EXPECT_TRUE(nests_deeper_than(R"(["\\", [[[1]]]])", 3));  // the string ends after "\\"
+    EXPECT_FALSE(nests_deeper_than("plain text [ with ] brackets", 1));
+    EXPECT_FALSE(nests_deeper_than("", 0));
+}
+
 }  // namespace
 }  // namespace retrace::core

@@ -17,12 +17,30 @@ namespace retrace::core {
 
 using Json = nlohmann::json;
 
+// How deeply arrays and objects may nest in JSON that retrace reads or
+// writes. Reading and writing a value, copying and comparing it, recurse
+// once per level; input from a client is refused past this bound, so no
+// client can exhaust a thread's stack. Real requests stay far below it (a
+// structured-output schema nests a few dozen levels at most).
+inline constexpr std::size_t k_max_json_depth = 512;
+
+// The message of an error for JSON nested deeper than k_max_json_depth.
+std::string nested_too_deep();
+
+// Whether text (JSON or not) opens more than `limit` arrays and objects
+// inside one another, strings aside. One pass, no allocation: a cheap check
+// before handing a client's body to code that reads JSON by recursion.
+bool nests_deeper_than(std::string_view text, std::size_t limit = k_max_json_depth);
+
 // Parses JSON text strictly: duplicate object names, lone surrogates,
-// invalid UTF-8, trailing content and non-finite numbers are errors
-// (ErrorCode::invalid_input, message names the problem).
+// invalid UTF-8, trailing content, non-finite numbers and nesting deeper
+// than k_max_json_depth are errors (ErrorCode::invalid_input, message names
+// the problem). Never recurses: the parser and the builder keep their own
+// stacks.
 Result<Json> parse_json_strict(std::string_view text);
 
-// Canonical text of a value. Fails on non-finite numbers or invalid UTF-8.
+// Canonical text of a value. Fails on non-finite numbers, invalid UTF-8 and
+// nesting deeper than k_max_json_depth.
 Result<std::string> canonicalize(const Json& value);
 
 // parse_json_strict, then canonicalize.
