@@ -4,7 +4,7 @@
 #include <chrono>
 #include <cstdio>
 
-#include "retrace/capture/input_digest.hpp"
+#include "retrace/conditions/input_digest.hpp"
 
 int main(int argc, char** argv) {
     if (argc < 2) {
@@ -12,9 +12,9 @@ int main(int argc, char** argv) {
         return 2;
     }
     auto start = std::chrono::steady_clock::now();
-    std::unique_ptr<retrace::capture::StatCache> cache;
-    if (argc > 2) cache = retrace::capture::open_stat_cache(argv[2]);
-    auto d = retrace::capture::digest_path(argv[1], cache.get());
+    std::unique_ptr<retrace::conditions::StatCache> cache;
+    if (argc > 2) cache = retrace::conditions::open_stat_cache(argv[2]);
+    auto d = retrace::conditions::digest_path(argv[1], cache.get());
     if (cache) cache->flush();
     double secs = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     if (!d) {

@@ -7,8 +7,8 @@
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/analysis/doctor.hpp"
-#include "retrace/analysis/provider_probe.hpp"
-#include "retrace/capture/record.hpp"
+#include "retrace/probe/provider_probe.hpp"
+#include "retrace/run/record.hpp"
 
 namespace retrace::cli {
 
@@ -38,7 +38,7 @@ struct ProviderOptions {
 // doctor --provider: the probe's requests are sent by this binary's hidden
 // _probe-client command, recorded by `record` like any program's.
 void doctor_provider(Context& ctx, const ProviderOptions& o) {
-    analysis::ProbePlan plan;
+    probe::ProbePlan plan;
     std::vector<std::string> upstreams;
     if (o.provider == "openai" || o.provider == "anthropic") {
         plan.api = o.provider;
@@ -88,16 +88,16 @@ void doctor_provider(Context& ctx, const ProviderOptions& o) {
     for (auto& kv : env_storage) envp.push_back(kv.data());
     envp.push_back(nullptr);
 
-    capture::RecordOptions ro;
+    run::RecordOptions ro;
     ro.store_dir = ctx.store_dir;
     ro.name = "doctor-provider";
     ro.upstreams = upstreams;
     ro.command = {self.string(), "_probe-client", plan_file.string()};
-    std::optional<capture::LaunchFailure> launch;
-    auto run = capture::record(ro, envp.data(), &launch);
+    std::optional<run::LaunchFailure> launch;
+    auto run = run::record(ro, envp.data(), &launch);
     std::filesystem::remove(plan_file, ec);
     if (!run) fail_before_child(run.status());
-    auto report = check(analysis::analyze_probe(ctx.store(), run->run_id));
+    auto report = check(probe::analyze_probe(ctx.store(), run->run_id));
     if (ctx.json) {
         print_json(report.to_json());
     } else {
@@ -168,8 +168,8 @@ void add_doctor_command(CLI::App& app, Context& ctx) {
         auto parsed = core::parse_json_strict(
             std::string(std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()));
         if (!parsed) fail(parsed.status());
-        auto plan = check(analysis::ProbePlan::from_json(*parsed));
-        int code = analysis::run_probe_client(plan);
+        auto plan = check(probe::ProbePlan::from_json(*parsed));
+        int code = probe::run_probe_client(plan);
         if (code != 0) throw Exit{code, ""};
     });
 }

@@ -6,7 +6,7 @@
 #include "format.hpp"
 #include "retrace/analysis/chart.hpp"
 #include "retrace/analysis/stats.hpp"
-#include "retrace/capture/probe.hpp"
+#include "retrace/probe/variance_probe.hpp"
 #include "retrace/store/run_ref.hpp"
 
 namespace retrace::cli {
@@ -159,7 +159,7 @@ void write_chart(const std::string& path, const core::Json& r) {
 void add_probe_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "probe", "run a pre-registered variance probe: K recorded runs, judged, with statistics");
-    auto o = std::make_shared<capture::ProbeOptions>();
+    auto o = std::make_shared<probe::ProbeOptions>();
     auto sequential = std::make_shared<std::string>();
     cmd->add_option("--k", o->k, "number of runs (default 20)");
     cmd->add_option("--jobs", o->jobs, "runs at a time (default 1)");
@@ -228,7 +228,7 @@ void add_probe_command(CLI::App& app, Context& ctx) {
                            "--sequential wants p0=P,p1=P, got '" + *sequential + "'"));
             o->sequential = std::pair{p0, p1};
         }
-        capture::ProbeHooks hooks;
+        probe::ProbeHooks hooks;
         hooks.registered = [&](const std::string& id, const std::string& digest) {
             std::cerr << "retrace: probe " << id << " registered, record " << digest << "\n";
         };
@@ -236,7 +236,7 @@ void add_probe_command(CLI::App& app, Context& ctx) {
             std::cerr << "retrace: probe: " << done << " of " << total << " runs, " << tokens
                       << " tokens, " << failed << " failed\n";
         };
-        auto outcome = capture::probe(*o, ctx.envp, hooks);
+        auto outcome = probe::probe(*o, ctx.envp, hooks);
         if (!outcome) fail_before_child(outcome.status());
         if (ctx.json)
             print_json(outcome->report);

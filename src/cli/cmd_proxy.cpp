@@ -1,13 +1,13 @@
 #include "context.hpp"
 #include "format.hpp"
-#include "retrace/capture/gateway.hpp"
+#include "retrace/run/gateway.hpp"
 
 namespace retrace::cli {
 
 void add_proxy_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "proxy", "run the recording proxy as a long-running gateway for services");
-    auto o = std::make_shared<capture::GatewayOptions>();
+    auto o = std::make_shared<run::GatewayOptions>();
     auto on_miss = std::make_shared<std::string>("fail");
     cmd->add_option("--listen", o->listen, "HOST:PORT to listen on (port 0: a free one)")
         ->capture_default_str();
@@ -38,7 +38,7 @@ void add_proxy_command(CLI::App& app, Context& ctx) {
         for (const auto& u : o->upstreams) o->argv.insert(o->argv.end(), {"--upstream", u});
         for (const auto& r : o->routes) o->argv.insert(o->argv.end(), {"--route", r});
         if (o->replay) o->argv.insert(o->argv.end(), {"--replay", *o->replay});
-        auto summary = capture::run_gateway(*o, ctx.envp, [](const std::string& url) {
+        auto summary = run::run_gateway(*o, ctx.envp, [](const std::string& url) {
             std::cout << "listening on " << url << std::endl;
         });
         if (!summary) fail(summary.status(), summary.status().code() == ErrorCode::io ? 125 : 2);

@@ -1,4 +1,4 @@
-#include "retrace/capture/record.hpp"
+#include "retrace/run/record.hpp"
 
 #include "context.hpp"
 #include "format.hpp"
@@ -7,7 +7,7 @@ namespace retrace::cli {
 
 void add_record_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("record", "run a command and record it as a run");
-    auto opts = std::make_shared<capture::RecordOptions>();
+    auto opts = std::make_shared<run::RecordOptions>();
     cmd->add_option("--name", opts->name, "a name for the run (a run reference)");
     cmd->add_option("--input", opts->inputs, "a file or directory the run reads (repeatable)");
     cmd->add_option("--output", opts->outputs, "a file or directory the run writes (repeatable)");
@@ -39,8 +39,8 @@ void add_record_command(CLI::App& app, Context& ctx) {
         opts->command = cmd->remaining();
         opts->command.insert(opts->command.end(), ctx.trailing.begin(), ctx.trailing.end());
         opts->store_dir = ctx.store_dir;
-        std::optional<capture::LaunchFailure> launch;
-        auto result = capture::record(*opts, ctx.envp, &launch);
+        std::optional<run::LaunchFailure> launch;
+        auto result = run::record(*opts, ctx.envp, &launch);
         if (!result) fail_before_child(result.status());
         if (launch && result->run_id.empty()) throw Exit{launch->exit_code, launch->message};
         for (const auto& p : result->missing_outputs)

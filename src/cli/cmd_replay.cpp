@@ -1,4 +1,4 @@
-#include "retrace/capture/replay.hpp"
+#include "retrace/run/replay.hpp"
 
 #include "context.hpp"
 #include "format.hpp"
@@ -9,7 +9,7 @@ namespace {
 
 using core::Json;
 
-Json divergence_json(const capture::Divergence& d) {
+Json divergence_json(const replay::Divergence& d) {
     Json diff = Json::array();
     for (const auto& x : d.diff)
         diff.push_back({{"path", x.path}, {"recorded", x.before}, {"now", x.after}});
@@ -24,7 +24,7 @@ Json divergence_json(const capture::Divergence& d) {
 void add_replay_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand(
         "replay", "run a recorded run again with its model traffic answered from the recording");
-    auto o = std::make_shared<capture::ReplayOptions>();
+    auto o = std::make_shared<run::ReplayOptions>();
     auto on_miss = std::make_shared<std::string>("fail");
     auto pace = std::make_shared<std::string>("fast");
     cmd->add_option("run", o->run, "the run to replay (a run reference)")->required();
@@ -73,8 +73,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         o->pace_recorded = *pace == "recorded";
         o->command = ctx.trailing;
         o->store_dir = ctx.store_dir;
-        std::optional<capture::LaunchFailure> launch;
-        auto result = capture::replay(*o, ctx.envp, &launch);
+        std::optional<run::LaunchFailure> launch;
+        auto result = run::replay(*o, ctx.envp, &launch);
         if (!result) fail_before_child(result.status());
         if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
         const auto& r = *result;

@@ -1,6 +1,6 @@
 #include "context.hpp"
 #include "format.hpp"
-#include "retrace/capture/input_digest.hpp"
+#include "retrace/conditions/input_digest.hpp"
 
 namespace retrace::cli {
 
@@ -15,7 +15,7 @@ void add_which_command(CLI::App& app, Context& ctx) {
         if (target->rfind("sha256:", 0) == 0) {
             digest = check(core::Digest::parse(*target)).to_string();
         } else {
-            auto d = capture::digest_path(*target, nullptr);
+            auto d = conditions::digest_path(*target, nullptr);
             if (!d) fail(error(ErrorCode::invalid_input, d.status().message()));
             digest = d->digest.to_string();
         }

@@ -16,9 +16,9 @@
 #include <sstream>
 
 #include "protocol.hpp"
-#include "retrace/capture/async_server.hpp"
-#include "retrace/capture/chunked_body.hpp"
-#include "retrace/capture/expect_continue.hpp"
+#include "retrace/net/async_server.hpp"
+#include "retrace/net/chunked_body.hpp"
+#include "retrace/net/expect_continue.hpp"
 
 namespace retrace::sim {
 
@@ -26,9 +26,9 @@ namespace {
 
 namespace beast = boost::beast;
 namespace http = beast::http;
-namespace net = boost::asio;
+namespace asio = boost::asio;
 namespace ssl = boost::asio::ssl;
-using tcp = net::ip::tcp;
+using tcp = asio::ip::tcp;
 
 constexpr std::size_t k_body_limit = std::size_t{64} << 20;
 
@@ -53,16 +53,16 @@ Reply route(const HttpRequest& r, SimState& state) {
 
 void abort_connection(tcp::socket& sock) {
     boost::system::error_code ec;
-    sock.set_option(net::socket_base::linger(true, 0), ec);  // RST, not FIN
+    sock.set_option(asio::socket_base::linger(true, 0), ec);  // RST, not FIN
     sock.close(ec);
 }
 
-net::awaitable<void> pause_ms(long long ms) {
+asio::awaitable<void> pause_ms(long long ms) {
     if (ms <= 0) co_return;
-    net::steady_timer timer(co_await net::this_coro::executor);
+    asio::steady_timer timer(co_await asio::this_coro::executor);
     timer.expires_after(std::chrono::milliseconds(ms));
     boost::system::error_code ignored;
-    co_await timer.async_wait(net::redirect_error(net::use_awaitable, ignored));
+    co_await timer.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
 }
 
 class Server final : public SimServer {
@@ -109,12 +109,12 @@ class Server final : public SimServer {
     ~Server() override { stop(); }
 
   private:
-    net::awaitable<void> serve(tcp::socket& sock) {
+    asio::awaitable<void> serve(tcp::socket& sock) {
         boost::system::error_code ec;
         if (m_tls) {
             ssl::stream<tcp::socket&> tls(sock, *m_tls);
             co_await tls.async_handshake(ssl::stream_base::server,
-                                         net::redirect_error(net::use_awaitable, ec));
+                                         asio::redirect_error(asio::use_awaitable, ec));
             if (!ec) co_await serve_stream(tls, sock);
         } else {
             co_await serve_stream(sock, sock);
@@ -123,16 +123,16 @@ class Server final : public SimServer {
 
     // Stream is the plain socket or a TLS stream over it; raw is the socket.
     template <typename Stream>
-    net::awaitable<void> serve_stream(Stream& stream, tcp::socket& raw) {
+    asio::awaitable<void> serve_stream(Stream& stream, tcp::socket& raw) {
         beast::flat_buffer buffer;
         buffer.reserve(std::size_t{16} << 10);  // else every read is 512 bytes
         boost::system::error_code ec;
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(k_body_limit);
-            auto with_ec = net::redirect_error(net::use_awaitable, ec);
+            auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
             co_await http::async_read_header(stream, buffer, parser, with_ec);
-            if (!ec) co_await capture::continue_if_expected(stream, parser, ec);
+            if (!ec) co_await net::continue_if_expected(stream, parser, ec);
             if (!ec) co_await http::async_read(stream, buffer, parser, with_ec);
             // (arguments of awaited calls are named: GCC 12 miscompiles
             // temporaries in co_await; tests/lint/co_await_arguments.py)
@@ -161,25 +161,25 @@ class Server final : public SimServer {
 
     // Writes and empties `pending`, unless an earlier write failed.
     template <typename Stream>
-    static net::awaitable<void> send(Stream& sock, std::string& pending,
-                                     boost::system::error_code& ec) {
+    static asio::awaitable<void> send(Stream& sock, std::string& pending,
+                                      boost::system::error_code& ec) {
         if (!pending.empty() && !ec)
-            co_await net::async_write(sock, net::buffer(pending),
-                                      net::redirect_error(net::use_awaitable, ec));
+            co_await asio::async_write(sock, asio::buffer(pending),
+                                       asio::redirect_error(asio::use_awaitable, ec));
         pending.clear();
     }
 
     // Returns false when the connection must not be reused.
     template <typename Stream>
-    net::awaitable<bool> respond(Stream& sock, tcp::socket& raw, const Reply& reply,
-                                 unsigned version, bool keep_alive) {
+    asio::awaitable<bool> respond(Stream& sock, tcp::socket& raw, const Reply& reply,
+                                  unsigned version, bool keep_alive) {
         co_await pause_ms(reply.delay_ms);
         if (reply.fault == Fault::reset) {
             abort_connection(raw);
             co_return false;
         }
         boost::system::error_code ec;
-        auto with_ec = net::redirect_error(net::use_awaitable, ec);
+        auto with_ec = asio::redirect_error(asio::use_awaitable, ec);
         if (!reply.stream) {
             http::response<http::string_body> res{static_cast<http::status>(reply.status), version};
             res.set(http::field::server, "retrace-sim");
@@ -191,8 +191,9 @@ class Server final : public SimServer {
                 std::ostringstream text;
                 text << res;
                 std::string bytes = text.str();
-                co_await net::async_write(
-                    sock, net::buffer(bytes.data(), bytes.size() - reply.body.size() / 2), with_ec);
+                co_await asio::async_write(
+                    sock, asio::buffer(bytes.data(), bytes.size() - reply.body.size() / 2),
+                    with_ec);
                 abort_connection(raw);
                 co_return false;
             }
@@ -207,7 +208,7 @@ class Server final : public SimServer {
         // Frames ready together go out together (as a server writes what
         // its model produced in one step); a pause between frames, or a
         // cut to come, sends each on its own.
-        std::string pending = capture::chunked_head(res);
+        std::string pending = net::chunked_head(res);
         const bool one_by_one = reply.frame_interval_ms > 0 || reply.fault == Fault::midstream;
         for (std::size_t i = 0; i < reply.frames.size() && !ec; ++i) {
             if (reply.fault == Fault::midstream && i == reply.frames.size() / 2) {
@@ -215,10 +216,10 @@ class Server final : public SimServer {
                 co_return false;
             }
             if (i) co_await pause_ms(reply.frame_interval_ms);
-            capture::append_chunk(pending, reply.frames[i]);
+            net::append_chunk(pending, reply.frames[i]);
             if (one_by_one) co_await send(sock, pending, ec);
         }
-        pending.append(capture::k_last_chunk);
+        pending.append(net::k_last_chunk);
         co_await send(sock, pending, ec);
         co_return !ec;
     }
@@ -228,7 +229,7 @@ class Server final : public SimServer {
     std::mutex m_mutex;
     std::condition_variable m_stopped_cv;
     bool m_stopped = false;
-    capture::AsyncServer m_server;  // last: its threads use the members above
+    net::AsyncServer m_server;  // last: its threads use the members above
 };
 
 }  // namespace

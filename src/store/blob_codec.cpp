@@ -1,4 +1,4 @@
-#include "retrace/store/blob_codec.hpp"
+#include "blob_codec.hpp"
 
 #include <zstd.h>
 

@@ -1,4 +1,4 @@
-#include "retrace/store/migrations.hpp"
+#include "migrations.hpp"
 
 #include <string>
 #include <vector>

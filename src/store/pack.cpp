@@ -6,7 +6,7 @@
 #include <set>
 #include <sstream>
 
-#include "retrace/store/blob_codec.hpp"
+#include "blob_codec.hpp"
 #include "retrace/store/verify.hpp"
 
 namespace retrace::store {

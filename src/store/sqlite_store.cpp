@@ -8,9 +8,9 @@
 #include <map>
 #include <unordered_set>
 
+#include "blob_codec.hpp"
+#include "migrations.hpp"
 #include "retrace/core/digest.hpp"
-#include "retrace/store/blob_codec.hpp"
-#include "retrace/store/migrations.hpp"
 #include "retrace/store/sqlite.hpp"
 #include "retrace/store/store.hpp"
 

@@ -20,7 +20,7 @@ import sys
 
 # Asio's completion tokens and buffers hold only references and sizes.
 ALLOWED_CALLS = re.compile(
-    r"^((boost::asio|net)::)?(redirect_error|buffer)\(|^\w+\.prepare\("
+    r"^((boost::asio|asio)::)?(redirect_error|buffer)\(|^\w+\.prepare\("
 )
 # Arithmetic and comparisons of names and numbers make no object.
 ARITHMETIC = re.compile(r"^[\w\s.:>*-]+([-+*/%<>=!&|]=?|<<|>>)[\w\s.:>*-]+$")
@@ -123,7 +123,7 @@ def self_test():
     """
     good = """
         co_await reply(client, out, none, too_large);  // co_await f("not an argument")
-        co_await http::async_write(client, res, net::redirect_error(use_awaitable, ec));
+        co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
         std::size_t n = co_await upstream.async_read_some(ubuf.prepare(k_read_size), with_ec);
         auto c = co_await upstream_connection(up, attempt > 0, pooled);
         co_await timer.async_wait(with_ec);

@@ -1,4 +1,4 @@
-#include "retrace/capture/cassette.hpp"
+#include "retrace/replay/cassette.hpp"
 
 #include <gtest/gtest.h>
 
@@ -7,7 +7,8 @@
 #include "retrace/store/sqlite.hpp"
 #include "test_support.hpp"
 
-namespace retrace::capture {
+namespace retrace::replay {
+
 namespace {
 
 using core::Json;
@@ -245,4 +246,4 @@ TEST_F(CassetteTest, AnAnswerGoneFromTheStoreIsAnErrorAtItsServing) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::replay

@@ -1,4 +1,4 @@
-#include "retrace/capture/child_process.hpp"
+#include "retrace/run/child_process.hpp"
 
 #include <gtest/gtest.h>
 
@@ -8,7 +8,7 @@
 #include <thread>
 #include <vector>
 
-using retrace::capture::run_child;
+using retrace::run::run_child;
 
 namespace {
 

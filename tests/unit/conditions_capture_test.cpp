@@ -4,12 +4,13 @@
 
 #include <cstdlib>
 
-#include "retrace/capture/code.hpp"
-#include "retrace/capture/environment.hpp"
+#include "retrace/conditions/code.hpp"
+#include "retrace/conditions/environment.hpp"
 #include "retrace/core/digest.hpp"
 #include "test_support.hpp"
 
-namespace retrace::capture {
+namespace retrace::conditions {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -122,4 +123,4 @@ TEST(CaptureEnv, LockfilesVarsAndMachine) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::conditions

@@ -1,12 +1,16 @@
-#include "retrace/capture/event_api.hpp"
+#include "retrace/proxy/event_api.hpp"
 
 #include <gtest/gtest.h>
 
-#include "retrace/capture/traffic_facts.hpp"
+#include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/run_id.hpp"
 #include "test_support.hpp"
 
-namespace retrace::capture {
+namespace retrace::proxy {
+
+using conditions::TrafficFacts;
+using replay::Cassette;
+
 namespace {
 
 using core::Json;
@@ -199,4 +203,4 @@ TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::proxy

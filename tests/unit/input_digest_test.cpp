@@ -1,7 +1,7 @@
 // Content digests of --input paths (capture/input_digest.hpp): the file and
 // tree schemes of docs/identity.md, errors, and the stat cache, including
 // the racy rule that keeps it from hiding a same-size, same-mtime rewrite.
-#include "retrace/capture/input_digest.hpp"
+#include "retrace/conditions/input_digest.hpp"
 
 #include <fcntl.h>
 #include <gtest/gtest.h>
@@ -18,7 +18,8 @@
 #include "retrace/core/hasher.hpp"
 #include "test_support.hpp"
 
-namespace retrace::capture {
+namespace retrace::conditions {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -437,4 +438,4 @@ TEST(InputDigestCache, UnusableCacheFileDegradesToNoCache) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::conditions

@@ -1,10 +1,11 @@
-#include "retrace/capture/traffic_facts.hpp"
+#include "retrace/conditions/traffic_facts.hpp"
 
 #include <gtest/gtest.h>
 
 #include <algorithm>
 
-namespace retrace::capture {
+namespace retrace::conditions {
+
 namespace {
 
 using core::Json;
@@ -191,4 +192,4 @@ TEST(TrafficFacts, ABodyWhoseDigestWasSeenIsNotReadAgain) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::conditions

@@ -6,10 +6,11 @@
 
 #include <map>
 
-#include "retrace/capture/input_digest.hpp"
+#include "retrace/conditions/input_digest.hpp"
 #include "test_support.hpp"
 
-namespace retrace::capture {
+namespace retrace::conditions {
+
 namespace {
 
 namespace fs = std::filesystem;
@@ -155,4 +156,4 @@ TEST(StatCache, UnwritableLocationDegradesToNoCache) {
 }
 
 }  // namespace
-}  // namespace retrace::capture
+}  // namespace retrace::conditions

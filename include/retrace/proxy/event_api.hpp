@@ -1,0 +1,97 @@
+// The event API: what a run does besides HTTP (tool calls, retrieval, clock
+// reads, random draws, checkpoints, spans), recorded and replayed through
+// the proxy's own loopback server under /_retrace/v1/. The SDKs are its
+// clients; docs/event-api.md is its reference.
+//
+//   POST /_retrace/v1/events   record events (one object or an array, in order)
+//   POST /_retrace/v1/replay   during replay: the recorded answer of the next
+//                              matching event, or a divergence
+//
+// Spans: the SDKs name spans with W3C span ids (16 hex digits) of their own,
+// so a program never waits for the recorder to learn an event's number. The
+// span table maps each id to an event number, given on its first mention:
+// the span's start, a child naming it as parent, or a model request whose
+// `traceparent` header names it. Parents therefore always get lower numbers
+// than their children.
+#pragma once
+
+#include <map>
+#include <mutex>
+#include <optional>
+#include <string>
+#include <string_view>
+
+#include "retrace/core/redact.hpp"
+#include "retrace/proxy/proxy.hpp"
+#include "retrace/replay/cassette.hpp"
+#include "retrace/store/run_writer.hpp"
+
+namespace retrace::proxy {
+
+// The SDK spans of one run: their event numbers and the ones still open.
+class SpanTable {
+  public:
+    explicit SpanTable(store::RunWriter& writer) : m_writer(writer) {}
+
+    // The event number of span id, given on its first mention.
+    long long seq_of(const std::string& id);
+    // Opens span id with its event (seq and parent filled in by the caller)
+    // and the blobs it refers to; false when it was already opened.
+    bool open(const std::string& id, core::Event event, std::vector<store::Blob> blobs);
+    // Whether span id was started (or completed) already.
+    bool opened(const std::string& id);
+    // Marks span id as an event completed in one piece (its number taken
+    // with seq_of); false when it was already opened.
+    bool finish(const std::string& id);
+    // Takes the open event of span id, to be completed; nullopt when the
+    // span is unknown or already ended.
+    std::optional<std::pair<core::Event, std::vector<store::Blob>>> end(const std::string& id);
+    // The parent a model request gets: the span its traceparent header names
+    // when that span belongs to this run (trace id trace_id), else the
+    // innermost open grouping span when those form a single chain, else 0.
+    long long parent_for_request(std::string_view traceparent, std::string_view trace_id);
+    // Completes every span still open or only mentioned, marked unfinished,
+    // so the run can be sealed (the program exited inside them).
+    void close_all(long long end_ns);
+
+  private:
+    struct Span {
+        long long seq = 0;
+        bool opened = false, ended = false;
+        core::Event event;
+        std::vector<store::Blob> blobs;
+    };
+    store::RunWriter& m_writer;
+    std::mutex m_mutex;
+    std::map<std::string, Span> m_spans;
+};
+
+// The W3C trace id (32 hex digits) the SDKs use for a run: the first half of
+// the SHA-256 of its run id, so both sides derive it without talking.
+std::string trace_id_of(std::string_view run_id);
+
+struct EventApiReply {
+    int status = 200;
+    std::string body;  // JSON
+};
+
+class EventApi {
+  public:
+    // cassette: set during replay. secret keys the match digests.
+    EventApi(std::string secret, replay::Cassette* cassette, const core::Redactor& redactor)
+        : m_secret(std::move(secret)), m_cassette(cassette), m_redactor(redactor) {}
+
+    // Handles a request to /_retrace/<path>; never throws, never blocks on I/O.
+    EventApiReply handle(std::string_view method, std::string_view path, std::string_view body,
+                         const RunTarget& run) const;
+
+  private:
+    EventApiReply record_events(std::string_view body, const RunTarget& run) const;
+    EventApiReply replay_event(std::string_view body, const RunTarget& run) const;
+
+    std::string m_secret;
+    replay::Cassette* m_cassette;
+    const core::Redactor& m_redactor;
+};
+
+}  // namespace retrace::proxy

@@ -1,0 +1,74 @@
+// The proxy that `record` and `replay` run for the life of a run: an HTTP
+// reverse proxy on an ephemeral loopback port. A request to /NAME/REST is
+// answered either by forwarding it to the upstream NAME's base URL + /REST
+// (record; the response is relayed as it arrives, stream frames written
+// through immediately, never buffered) or from a cassette (replay). Either
+// way the exchange is recorded as an event of the run being written.
+#pragma once
+
+#include <map>
+#include <memory>
+#include <optional>
+#include <string>
+
+#include "retrace/core/redact.hpp"
+#include "retrace/replay/cassette.hpp"
+#include "retrace/store/run_writer.hpp"
+
+namespace retrace::conditions {
+class TrafficFacts;
+}
+
+namespace retrace::proxy {
+
+class SpanTable;
+
+// The run an exchange is recorded into, held for the length of the exchange.
+struct RunTarget {
+    store::RunWriter* writer = nullptr;
+    conditions::TrafficFacts* facts =
+        nullptr;                 // what the run's traffic says about models, when set
+    SpanTable* spans = nullptr;  // the run's SDK spans (event_api.hpp), when set
+};
+
+// Which run each exchange belongs to: `record` has one; the gateway
+// (`retrace proxy`) groups exchanges into runs by the x-retrace-run request
+// header. acquire() and release() bracket every exchange, so a run is never
+// sealed while one of its exchanges is in flight.
+class RunRouter {
+  public:
+    virtual ~RunRouter() = default;
+    // group: the x-retrace-run header's value, or empty.
+    virtual Result<RunTarget> acquire(const std::string& group) = 0;
+    virtual void release(const RunTarget& target) = 0;
+};
+
+struct ProxyOptions {
+    // name -> base URL, http[s]://host[:port][/path]; "" for a route a
+    // replay serves from its recording only
+    std::map<std::string, std::string> upstreams;
+    std::size_t max_request_body = std::size_t{64} << 20;
+    std::optional<std::string> ca_file;    // extra CA certificates for https upstreams
+    std::string secret;                    // the store's secret: keys match digests
+    replay::Cassette* cassette = nullptr;  // replay: answers come from here
+    std::string listen_host = "127.0.0.1";
+    int listen_port = 0;  // 0: an ephemeral port
+};
+
+class RecordingProxy {
+  public:
+    // Validates the upstream URLs and --ca-file (invalid_input naming the bad
+    // one) and starts serving on the listen address. The router outlives the proxy.
+    static Result<std::unique_ptr<RecordingProxy>> start(const ProxyOptions& options,
+                                                         RunRouter& router,
+                                                         const core::Redactor& redactor);
+    virtual ~RecordingProxy() = default;
+    virtual int port() const = 0;
+    // Stops accepting, waits for exchanges in flight to be recorded.
+    virtual void stop() = 0;
+};
+
+// Request headers whose values are credentials: recorded as "[REDACTED]".
+bool is_secret_header(const std::string& lower_name);
+
+}  // namespace retrace::proxy

@@ -1,0 +1,164 @@
+// The cassette: the recorded exchanges of a run, as `replay` serves them,
+// and the recorded answers of its SDK events (tool calls, retrievals, clock
+// reads, random draws, checkpoints: docs/event-api.md).
+//
+// Each recorded request is filed under its match digest (core/matching.hpp)
+// in a queue in order of issue; a replayed request takes the head of its
+// queue. Events are filed the same way, by kind, name and input. Lookups cost one hash and one map
+// probe whatever the size of the recording. What did not match is kept as a divergence, with the
+// nearest recorded request and a JSON-path diff.
+#pragma once
+
+#include <deque>
+#include <list>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <optional>
+#include <set>
+#include <string>
+#include <unordered_map>
+#include <vector>
+
+#include "retrace/core/matching.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::replay {
+
+struct ReplayPolicy {
+    bool on_miss_live = false;       // --on-miss live: forward misses upstream
+    bool reuse = false;              // --reuse: an exhausted queue repeats its last answer
+    bool pace_recorded = false;      // --pace recorded: frames at their recorded offsets
+    std::optional<long long> until;  // --until N: exchanges after N are not served (a fork)
+    bool live_tools = false;  // --live-tools: SDK events after --until N (or missed) run live
+    std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
+    std::vector<core::JsonPath> ignore;          // --ignore JSONPATH
+    // Served answers kept in memory for serving again (Cassette::answer).
+    std::size_t answer_cache_bytes = std::size_t{64} << 20;
+};
+
+struct RecordedExchange {
+    long long seq = 0;
+    std::string route, method, path, query;
+    std::vector<std::pair<std::string, std::string>> request_headers;  // as stored
+    std::string request_body;  // as stored (after any --redact)
+    int status = 0;
+    core::Json response_headers = core::Json::object();
+    // The answer's body is read from the store when it is served
+    // (Cassette::answer); one given by --override is held here instead.
+    std::shared_ptr<const std::string> override_body;
+    std::string response_digest;  // of the body as stored; "" when --override replaced it
+    std::vector<std::pair<long long, std::size_t>> chunks;  // offset us, bytes
+    bool truncated = false;
+    std::string match;  // match digest
+
+    std::string label() const;  // "#3 POST /openai/chat/completions"
+};
+
+// An SDK event's recorded answer.
+struct RecordedEvent {
+    long long seq = 0;
+    std::string kind, name;
+    std::string input;   // canonical JSON text, as stored
+    std::string output;  // canonical JSON text, as stored; "" when none
+    core::Json error;    // null, or {"type": ..., "message": ...}
+    std::string match;   // match digest
+
+    std::string label() const;  // "#4 tool get_time"
+};
+
+// Kinds of events the SDKs record: tool, retrieval, checkpoint, clock, random, custom.
+bool is_sdk_event_kind(std::string_view kind);
+
+// The match request of an SDK event: its kind, name and input.
+core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
+                                       std::string_view input);
+
+struct Divergence {
+    std::string request;                     // "POST /openai/chat/completions"
+    std::string reason;                      // why nothing was served
+    std::optional<long long> nearest;        // seq of the nearest recorded request
+    std::vector<core::JsonDifference> diff;  // from the nearest to this request
+    std::string nearest_raw;  // when the bodies are not JSON: a note instead of a diff
+};
+
+class Cassette {
+  public:
+    // Loads the llm and http events of run_id. secret keys match digests.
+    // The recorded answers' bodies stay in the store until served, read
+    // through a connection of the cassette's own (store.connect()).
+    static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
+                                                  std::string secret, ReplayPolicy policy);
+    // The same from the run's events, already read (store.events(run_id)).
+    static Result<std::unique_ptr<Cassette>> load(store::Store& store, const std::string& run_id,
+                                                  const std::vector<store::EventRow>& events,
+                                                  std::string secret, ReplayPolicy policy);
+
+    const ReplayPolicy& policy() const { return m_policy; }
+    const std::string& run_id() const { return m_run_id; }
+    std::string digest_of(const core::MatchRequest& request) const;
+
+    // The next recorded answer for this digest, or nullptr. Thread safe.
+    const RecordedExchange* take(const std::string& digest);
+    // The body of x's recorded answer (x taken from this cassette). Read
+    // from the store at its serving; the most recently served are kept, up
+    // to policy().answer_cache_bytes, for answers served again (--reuse,
+    // repeated identical answers). Thread safe. corrupt when the store no
+    // longer has it (also kept as a divergence).
+    Result<std::shared_ptr<const std::string>> answer(const RecordedExchange& x);
+    std::size_t cached_answer_bytes() const;
+    // Explains why request (whose digest found nothing) diverged, and keeps it.
+    Divergence diverge(const core::MatchRequest& request, const std::string& digest);
+
+    // The same for SDK events: input is the event's input as JSON text.
+    std::string event_digest(std::string_view kind, std::string_view name,
+                             std::string_view input) const;
+    const RecordedEvent* take_event(const std::string& digest);
+    Divergence diverge_event(std::string_view kind, std::string_view name, std::string_view input,
+                             const std::string& digest);
+
+    std::vector<Divergence> divergences() const;
+    // Labels of the recorded exchanges (up to --until) and events that no
+    // request took, in recorded order.
+    std::vector<std::string> unused() const;
+    std::size_t size() const { return m_exchanges.size() + m_events.size(); }
+    // The route names the recorded exchanges went through.
+    std::set<std::string> routes() const;
+
+  private:
+    template <class T>
+    struct Queue {
+        std::vector<const T*> items;
+        std::size_t next = 0;
+    };
+    Status load_event(store::Store& store, const core::Event& e,
+                      std::map<long long, std::string>& overrides);
+    template <class T>
+    const T* take_from(std::unordered_map<std::string, Queue<T>>& queues,
+                       const std::string& digest);
+    Divergence diverge_from_nearest(
+        Divergence d, std::string_view body,
+        const std::vector<std::pair<long long, const std::string*>>& candidates);
+    std::string m_run_id;
+    std::string m_secret;
+    ReplayPolicy m_policy;
+    std::deque<RecordedExchange> m_exchanges;  // stable addresses
+    std::unordered_map<std::string, Queue<RecordedExchange>> m_queues;
+    std::deque<RecordedEvent> m_events;
+    std::unordered_map<std::string, Queue<RecordedEvent>> m_event_queues;
+    mutable std::mutex m_mutex;
+    std::vector<Divergence> m_divergences;
+
+    std::mutex m_reader_mutex;               // a Store is used by one thread at a time
+    std::unique_ptr<store::Store> m_reader;  // where answers are read from
+    struct CachedAnswer {
+        std::shared_ptr<const std::string> body;
+        std::list<std::string>::iterator age;
+    };
+    mutable std::mutex m_cache_mutex;                       // guards the members below
+    std::unordered_map<std::string, CachedAnswer> m_cache;  // by blob digest
+    std::list<std::string> m_cache_ages;                    // most recently served first
+    std::size_t m_cache_bytes = 0;
+};
+
+}  // namespace retrace::replay

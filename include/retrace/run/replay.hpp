@@ -1,0 +1,49 @@
+// `retrace replay RUN [-- CMD]`: runs the recorded command (or CMD) with the
+// proxy answering from the recording, records the replay as a run marked
+// replay_of its source, and says whether the source was reproduced: same
+// exit code, same stdout (after --mask), every request matched and every
+// recorded exchange used (unless --allow-unused). See docs/replay.md.
+#pragma once
+
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "retrace/replay/cassette.hpp"
+#include "retrace/run/record.hpp"
+
+namespace retrace::run {
+
+struct ReplayOptions {
+    std::optional<std::string> store_dir;
+    std::string run;                   // a run reference
+    std::vector<std::string> command;  // empty: the recorded command
+    std::optional<std::string> name;
+    bool on_miss_live = false;                           // --on-miss live
+    std::optional<long long> until;                      // --until N
+    bool live_tools = false;                             // --live-tools
+    bool deterministic = false;                          // --deterministic
+    std::vector<std::string> overrides;                  // --override N=FILE
+    std::vector<std::string> ignore;                     // --ignore JSONPATH
+    bool reuse = false;                                  // --reuse
+    bool pace_recorded = false;                          // --pace recorded
+    std::vector<std::string> masks;                      // --mask REGEX
+    bool allow_unused = false;                           // --allow-unused
+    std::vector<std::string> upstreams, routes, redact;  // as for record (live requests)
+    std::optional<std::string> ca_file;
+};
+
+struct ReplayOutcome {
+    std::string source_id;
+    RecordOutcome run;  // the replay's own run
+    bool reproduced = false;
+    std::vector<std::string> differences;  // first difference first; empty when reproduced
+    std::vector<replay::Divergence> divergences;
+    std::vector<std::string> unused;  // labels of recorded exchanges never requested
+    std::size_t served = 0;           // recorded exchanges answered from the cassette
+};
+
+Result<ReplayOutcome> replay(const ReplayOptions& options, char** envp,
+                             std::optional<LaunchFailure>* launch_failure);
+
+}  // namespace retrace::run

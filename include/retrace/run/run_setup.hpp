@@ -1,0 +1,34 @@
+// What `record`, `replay` and the gateway (`retrace proxy`) share when they
+// start a run: its row and metadata, and the upstreams its proxy forwards to.
+#pragma once
+
+#include <map>
+#include <optional>
+#include <string>
+#include <vector>
+
+#include "retrace/proxy/proxy.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::run {
+
+long long now_ns();
+std::string rfc3339(long long ns);  // 2026-11-22T15:24:55.123Z
+std::optional<std::string> env_value(char** envp, std::string_view name);
+
+// A new run's incomplete row (id, conditions and their digest, metadata).
+struct NewRun {
+    store::RunRow row;
+    core::Json metadata;  // sealed again at the end, with ended_ns and duration
+};
+Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& name,
+                       const std::optional<std::string>& replay_of, core::Json extra_metadata = {});
+
+// The upstreams: the program's own OPENAI_BASE_URL / ANTHROPIC_BASE_URL when
+// envp sets them (it keeps talking to what it talked to before), else the
+// providers' public APIs; then --upstream (openai, anthropic) and --route.
+Result<std::map<std::string, std::string>> upstream_urls(char** envp,
+                                                         const std::vector<std::string>& upstreams,
+                                                         const std::vector<std::string>& routes);
+
+}  // namespace retrace::run

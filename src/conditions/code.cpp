@@ -1,0 +1,119 @@
+#include "retrace/conditions/code.hpp"
+
+#include <algorithm>
+
+#include "retrace/core/hasher.hpp"
+#include "subprocess.hpp"
+
+namespace retrace::conditions {
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+
+// GIT_OPTIONAL_LOCKS=0: `git status` must not rewrite the index of the
+// repository being recorded.
+const std::vector<std::string> k_git_env = {"GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"};
+
+std::optional<std::string> git(const fs::path& root, std::vector<std::string> args) {
+    args.insert(args.begin(), {"git", "-C", root.string()});
+    return run_capture(args, k_git_env);
+}
+
+std::string trim(std::string s) {
+    while (!s.empty() && (s.back() == '\n' || s.back() == '\r' || s.back() == ' ')) s.pop_back();
+    return s;
+}
+
+std::vector<std::string> split_nul(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < s.size()) {
+        std::size_t end = s.find('\0', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
+std::string file_digest(const fs::path& p) {
+    core::Sha256 h;
+    std::FILE* f = std::fopen(p.c_str(), "rb");
+    if (!f) return "unreadable";
+    char buf[65536];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0) h.update(buf, n);
+    std::fclose(f);
+    return h.finish().to_string();
+}
+
+Json git_section(const fs::path& root) {
+    Json g = Json::object();
+    auto head = git(root, {"rev-parse", "--verify", "-q", "HEAD"});
+    g["commit"] = head ? Json(trim(*head)) : Json();
+    auto branch = git(root, {"symbolic-ref", "--short", "-q", "HEAD"});
+    g["branch"] = branch ? Json(trim(*branch)) : Json();
+    auto status = git(root, {"status", "--porcelain=v1", "-z", "--untracked-files=all"});
+    auto entries = status ? split_nul(*status) : std::vector<std::string>{};
+    // Rename entries are followed by their source path as a separate field.
+    std::size_t dirty = 0;
+    for (std::size_t i = 0; i < entries.size(); ++i) {
+        ++dirty;
+        if (entries[i].size() > 1 && (entries[i][0] == 'R' || entries[i][0] == 'C')) ++i;
+    }
+    g["dirty"] = dirty > 0;
+    g["dirty_files"] = dirty;
+    if (dirty > 0) {
+        core::TaggedHasher h("retrace.dirty/1");
+        h.field(
+            "diff",
+            git(root, {"diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"}).value_or(""));
+        auto untracked = git(root, {"ls-files", "--others", "--exclude-standard", "-z"});
+        auto files = untracked ? split_nul(*untracked) : std::vector<std::string>{};
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) h.field("untracked", f + " " + file_digest(root / f));
+        g["dirty_digest"] = h.digest().to_string();
+    }
+    return g;
+}
+
+}  // namespace
+
+std::optional<fs::path> find_repo_root(const fs::path& dir) {
+    std::error_code ec;
+    for (fs::path p = fs::absolute(dir, ec);; p = p.parent_path()) {
+        if (fs::exists(p / ".git", ec)) return p;
+        if (p == p.parent_path()) return std::nullopt;
+    }
+}
+
+std::string condition_path(const fs::path& path, const std::optional<fs::path>& repo_root) {
+    std::error_code ec;
+    fs::path abs = fs::absolute(path, ec).lexically_normal();
+    if (repo_root) {
+        fs::path rel = abs.lexically_relative(repo_root->lexically_normal());
+        if (!rel.empty() && *rel.begin() != "..") {
+            std::string s = rel.generic_string();
+            if (s.size() > 1 && s.back() == '/') s.pop_back();
+            return s.empty() ? "." : s;
+        }
+    }
+    std::string s = abs.generic_string();
+    if (s.size() > 1 && s.back() == '/') s.pop_back();
+    return s;
+}
+
+Json capture_code(const CodeOptions& options, const core::Redactor& redactor) {
+    Json code = Json::object();
+    Json argv = Json::array();
+    for (const auto& a : options.argv) argv.push_back(redactor.redact(a));
+    code["argv"] = argv;
+    auto root = find_repo_root(options.cwd);
+    code["cwd"] = condition_path(options.cwd, root);
+    if (root) code["git"] = git_section(*root);
+    return code;
+}
+
+}  // namespace retrace::conditions

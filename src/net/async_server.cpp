@@ -1,0 +1,134 @@
+#include "retrace/net/async_server.hpp"
+
+#include <sys/socket.h>
+
+namespace retrace::net {
+
+namespace asio = boost::asio;
+
+namespace {
+// Shuts a socket down from any thread: the kernel wakes whatever waits on
+// it, and Asio's own state is left to the thread that owns the operation.
+void shut(asio::ip::tcp::socket& s) {
+    if (s.is_open()) ::shutdown(s.native_handle(), SHUT_RDWR);
+}
+std::vector<std::unique_ptr<asio::io_context>> make_contexts(unsigned n) {
+    std::vector<std::unique_ptr<asio::io_context>> out;
+    for (unsigned i = 0; i < n; ++i) out.push_back(std::make_unique<asio::io_context>(1));
+    return out;
+}
+}  // namespace
+
+AsyncServer::AsyncServer(Handler handler, unsigned threads)
+    : m_handler(std::move(handler)),
+      m_thread_count(threads ? threads : std::max(1u, std::thread::hardware_concurrency())),
+      m_contexts(make_contexts(m_thread_count)),
+      m_acceptor(*m_contexts.front()) {}
+
+AsyncServer::~AsyncServer() {
+    stop(std::chrono::milliseconds(0), true);
+    wait();
+}
+
+Status AsyncServer::listen(const std::string& host, int port) {
+    boost::system::error_code ec;
+    auto address = asio::ip::make_address(host, ec);
+    if (ec)
+        return error(ErrorCode::invalid_input,
+                     "cannot listen on '" + host + "': not an IP address");
+    tcp::endpoint ep(address, static_cast<unsigned short>(port));
+    m_acceptor.open(ep.protocol(), ec);
+    if (!ec) m_acceptor.set_option(asio::socket_base::reuse_address(true), ec);
+    if (!ec) m_acceptor.bind(ep, ec);
+    if (!ec) m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
+    if (ec)
+        return error(ErrorCode::io,
+                     "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    m_port = m_acceptor.local_endpoint().port();
+    m_accepting = true;
+    for (auto& c : m_contexts) m_work.emplace_back(c->get_executor());
+    asio::co_spawn(*m_contexts.front(), accept_loop(), asio::detached);
+    for (auto& c : m_contexts) m_threads.emplace_back([ioc = c.get()] { ioc->run(); });
+    return Status::ok();
+}
+
+asio::awaitable<void> AsyncServer::accept_loop() {
+    for (;;) {
+        boost::system::error_code ec;
+        asio::io_context& home = *m_contexts[m_next];
+        tcp::socket sock =
+            co_await m_acceptor.async_accept(home, asio::redirect_error(asio::use_awaitable, ec));
+        std::lock_guard lock(m_mutex);
+        if (m_stopping) break;
+        if (ec) continue;
+        m_next = (m_next + 1) % m_contexts.size();
+        sock.set_option(tcp::no_delay(true), ec);
+        auto* raw = new tcp::socket(std::move(sock));
+        m_connections.insert(raw);
+        asio::co_spawn(home, serve(raw), asio::detached);
+    }
+    boost::system::error_code ignored;
+    m_acceptor.close(ignored);
+    std::lock_guard lock(m_mutex);
+    m_accepting = false;
+    m_done.notify_all();
+}
+
+asio::awaitable<void> AsyncServer::serve(tcp::socket* socket) {
+    try {
+        co_await m_handler(*socket);
+    } catch (const std::exception&) {
+        // A handler that failed ends its connection, never the server.
+    }
+    // Closed under the lock: stop() shuts sockets of the set down by their
+    // descriptor, which must not be reused by then.
+    std::lock_guard lock(m_mutex);
+    m_connections.erase(socket);
+    m_idle.erase(socket);
+    boost::system::error_code ignored;
+    socket->shutdown(tcp::socket::shutdown_both, ignored);
+    socket->close(ignored);
+    delete socket;
+    m_done.notify_all();
+}
+
+void AsyncServer::set_idle(tcp::socket& socket, bool idle) {
+    std::lock_guard lock(m_mutex);
+    if (!idle) {
+        m_idle.erase(&socket);
+        return;
+    }
+    m_idle.insert(&socket);
+    if (m_stopping) shut(socket);
+}
+
+bool AsyncServer::stop(std::chrono::milliseconds grace, bool close_busy) {
+    std::unique_lock lock(m_mutex);
+    if (!m_stopping) {
+        m_stopping = true;
+        // Wakes the pending accept, which then closes the acceptor itself.
+        if (m_acceptor.is_open()) ::shutdown(m_acceptor.native_handle(), SHUT_RDWR);
+    }
+    for (auto* s : close_busy ? m_connections : m_idle) shut(*s);
+    bool done = m_done.wait_for(lock, grace, [&] { return finished(); });
+    lock.unlock();
+    if (done) join_threads();
+    return done;
+}
+
+void AsyncServer::wait() {
+    {
+        std::unique_lock lock(m_mutex);
+        m_done.wait(lock, [&] { return finished(); });
+    }
+    join_threads();
+}
+
+void AsyncServer::join_threads() {
+    m_work.clear();
+    for (auto& t : m_threads)
+        if (t.joinable() && t.get_id() != std::this_thread::get_id()) t.join();
+    m_threads.clear();
+}
+
+}  // namespace retrace::net

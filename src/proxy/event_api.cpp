@@ -1,0 +1,437 @@
+#include "retrace/proxy/event_api.hpp"
+
+#include <chrono>
+#include <set>
+
+#include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/digest.hpp"
+
+namespace retrace::proxy {
+
+using conditions::TrafficFacts;
+using replay::Cassette;
+using replay::Divergence;
+using replay::event_match_request;
+using replay::is_sdk_event_kind;
+using replay::RecordedEvent;
+using replay::ReplayPolicy;
+
+namespace {
+
+using core::Json;
+
+long long now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+EventApiReply fail(int status, const std::string& type, const std::string& message) {
+    return {status, Json{{"error", {{"type", type}, {"message", message}}}}.dump()};
+}
+
+bool is_span_id(std::string_view s) {
+    if (s.size() != 16 || s == "0000000000000000") return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+
+// One message of POST /events, checked before anything is applied.
+struct Message {
+    enum Phase { whole, start, end } phase = whole;
+    std::string kind, name, span, parent;
+    std::string input;  // canonical JSON text
+    std::optional<std::string> output;
+    Json error;  // null or {"type", "message"}
+    Json schema, source;
+    long long start_ns = 0, end_ns = 0;
+    std::optional<long long> pid;
+    bool group = false;
+};
+
+Result<std::string> text_field(const Json& j, const char* key, bool required) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) {
+        if (required)
+            return error(ErrorCode::invalid_input, std::string("'") + key + "' is missing");
+        return std::string();
+    }
+    if (!it->is_string() || it->get<std::string>().empty())
+        return error(ErrorCode::invalid_input,
+                     std::string("'") + key + "' must be a non-empty string");
+    return it->get<std::string>();
+}
+
+Result<long long> time_field(const Json& j, const char* key, long long fallback) {
+    auto it = j.find(key);
+    if (it == j.end() || it->is_null()) return fallback;
+    if (!it->is_number_integer() || it->get<long long>() <= 0)
+        return error(ErrorCode::invalid_input,
+                     std::string("'") + key + "' must be a positive integer (unix ns)");
+    return it->get<long long>();
+}
+
+Result<std::string> canonical_field(const Json& j, const char* key) {
+    auto it = j.find(key);
+    Json v = it == j.end() ? Json() : *it;
+    auto text = core::canonicalize(v);
+    if (!text)
+        return error(
+            ErrorCode::invalid_input,
+            std::string("'") + key + "' cannot be canonicalized: " + text.status().message());
+    return std::move(text).value();
+}
+
+Result<Json> error_field(const Json& j) {
+    auto it = j.find("error");
+    if (it == j.end() || it->is_null()) return Json();
+    if (!it->is_object() || !it->contains("type") || !(*it)["type"].is_string())
+        return error(ErrorCode::invalid_input,
+                     "'error' must be null or an object with a string 'type' and a 'message'");
+    Json e = {{"type", (*it)["type"]}, {"message", it->value("message", Json(""))}};
+    if (!e["message"].is_string()) e["message"] = e["message"].dump();
+    if (it->contains("args")) e["args"] = (*it)["args"];  // to rebuild the exception
+    return e;
+}
+
+// The fields every event shares: kind, name, span and parent, pid, time.
+Status common_fields(const Json& j, Message& m, bool need_kind) {
+    RETRACE_ASSIGN(m.kind, text_field(j, "kind", need_kind));
+    if (need_kind && !is_sdk_event_kind(m.kind))
+        return error(
+            ErrorCode::invalid_input,
+            "'kind' must be one of tool, retrieval, checkpoint, clock, random, custom; got '" +
+                m.kind + "'");
+    RETRACE_ASSIGN(m.name, text_field(j, "name", need_kind));
+    RETRACE_ASSIGN(m.span, text_field(j, "span", false));
+    RETRACE_ASSIGN(m.parent, text_field(j, "parent", false));
+    for (const auto* id : {&m.span, &m.parent})
+        if (!id->empty() && !is_span_id(*id))
+            return error(ErrorCode::invalid_input,
+                         "span ids are 16 lower-case hex digits, not all zero; got '" + *id + "'");
+    if (auto it = j.find("pid"); it != j.end() && !it->is_null()) {
+        if (!it->is_number_integer())
+            return error(ErrorCode::invalid_input, "'pid' must be an integer");
+        m.pid = it->get<long long>();
+    }
+    long long now = now_ns();
+    RETRACE_ASSIGN(m.start_ns, time_field(j, "start_ns", now));
+    RETRACE_ASSIGN(m.end_ns, time_field(j, "end_ns", now));
+    return Status::ok();
+}
+
+Result<Message> parse_message(const Json& j) {
+    if (!j.is_object()) return error(ErrorCode::invalid_input, "an event must be a JSON object");
+    Message m;
+    std::string phase = j.value("phase", Json("event")).is_string()
+                            ? j.value("phase", std::string("event"))
+                            : std::string("?");
+    if (phase == "start")
+        m.phase = Message::start;
+    else if (phase == "end")
+        m.phase = Message::end;
+    else if (phase != "event")
+        return error(ErrorCode::invalid_input,
+                     "'phase' must be start, end or event; got '" + phase + "'");
+    RETRACE_TRY(common_fields(j, m, m.phase != Message::end));
+    if (m.phase != Message::whole && m.span.empty())
+        return error(ErrorCode::invalid_input, "'phase' " + phase + " needs a 'span' id");
+    if (m.phase != Message::end) {
+        RETRACE_ASSIGN(m.input, canonical_field(j, "input"));
+        m.schema = j.value("schema", Json());
+        m.source = j.value("source", Json());
+        m.group = j.value("group", false) == true;
+    }
+    if (m.phase != Message::start) {
+        if (j.contains("output")) {
+            RETRACE_ASSIGN(auto out, canonical_field(j, "output"));
+            m.output = std::move(out);
+        }
+        RETRACE_ASSIGN(m.error, error_field(j));
+    }
+    return m;
+}
+
+}  // namespace
+
+std::string trace_id_of(std::string_view run_id) {
+    return core::Digest::of(run_id).hex().substr(0, 32);
+}
+
+long long SpanTable::seq_of(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    Span& s = m_spans[id];
+    if (s.seq == 0) s.seq = m_writer.next_seq();
+    return s.seq;
+}
+
+bool SpanTable::open(const std::string& id, core::Event event, std::vector<store::Blob> blobs) {
+    std::lock_guard lock(m_mutex);
+    Span& s = m_spans[id];
+    if (s.opened) return false;
+    if (s.seq == 0) s.seq = m_writer.next_seq();
+    event.seq = s.seq;
+    s.opened = true;
+    s.event = std::move(event);
+    s.blobs = std::move(blobs);
+    return true;
+}
+
+bool SpanTable::opened(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_spans.find(id);
+    return it != m_spans.end() && it->second.opened;
+}
+
+bool SpanTable::finish(const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    Span& s = m_spans[id];
+    if (s.opened) return false;
+    if (s.seq == 0) s.seq = m_writer.next_seq();
+    s.opened = s.ended = true;
+    return true;
+}
+
+std::optional<std::pair<core::Event, std::vector<store::Blob>>> SpanTable::end(
+    const std::string& id) {
+    std::lock_guard lock(m_mutex);
+    auto it = m_spans.find(id);
+    if (it == m_spans.end() || !it->second.opened || it->second.ended) return std::nullopt;
+    it->second.ended = true;
+    return std::pair{std::move(it->second.event), std::move(it->second.blobs)};
+}
+
+long long SpanTable::parent_for_request(std::string_view traceparent, std::string_view trace_id) {
+    // version "-" trace-id "-" parent-id "-" flags
+    if (traceparent.size() >= 55 && traceparent[2] == '-' && traceparent[35] == '-' &&
+        traceparent[52] == '-' && traceparent.substr(3, 32) == trace_id) {
+        std::string id(traceparent.substr(36, 16));
+        if (is_span_id(id)) return seq_of(id);
+    }
+    std::lock_guard lock(m_mutex);
+    // The open grouping spans (retrace.span, whose start and end the SDKs
+    // deliver before going on; a tool's span may still be in flight) and
+    // which of them have an open child: a single chain has exactly one open
+    // span without one, its innermost.
+    std::set<long long> open, with_open_child;
+    for (const auto& [_, s] : m_spans)
+        if (s.opened && !s.ended && s.event.attrs.value("group", false)) {
+            open.insert(s.seq);
+            if (s.event.parent) with_open_child.insert(s.event.parent);
+        }
+    long long innermost = 0;
+    for (long long seq : open)
+        if (!with_open_child.count(seq)) {
+            if (innermost) return 0;  // two branches: ambiguous
+            innermost = seq;
+        }
+    return innermost;
+}
+
+void SpanTable::close_all(long long end_ns) {
+    std::lock_guard lock(m_mutex);
+    for (auto& [id, s] : m_spans) {
+        if (s.ended) continue;
+        s.ended = true;
+        core::Event e = s.opened ? std::move(s.event) : core::Event{};
+        if (!s.opened) {  // only ever named by a child or a traceparent
+            e.seq = s.seq;
+            e.kind = "custom";
+            e.name = "(span " + id + ", never started)";
+            e.start_ns = end_ns;
+            e.attrs["span"] = id;
+        }
+        e.end_ns = end_ns;
+        e.attrs["unfinished"] = true;
+        (void)m_writer.complete(std::move(e), std::move(s.blobs));
+    }
+}
+
+EventApiReply EventApi::handle(std::string_view method, std::string_view path,
+                               std::string_view body, const RunTarget& run) const {
+    if (!run.spans) return fail(404, "retrace_event_error", "this server records no SDK events");
+    bool events = path == "/v1/events", replay = path == "/v1/replay";
+    if (!events && !replay)
+        return fail(404, "retrace_event_error",
+                    "no such endpoint: /_retrace" + std::string(path) +
+                        " (POST /_retrace/v1/events, POST /_retrace/v1/replay)");
+    if (method != "POST")
+        return fail(405, "retrace_event_error", "/_retrace" + std::string(path) + " takes POST");
+    try {
+        return events ? record_events(body, run) : replay_event(body, run);
+    } catch (const std::exception& e) {  // a JSON type error in a field not checked above
+        return fail(400, "retrace_event_error", e.what());
+    }
+}
+
+EventApiReply EventApi::record_events(std::string_view body, const RunTarget& run) const {
+    auto parsed = core::parse_json_strict(body);
+    if (!parsed)
+        return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
+    bool batch = parsed->is_array();
+    Json list = batch ? *parsed : Json::array({*parsed});
+    // Every message is checked before any is applied: bad input records nothing.
+    std::vector<Message> messages;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+        auto m = parse_message(list[i]);
+        if (!m)
+            return fail(400, "retrace_event_error",
+                        (batch ? "event " + std::to_string(i) + ": " : std::string()) +
+                            m.status().message());
+        messages.push_back(std::move(m).value());
+    }
+    Json answers = Json::array();
+    for (auto& m : messages) {
+        if (m.phase == Message::end) {
+            auto open = run.spans->end(m.span);
+            if (!open) {
+                answers.push_back({{"error", "span " + m.span + " is not open"}});
+                continue;
+            }
+            auto& [e, blobs] = *open;
+            e.end_ns = m.end_ns;
+            std::string output = m_redactor.redact(m.output.value_or("null"));
+            if (m.output) {
+                e.response = core::Digest::of(output).to_string();
+                blobs.push_back({e.response, std::move(output)});
+            }
+            if (!m.error.is_null()) e.attrs["error"] = m.error;
+            Json answer = {{"id", e.seq}, {"digest", e.attrs.value("match", Json(""))}};
+            (void)run.writer->complete(std::move(e), std::move(blobs));
+            answers.push_back(std::move(answer));
+            continue;
+        }
+        core::Event e;
+        e.kind = m.kind;
+        e.name = m.name;
+        e.start_ns = m.start_ns;
+        e.end_ns = m.end_ns;
+        e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
+        std::string match =
+            core::match_digest(m_secret, event_match_request(m.kind, m.name, m.input), {});
+        e.attrs = {{"match", match}};
+        if (!m.span.empty()) e.attrs["span"] = m.span;
+        if (m.pid) e.attrs["pid"] = *m.pid;
+        if (m.group) e.attrs["group"] = true;
+        std::vector<store::Blob> blobs;
+        std::string input = m_redactor.redact(m.input);
+        if (input != m.input) e.attrs["input_redacted"] = true;
+        e.request = core::Digest::of(input).to_string();
+        blobs.push_back({e.request, std::move(input)});
+        if (run.facts) {
+            if (m.kind == "tool" && !m.schema.is_null()) run.facts->declare_tool(m.name, m.schema);
+            if (m.kind == "retrieval" && !m.source.is_null())
+                run.facts->declare_source(m.name, m.source);
+        }
+        if (m.phase == Message::start) {
+            if (!run.spans->open(m.span, e, std::move(blobs))) {
+                answers.push_back({{"error", "span " + m.span + " was already started"}});
+                continue;
+            }
+            answers.push_back({{"id", run.spans->seq_of(m.span)}, {"digest", match}});
+            continue;
+        }
+        e.seq = m.span.empty() ? run.writer->next_seq() : run.spans->seq_of(m.span);
+        std::string output = m_redactor.redact(m.output.value_or("null"));
+        if (m.output) {
+            e.response = core::Digest::of(output).to_string();
+            blobs.push_back({e.response, std::move(output)});
+        }
+        if (!m.error.is_null()) e.attrs["error"] = m.error;
+        if (!m.span.empty() && !run.spans->finish(m.span)) {
+            answers.push_back({{"error", "span " + m.span + " was already started"}});
+            continue;
+        }
+        answers.push_back({{"id", e.seq}, {"digest", match}});
+        (void)run.writer->complete(std::move(e), std::move(blobs));
+    }
+    return {200, batch ? answers.dump() : answers[0].dump()};
+}
+
+EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run) const {
+    if (!m_cassette)
+        return fail(409, "retrace_not_replaying",
+                    "this run is being recorded, not replayed (RETRACE_MODE=record)");
+    auto parsed = core::parse_json_strict(body);
+    if (!parsed)
+        return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
+    if (!parsed->is_object()) return fail(400, "retrace_event_error", "body must be a JSON object");
+    Message m;
+    if (Status s = common_fields(*parsed, m, true); !s.is_ok())
+        return fail(400, "retrace_event_error", s.message());
+    auto input = canonical_field(*parsed, "input");
+    if (!input) return fail(400, "retrace_event_error", input.status().message());
+    m.input = std::move(input).value();
+    if (m.kind == "tool" && parsed->contains("schema") && run.facts)
+        run.facts->declare_tool(m.name, (*parsed)["schema"]);
+    if (m.kind == "retrieval" && parsed->contains("source") && run.facts)
+        run.facts->declare_source(m.name, (*parsed)["source"]);
+
+    // A span id names one event: a second use records nothing.
+    if (!m.span.empty() && run.spans->opened(m.span))
+        return fail(400, "retrace_event_error", "span " + m.span + " was already started");
+    std::string digest = m_cassette->event_digest(m.kind, m.name, m.input);
+    core::Event e;
+    e.kind = m.kind;
+    e.name = m.name;
+    e.start_ns = m.start_ns;
+    e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
+    e.attrs = {{"match", digest}};
+    if (!m.span.empty()) e.attrs["span"] = m.span;
+    if (m.pid) e.attrs["pid"] = *m.pid;
+    std::string input_text = m_redactor.redact(m.input);
+    if (input_text != m.input) e.attrs["input_redacted"] = true;
+    e.request = core::Digest::of(input_text).to_string();
+    std::vector<store::Blob> blobs = {{e.request, std::move(input_text)}};
+    auto number = [&] {
+        return m.span.empty() ? run.writer->next_seq() : run.spans->seq_of(m.span);
+    };
+
+    if (const RecordedEvent* x = m_cassette->take_event(digest)) {
+        e.seq = number();
+        e.end_ns = now_ns();
+        e.attrs["replayed_from"] = x->seq;
+        Json answer = {{"id", e.seq}, {"replayed_from", x->seq}};
+        if (!x->output.empty()) {
+            e.response = core::Digest::of(x->output).to_string();
+            blobs.push_back({e.response, x->output});
+            auto output = core::parse_json_strict(x->output);
+            answer["output"] = output ? *output : Json(x->output);
+        } else {
+            answer["output"] = nullptr;
+        }
+        if (!x->error.is_null()) e.attrs["error"] = answer["error"] = x->error;
+        if (!m.span.empty()) (void)run.spans->finish(m.span);
+        (void)run.writer->complete(std::move(e), std::move(blobs));
+        return {200, answer.dump()};
+    }
+    const ReplayPolicy& policy = m_cassette->policy();
+    if (policy.live_tools && (policy.until || policy.on_miss_live) && !m.span.empty()) {
+        // The program runs the real call and ends the span with its result.
+        e.attrs["live"] = true;
+        run.spans->open(m.span, e, std::move(blobs));
+        return {200, Json{{"id", run.spans->seq_of(m.span)}, {"live", true}}.dump()};
+    }
+    Divergence d = m_cassette->diverge_event(m.kind, m.name, m.input, digest);
+    Json diff = Json::array();
+    for (const auto& f : d.diff)
+        diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
+    Json divergence = {{"reason", d.reason}, {"diff", diff}};
+    if (d.nearest) divergence["nearest"] = *d.nearest;
+    e.seq = number();
+    e.end_ns = now_ns();
+    e.attrs["divergence"] = divergence;
+    if (!m.span.empty()) (void)run.spans->finish(m.span);
+    (void)run.writer->complete(std::move(e), std::move(blobs));
+    std::string message = "retrace replay diverged: " + d.request + ": " + d.reason;
+    if (d.nearest) message += "; nearest recorded call is #" + std::to_string(*d.nearest);
+    for (std::size_t i = 0; i < d.diff.size() && i < 3; ++i)
+        message += "; input" + d.diff[i].path.substr(1) + ": " + d.diff[i].before + " -> " +
+                   d.diff[i].after;
+    return {409, Json{{"error", {{"type", "retrace_divergence"}, {"message", message}}},
+                      {"divergence", divergence}}
+                     .dump()};
+}
+
+}  // namespace retrace::proxy

@@ -1,0 +1,755 @@
+#include "retrace/proxy/proxy.hpp"
+
+#include <sys/socket.h>
+
+#include <boost/beast/core.hpp>
+#include <boost/beast/http.hpp>
+#include <chrono>
+#include <iostream>
+#include <limits>
+#include <set>
+#include <unordered_map>
+
+#include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/net/async_server.hpp"
+#include "retrace/net/chunked_reply.hpp"
+#include "retrace/net/expect_continue.hpp"
+#include "retrace/net/upstream.hpp"
+#include "retrace/proxy/event_api.hpp"
+
+namespace retrace::proxy {
+
+using conditions::TrafficFacts;
+using net::AsyncServer;
+using net::ChunkedReply;
+using net::client_tls_context;
+using net::continue_if_expected;
+using net::is_interim;
+using net::parse_upstream;
+using net::Upstream;
+using net::UpstreamStream;
+using replay::Cassette;
+using replay::Divergence;
+using replay::RecordedExchange;
+
+namespace {
+
+namespace asio = boost::asio;
+namespace beast = boost::beast;
+namespace http = beast::http;
+namespace ssl = asio::ssl;
+using tcp = asio::ip::tcp;
+using core::Json;
+using Clock = std::chrono::steady_clock;
+using asio::awaitable;
+using asio::use_awaitable;
+
+// How long stop() waits for exchanges still in flight after the program ended.
+constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
+// Idle connections kept per upstream.
+constexpr std::size_t k_pool_size = 64;
+// How much a socket read asks for: Beast reads what its buffer can hold
+// without growing, 512 bytes for a fresh one, since parsing empties it.
+constexpr std::size_t k_read_size = std::size_t{16} << 10;
+
+bool is_hop_by_hop(const std::string& lower) {
+    return lower == "connection" || lower == "keep-alive" || lower == "proxy-connection" ||
+           lower == "te" || lower == "trailer" || lower == "transfer-encoding" ||
+           lower == "upgrade" || lower == "host" || lower == "content-length";
+}
+
+// A response that has no body whatever its header says (RFC 9110 6.4.1):
+// one to HEAD, 204, 304. It is relayed as its header alone, with the
+// Content-Length it came with (the size a GET would have had).
+bool has_no_body(http::verb method, int status) {
+    return method == http::verb::head || status == 204 || status == 304;
+}
+
+std::string str(beast::string_view s) {
+    return std::string(s.data(), s.size());
+}
+
+std::string lower(beast::string_view s) {
+    std::string out = str(s);
+    for (auto& c : out) c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+    return out;
+}
+
+// Shuts a socket down from any thread: the kernel wakes whatever waits on it.
+void shut(tcp::socket& s) {
+    if (s.is_open()) ::shutdown(s.native_handle(), SHUT_RDWR);
+}
+
+// The I/O context (one per server thread) an executor runs on.
+const void* thread_of(const asio::any_io_executor& executor) {
+    return &asio::query(executor, asio::execution::context);
+}
+
+long long now_ns() {
+    return std::chrono::duration_cast<std::chrono::nanoseconds>(
+               std::chrono::system_clock::now().time_since_epoch())
+        .count();
+}
+
+// An error in the shape the route's SDK parses: Anthropic's, else OpenAI's.
+std::string error_body(const std::string& route, const std::string& type,
+                       const std::string& message) {
+    if (route == "anthropic")
+        return Json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
+    return Json{
+        {"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", type}}}}
+        .dump();
+}
+
+std::string divergence_message(const Divergence& d) {
+    std::string m = "retrace replay diverged: " + d.request + ": " + d.reason;
+    if (d.nearest) m += "; nearest recorded request is #" + std::to_string(*d.nearest);
+    for (std::size_t i = 0; i < d.diff.size() && i < 3; ++i)
+        m += "; " + d.diff[i].path + ": " + d.diff[i].before + " -> " + d.diff[i].after;
+    if (!d.nearest_raw.empty()) m += "; " + d.nearest_raw;
+    return m;
+}
+
+// A request as the proxy received it, split into its route and the rest.
+struct Incoming {
+    std::string run_id;    // the run the exchange is recorded into
+    long long parent = 0;  // the SDK span the request belongs to, 0 for none
+    std::string route, path, query;
+    std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, raw values
+    core::MatchRequest match(const http::request<http::string_body>& req) const {
+        auto method = req.method_string();
+        return {std::string_view(method.data(), method.size()),
+                route,
+                path,
+                query,
+                headers,
+                req.body()};
+    }
+};
+
+// Where the next frame of an event stream ends in body, searching from
+// `from`: just past the first blank line ("\n\n", "\r\n\r\n" or a mix),
+// or npos. One pass: a read may hold many frames.
+std::size_t frame_end(const std::string& body, std::size_t from) {
+    for (std::size_t nl = body.find('\n', from); nl != std::string::npos;
+         nl = body.find('\n', nl + 1)) {
+        if (nl + 1 < body.size() && body[nl + 1] == '\n') return nl + 2;
+        if (nl + 2 < body.size() && body[nl + 1] == '\r' && body[nl + 2] == '\n') return nl + 3;
+    }
+    return std::string::npos;
+}
+
+// Whether a body is JSON nested deeper than retrace reads JSON.
+bool nests_too_deep(std::string_view body) {
+    auto first = body.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos || (body[first] != '{' && body[first] != '[')) return false;
+    return core::nests_deeper_than(body);
+}
+
+// An answer the proxy gives itself, in the error shape of the route's SDK,
+// marked not to be retried (x-should-retry: false). Built as a named value
+// before it is awaited: every argument of an awaited call is (GCC 12
+// miscompiles temporaries in co_await; tests/lint/co_await_arguments.py).
+struct ErrorReply {
+    int status;
+    const char* type;  // retrace_proxy_error, retrace_upstream_error, retrace_divergence
+    std::string message;
+    bool keep_alive;
+};
+
+// What the client was sent, to be recorded.
+struct Outcome {
+    int status = 0;
+    Json headers = Json::object();
+    std::string body;
+    Json chunks = Json::array();  // [offset_us, bytes] per piece written
+    bool truncated = false;
+    bool client_ok = true;                     // the connection can serve another request
+    const RecordedExchange* served = nullptr;  // replayed: the exchange body comes from
+};
+
+class Proxy final : public RecordingProxy {
+  public:
+    Proxy(std::map<std::string, Upstream> upstreams, std::shared_ptr<ssl::context> tls,
+          const ProxyOptions& o, RunRouter& router, const core::Redactor& redactor)
+        : m_upstreams(std::move(upstreams)),
+          m_tls(std::move(tls)),
+          m_options(o),
+          m_router(router),
+          m_redactor(redactor),
+          m_events(o.secret, o.cassette, m_redactor),
+          m_server([this](tcp::socket& client) { return serve(client); }) {}
+    ~Proxy() override { stop(); }
+
+    Status listen() { return m_server.listen(m_options.listen_host, m_options.listen_port); }
+
+    int port() const override { return m_server.port(); }
+
+    void stop() override {
+        if (!m_server.stop(k_stop_grace)) {
+            // The program is gone but an upstream is still answering (say, an
+            // endless stream to an orphaned grandchild): cut it, so the run can
+            // be sealed; those exchanges are recorded as truncated.
+            {
+                std::lock_guard lock(m_mutex);
+                m_cut = true;
+                for (auto* s : m_upstream_sockets) shut(*s);
+            }
+            m_server.wait();
+        }
+        std::lock_guard lock(m_mutex);
+        m_cut = true;
+        m_pool.clear();  // before the server, whose I/O context the connections use
+    }
+
+  private:
+    // Registers an upstream socket for the length of an exchange, so that
+    // stop() can cut it after its grace period.
+    class UpstreamGuard {
+      public:
+        UpstreamGuard(Proxy& proxy, tcp::socket& socket) : m_proxy(proxy), m_socket(&socket) {
+            std::lock_guard lock(m_proxy.m_mutex);
+            m_proxy.m_upstream_sockets.insert(m_socket);
+            if (m_proxy.m_cut) shut(*m_socket);
+        }
+        ~UpstreamGuard() {
+            std::lock_guard lock(m_proxy.m_mutex);
+            m_proxy.m_upstream_sockets.erase(m_socket);
+        }
+        UpstreamGuard(const UpstreamGuard&) = delete;
+        UpstreamGuard& operator=(const UpstreamGuard&) = delete;
+
+      private:
+        Proxy& m_proxy;
+        tcp::socket* m_socket;
+    };
+
+    // One line on stderr per distinct problem, so a failing upstream is
+    // visible without flooding the program's output.
+    void warn(const std::string& message) {
+        std::lock_guard lock(m_mutex);
+        if (m_warned.insert(message).second) std::cerr << "retrace: " << message << "\n";
+    }
+
+    awaitable<void> serve(tcp::socket& client) {
+        beast::flat_buffer buffer;
+        buffer.reserve(k_read_size);
+        boost::system::error_code ec;
+        auto with_ec = asio::redirect_error(use_awaitable, ec);
+        for (;;) {
+            http::request_parser<http::string_body> parser;
+            parser.body_limit(m_options.max_request_body);
+            m_server.set_idle(client, true);
+            co_await http::async_read_header(client, buffer, parser, with_ec);
+            m_server.set_idle(client, false);
+            if (!ec) co_await continue_if_expected(client, parser, ec);
+            if (!ec) co_await http::async_read(client, buffer, parser, with_ec);
+            if (ec == http::error::body_limit) {
+                Outcome out;
+                Incoming none;
+                ErrorReply too_large{413, "retrace_proxy_error",
+                                     "request body larger than the proxy's limit (" +
+                                         std::to_string(m_options.max_request_body) +
+                                         " bytes; --max-body to change it)",
+                                     false};
+                co_await reply(client, out, none, too_large);
+                break;
+            }
+            if (ec) break;
+            auto& req = parser.get();
+            bool keep = req.keep_alive();
+            if (!co_await exchange(client, req)) break;
+            if (!keep) break;
+        }
+    }
+
+    // Sends a JSON error that SDKs report and do not retry (x-should-retry).
+    awaitable<void> reply(tcp::socket& client, Outcome& out, const Incoming& in,
+                          const ErrorReply& e) {
+        int status = e.status;
+        bool keep_alive = e.keep_alive;
+        http::response<http::string_body> res{static_cast<http::status>(status), 11};
+        res.set(http::field::content_type, "application/json");
+        res.set("x-should-retry", "false");
+        if (!in.run_id.empty()) res.set("x-retrace-run-id", in.run_id);
+        res.body() = error_body(in.route, e.type, e.message);
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        boost::system::error_code ec;
+        co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+        out.status = status;
+        out.body = res.body();
+        for (const auto& f : res) out.headers[lower(f.name_string())] = str(f.value());
+        out.chunks.push_back({0, out.body.size()});
+        out.client_ok = keep_alive && !ec;
+    }
+
+    // Answers an event API request; true when the connection can be reused.
+    static awaitable<bool> reply_json(tcp::socket& client, EventApiReply& answer, bool keep_alive) {
+        http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
+        res.set(http::field::content_type, "application/json");
+        res.body() = std::move(answer.body);
+        res.keep_alive(keep_alive);
+        res.prepare_payload();
+        boost::system::error_code ec;
+        co_await http::async_write(client, res, asio::redirect_error(use_awaitable, ec));
+        co_return keep_alive && !ec;
+    }
+
+    // An idle keep-alive connection to the upstream (unless fresh), or a new one.
+    awaitable<Result<std::unique_ptr<UpstreamStream>>> upstream_connection(const Upstream& up,
+                                                                           bool fresh,
+                                                                           bool& pooled) {
+        auto executor = co_await asio::this_coro::executor;
+        {
+            std::lock_guard lock(m_mutex);
+            auto& idle = m_pool[{thread_of(executor), up.name}];
+            pooled = !fresh && !idle.empty();
+            if (pooled) {
+                auto c = std::move(idle.back());
+                idle.pop_back();
+                co_return c;
+            }
+        }
+        auto c = std::make_unique<UpstreamStream>(executor);
+        ssl::context* tls = m_tls.get();
+        if (Status connected = co_await c->connect(up, tls); !connected) co_return connected;
+        co_return c;
+    }
+
+    void keep_connection(const Upstream& up, std::unique_ptr<UpstreamStream> c) {
+        std::lock_guard lock(m_mutex);
+        auto& idle = m_pool[{thread_of(c->get_executor()), up.name}];
+        if (!m_cut && idle.size() < k_pool_size) idle.push_back(std::move(c));
+    }
+
+    // Forwards the request upstream and relays the response as it arrives.
+    awaitable<void> forward(tcp::socket& client, http::request<http::string_body>& req,
+                            const Incoming& in, const Upstream& up, long long start, Outcome& out) {
+        if (up.host.empty()) {  // a route a replay knows only from its recording
+            ErrorReply no_url{502, "retrace_upstream_error",
+                              "retrace: no URL for route '" + in.route +
+                                  "' in this replay: give --route " + in.route + "=URL",
+                              req.keep_alive()};
+            co_await reply(client, out, in, no_url);
+            co_return;
+        }
+        http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
+        for (const auto& f : req) {
+            std::string name = lower(f.name_string());
+            // (the body is all here: an Expect would only have the upstream
+            // send a 100 Continue first)
+            if (!is_hop_by_hop(name) && name != "accept-encoding" && name != "x-retrace-run" &&
+                name != "expect")
+                fwd.set(f.name_string(), f.value());
+        }
+        fwd.set(http::field::host, up.host_header());
+        fwd.set(http::field::accept_encoding, "identity");  // store readable, canonical bodies
+        fwd.keep_alive(true);                               // connections to upstreams are reused
+        fwd.body() = req.body();
+        fwd.prepare_payload();
+        boost::system::error_code ec;
+        auto with_ec = asio::redirect_error(use_awaitable, ec);
+        std::unique_ptr<UpstreamStream> connection;
+        std::optional<UpstreamGuard> guard;
+        beast::flat_buffer ubuf;
+        ubuf.reserve(k_read_size);
+        std::optional<http::response_parser<http::buffer_body>> parser_slot;
+        auto new_parser = [&] {
+            parser_slot.emplace();
+            parser_slot->body_limit(std::numeric_limits<std::uint64_t>::max());
+            // (an answer to HEAD has a Content-Length but no body)
+            parser_slot->skip(req.method() == http::verb::head);
+        };
+        // A pooled connection the upstream has closed meanwhile fails before
+        // any response byte: then the request is sent once more, on a new
+        // connection (as HTTP clients do with reused connections).
+        for (int attempt = 0; attempt < 2; ++attempt) {
+            bool pooled = false;
+            bool fresh = attempt > 0;
+            auto c = co_await upstream_connection(up, fresh, pooled);
+            if (!c) {
+                warn(c.status().message());
+                ErrorReply failed{502, "retrace_upstream_error", "retrace: " + c.status().message(),
+                                  false};
+                co_await reply(client, out, in, failed);
+                co_return;
+            }
+            connection = std::move(c).value();
+            guard.reset();
+            guard.emplace(*this, connection->socket());
+            ubuf.clear();
+            new_parser();
+            ec = {};
+            co_await http::async_write(*connection, fwd, with_ec);
+            if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
+            if (!ec || !pooled || ubuf.size() > 0) break;
+        }
+        // Interim answers (103 Early Hints, a 100 Continue) come before the
+        // final one; neither is relayed nor recorded.
+        while (!ec && is_interim(parser_slot->get().result_int())) {
+            new_parser();
+            co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
+        }
+        auto& parser = *parser_slot;
+        auto& upstream = *connection;
+        if (ec) {
+            ErrorReply failed{502, "retrace_upstream_error",
+                              "retrace: upstream " + in.route + " failed: " + ec.message(), false};
+            co_await reply(client, out, in, failed);
+            co_return;
+        }
+        auto& ures = parser.get();
+        out.status = static_cast<int>(ures.result_int());
+        http::response<http::empty_body> res{ures.result(), 11};
+        for (const auto& f : ures) {
+            std::string name = lower(f.name_string());
+            out.headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
+                                                       : m_redactor.redact(str(f.value()));
+            if (!is_hop_by_hop(name)) res.set(f.name_string(), f.value());
+        }
+        res.set("x-retrace-run-id", in.run_id);
+        res.keep_alive(req.keep_alive());
+        if (has_no_body(req.method(), out.status)) {
+            beast::string_view length = ures[http::field::content_length];
+            out.client_ok = co_await write_header_alone(client, res, length);
+            if (parser.is_done() && parser.get().keep_alive()) {
+                guard.reset();
+                keep_connection(up, std::move(connection));
+            }
+            co_return;
+        }
+        ChunkedReply relay(client, res);
+        // The header goes out at once, unless body bytes came with it: then
+        // with them (a slow stream's first byte is never held back).
+        if (ubuf.size() == 0) co_await relay.flush();
+        // An event stream is recorded frame by frame, each frame at the time
+        // its last byte arrived (several may come in one read); anything
+        // else read by read.
+        bool sse =
+            str(ures[http::field::content_type]).find("text/event-stream") != std::string::npos;
+        std::size_t recorded = 0;  // bytes of out.body already in out.chunks
+        auto log_chunks = [&](bool last) {
+            long long offset = (now_ns() - start) / 1000;
+            for (std::size_t end; sse && (end = frame_end(out.body, recorded)) != std::string::npos;
+                 recorded = end)
+                out.chunks.push_back({offset, end - recorded});
+            if ((!sse || last) && recorded < out.body.size()) {
+                out.chunks.push_back({offset, out.body.size() - recorded});
+                recorded = out.body.size();
+            }
+        };
+        // The body is parsed from what each socket read brings, all of it
+        // (eager: every chunk, not one), and relayed in one write before the
+        // next read: frames that came together go out together, and none
+        // waits for the next to arrive (Beast's read_some would read on
+        // while a chunk's trailing CRLF is still to come).
+        parser.eager(true);
+        char buf[65536];
+        while (!parser.is_done()) {
+            boost::system::error_code perr;
+            while (ubuf.size() > 0 && !parser.is_done()) {
+                parser.get().body().data = buf;
+                parser.get().body().size = sizeof buf;
+                ubuf.consume(parser.put(ubuf.data(), perr));
+                std::size_t n = sizeof buf - parser.get().body().size;
+                if (n) {
+                    out.body.append(buf, n);
+                    relay.add(std::string_view(buf, n));
+                    log_chunks(false);
+                }
+                if (perr != http::error::need_buffer) break;  // else: buf was full, go on
+                perr = {};
+            }
+            if (perr == http::error::need_more) perr = {};
+            if (!perr && !parser.is_done()) {
+                co_await relay.flush();  // the last piece goes with the end
+                std::size_t n =
+                    co_await upstream.async_read_some(ubuf.prepare(k_read_size), with_ec);
+                ubuf.commit(n);
+                if (ec == asio::error::eof) {
+                    ec = {};
+                    if (n == 0) parser.put_eof(perr);  // a body that ends with the connection
+                }
+            }
+            if (perr || ec) {
+                out.truncated = true;  // the upstream broke off: the client sees it too
+                break;
+            }
+        }
+        log_chunks(true);
+        co_await relay.finish(out.truncated);
+        out.client_ok = !out.truncated && !relay.error();
+        if (!out.truncated && parser.is_done() && parser.get().keep_alive()) {
+            guard.reset();
+            keep_connection(up, std::move(connection));
+        }
+    }
+
+    // Writes the header of a response without a body; true when written.
+    static awaitable<bool> write_header_alone(tcp::socket& client,
+                                              http::response<http::empty_body>& res,
+                                              beast::string_view content_length) {
+        if (!content_length.empty()) res.set(http::field::content_length, content_length);
+        http::response_serializer<http::empty_body> sr{res};
+        boost::system::error_code ec;
+        co_await http::async_write_header(client, sr, asio::redirect_error(use_awaitable, ec));
+        co_return !ec;
+    }
+
+    // Sends a recorded response, frame by frame as it was received.
+    awaitable<void> serve_recorded(tcp::socket& client, const http::request<http::string_body>& req,
+                                   const Incoming& in, const RecordedExchange& x, long long start,
+                                   Outcome& out) {
+        http::response<http::empty_body> res;
+        res.result(static_cast<unsigned>(x.status));
+        res.version(11);
+        for (const auto& [name, value] : x.response_headers.items())
+            if (!is_hop_by_hop(name) && !is_secret_header(name) && value.is_string())
+                res.set(name, value.get<std::string>());
+        res.set("x-retrace-replayed", "1");
+        res.set("x-retrace-run-id", in.run_id);
+        res.keep_alive(req.keep_alive());
+        auto answer = m_options.cassette->answer(x);
+        if (!answer) {
+            ErrorReply lost{500, "retrace_proxy_error",
+                            "retrace cannot replay " + x.label() + ": " + answer.status().message(),
+                            req.keep_alive()};
+            co_await reply(client, out, in, lost);
+            co_return;
+        }
+        std::shared_ptr<const std::string> body = std::move(answer).value();
+        out.status = x.status;
+        out.headers = x.response_headers;
+        out.body = *body;
+        out.served = &x;
+        out.truncated = x.truncated;
+        if (has_no_body(req.method(), x.status)) {
+            std::string length;
+            auto it = x.response_headers.find("content-length");
+            if (it != x.response_headers.end() && it->is_string()) length = it->get<std::string>();
+            out.client_ok = co_await write_header_alone(client, res, length);
+            co_return;
+        }
+        ChunkedReply reply(client, res);
+        auto begin = Clock::now();
+        bool paced = m_options.cassette->policy().pace_recorded;
+        // Each recorded frame is one HTTP chunk. Paced, each is written at
+        // its recorded offset; fast, the whole response is one write.
+        if (paced) co_await reply.flush();
+        asio::steady_timer timer(client.get_executor());
+        std::size_t at = 0;
+        // (the last piece: whatever the recorded chunks do not cover)
+        std::vector<std::pair<long long, std::size_t>> pieces = x.chunks;
+        pieces.emplace_back(x.chunks.empty() ? 0 : x.chunks.back().first, body->size());
+        for (auto [offset_us, n] : pieces) {
+            n = std::min(n, body->size() - at);
+            if (n == 0) continue;
+            if (paced) {
+                timer.expires_at(begin + std::chrono::microseconds(offset_us));
+                boost::system::error_code ignored;
+                co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+            }
+            out.chunks.push_back({(now_ns() - start) / 1000, n});
+            reply.add(std::string_view(*body).substr(at, n));
+            if (paced) co_await reply.flush();
+            at += n;
+        }
+        co_await reply.finish(out.truncated);
+        out.client_ok = !out.truncated && !reply.error();
+    }
+
+    // Answers one request and records the exchange. Returns false when the
+    // client connection cannot be reused.
+    awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req) {
+        Incoming in;
+        auto run = m_router.acquire(str(req["x-retrace-run"]));
+        if (!run) {
+            Outcome out;
+            ErrorReply unrecorded{503, "retrace_proxy_error",
+                                  "retrace cannot record this exchange: " + run.status().message(),
+                                  false};
+            co_await reply(client, out, in, unrecorded);
+            warn(run.status().message());
+            co_return false;
+        }
+        struct Release {
+            RunRouter& router;
+            RunTarget run;
+            ~Release() { router.release(run); }
+        } release{m_router, *run};
+        store::RunWriter& writer = *run->writer;
+        in.run_id = writer.run_id();
+        std::string target(req.target());
+        std::string path = target.substr(0, target.find('?'));
+        in.query = target.size() > path.size() ? target.substr(path.size()) : "";
+        auto slash = path.find('/', 1);
+        in.route = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
+        in.path = slash == std::string::npos ? "" : path.substr(slash);
+        if (in.route == "_retrace") {
+            auto method = req.method_string();
+            auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
+                                          req.body(), *run);
+            bool keep_alive = req.keep_alive();
+            co_return co_await reply_json(client, answer, keep_alive);
+        }
+        long long seq = writer.next_seq();  // order of issue
+        long long start = now_ns();
+        if (run->spans) {
+            // (the run's trace id is a digest: only worked out when a header names a span)
+            std::string traceparent = str(req["traceparent"]);
+            in.parent = run->spans->parent_for_request(
+                traceparent, traceparent.empty() ? std::string() : trace_id_of(in.run_id));
+        }
+        Json attrs = {
+            {"route", in.route}, {"method", std::string(req.method_string())}, {"path", in.path}};
+        if (!in.query.empty()) attrs["query"] = m_redactor.redact(in.query);
+        Json req_headers = Json::object();
+        for (const auto& f : req) {
+            std::string name = lower(f.name_string());
+            in.headers.emplace_back(name, str(f.value()));
+            req_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
+                                                       : m_redactor.redact(str(f.value()));
+        }
+        attrs["request_headers"] = req_headers;
+        Cassette* cassette = m_options.cassette;
+        core::MatchRequest match = in.match(req);
+        std::string digest =
+            cassette ? cassette->digest_of(match) : core::match_digest(m_options.secret, match, {});
+        attrs["match"] = digest;
+
+        Outcome out;
+        auto it = m_upstreams.find(in.route);
+        if (it == m_upstreams.end()) {
+            ErrorReply unknown{404, "retrace_proxy_error",
+                               "retrace: no upstream named '" + in.route +
+                                   "' (routes: /openai, /anthropic, --route NAME=URL)",
+                               req.keep_alive()};
+            co_await reply(client, out, in, unknown);
+        } else if (nests_too_deep(req.body())) {
+            // (refused before anything reads it as JSON, upstream included)
+            ErrorReply too_deep{400, "retrace_proxy_error",
+                                "retrace: the request body is " + core::nested_too_deep(),
+                                req.keep_alive()};
+            co_await reply(client, out, in, too_deep);
+        } else if (!cassette) {
+            co_await forward(client, req, in, it->second, start, out);
+        } else if (const RecordedExchange* x = cassette->take(digest)) {
+            attrs["replayed_from"] = x->seq;
+            co_await serve_recorded(client, req, in, *x, start, out);
+        } else if (cassette->policy().on_miss_live || cassette->policy().until) {
+            attrs["live"] = true;
+            co_await forward(client, req, in, it->second, start, out);
+        } else {
+            Divergence d = cassette->diverge(match, digest);
+            Json diff = Json::array();
+            for (const auto& f : d.diff)
+                diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
+            attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
+            if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
+            ErrorReply diverged{400, "retrace_divergence", divergence_message(d), req.keep_alive()};
+            co_await reply(client, out, in, diverged);
+        }
+        record(*run, seq, start, in, std::move(attrs), req.body(), out);
+        co_return out.client_ok;
+    }
+
+    // Whether redacting x's recorded answer (body) changes nothing (then a
+    // --reuse load test does not redact it over and over).
+    bool redacts_to_itself(const RecordedExchange& x, const std::string& body) {
+        {
+            std::lock_guard lock(m_mutex);
+            if (auto it = m_redacts_to_itself.find(&x); it != m_redacts_to_itself.end())
+                return it->second;
+        }
+        bool same = m_redactor.redact(body) == body;
+        std::lock_guard lock(m_mutex);
+        m_redacts_to_itself.emplace(&x, same);
+        return same;
+    }
+
+    void record(const RunTarget& target, long long seq, long long start, const Incoming& in,
+                Json attrs, const std::string& request, const Outcome& out) {
+        attrs["status"] = out.status;
+        attrs["truncated"] = out.truncated;
+        attrs["response_headers"] = out.headers;
+        attrs["chunks"] = out.chunks;
+        std::string req_body = m_redactor.redact(request);
+        bool request_redacted = req_body != request;
+        if (request_redacted) attrs["request_redacted"] = true;
+        // A recorded answer this replay's redactor leaves as it is (known
+        // after its first serving) is stored as recorded, under its digest.
+        bool as_recorded = out.served && !out.served->response_digest.empty() &&
+                           redacts_to_itself(*out.served, out.body);
+        std::string resp_body = as_recorded ? out.body : m_redactor.redact(out.body);
+        bool response_redacted = !as_recorded && resp_body != out.body;
+        core::Event e;
+        e.seq = seq;
+        e.parent = in.parent;
+        e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
+        e.name = attrs["method"].get<std::string>() + " " + in.path;
+        e.start_ns = start;
+        e.end_ns = now_ns();
+        e.attrs = std::move(attrs);
+        e.request = core::Digest::of(req_body).to_string();
+        e.response =
+            as_recorded ? out.served->response_digest : core::Digest::of(resp_body).to_string();
+        std::vector<store::Blob> blobs = {{e.request, std::move(req_body)},
+                                          {e.response, std::move(resp_body)}};
+        if (target.facts) {
+            // (digests of the bodies as received: a redacted one was changed)
+            std::string request_digest =
+                request_redacted ? core::Digest::of(request).to_string() : e.request;
+            std::string response_digest =
+                response_redacted ? core::Digest::of(out.body).to_string() : e.response;
+            target.facts->observe({in.route, in.path, &in.headers, request, out.status,
+                                   &out.headers, out.body, request_digest, response_digest});
+        }
+        (void)target.writer->complete(std::move(e), std::move(blobs));
+    }
+
+    std::map<std::string, Upstream> m_upstreams;
+    std::shared_ptr<ssl::context> m_tls;
+    ProxyOptions m_options;
+    RunRouter& m_router;
+    core::Redactor m_redactor;
+    EventApi m_events;
+    std::mutex m_mutex;                         // guards the members below
+    std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
+    std::set<std::string> m_warned;
+    std::unordered_map<const RecordedExchange*, bool> m_redacts_to_itself;
+    // Idle keep-alive connections by I/O thread and upstream name: a
+    // connection is taken up again on the thread that waits on it.
+    std::map<std::pair<const void*, std::string>, std::vector<std::unique_ptr<UpstreamStream>>>
+        m_pool;
+    bool m_cut = false;    // stopped: no connection goes back to the pool
+    AsyncServer m_server;  // last: its threads use the members above
+};
+
+}  // namespace
+
+bool is_secret_header(const std::string& n) {
+    return n == "authorization" || n == "x-api-key" || n == "api-key" || n == "cookie" ||
+           n == "set-cookie" || n == "proxy-authorization";
+}
+
+Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions& options,
+                                                              RunRouter& router,
+                                                              const core::Redactor& redactor) {
+    std::map<std::string, Upstream> upstreams;
+    for (const auto& [name, url] : options.upstreams) {
+        if (url.empty()) {  // served from a recording only
+            upstreams.emplace(name, Upstream{.name = name});
+            continue;
+        }
+        RETRACE_ASSIGN(auto u, parse_upstream(name, url));
+        upstreams.emplace(name, u);
+    }
+    RETRACE_ASSIGN(auto tls, client_tls_context(options.ca_file));
+    auto proxy =
+        std::make_unique<Proxy>(std::move(upstreams), std::move(tls), options, router, redactor);
+    RETRACE_TRY(proxy->listen());
+    return std::unique_ptr<RecordingProxy>(std::move(proxy));
+}
+
+}  // namespace retrace::proxy

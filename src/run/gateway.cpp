@@ -1,0 +1,255 @@
+#include "retrace/run/gateway.hpp"
+
+#include <csignal>
+#include <ctime>
+#include <filesystem>
+#include <iostream>
+#include <map>
+#include <mutex>
+
+#include "retrace/conditions/code.hpp"
+#include "retrace/conditions/environment.hpp"
+#include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/clock.hpp"
+#include "retrace/proxy/event_api.hpp"
+#include "retrace/proxy/proxy.hpp"
+#include "retrace/replay/cassette.hpp"
+#include "retrace/run/run_setup.hpp"
+#include "retrace/store/run_ref.hpp"
+
+namespace retrace::run {
+
+using conditions::capture_code;
+using conditions::capture_env;
+using conditions::find_repo_root;
+using conditions::TrafficFacts;
+using proxy::ProxyOptions;
+using proxy::RecordingProxy;
+using proxy::RunRouter;
+using proxy::RunTarget;
+using proxy::SpanTable;
+using replay::Cassette;
+using replay::ReplayPolicy;
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+using Clock = std::chrono::steady_clock;
+
+// The group of exchanges without an x-retrace-run header: the current hour.
+std::string hour_group() {
+    return core::utc_time(now_ns(), "gateway-%Y-%m-%dT%H");
+}
+
+// A client-chosen group becomes a run name: printable ASCII, at most 100 bytes.
+Status check_group(const std::string& group) {
+    bool printable =
+        std::all_of(group.begin(), group.end(), [](char c) { return c > ' ' && c < 127; });
+    if (!printable || group.size() > 100)
+        return error(ErrorCode::invalid_input,
+                     "x-retrace-run must be 1-100 printable characters without spaces");
+    return Status::ok();
+}
+
+class GatewayRouter final : public RunRouter {
+  public:
+    GatewayRouter(fs::path store_dir, std::string secret, Json conditions, Json gateway_info,
+                  std::optional<std::string> replay_of)
+        : m_store_dir(std::move(store_dir)),
+          m_secret(std::move(secret)),
+          m_conditions(std::move(conditions)),
+          m_info(std::move(gateway_info)),
+          m_replay_of(std::move(replay_of)) {}
+
+    Result<RunTarget> acquire(const std::string& header) override {
+        std::string group = header.empty() ? hour_group() : header;
+        RETRACE_TRY(check_group(group));
+        std::lock_guard lock(m_mutex);
+        auto it = m_open.find(group);
+        if (it == m_open.end()) {
+            OpenRun run;
+            RETRACE_ASSIGN(run.store, store::open_sqlite_store(m_store_dir, true));
+            Json extra = {{"gateway", m_info}};
+            extra["gateway"]["group"] = group;
+            RETRACE_ASSIGN(run.fresh, new_run(m_conditions, group, m_replay_of, extra));
+            RETRACE_ASSIGN(run.writer, store::RunWriter::start(*run.store, run.fresh.row, {}));
+            run.facts = std::make_unique<TrafficFacts>(m_secret);
+            run.spans = std::make_unique<SpanTable>(*run.writer);
+            it = m_open.emplace(group, std::move(run)).first;
+        }
+        OpenRun& run = it->second;
+        ++run.active;
+        ++run.exchanges;
+        run.last_used = Clock::now();
+        return RunTarget{run.writer.get(), run.facts.get(), run.spans.get()};
+    }
+
+    void release(const RunTarget& target) override {
+        std::lock_guard lock(m_mutex);
+        for (auto& [_, run] : m_open)
+            if (run.writer.get() == target.writer) {
+                --run.active;
+                run.last_used = Clock::now();
+            }
+    }
+
+    // Seals the runs idle for at least idle (all of them when idle is zero
+    // and none is in flight). Returns how many were sealed.
+    int seal_idle(Clock::duration idle) {
+        std::vector<OpenRun> done;
+        {
+            std::lock_guard lock(m_mutex);
+            auto now = Clock::now();
+            for (auto it = m_open.begin(); it != m_open.end();) {
+                if (it->second.active == 0 && now - it->second.last_used >= idle) {
+                    done.push_back(std::move(it->second));
+                    it = m_open.erase(it);
+                } else {
+                    ++it;
+                }
+            }
+        }
+        int sealed = 0;
+        for (auto& run : done) {
+            Status s = seal(run);
+            if (s.is_ok()) {
+                ++sealed;
+                m_exchanges += run.exchanges;
+            } else {
+                std::cerr << "retrace: cannot seal run " << run.fresh.row.id << ": " << s.message()
+                          << "\n";
+            }
+        }
+        return sealed;
+    }
+
+    long long exchanges() const { return m_exchanges; }
+
+  private:
+    struct OpenRun {
+        std::unique_ptr<store::Store> store;
+        NewRun fresh;
+        std::unique_ptr<store::RunWriter> writer;
+        std::unique_ptr<TrafficFacts> facts;
+        std::unique_ptr<SpanTable> spans;
+        int active = 0;
+        long long exchanges = 0;
+        Clock::time_point last_used;
+    };
+
+    Status seal(OpenRun& run) {
+        store::RunWriter::Seal seal;
+        long long ended = now_ns();
+        seal.metadata = run.fresh.metadata;
+        seal.metadata["ended_ns"] = core::ns_text(ended);
+        seal.metadata["duration_ms"] = (ended - run.fresh.row.started_ns) / 1000000;
+        seal.outcome = {{"exchanges", run.exchanges}};
+        seal.ended_ns = ended;
+        run.spans->close_all(ended);
+        Json conditions = m_conditions;
+        run.facts->merge_into(conditions);
+        seal.conditions = conditions;
+        RETRACE_ASSIGN(auto row, run.writer->seal(std::move(seal)));
+        std::cerr << "retrace: sealed run " << row.id << " (" << run.fresh.row.name.value_or("")
+                  << ", " << run.exchanges << " exchange(s))\n";
+        return Status::ok();
+    }
+
+    fs::path m_store_dir;
+    std::string m_secret;
+    Json m_conditions;
+    Json m_info;
+    std::optional<std::string> m_replay_of;
+    std::mutex m_mutex;
+    std::map<std::string, OpenRun> m_open;
+    long long m_exchanges = 0;
+};
+
+Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
+    auto colon = listen.rfind(':');
+    std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
+    std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
+    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
+        host = host.substr(1, host.size() - 2);
+    if (host.empty() || port.empty() || port.size() > 5 ||
+        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
+        return error(ErrorCode::invalid_input, "--listen wants HOST:PORT, got '" + listen + "'");
+    return std::pair{host, std::stoi(port)};
+}
+
+}  // namespace
+
+Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
+                                   const std::function<void(const std::string&)>& on_listening) {
+    if (o.idle_seconds <= 0) return error(ErrorCode::invalid_input, "--idle wants seconds > 0");
+    RETRACE_ASSIGN(auto listen, parse_listen(o.listen));
+    RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
+    ProxyOptions p;
+    RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
+    p.ca_file = o.ca_file;
+    p.max_request_body = o.max_body;
+    p.listen_host = listen.first;
+    p.listen_port = listen.second;
+
+    fs::path cwd = fs::current_path();
+    fs::path store_dir = store::locate_store(o.store_dir, cwd);
+    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
+    RETRACE_ASSIGN(p.secret, store->secret());
+    std::unique_ptr<Cassette> cassette;
+    std::optional<std::string> replay_of;
+    if (o.replay) {
+        RETRACE_ASSIGN(auto source, store::resolve_run(*store, *o.replay));
+        ReplayPolicy policy;
+        policy.on_miss_live = o.on_miss_live;
+        policy.reuse = o.reuse;
+        for (const auto& path : o.ignore) {
+            RETRACE_ASSIGN(auto jp, core::JsonPath::parse(path));
+            policy.ignore.push_back(std::move(jp));
+        }
+        RETRACE_ASSIGN(cassette, Cassette::load(*store, source.id, p.secret, std::move(policy)));
+        replay_of = source.id;
+        p.cassette = cassette.get();
+    }
+
+    auto repo_root = find_repo_root(cwd);
+    Json conditions = Json::object();
+    conditions["code"] = capture_code({o.argv, cwd}, redactor);
+    conditions["env"] = capture_env({{}, repo_root.value_or(cwd), envp}, redactor);
+    Json info = {{"listen", o.listen}, {"idle_seconds", o.idle_seconds}};
+    GatewayRouter router(store_dir, p.secret, conditions, info, replay_of);
+
+    // SIGINT and SIGTERM are taken with sigtimedwait by this thread only:
+    // blocked before the proxy's threads exist, so they inherit the mask.
+    sigset_t signals;
+    sigemptyset(&signals);
+    sigaddset(&signals, SIGINT);
+    sigaddset(&signals, SIGTERM);
+    sigset_t previous;
+    pthread_sigmask(SIG_BLOCK, &signals, &previous);
+    auto proxy = RecordingProxy::start(p, router, redactor);
+    if (!proxy) {
+        pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+        return proxy.status();
+    }
+    std::string host =
+        listen.first.find(':') == std::string::npos ? listen.first : "[" + listen.first + "]";
+    on_listening("http://" + host + ":" + std::to_string((*proxy)->port()));
+
+    GatewaySummary summary;
+    auto idle = std::chrono::seconds(o.idle_seconds);
+    timespec tick{0, 200'000'000};
+    for (;;) {
+        int sig = sigtimedwait(&signals, nullptr, &tick);
+        if (sig == SIGINT || sig == SIGTERM) break;
+        summary.runs_sealed += router.seal_idle(idle);
+    }
+    std::cerr << "retrace: stopping: recording the exchanges in flight\n";
+    (*proxy)->stop();
+    summary.runs_sealed += router.seal_idle(Clock::duration::zero());
+    summary.exchanges = router.exchanges();
+    pthread_sigmask(SIG_SETMASK, &previous, nullptr);
+    return summary;
+}
+
+}  // namespace retrace::run

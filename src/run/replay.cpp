@@ -1,0 +1,216 @@
+#include "retrace/run/replay.hpp"
+
+#include <fstream>
+#include <regex>
+#include <sstream>
+
+#include "retrace/core/redact.hpp"
+#include "retrace/store/run_ref.hpp"
+
+namespace retrace::run {
+
+using replay::Cassette;
+using replay::Divergence;
+using replay::ReplayPolicy;
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+
+Result<std::map<long long, std::string>> read_overrides(const std::vector<std::string>& specs) {
+    std::map<long long, std::string> out;
+    for (const auto& spec : specs) {
+        auto eq = spec.find('=');
+        long long n = 0;
+        try {
+            std::size_t used = 0;
+            n = eq == std::string::npos ? 0 : std::stoll(spec.substr(0, eq), &used);
+            if (used != eq) n = 0;
+        } catch (const std::exception&) {
+        }
+        if (n <= 0 || eq + 1 >= spec.size())
+            return error(ErrorCode::invalid_input, "--override wants N=FILE, got '" + spec + "'");
+        std::ifstream in(spec.substr(eq + 1), std::ios::binary);
+        if (!in)
+            return error(ErrorCode::invalid_input, "--override " + std::to_string(n) +
+                                                       ": cannot read " + spec.substr(eq + 1));
+        std::ostringstream body;
+        body << in.rdbuf();
+        out[n] = body.str();
+    }
+    return out;
+}
+
+Result<std::vector<std::regex>> compile_masks(const std::vector<std::string>& masks) {
+    std::vector<std::regex> out;
+    for (const auto& m : masks) {
+        try {
+            out.emplace_back(m, std::regex::ECMAScript);
+        } catch (const std::regex_error& e) {
+            return error(ErrorCode::invalid_input,
+                         "--mask '" + m + "' is not a regular expression: " + e.what());
+        }
+    }
+    return out;
+}
+
+std::string masked(std::string text, const std::vector<std::regex>& masks) {
+    for (const auto& re : masks) text = std::regex_replace(text, re, "<masked>");
+    return text;
+}
+
+// The first line where two outputs differ, for the report.
+std::string first_difference(const std::string& a, const std::string& b) {
+    std::istringstream sa(a), sb(b);
+    std::string la, lb;
+    for (int line = 1;; ++line) {
+        bool ha = static_cast<bool>(std::getline(sa, la));
+        bool hb = static_cast<bool>(std::getline(sb, lb));
+        if (!ha && !hb) return "stdout differs in its line endings";
+        if (!ha || !hb || la != lb)
+            return "stdout line " + std::to_string(line) + ": recorded " +
+                   (ha ? Json(core::clip(la)).dump() : std::string("(end)")) + ", replayed " +
+                   (hb ? Json(core::clip(lb)).dump() : std::string("(end)"));
+    }
+}
+
+struct Source {
+    store::RunRow run;
+    std::vector<std::string> argv;
+    std::optional<long long> exit_code;
+    std::string stdout_text;
+    std::optional<Json> determinism;  // the shim's streams, when recorded --deterministic
+};
+
+// What replaying the run needs of it besides its answers; events are the
+// run's (read once: a long recording takes a while to read).
+Result<Source> load_source(store::Store& store, store::RunRow run,
+                           const std::vector<store::EventRow>& events) {
+    Source s;
+    s.run = std::move(run);
+    for (const auto& row : events) {
+        if (row.event.kind != "process") continue;
+        const Json& a = row.event.attrs;
+        for (const auto& arg : a.value("argv", Json::array()))
+            if (arg.is_string()) s.argv.push_back(arg.get<std::string>());
+        if (a.contains("exit_code") && a["exit_code"].is_number_integer())
+            s.exit_code = a["exit_code"].get<long long>();
+        if (a.contains("stdout") && a["stdout"].is_string()) {
+            RETRACE_ASSIGN(auto blob, store.get_blob(a["stdout"].get<std::string>()));
+            if (blob) s.stdout_text = std::move(*blob);
+        }
+        if (a.contains("determinism")) s.determinism = a["determinism"];
+        break;
+    }
+    if (s.argv.empty())
+        return error(ErrorCode::invalid_input,
+                     "run " + s.run.id + " has no recorded command (give one after --)");
+    return s;
+}
+
+}  // namespace
+
+Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
+                             std::optional<LaunchFailure>* launch_failure) {
+    // Everything the user gave is checked before anything runs.
+    ReplayPolicy policy;
+    policy.on_miss_live = o.on_miss_live;
+    policy.reuse = o.reuse;
+    policy.pace_recorded = o.pace_recorded;
+    policy.until = o.until;
+    policy.live_tools = o.live_tools;
+    if (o.until && *o.until < 0)
+        return error(ErrorCode::invalid_input, "--until wants an event number >= 0");
+    for (const auto& path : o.ignore) {
+        RETRACE_ASSIGN(auto p, core::JsonPath::parse(path));
+        policy.ignore.push_back(std::move(p));
+    }
+    RETRACE_ASSIGN(policy.overrides, read_overrides(o.overrides));
+    RETRACE_ASSIGN(auto masks, compile_masks(o.masks));
+    // The redactor the replay stores its run under; the recorded stdout is
+    // seen through it too, so that --redact matching the program's output
+    // compares like with like.
+    RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
+
+    fs::path store_dir = store::locate_store(o.store_dir, fs::current_path());
+    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
+    RETRACE_ASSIGN(auto source_run, store::resolve_run(*store, o.run));
+    RETRACE_ASSIGN(auto events, store->events(source_run.id));
+    RETRACE_ASSIGN(Source source, load_source(*store, std::move(source_run), events));
+    RETRACE_ASSIGN(std::string secret, store->secret());
+    RETRACE_ASSIGN(auto cassette, Cassette::load(*store, source.run.id, events, std::move(secret),
+                                                 std::move(policy)));
+    events = {};  // (the cassette holds what it needs)
+
+    if (o.command.empty())
+        for (const auto& arg : source.argv)
+            if (arg.find(core::k_redacted) != std::string::npos)
+                return error(ErrorCode::invalid_input,
+                             "run " + source.run.id +
+                                 " was recorded with a secret in its command line, stored "
+                                 "redacted; give the command after --");
+    RecordOptions ro;
+    ro.deterministic = o.deterministic;
+    if (o.deterministic) {
+        if (!source.determinism)
+            return error(ErrorCode::invalid_input,
+                         "run " + source.run.id +
+                             " was recorded without --deterministic: it holds no clock or "
+                             "randomness values to feed back");
+        RETRACE_ASSIGN(ro.shim_streams, load_streams(*store, *source.determinism));
+    }
+    ro.store_dir = store_dir.string();
+    ro.name = o.name;
+    ro.command = o.command.empty() ? source.argv : o.command;
+    ro.upstreams = o.upstreams;
+    ro.routes = o.routes;
+    ro.recorded_routes = cassette->routes();
+    ro.redact = o.redact;
+    ro.ca_file = o.ca_file;
+    ro.cassette = cassette.get();
+    ro.replay_of = source.run.id;
+    RETRACE_ASSIGN(RecordOutcome run, record(ro, envp, launch_failure));
+
+    ReplayOutcome out;
+    out.source_id = source.run.id;
+    out.run = run;
+    if (run.run_id.empty()) return out;  // the command could not be started
+    out.divergences = cassette->divergences();
+    out.unused = cassette->unused();
+    out.served = cassette->size() - out.unused.size();
+    for (const auto& d : out.divergences) {
+        std::string line = d.request + ": " + d.reason;
+        if (d.nearest) line += " (nearest recorded: #" + std::to_string(*d.nearest) + ")";
+        out.differences.push_back(line);
+        for (const auto& x : d.diff)
+            out.differences.push_back("  " + x.path + ": " + x.before + " -> " + x.after);
+        if (!d.nearest_raw.empty()) out.differences.push_back("  " + d.nearest_raw);
+    }
+    for (const auto& d : run.shim_divergences) out.differences.push_back(d);
+    if (source.exit_code && *source.exit_code != run.exit_code)
+        out.differences.push_back("exit code: recorded " + std::to_string(*source.exit_code) +
+                                  ", replayed " + std::to_string(run.exit_code));
+    std::string recorded = masked(redactor.redact(source.stdout_text), masks);
+    std::string replayed = masked(run.stdout_text, masks);
+    if (recorded != replayed) {
+        out.differences.push_back(first_difference(recorded, replayed));
+        if (recorded.find(core::k_redacted) != std::string::npos &&
+            replayed.find(core::k_redacted) == std::string::npos)
+            out.differences.push_back(
+                "  (the recorded stdout was stored redacted: give the replay the --redact "
+                "patterns the recording had)");
+    }
+    if (!o.allow_unused && !out.unused.empty())
+        out.differences.push_back(std::to_string(out.unused.size()) +
+                                  " recorded exchange(s) never requested, first " +
+                                  out.unused.front());
+    out.reproduced = out.differences.empty();
+    if (!out.reproduced && source.determinism && !o.deterministic)
+        out.differences.push_back(
+            "(the recording holds the program's clock and randomness: replay with "
+            "--deterministic)");
+    return out;
+}
+
+}  // namespace retrace::run

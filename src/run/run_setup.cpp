@@ -1,0 +1,89 @@
+#include "retrace/run/run_setup.hpp"
+
+#include <unistd.h>
+
+#include <cstdio>
+
+#include "retrace/core/clock.hpp"
+#include "retrace/core/run_id.hpp"
+
+namespace retrace::run {
+
+namespace {
+
+std::string hostname() {
+    char buf[256] = {};
+    gethostname(buf, sizeof buf - 1);
+    return buf;
+}
+
+}  // namespace
+
+long long now_ns() {
+    return core::unix_now_ns();
+}
+
+std::string rfc3339(long long ns) {
+    char millis[8];
+    std::snprintf(millis, sizeof millis, ".%03lldZ", (ns / 1000000) % 1000);
+    return core::utc_time(ns, "%Y-%m-%dT%H:%M:%S") + millis;
+}
+
+std::optional<std::string> env_value(char** envp, std::string_view name) {
+    for (char** e = envp; e && *e; ++e) {
+        std::string_view kv(*e);
+        if (kv.size() > name.size() && kv.starts_with(name) && kv[name.size()] == '=')
+            return std::string(kv.substr(name.size() + 1));
+    }
+    return std::nullopt;
+}
+
+Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& name,
+                       const std::optional<std::string>& replay_of, core::Json extra_metadata) {
+    RETRACE_ASSIGN(auto identity, core::identify_conditions(conditions));
+    NewRun r;
+    RETRACE_ASSIGN(r.row.conditions, core::canonicalize(conditions));
+    r.row.conditions_digest = identity.digest.to_string();
+    r.row.id = core::RunId::generate().str();
+    r.row.started_ns = now_ns();
+    r.row.state = "incomplete";
+    r.row.name = name;
+    r.row.replay_of = replay_of;
+    r.metadata = {{"id", r.row.id},
+                  {"started_ns", core::ns_text(r.row.started_ns)},
+                  {"started_at", rfc3339(r.row.started_ns)},
+                  {"host", hostname()},
+                  {"pid", static_cast<long long>(getpid())},
+                  {"retrace_version", RETRACE_VERSION}};
+    if (name) r.metadata["name"] = *name;
+    if (replay_of) r.metadata["replay_of"] = *replay_of;
+    if (extra_metadata.is_object()) r.metadata.update(extra_metadata);
+    RETRACE_ASSIGN(r.row.metadata, core::canonicalize(r.metadata));
+    return r;
+}
+
+Result<std::map<std::string, std::string>> upstream_urls(char** envp,
+                                                         const std::vector<std::string>& upstreams,
+                                                         const std::vector<std::string>& routes) {
+    std::map<std::string, std::string> out;
+    out["openai"] = env_value(envp, "OPENAI_BASE_URL").value_or("https://api.openai.com/v1");
+    out["anthropic"] = env_value(envp, "ANTHROPIC_BASE_URL").value_or("https://api.anthropic.com");
+    for (const auto* list : {&upstreams, &routes})
+        for (const auto& spec : *list) {
+            auto eq = spec.find('=');
+            if (eq == std::string::npos || eq == 0 || eq + 1 == spec.size())
+                return error(ErrorCode::invalid_input, "want NAME=URL, got '" + spec + "'");
+            std::string name = spec.substr(0, eq);
+            if (list == &upstreams && name != "openai" && name != "anthropic")
+                return error(
+                    ErrorCode::invalid_input,
+                    "--upstream names openai or anthropic; use --route for '" + name + "'");
+            if (name.find_first_of("/?# ") != std::string::npos)
+                return error(ErrorCode::invalid_input,
+                             "a route name is one path segment: '" + name + "'");
+            out[name] = spec.substr(eq + 1);
+        }
+    return out;
+}
+
+}  // namespace retrace::run
