@@ -1,20 +1,14 @@
-#include <chrono>
 #include <cstdio>
 
 #include "context.hpp"
 #include "format.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "run_json.hpp"
 
 namespace retrace::cli {
 
 namespace {
-
-long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 void print_runs(const std::vector<store::RunRow>& runs) {
     std::printf("%-26s  %-16s  %-10s  %-19s  %9s  %4s  %s\n", "ID", "NAME", "STATE", "STARTED",
@@ -41,7 +35,7 @@ void add_runs_commands(CLI::App& app, Context& ctx) {
     runs->add_option("--limit", filter->limit, "at most N runs")->check(CLI::PositiveNumber);
     runs->add_flag("--json", ctx.json, "print JSON");
     runs->callback([&ctx, filter, since] {
-        if (!since->empty()) filter->since_ns = check(parse_since(*since, now_ns()));
+        if (!since->empty()) filter->since_ns = check(parse_since(*since, core::unix_now_ns()));
         auto rows = check(ctx.store().list_runs(*filter));
         if (ctx.json) {
             core::Json out = core::Json::array();

@@ -14,7 +14,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <condition_variable>
 #include <cstring>
 #include <deque>
@@ -23,6 +22,7 @@
 #include <thread>
 #include <vector>
 
+#include "retrace/core/clock.hpp"
 #include "retrace/core/hasher.hpp"
 
 namespace retrace::conditions {
@@ -342,9 +342,7 @@ Digest fold(const Dir& dir) {
 
 Result<InputDigest> digest_path(const fs::path& input, StatCache* cache) {
     // Taken before any stat, for the racy rule.
-    const std::int64_t started_ns = std::chrono::duration_cast<std::chrono::nanoseconds>(
-                                        std::chrono::system_clock::now().time_since_epoch())
-                                        .count();
+    const std::int64_t started_ns = core::unix_now_ns();
     std::error_code ec;
     fs::path path = fs::absolute(input, ec);
     struct stat st {};

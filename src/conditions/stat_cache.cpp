@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "retrace/conditions/input_digest.hpp"
+#include "retrace/core/clock.hpp"
 
 namespace retrace::conditions {
 
@@ -21,12 +22,6 @@ namespace fs = std::filesystem;
 
 constexpr std::int64_t k_racy_window_ns = 2'000'000'000;
 constexpr int k_busy_timeout_ms = 5000;
-
-std::int64_t now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 // Page faults dominate loading a big table (each costs ~10 us on a virtual
 // machine), so the table lives in three flat arrays whose pages are faulted
@@ -178,7 +173,7 @@ class SqliteStatCache final : public StatCache {
 
     void store(const fs::path& path, const StatKey& key, const core::Digest& digest) override {
         wait_loaded();
-        std::int64_t at = now_ns();
+        std::int64_t at = core::unix_now_ns();
         std::lock_guard lock(m_mutex);
         m_table.put(path.native(), Record{key, digest, at, 0, 0, true});
         m_dirty = true;

@@ -1,8 +1,8 @@
 #include "retrace/core/run_id.hpp"
+#include "retrace/core/clock.hpp"
 
 #include <sys/random.h>
 
-#include <chrono>
 #include <cstring>
 #include <stdexcept>
 
@@ -41,9 +41,7 @@ RunId RunId::generate() {
     std::uint8_t entropy[10];
     if (getrandom(entropy, sizeof entropy, 0) != static_cast<ssize_t>(sizeof entropy))
         throw std::runtime_error("getrandom failed");
-    auto ms = std::chrono::duration_cast<std::chrono::milliseconds>(
-                  std::chrono::system_clock::now().time_since_epoch())
-                  .count();
+    auto ms = core::unix_now_ns() / 1000000;
     return make(static_cast<std::uint64_t>(ms), entropy);
 }
 

@@ -12,6 +12,7 @@
 
 #include "retrace/analysis/diff.hpp"
 #include "retrace/analysis/stats.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/run/child_process.hpp"
@@ -23,7 +24,6 @@ namespace retrace::probe {
 using run::LaunchFailure;
 using run::new_run;
 using run::NewRun;
-using run::now_ns;
 using run::RecordOptions;
 using run::RecordOutcome;
 using run::run_child;
@@ -48,12 +48,12 @@ Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditi
     e.seq = writer->next_seq();
     e.kind = "custom";
     e.name = event_name;
-    e.start_ns = e.end_ns = now_ns();
+    e.start_ns = e.end_ns = core::unix_now_ns();
     e.attrs = body;
     e.request = core::Digest::of(text).to_string();
     RETRACE_TRY(writer->complete(std::move(e), {{core::Digest::of(text).to_string(), text}}));
     store::RunWriter::Seal seal;
-    long long ended = now_ns();
+    long long ended = core::unix_now_ns();
     seal.metadata = fresh.metadata;
     seal.metadata["ended_ns"] = core::ns_text(ended);
     seal.outcome = Json::object();

@@ -1,9 +1,9 @@
 #include "retrace/proxy/event_api.hpp"
 
-#include <chrono>
 #include <set>
 
 #include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
 
 namespace retrace::proxy {
@@ -19,12 +19,6 @@ using replay::ReplayPolicy;
 namespace {
 
 using core::Json;
-
-long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
 
 EventApiReply fail(int status, const std::string& type, const std::string& message) {
     return {status, Json{{"error", {{"type", type}, {"message", message}}}}.dump()};
@@ -115,7 +109,7 @@ Status common_fields(const Json& j, Message& m, bool need_kind) {
             return error(ErrorCode::invalid_input, "'pid' must be an integer");
         m.pid = it->get<long long>();
     }
-    long long now = now_ns();
+    long long now = core::unix_now_ns();
     RETRACE_ASSIGN(m.start_ns, time_field(j, "start_ns", now));
     RETRACE_ASSIGN(m.end_ns, time_field(j, "end_ns", now));
     return Status::ok();
@@ -390,7 +384,7 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
 
     if (const RecordedEvent* x = m_cassette->take_event(digest)) {
         e.seq = number();
-        e.end_ns = now_ns();
+        e.end_ns = core::unix_now_ns();
         e.attrs["replayed_from"] = x->seq;
         Json answer = {{"id", e.seq}, {"replayed_from", x->seq}};
         if (!x->output.empty()) {
@@ -420,7 +414,7 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     Json divergence = {{"reason", d.reason}, {"diff", diff}};
     if (d.nearest) divergence["nearest"] = *d.nearest;
     e.seq = number();
-    e.end_ns = now_ns();
+    e.end_ns = core::unix_now_ns();
     e.attrs["divergence"] = divergence;
     if (!m.span.empty()) (void)run.spans->finish(m.span);
     (void)run.writer->complete(std::move(e), std::move(blobs));

@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/chunked_reply.hpp"
 #include "retrace/net/expect_continue.hpp"
@@ -83,12 +84,6 @@ void shut(tcp::socket& s) {
 // The I/O context (one per server thread) an executor runs on.
 const void* thread_of(const asio::any_io_executor& executor) {
     return &asio::query(executor, asio::execution::context);
-}
-
-long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
 }
 
 // An error in the shape the route's SDK parses: Anthropic's, else OpenAI's.
@@ -430,7 +425,7 @@ class Proxy final : public RecordingProxy {
             str(ures[http::field::content_type]).find("text/event-stream") != std::string::npos;
         std::size_t recorded = 0;  // bytes of out.body already in out.chunks
         auto log_chunks = [&](bool last) {
-            long long offset = (now_ns() - start) / 1000;
+            long long offset = (core::unix_now_ns() - start) / 1000;
             for (std::size_t end; sse && (end = frame_end(out.body, recorded)) != std::string::npos;
                  recorded = end)
                 out.chunks.push_back({offset, end - recorded});
@@ -550,7 +545,7 @@ class Proxy final : public RecordingProxy {
                 boost::system::error_code ignored;
                 co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
             }
-            out.chunks.push_back({(now_ns() - start) / 1000, n});
+            out.chunks.push_back({(core::unix_now_ns() - start) / 1000, n});
             reply.add(std::string_view(*body).substr(at, n));
             if (paced) co_await reply.flush();
             at += n;
@@ -594,7 +589,7 @@ class Proxy final : public RecordingProxy {
             co_return co_await reply_json(client, answer, keep_alive);
         }
         long long seq = writer.next_seq();  // order of issue
-        long long start = now_ns();
+        long long start = core::unix_now_ns();
         if (run->spans) {
             // (the run's trace id is a digest: only worked out when a header names a span)
             std::string traceparent = str(req["traceparent"]);
@@ -689,7 +684,7 @@ class Proxy final : public RecordingProxy {
         e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
         e.name = attrs["method"].get<std::string>() + " " + in.path;
         e.start_ns = start;
-        e.end_ns = now_ns();
+        e.end_ns = core::unix_now_ns();
         e.attrs = std::move(attrs);
         e.request = core::Digest::of(req_body).to_string();
         e.response =

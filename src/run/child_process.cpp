@@ -1,4 +1,5 @@
 #include "retrace/run/child_process.hpp"
+#include "retrace/core/clock.hpp"
 
 #include <fcntl.h>
 #include <poll.h>
@@ -11,7 +12,6 @@
 #include <array>
 #include <atomic>
 #include <cerrno>
-#include <chrono>
 #include <cstring>
 #include <mutex>
 
@@ -74,12 +74,6 @@ std::atomic<pid_t>* enlist(pid_t pid) {
     return nullptr;
 }
 
-long long now_ns() {
-    return std::chrono::duration_cast<std::chrono::nanoseconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
-}
-
 void write_all(int fd, const char* data, std::size_t size) {
     while (size > 0) {
         ssize_t n = write(fd, data, size);
@@ -139,7 +133,7 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     std::vector<char*> c_argv = c_strings(argv), c_env = c_strings(env);
     child_started();
     ChildResult result;
-    result.start_ns = now_ns();
+    result.start_ns = core::unix_now_ns();
     pid_t parent = getpid();
     // Signals stay blocked in this thread until the child has put back the
     // default handlers and the parent has listed the child for forwarding.
@@ -193,7 +187,7 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     }
     if (slot) slot->store(0);
     child_ended();
-    result.end_ns = now_ns();
+    result.end_ns = core::unix_now_ns();
 
     if (exec_failed) {
         std::string what = "cannot run '" + argv[0] + "': " + std::strerror(exec_errno);

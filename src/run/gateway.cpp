@@ -39,7 +39,7 @@ using Clock = std::chrono::steady_clock;
 
 // The group of exchanges without an x-retrace-run header: the current hour.
 std::string hour_group() {
-    return core::utc_time(now_ns(), "gateway-%Y-%m-%dT%H");
+    return core::utc_time(core::unix_now_ns(), "gateway-%Y-%m-%dT%H");
 }
 
 // A client-chosen group becomes a run name: printable ASCII, at most 100 bytes.
@@ -140,7 +140,7 @@ class GatewayRouter final : public RunRouter {
 
     Status seal(OpenRun& run) {
         store::RunWriter::Seal seal;
-        long long ended = now_ns();
+        long long ended = core::unix_now_ns();
         seal.metadata = run.fresh.metadata;
         seal.metadata["ended_ns"] = core::ns_text(ended);
         seal.metadata["duration_ms"] = (ended - run.fresh.row.started_ns) / 1000000;

@@ -10,6 +10,7 @@
 #include "retrace/conditions/environment.hpp"
 #include "retrace/conditions/input_digest.hpp"
 #include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/proxy/proxy.hpp"
 #include "retrace/run/child_process.hpp"
@@ -247,14 +248,14 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         o.command,
         child_environment(envp, run_id, proxy->port(), proxy_opts, shim ? &*shim : nullptr),
         o.pass_through);
-    proxy->stop();              // every exchange in flight is recorded before the seal
-    spans.close_all(now_ns());  // spans the program never ended
+    proxy->stop();                         // every exchange in flight is recorded before the seal
+    spans.close_all(core::unix_now_ns());  // spans the program never ended
     ChildResult result;
     if (child) {
         result = std::move(child).value();
     } else {  // lost a race with check_command: the run is sealed as failed to start
         result.exit_code = child.status().code() == ErrorCode::not_found ? 127 : 126;
-        result.start_ns = result.end_ns = now_ns();
+        result.start_ns = result.end_ns = core::unix_now_ns();
         result.stderr_data = child.status().message() + "\n";
         *launch_failure = LaunchFailure{result.exit_code, child.status().message()};
     }
@@ -301,7 +302,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         outputs[key] = d->digest.to_string();
         seal.outputs.push_back({run_id, "output", key, d->digest.to_string()});
     }
-    long long ended = now_ns();
+    long long ended = core::unix_now_ns();
     metadata["ended_ns"] = core::ns_text(ended);
     metadata["duration_ms"] = (ended - started) / 1000000;
     seal.metadata = metadata;

@@ -19,10 +19,6 @@ std::string hostname() {
 
 }  // namespace
 
-long long now_ns() {
-    return core::unix_now_ns();
-}
-
 std::string rfc3339(long long ns) {
     char millis[8];
     std::snprintf(millis, sizeof millis, ".%03lldZ", (ns / 1000000) % 1000);
@@ -45,7 +41,7 @@ Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& 
     RETRACE_ASSIGN(r.row.conditions, core::canonicalize(conditions));
     r.row.conditions_digest = identity.digest.to_string();
     r.row.id = core::RunId::generate().str();
-    r.row.started_ns = now_ns();
+    r.row.started_ns = core::unix_now_ns();
     r.row.state = "incomplete";
     r.row.name = name;
     r.row.replay_of = replay_of;

@@ -1,6 +1,5 @@
 #include "common.hpp"
 
-#include <chrono>
 #include <ctime>
 
 #include "retrace/core/clock.hpp"
@@ -68,9 +67,7 @@ std::string make_id(const std::string& prefix, std::uint64_t entropy) {
 }
 
 long long unix_seconds() {
-    return std::chrono::duration_cast<std::chrono::seconds>(
-               std::chrono::system_clock::now().time_since_epoch())
-        .count();
+    return core::unix_now_ns() / 1000000000;
 }
 
 std::string content_text(const Json& content) {
