@@ -8,6 +8,7 @@
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/store/run_ref.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::analysis {
 
@@ -52,15 +53,16 @@ struct Trajectory {
 // timestamps every response carries; anything else by its bytes.
 std::string response_key(store::Store& store, const core::Event& e) {
     std::string key;
-    if (auto it = e.attrs.find("status"); it != e.attrs.end()) key += it->dump();
+    bool exchange = e.kind == "llm" || e.kind == "http";
+    trace::Exchange x = exchange ? trace::Exchange::from_attrs(e.attrs) : trace::Exchange{};
+    if (exchange) key += std::to_string(x.status);
     key += '|';
     if (auto it = e.attrs.find("error"); it != e.attrs.end()) key += it->dump();
-    key += e.attrs.value("truncated", false) ? "|cut|" : "||";
+    key += x.truncated ? "|cut|" : "||";
     if (e.kind != "llm") return key + e.response;
-    auto headers = e.attrs.value("response_headers", Json::object());
-    core::LlmResponse r = core::assemble_response(e.attrs.value("route", ""),
-                                                  headers.value("content-type", std::string()),
-                                                  store::blob_text(store, e.response));
+    core::LlmResponse r =
+        core::assemble_response(x.route, x.response_headers.value("content-type", std::string()),
+                                store::blob_text(store, e.response));
     key += r.model + "|" + r.fingerprint + "|" + r.text + "|" + r.finish_reason + "|" + r.error;
     for (const auto& c : r.tool_calls) key += "|" + c.name + "(" + c.arguments + ")";
     if (r.embeddings) key += "|" + e.response;  // vectors: by their bytes
@@ -129,9 +131,9 @@ std::optional<Json> body_json(store::Store& store, const core::Event& e, bool re
     std::string text = store::blob_text(store, response ? e.response : e.request);
     if (auto j = core::parse_json_strict(text)) return *j;
     if (response && e.kind == "llm") {
-        auto headers = e.attrs.value("response_headers", Json::object());
-        return core::assemble_response(e.attrs.value("route", ""),
-                                       headers.value("content-type", std::string()), text)
+        trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
+        return core::assemble_response(
+                   x.route, x.response_headers.value("content-type", std::string()), text)
             .to_json();
     }
     return std::nullopt;

@@ -4,6 +4,7 @@
 #include <filesystem>
 
 #include "retrace/store/run_ref.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::analysis {
 
@@ -127,8 +128,11 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                              .starts_with("python");
         }
         if (e.kind == "clock" || e.kind == "random") sdk_draws = true;
-        if (e.attrs.value("truncated", false)) ++truncated;
-        if (e.attrs.value("live", false) && (e.kind == "llm" || e.kind == "http")) ++live;
+        if (e.kind == "llm" || e.kind == "http") {
+            trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
+            if (x.truncated) ++truncated;
+            if (x.live) ++live;
+        }
     }
     if (truncated > 0)
         out.push_back({"error", "truncated",

@@ -9,16 +9,6 @@ namespace {
 
 using core::Json;
 
-Json divergence_json(const replay::Divergence& d) {
-    Json diff = Json::array();
-    for (const auto& x : d.diff)
-        diff.push_back({{"path", x.path}, {"recorded", x.before}, {"now", x.after}});
-    Json j = {{"request", d.request}, {"reason", d.reason}, {"diff", diff}};
-    j["nearest"] = d.nearest ? Json(*d.nearest) : Json();
-    if (!d.nearest_raw.empty()) j["note"] = d.nearest_raw;
-    return j;
-}
-
 }  // namespace
 
 void add_replay_command(CLI::App& app, Context& ctx) {
@@ -91,7 +81,7 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         }
         if (ctx.json) {
             Json divs = Json::array();
-            for (const auto& d : r.divergences) divs.push_back(divergence_json(d));
+            for (const auto& d : r.divergences) divs.push_back(d.to_json());
             print_json({{"run_id", r.run.run_id},
                         {"replay_of", r.source_id},
                         {"verdict", r.reproduced ? "reproduced" : "diverged"},

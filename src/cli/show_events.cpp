@@ -6,6 +6,7 @@
 #include "format.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/core/matching.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::cli {
 
@@ -19,10 +20,9 @@ std::string header(const Json& headers, const char* name) {
 }
 
 core::LlmResponse response_of(store::Store& store, const core::Event& e) {
-    const Json& a = e.attrs;
-    return core::assemble_response(
-        a.value("route", ""), header(a.value("response_headers", Json::object()), "content-type"),
-        store::blob_text(store, e.response));
+    trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
+    return core::assemble_response(x.route, header(x.response_headers, "content-type"),
+                                   store::blob_text(store, e.response));
 }
 
 // What one line says about an event, after its number and indentation.
@@ -63,12 +63,11 @@ Line line_of(store::Store& store, const core::Event& e) {
         if (a.value("live", false)) l.markers += "  (live)";
         return l;
     }
-    int status = a.value("status", 0);
+    trace::Exchange x = trace::Exchange::from_attrs(a);
+    int status = x.status;
     // (appended piece by piece: GCC 12 warns falsely on "literal" + string)
-    l.name = a.value("method", std::string());
-    l.name.append(" /")
-        .append(a.value("route", std::string()))
-        .append(a.value("path", std::string()));
+    l.name = x.method;
+    l.name.append(" /").append(x.route).append(x.path);
     l.status = std::to_string(status);
     if (e.kind == "llm") {
         core::LlmResponse r = response_of(store, e);
@@ -86,12 +85,11 @@ Line line_of(store::Store& store, const core::Event& e) {
         for (const auto& c : r.tool_calls) l.detail += "  tool " + c.name;
         if (r.embeddings) l.detail += "  " + std::to_string(*r.embeddings) + " vectors";
     }
-    if (a.value("truncated", false)) l.markers += "  ! truncated";
+    if (x.truncated) l.markers += "  ! truncated";
     if (status >= 400 || status == 0) l.markers += "  ! error";
-    if (a.contains("divergence")) l.markers += "  ! diverged";
-    if (a.contains("replayed_from"))
-        l.markers += "  (replayed #" + std::to_string(a["replayed_from"].get<long long>()) + ")";
-    if (a.value("live", false)) l.markers += "  (live)";
+    if (x.divergence) l.markers += "  ! diverged";
+    if (x.replayed_from) l.markers += "  (replayed #" + std::to_string(*x.replayed_from) + ")";
+    if (x.live) l.markers += "  (live)";
     return l;
 }
 
@@ -164,6 +162,7 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
                                                std::to_string(rows.size()) + ")");
     const core::Event& e = found->event;
     const Json& a = e.attrs;
+    trace::Exchange x = trace::Exchange::from_attrs(a);  // (what an llm or http event holds)
     Json out = {{"event", e.to_json()}};
     auto body_json = [](const std::string& text) {
         auto parsed = core::parse_json_strict(text);
@@ -175,17 +174,16 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
         out["stdout"] = store::blob_text(store, a.value("stdout", ""));
         out["stderr"] = store::blob_text(store, a.value("stderr", ""));
     } else if (e.kind == "llm" || e.kind == "http") {
-        out["request"] = {{"headers", a.value("request_headers", Json::object())},
-                          {"body", body_json(request)}};
+        out["request"] = {{"headers", x.request_headers}, {"body", body_json(request)}};
         Json frames = Json::array();
         std::size_t at = 0;
-        for (const auto& ch : a.value("chunks", Json::array())) {
-            std::size_t n = std::min<std::size_t>(ch[1].get<std::size_t>(), response.size() - at);
-            frames.push_back({{"offset_us", ch[0]}, {"text", response.substr(at, n)}});
+        for (const auto& [offset_us, bytes] : x.chunks) {
+            std::size_t n = std::min<std::size_t>(bytes, response.size() - at);
+            frames.push_back({{"offset_us", offset_us}, {"text", response.substr(at, n)}});
             at += n;
         }
-        out["response"] = {{"status", a.value("status", 0)},
-                           {"headers", a.value("response_headers", Json::object())},
+        out["response"] = {{"status", x.status},
+                           {"headers", x.response_headers},
                            {"body", body_json(response)},
                            {"frames", frames}};
         if (e.kind == "llm") out["response"]["assembled"] = response_of(store, e).to_json();
@@ -229,14 +227,12 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     auto print_body = [](const Json& body) {
         std::cout << (body.is_string() ? body.get<std::string>() : body.dump(2)) << "\n";
     };
-    std::cout << "\n"
-              << a.value("method", "") << " /" << a.value("route", "") << a.value("path", "")
-              << a.value("query", "") << "\n";
+    std::cout << "\n" << x.method << " /" << x.route << x.path << x.query << "\n";
     print_headers(out["request"]["headers"]);
     std::cout << "\n";
     print_body(out["request"]["body"]);
-    std::cout << "\nstatus " << a.value("status", 0)
-              << (a.value("truncated", false) ? "  (truncated: the stream broke off)" : "") << "\n";
+    std::cout << "\nstatus " << x.status
+              << (x.truncated ? "  (truncated: the stream broke off)" : "") << "\n";
     print_headers(out["response"]["headers"]);
     const Json& frames = out["response"]["frames"];
     bool stream = out["response"].contains("assembled") && out["response"]["assembled"]["stream"];

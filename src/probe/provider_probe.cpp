@@ -10,6 +10,7 @@
 #include <iostream>
 
 #include "retrace/core/llm_response.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::probe {
 
@@ -132,8 +133,8 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
     for (const auto& row : rows) {
         const auto& e = row.event;
         if (e.kind != "llm") continue;
-        Json headers = e.attrs.value("request_headers", Json::object());
-        std::string probe = headers.value(k_probe_header, std::string());
+        trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
+        std::string probe = x.request_headers.value(k_probe_header, std::string());
         auto semi = probe.find(";phase=");
         if (probe.rfind("key=", 0) != 0 || semi == std::string::npos) continue;
         std::size_t key = std::stoul(probe.substr(4, semi - 4));
@@ -142,11 +143,10 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
         c.key = key;
         c.phase = phase;
         ++c.requests;
-        int status = e.attrs.value("status", 0);
-        Json response_headers = e.attrs.value("response_headers", Json::object());
-        auto answer = core::assemble_response(e.attrs.value("route", ""),
-                                              response_headers.value("content-type", std::string()),
-                                              store::blob_text(store, e.response));
+        int status = x.status;
+        auto answer = core::assemble_response(
+            x.route, x.response_headers.value("content-type", std::string()),
+            store::blob_text(store, e.response));
         if (status >= 400 || !answer.error.empty()) {
             ++c.errors;
             continue;

@@ -18,6 +18,7 @@
 #include "retrace/run/child_process.hpp"
 #include "retrace/run/run_setup.hpp"
 #include "retrace/store/run_writer.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::probe {
 
@@ -125,10 +126,9 @@ Status count_tokens(store::Store& store, ProbeRun& r) {
     RETRACE_ASSIGN(auto events, store.events(r.run_id));
     for (const auto& row : events) {
         if (row.event.kind != "llm") continue;
-        const Json& a = row.event.attrs;
+        trace::Exchange x = trace::Exchange::from_attrs(row.event.attrs);
         auto answer = core::assemble_response(
-            a.value("route", ""),
-            a.value("response_headers", Json::object()).value("content-type", std::string()),
+            x.route, x.response_headers.value("content-type", std::string()),
             store::blob_text(store, row.event.response));
         long long in = answer.input_tokens.value_or(0), out = answer.output_tokens.value_or(0);
         r.input_tokens += in;

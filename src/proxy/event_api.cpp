@@ -10,11 +10,11 @@ namespace retrace::proxy {
 
 using conditions::TrafficFacts;
 using replay::Cassette;
-using replay::Divergence;
 using replay::event_match_request;
 using replay::is_sdk_event_kind;
 using replay::RecordedEvent;
 using replay::ReplayPolicy;
+using trace::Divergence;
 
 namespace {
 
@@ -408,22 +408,13 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         return {200, Json{{"id", run.spans->seq_of(m.span)}, {"live", true}}.dump()};
     }
     Divergence d = m_cassette->diverge_event(m.kind, m.name, m.input, digest);
-    Json diff = Json::array();
-    for (const auto& f : d.diff)
-        diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
-    Json divergence = {{"reason", d.reason}, {"diff", diff}};
-    if (d.nearest) divergence["nearest"] = *d.nearest;
+    Json divergence = d.to_attrs();
     e.seq = number();
     e.end_ns = core::unix_now_ns();
     e.attrs["divergence"] = divergence;
     if (!m.span.empty()) (void)run.spans->finish(m.span);
     (void)run.writer->complete(std::move(e), std::move(blobs));
-    std::string message = "retrace replay diverged: " + d.request + ": " + d.reason;
-    if (d.nearest) message += "; nearest recorded call is #" + std::to_string(*d.nearest);
-    for (std::size_t i = 0; i < d.diff.size() && i < 3; ++i)
-        message += "; input" + d.diff[i].path.substr(1) + ": " + d.diff[i].before + " -> " +
-                   d.diff[i].after;
-    return {409, Json{{"error", {{"type", "retrace_divergence"}, {"message", message}}},
+    return {409, Json{{"error", {{"type", "retrace_divergence"}, {"message", d.message()}}},
                       {"divergence", divergence}}
                      .dump()};
 }

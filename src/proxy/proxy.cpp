@@ -17,6 +17,7 @@
 #include "retrace/net/expect_continue.hpp"
 #include "retrace/net/upstream.hpp"
 #include "retrace/proxy/event_api.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::proxy {
 
@@ -30,7 +31,6 @@ using net::parse_upstream;
 using net::Upstream;
 using net::UpstreamStream;
 using replay::Cassette;
-using replay::Divergence;
 using replay::RecordedExchange;
 
 namespace {
@@ -96,15 +96,6 @@ std::string error_body(const std::string& route, const std::string& type,
         .dump();
 }
 
-std::string divergence_message(const Divergence& d) {
-    std::string m = "retrace replay diverged: " + d.request + ": " + d.reason;
-    if (d.nearest) m += "; nearest recorded request is #" + std::to_string(*d.nearest);
-    for (std::size_t i = 0; i < d.diff.size() && i < 3; ++i)
-        m += "; " + d.diff[i].path + ": " + d.diff[i].before + " -> " + d.diff[i].after;
-    if (!d.nearest_raw.empty()) m += "; " + d.nearest_raw;
-    return m;
-}
-
 // A request as the proxy received it, split into its route and the rest.
 struct Incoming {
     std::string run_id;    // the run the exchange is recorded into
@@ -157,7 +148,7 @@ struct Outcome {
     int status = 0;
     Json headers = Json::object();
     std::string body;
-    Json chunks = Json::array();  // [offset_us, bytes] per piece written
+    std::vector<std::pair<long long, std::size_t>> chunks;  // offset_us, bytes per piece written
     bool truncated = false;
     bool client_ok = true;                     // the connection can serve another request
     const RecordedExchange* served = nullptr;  // replayed: the exchange body comes from
@@ -275,7 +266,7 @@ class Proxy final : public RecordingProxy {
         out.status = status;
         out.body = res.body();
         for (const auto& f : res) out.headers[lower(f.name_string())] = str(f.value());
-        out.chunks.push_back({0, out.body.size()});
+        out.chunks.emplace_back(0, out.body.size());
         out.client_ok = keep_alive && !ec;
     }
 
@@ -428,9 +419,9 @@ class Proxy final : public RecordingProxy {
             long long offset = (core::unix_now_ns() - start) / 1000;
             for (std::size_t end; sse && (end = frame_end(out.body, recorded)) != std::string::npos;
                  recorded = end)
-                out.chunks.push_back({offset, end - recorded});
+                out.chunks.emplace_back(offset, end - recorded);
             if ((!sse || last) && recorded < out.body.size()) {
-                out.chunks.push_back({offset, out.body.size() - recorded});
+                out.chunks.emplace_back(offset, out.body.size() - recorded);
                 recorded = out.body.size();
             }
         };
@@ -545,7 +536,7 @@ class Proxy final : public RecordingProxy {
                 boost::system::error_code ignored;
                 co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
             }
-            out.chunks.push_back({(core::unix_now_ns() - start) / 1000, n});
+            out.chunks.emplace_back((core::unix_now_ns() - start) / 1000, n);
             reply.add(std::string_view(*body).substr(at, n));
             if (paced) co_await reply.flush();
             at += n;
@@ -596,22 +587,22 @@ class Proxy final : public RecordingProxy {
             in.parent = run->spans->parent_for_request(
                 traceparent, traceparent.empty() ? std::string() : trace_id_of(in.run_id));
         }
-        Json attrs = {
-            {"route", in.route}, {"method", std::string(req.method_string())}, {"path", in.path}};
-        if (!in.query.empty()) attrs["query"] = m_redactor.redact(in.query);
-        Json req_headers = Json::object();
+        trace::Exchange x;  // what is recorded of it
+        x.route = in.route;
+        x.method = std::string(req.method_string());
+        x.path = in.path;
+        x.query = m_redactor.redact(in.query);
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
             in.headers.emplace_back(name, str(f.value()));
-            req_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
-                                                       : m_redactor.redact(str(f.value()));
+            x.request_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
+                                                             : m_redactor.redact(str(f.value()));
         }
-        attrs["request_headers"] = req_headers;
         Cassette* cassette = m_options.cassette;
         core::MatchRequest match = in.match(req);
         std::string digest =
             cassette ? cassette->digest_of(match) : core::match_digest(m_options.secret, match, {});
-        attrs["match"] = digest;
+        x.match = digest;
 
         Outcome out;
         auto it = m_upstreams.find(in.route);
@@ -629,23 +620,19 @@ class Proxy final : public RecordingProxy {
             co_await reply(client, out, in, too_deep);
         } else if (!cassette) {
             co_await forward(client, req, in, it->second, start, out);
-        } else if (const RecordedExchange* x = cassette->take(digest)) {
-            attrs["replayed_from"] = x->seq;
-            co_await serve_recorded(client, req, in, *x, start, out);
+        } else if (const RecordedExchange* recorded = cassette->take(digest)) {
+            x.replayed_from = recorded->seq;
+            co_await serve_recorded(client, req, in, *recorded, start, out);
         } else if (cassette->policy().on_miss_live || cassette->policy().until) {
-            attrs["live"] = true;
+            x.live = true;
             co_await forward(client, req, in, it->second, start, out);
         } else {
-            Divergence d = cassette->diverge(match, digest);
-            Json diff = Json::array();
-            for (const auto& f : d.diff)
-                diff.push_back({{"path", f.path}, {"recorded", f.before}, {"now", f.after}});
-            attrs["divergence"] = {{"reason", d.reason}, {"diff", diff}};
-            if (d.nearest) attrs["divergence"]["nearest"] = *d.nearest;
-            ErrorReply diverged{400, "retrace_divergence", divergence_message(d), req.keep_alive()};
+            x.divergence = cassette->diverge(match, digest);
+            ErrorReply diverged{400, "retrace_divergence", x.divergence->message(),
+                                req.keep_alive()};
             co_await reply(client, out, in, diverged);
         }
-        record(*run, seq, start, in, std::move(attrs), req.body(), out);
+        record(*run, seq, start, in, std::move(x), req.body(), out);
         co_return out.client_ok;
     }
 
@@ -664,14 +651,14 @@ class Proxy final : public RecordingProxy {
     }
 
     void record(const RunTarget& target, long long seq, long long start, const Incoming& in,
-                Json attrs, const std::string& request, const Outcome& out) {
-        attrs["status"] = out.status;
-        attrs["truncated"] = out.truncated;
-        attrs["response_headers"] = out.headers;
-        attrs["chunks"] = out.chunks;
+                trace::Exchange x, const std::string& request, const Outcome& out) {
+        x.status = out.status;
+        x.truncated = out.truncated;
+        x.response_headers = out.headers;
+        x.chunks = out.chunks;
         std::string req_body = m_redactor.redact(request);
         bool request_redacted = req_body != request;
-        if (request_redacted) attrs["request_redacted"] = true;
+        x.request_redacted = request_redacted;
         // A recorded answer this replay's redactor leaves as it is (known
         // after its first serving) is stored as recorded, under its digest.
         bool as_recorded = out.served && !out.served->response_digest.empty() &&
@@ -682,10 +669,10 @@ class Proxy final : public RecordingProxy {
         e.seq = seq;
         e.parent = in.parent;
         e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
-        e.name = attrs["method"].get<std::string>() + " " + in.path;
+        e.name = x.method + " " + in.path;
         e.start_ns = start;
         e.end_ns = core::unix_now_ns();
-        e.attrs = std::move(attrs);
+        e.attrs = x.to_attrs();
         e.request = core::Digest::of(req_body).to_string();
         e.response =
             as_recorded ? out.served->response_digest : core::Digest::of(resp_body).to_string();

@@ -4,8 +4,11 @@
 #include <unordered_set>
 
 #include "retrace/core/sse.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::replay {
+
+using trace::Divergence;
 
 namespace {
 
@@ -103,20 +106,19 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         }
         if (e.kind != "llm" && e.kind != "http") continue;
         if (c->m_policy.until && e.seq > *c->m_policy.until) continue;
+        trace::Exchange recorded = trace::Exchange::from_attrs(a);
         RecordedExchange x;
         x.seq = e.seq;
-        x.route = text_of(a.value("route", Json()));
-        x.method = text_of(a.value("method", Json()));
-        x.path = text_of(a.value("path", Json()));
-        x.query = text_of(a.value("query", Json()));
-        Json headers = a.value("request_headers", Json::object());
-        for (const auto& [k, v] : headers.items()) x.request_headers.emplace_back(k, text_of(v));
-        x.status = a.value("status", 0);
-        x.response_headers = a.value("response_headers", Json::object());
-        x.truncated = a.value("truncated", false);
-        for (const auto& ch : a.value("chunks", Json::array()))
-            if (ch.is_array() && ch.size() == 2)
-                x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
+        x.route = std::move(recorded.route);
+        x.method = std::move(recorded.method);
+        x.path = std::move(recorded.path);
+        x.query = std::move(recorded.query);
+        for (const auto& [k, v] : recorded.request_headers.items())
+            x.request_headers.emplace_back(k, text_of(v));
+        x.status = recorded.status;
+        x.response_headers = std::move(recorded.response_headers);
+        x.truncated = recorded.truncated;
+        x.chunks = std::move(recorded.chunks);
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
         x.response_digest = e.response;
         if (auto it = overrides.find(e.seq); it != overrides.end()) {
@@ -128,9 +130,9 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         }
         // A body recorded redacted cannot be re-digested: its digest was
         // taken before redaction, under the recording store's secret.
-        bool redacted = a.value("request_redacted", false);
-        x.match = redacted && c->m_policy.ignore.empty() ? text_of(a.value("match", Json()))
-                                                         : c->digest_of(match_request_of(x));
+        x.match = recorded.request_redacted && c->m_policy.ignore.empty()
+                      ? recorded.match
+                      : c->digest_of(match_request_of(x));
         c->m_exchanges.push_back(std::move(x));
     }
     if (!overrides.empty())
@@ -206,8 +208,11 @@ Result<std::shared_ptr<const std::string>> Cassette::answer(const RecordedExchan
                              : Status::ok();
     if (!failed.is_ok()) {
         std::lock_guard lock(m_mutex);
-        m_divergences.push_back(
-            {x.label(), "its recorded answer cannot be read: " + failed.message(), x.seq, {}, {}});
+        Divergence lost;
+        lost.request = x.label();
+        lost.reason = "its recorded answer cannot be read: " + failed.message();
+        lost.nearest = x.seq;
+        m_divergences.push_back(std::move(lost));
         return failed;
     }
     auto body = std::make_shared<const std::string>(std::move(**blob));
@@ -315,6 +320,7 @@ Divergence Cassette::diverge(const core::MatchRequest& request, const std::strin
 Divergence Cassette::diverge_event(std::string_view kind, std::string_view name,
                                    std::string_view input, const std::string& digest) {
     Divergence d;
+    d.of = Divergence::Of::call;
     d.request = std::string(kind) + " " + std::string(name);
     std::lock_guard lock(m_mutex);
     if (auto it = m_event_queues.find(digest); it != m_event_queues.end()) {

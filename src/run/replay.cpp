@@ -10,8 +10,8 @@
 namespace retrace::run {
 
 using replay::Cassette;
-using replay::Divergence;
 using replay::ReplayPolicy;
+using trace::Divergence;
 
 namespace {
 
@@ -179,14 +179,8 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     out.divergences = cassette->divergences();
     out.unused = cassette->unused();
     out.served = cassette->size() - out.unused.size();
-    for (const auto& d : out.divergences) {
-        std::string line = d.request + ": " + d.reason;
-        if (d.nearest) line += " (nearest recorded: #" + std::to_string(*d.nearest) + ")";
-        out.differences.push_back(line);
-        for (const auto& x : d.diff)
-            out.differences.push_back("  " + x.path + ": " + x.before + " -> " + x.after);
-        if (!d.nearest_raw.empty()) out.differences.push_back("  " + d.nearest_raw);
-    }
+    for (const auto& d : out.divergences)
+        for (auto& line : d.report_lines()) out.differences.push_back(std::move(line));
     for (const auto& d : run.shim_divergences) out.differences.push_back(d);
     if (source.exit_code && *source.exit_code != run.exit_code)
         out.differences.push_back("exit code: recorded " + std::to_string(*source.exit_code) +

@@ -5,6 +5,7 @@
 #include "retrace/core/run_id.hpp"
 #include "retrace/store/run_writer.hpp"
 #include "retrace/store/sqlite.hpp"
+#include "retrace/trace/exchange.hpp"
 #include "test_support.hpp"
 
 namespace retrace::replay {
@@ -38,14 +39,14 @@ class CassetteTest : public ::testing::Test {
             e.kind = "llm";
             e.name = "POST " + x.path;
             e.start_ns = e.end_ns = row.started_ns;
-            e.attrs = {{"route", "openai"},
-                       {"method", "POST"},
-                       {"path", x.path},
-                       {"request_headers", Json::object()},
-                       {"response_headers", {{"content-type", "application/json"}}},
-                       {"status", 200},
-                       {"truncated", false},
-                       {"chunks", Json::array({Json::array({0, x.response.size()})})}};
+            trace::Exchange recorded;
+            recorded.route = "openai";
+            recorded.method = "POST";
+            recorded.path = x.path;
+            recorded.response_headers = {{"content-type", "application/json"}};
+            recorded.status = 200;
+            recorded.chunks = {{0, x.response.size()}};
+            e.attrs = recorded.to_attrs();
             e.attrs.update(x.extra_attrs);
             e.request = core::Digest::of(x.request).to_string();
             e.response = core::Digest::of(x.response).to_string();

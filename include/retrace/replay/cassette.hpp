@@ -22,6 +22,7 @@
 
 #include "retrace/core/matching.hpp"
 #include "retrace/store/store.hpp"
+#include "retrace/trace/divergence.hpp"
 
 namespace retrace::replay {
 
@@ -74,14 +75,6 @@ bool is_sdk_event_kind(std::string_view kind);
 core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
                                        std::string_view input);
 
-struct Divergence {
-    std::string request;                     // "POST /openai/chat/completions"
-    std::string reason;                      // why nothing was served
-    std::optional<long long> nearest;        // seq of the nearest recorded request
-    std::vector<core::JsonDifference> diff;  // from the nearest to this request
-    std::string nearest_raw;  // when the bodies are not JSON: a note instead of a diff
-};
-
 class Cassette {
   public:
     // Loads the llm and http events of run_id. secret keys match digests.
@@ -108,16 +101,16 @@ class Cassette {
     Result<std::shared_ptr<const std::string>> answer(const RecordedExchange& x);
     std::size_t cached_answer_bytes() const;
     // Explains why request (whose digest found nothing) diverged, and keeps it.
-    Divergence diverge(const core::MatchRequest& request, const std::string& digest);
+    trace::Divergence diverge(const core::MatchRequest& request, const std::string& digest);
 
     // The same for SDK events: input is the event's input as JSON text.
     std::string event_digest(std::string_view kind, std::string_view name,
                              std::string_view input) const;
     const RecordedEvent* take_event(const std::string& digest);
-    Divergence diverge_event(std::string_view kind, std::string_view name, std::string_view input,
-                             const std::string& digest);
+    trace::Divergence diverge_event(std::string_view kind, std::string_view name,
+                                    std::string_view input, const std::string& digest);
 
-    std::vector<Divergence> divergences() const;
+    std::vector<trace::Divergence> divergences() const;
     // Labels of the recorded exchanges (up to --until) and events that no
     // request took, in recorded order.
     std::vector<std::string> unused() const;
@@ -136,8 +129,8 @@ class Cassette {
     template <class T>
     const T* take_from(std::unordered_map<std::string, Queue<T>>& queues,
                        const std::string& digest);
-    Divergence diverge_from_nearest(
-        Divergence d, std::string_view body,
+    trace::Divergence diverge_from_nearest(
+        trace::Divergence d, std::string_view body,
         const std::vector<std::pair<long long, const std::string*>>& candidates);
     std::string m_run_id;
     std::string m_secret;
@@ -147,7 +140,7 @@ class Cassette {
     std::deque<RecordedEvent> m_events;
     std::unordered_map<std::string, Queue<RecordedEvent>> m_event_queues;
     mutable std::mutex m_mutex;
-    std::vector<Divergence> m_divergences;
+    std::vector<trace::Divergence> m_divergences;
 
     std::mutex m_reader_mutex;               // a Store is used by one thread at a time
     std::unique_ptr<store::Store> m_reader;  // where answers are read from

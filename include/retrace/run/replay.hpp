@@ -38,7 +38,7 @@ struct ReplayOutcome {
     RecordOutcome run;  // the replay's own run
     bool reproduced = false;
     std::vector<std::string> differences;  // first difference first; empty when reproduced
-    std::vector<replay::Divergence> divergences;
+    std::vector<trace::Divergence> divergences;
     std::vector<std::string> unused;  // labels of recorded exchanges never requested
     std::size_t served = 0;           // recorded exchanges answered from the cassette
 };

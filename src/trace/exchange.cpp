@@ -1,0 +1,89 @@
+#include "retrace/trace/exchange.hpp"
+
+namespace retrace::trace {
+
+using core::Json;
+
+namespace {
+
+// The attribute names, in one place (docs/cassette.md, "The event").
+constexpr const char* k_route = "route";
+constexpr const char* k_method = "method";
+constexpr const char* k_path = "path";
+constexpr const char* k_query = "query";
+constexpr const char* k_request_headers = "request_headers";
+constexpr const char* k_match = "match";
+constexpr const char* k_request_redacted = "request_redacted";
+constexpr const char* k_status = "status";
+constexpr const char* k_response_headers = "response_headers";
+constexpr const char* k_chunks = "chunks";
+constexpr const char* k_truncated = "truncated";
+constexpr const char* k_replayed_from = "replayed_from";
+constexpr const char* k_live = "live";
+constexpr const char* k_divergence = "divergence";
+
+std::string text(const Json& attrs, const char* key) {
+    auto it = attrs.find(key);
+    return it != attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
+}
+
+bool flag(const Json& attrs, const char* key) {
+    auto it = attrs.find(key);
+    return it != attrs.end() && it->is_boolean() && it->get<bool>();
+}
+
+Json object(const Json& attrs, const char* key) {
+    auto it = attrs.find(key);
+    return it != attrs.end() && it->is_object() ? *it : Json::object();
+}
+
+}  // namespace
+
+Json Exchange::to_attrs() const {
+    Json a = {{k_route, route},
+              {k_method, method},
+              {k_path, path},
+              {k_request_headers, request_headers},
+              {k_match, match},
+              {k_status, status},
+              {k_response_headers, response_headers},
+              {k_truncated, truncated}};
+    if (!query.empty()) a[k_query] = query;
+    if (request_redacted) a[k_request_redacted] = true;
+    Json c = Json::array();
+    for (const auto& [offset, bytes] : chunks) c.push_back({offset, bytes});
+    a[k_chunks] = std::move(c);
+    if (replayed_from) a[k_replayed_from] = *replayed_from;
+    if (live) a[k_live] = true;
+    if (divergence) a[k_divergence] = divergence->to_attrs();
+    return a;
+}
+
+Exchange Exchange::from_attrs(const Json& a) {
+    Exchange x;
+    if (!a.is_object()) return x;
+    x.route = text(a, k_route);
+    x.method = text(a, k_method);
+    x.path = text(a, k_path);
+    x.query = text(a, k_query);
+    x.request_headers = object(a, k_request_headers);
+    x.match = text(a, k_match);
+    x.request_redacted = flag(a, k_request_redacted);
+    if (auto it = a.find(k_status); it != a.end() && it->is_number_integer())
+        x.status = it->get<int>();
+    x.response_headers = object(a, k_response_headers);
+    if (auto it = a.find(k_chunks); it != a.end() && it->is_array())
+        for (const auto& ch : *it)
+            if (ch.is_array() && ch.size() == 2 && ch[0].is_number_integer() &&
+                ch[1].is_number_integer() && ch[1].get<long long>() >= 0)
+                x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
+    x.truncated = flag(a, k_truncated);
+    if (auto it = a.find(k_replayed_from); it != a.end() && it->is_number_integer())
+        x.replayed_from = it->get<long long>();
+    x.live = flag(a, k_live);
+    if (auto it = a.find(k_divergence); it != a.end() && it->is_object())
+        x.divergence = Divergence::from_attrs(*it);
+    return x;
+}
+
+}  // namespace retrace::trace

@@ -1,0 +1,145 @@
+// The exchange and divergence formats (trace/): what the proxy stores is
+// what every reader gets back, in the shape docs/cassette.md specifies.
+#include <gtest/gtest.h>
+
+#include "retrace/trace/divergence.hpp"
+#include "retrace/trace/exchange.hpp"
+
+namespace retrace::trace {
+namespace {
+
+using core::Json;
+
+Exchange recorded_exchange() {
+    Exchange x;
+    x.route = "openai";
+    x.method = "POST";
+    x.path = "/chat/completions";
+    x.request_headers = {{"authorization", "[REDACTED]"}, {"content-type", "application/json"}};
+    x.match = "hmac-sha256:00ff";
+    x.status = 200;
+    x.response_headers = {{"content-type", "text/event-stream"}};
+    x.chunks = {{120, 40}, {150300, 38}};
+    return x;
+}
+
+// Through the store: canonical text, parsed back.
+Json stored(const Json& attrs) {
+    auto text = core::canonicalize(attrs);
+    EXPECT_TRUE(text.is_ok());
+    auto back = core::parse_json_strict(*text);
+    EXPECT_TRUE(back.is_ok());
+    return *back;
+}
+
+TEST(TraceFormat, ARecordedExchangeHasTheDocumentedAttributesAndNoMore) {
+    Json a = recorded_exchange().to_attrs();
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : a.items()) keys.push_back(k);
+    EXPECT_EQ(keys,
+              (std::vector<std::string>{"chunks", "match", "method", "path", "request_headers",
+                                        "response_headers", "route", "status", "truncated"}));
+    EXPECT_EQ(a["chunks"], Json::parse("[[120,40],[150300,38]]"));
+    EXPECT_EQ(a["truncated"], false);
+}
+
+TEST(TraceFormat, AnExchangeComesBackAsItWasStored) {
+    Exchange x = recorded_exchange();
+    x.query = "?api-version=[REDACTED]";
+    x.request_redacted = true;
+    x.truncated = true;
+    x.replayed_from = 7;
+    x.live = true;
+    Divergence d;
+    d.reason = "no recorded request matches";
+    d.nearest = 3;
+    d.diff = {{"$.messages[0].content", "\"hi\"", "\"hello\""}};
+    x.divergence = d;
+    Exchange y = Exchange::from_attrs(stored(x.to_attrs()));
+    EXPECT_EQ(y.to_attrs(), x.to_attrs());
+    EXPECT_EQ(y.chunks, x.chunks);
+    EXPECT_EQ(y.replayed_from, 7);
+    ASSERT_TRUE(y.divergence);
+    EXPECT_EQ(y.divergence->nearest, 3);
+    EXPECT_EQ(y.divergence->diff.size(), 1u);
+    EXPECT_EQ(y.divergence->diff[0].after, "\"hello\"");
+}
+
+TEST(TraceFormat, MissingOrMistypedAttributesKeepTheirDefaults) {
+    Json a = {{"route", 5},
+              {"status", "200"},
+              {"chunks", Json::parse("[[1,2],[3],\"x\",[4,-1],[5,6]]")},
+              {"truncated", "yes"},
+              {"replayed_from", "7"},
+              {"divergence", "no"}};
+    Exchange x = Exchange::from_attrs(a);
+    EXPECT_EQ(x.route, "");
+    EXPECT_EQ(x.status, 0);
+    EXPECT_EQ(x.chunks, (std::vector<std::pair<long long, std::size_t>>{{1, 2}, {5, 6}}));
+    EXPECT_FALSE(x.truncated);
+    EXPECT_FALSE(x.replayed_from);
+    EXPECT_FALSE(x.divergence);
+    EXPECT_EQ(Exchange::from_attrs(Json()).to_attrs(), Exchange{}.to_attrs());
+}
+
+Divergence request_divergence() {
+    Divergence d;
+    d.request = "POST /openai/chat/completions";
+    d.reason = "no recorded request matches";
+    d.nearest = 2;
+    d.diff = {{"$.messages[1].content", "\"a\"", "\"b\""},
+              {"$.temperature", "0", "1"},
+              {"$.seed", "1", "2"},
+              {"$.top_p", "1", "0.5"}};
+    return d;
+}
+
+TEST(TraceFormat, ADivergenceIsToldInOneLineNamingTheFirstThreeDifferences) {
+    EXPECT_EQ(request_divergence().message(),
+              "retrace replay diverged: POST /openai/chat/completions: no recorded request "
+              "matches; nearest recorded request is #2; $.messages[1].content: \"a\" -> \"b\"; "
+              "$.temperature: 0 -> 1; $.seed: 1 -> 2");
+    Divergence call;
+    call.of = Divergence::Of::call;
+    call.request = "tool get_weather";
+    call.reason = "no recorded call matches";
+    call.nearest = 4;
+    call.diff = {{"$.city", "\"Paris\"", "\"Rome\""}};
+    call.nearest_raw = "(not told to the program)";
+    EXPECT_EQ(call.message(),
+              "retrace replay diverged: tool get_weather: no recorded call matches; nearest "
+              "recorded call is #4; input.city: \"Paris\" -> \"Rome\"");
+    Divergence raw;
+    raw.request = "POST /api/upload";
+    raw.reason = "no recorded request matches";
+    raw.nearest_raw = "the bodies are not JSON";
+    EXPECT_EQ(raw.message(),
+              "retrace replay diverged: POST /api/upload: no recorded request matches; the "
+              "bodies are not JSON");
+}
+
+TEST(TraceFormat, ADivergenceIsStoredReportedAndPrintedFromOneValue) {
+    Divergence d = request_divergence();
+    d.nearest_raw = "note";
+    Json attrs = d.to_attrs();
+    EXPECT_EQ(attrs["nearest"], 2);
+    EXPECT_EQ(attrs["diff"][0],
+              Json({{"path", "$.messages[1].content"}, {"recorded", "\"a\""}, {"now", "\"b\""}}));
+    EXPECT_FALSE(attrs.contains("request"));  // the event's name says it
+    Divergence back = Divergence::from_attrs(stored(attrs));
+    EXPECT_EQ(back.to_attrs(), attrs);
+    Json report = d.to_json();
+    EXPECT_EQ(report["request"], "POST /openai/chat/completions");
+    EXPECT_EQ(report["note"], "note");
+    EXPECT_TRUE(Divergence{}.to_json()["nearest"].is_null());
+    auto lines = d.report_lines();
+    ASSERT_EQ(lines.size(), 6u);
+    EXPECT_EQ(lines[0],
+              "POST /openai/chat/completions: no recorded request matches (nearest "
+              "recorded: #2)");
+    EXPECT_EQ(lines[1], "  $.messages[1].content: \"a\" -> \"b\"");
+    EXPECT_EQ(lines[5], "  note");
+}
+
+}  // namespace
+}  // namespace retrace::trace
