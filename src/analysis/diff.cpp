@@ -53,13 +53,13 @@ struct Trajectory {
 // timestamps every response carries; anything else by its bytes.
 std::string response_key(store::Store& store, const core::Event& e) {
     std::string key;
-    bool exchange = e.kind == "llm" || e.kind == "http";
+    bool exchange = core::is_exchange(e.kind);
     trace::Exchange x = exchange ? trace::Exchange::from_attrs(e.attrs) : trace::Exchange{};
     if (exchange) key += std::to_string(x.status);
     key += '|';
     if (auto it = e.attrs.find("error"); it != e.attrs.end()) key += it->dump();
     key += x.truncated ? "|cut|" : "||";
-    if (e.kind != "llm") return key + e.response;
+    if (e.kind != core::EventKind::llm) return key + e.response;
     core::LlmResponse r =
         core::assemble_response(x.route, x.response_headers.value("content-type", std::string()),
                                 store::blob_text(store, e.response));
@@ -84,7 +84,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
     events.reserve(rows.size());
     for (auto& row : rows) {
         auto& e = row.event;
-        if (e.kind == "process") {
+        if (e.kind == core::EventKind::process) {
             if (e.attrs.contains("exit_code") && e.attrs["exit_code"].is_number_integer())
                 t.exit_code = e.attrs["exit_code"].get<long long>();
             t.stdout_text = store::blob_text(store, e.attrs.value("stdout", std::string()));
@@ -96,7 +96,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
     // Concurrent siblings (same parent, overlapping in time) are put in key
     // order: two runs of one program may issue them in a different order.
     auto key_of = [](const core::Event& e) {
-        return e.kind + "\x1f" + e.name + "\x1f" + e.request;
+        return std::string(core::to_string(e.kind)) + "\x1f" + e.name + "\x1f" + e.request;
     };
     std::size_t begin = 0;
     while (begin < events.size()) {
@@ -130,7 +130,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
 std::optional<Json> body_json(store::Store& store, const core::Event& e, bool response) {
     std::string text = store::blob_text(store, response ? e.response : e.request);
     if (auto j = core::parse_json_strict(text)) return *j;
-    if (response && e.kind == "llm") {
+    if (response && e.kind == core::EventKind::llm) {
         trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
         return core::assemble_response(
                    x.route, x.response_headers.value("content-type", std::string()), text)
@@ -170,7 +170,7 @@ std::string first_line_difference(const std::string& a, const std::string& b) {
 }
 
 std::string step_label(const Step& s) {
-    return "#" + std::to_string(s.seq) + " " + s.kind + " " + s.name;
+    return "#" + std::to_string(s.seq) + " " + std::string(core::to_string(s.kind)) + " " + s.name;
 }
 
 // Why a model gave two answers to one request: what its decoding asked for.
@@ -209,7 +209,8 @@ Json DiffReport::to_json() const {
         return out;
     };
     auto step = [](const std::optional<Step>& s) {
-        return s ? Json{{"seq", s->seq}, {"kind", s->kind}, {"name", s->name}} : Json();
+        return s ? Json{{"seq", s->seq}, {"kind", core::to_string(s->kind)}, {"name", s->name}}
+                 : Json();
     };
     Json declared_json = Json::object();
     for (const auto& s : declared) declared_json[s.section] = diffs(s.diff);
@@ -363,7 +364,7 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
             "the program asked for the same thing; " + what + x.before + " -> " + x.after;
     } else if (r.first) {
         const Divergence& d = *r.first;
-        bool model_step = d.a && (d.a->kind == "llm" || d.a->kind == "http");
+        bool model_step = d.a && core::is_exchange(d.a->kind);
         if (d.same_request && !model_step) {
             r.verdict = "inputs differ";
             r.explanation = step_label(*d.a) + " returned differently" +

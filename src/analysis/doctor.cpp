@@ -118,7 +118,7 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
     long long truncated = 0, live = 0;
     for (const auto& row : rows) {
         const auto& e = row.event;
-        if (e.kind == "process") {
+        if (e.kind == core::EventKind::process) {
             deterministic = e.attrs.contains("determinism");
             const Json& argv = at(e.attrs, {"argv"});
             if (argv.is_array() && !argv.empty() && argv[0].is_string())
@@ -127,8 +127,8 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                              .string()
                              .starts_with("python");
         }
-        if (e.kind == "clock" || e.kind == "random") sdk_draws = true;
-        if (e.kind == "llm" || e.kind == "http") {
+        if (e.kind == core::EventKind::clock || e.kind == core::EventKind::random) sdk_draws = true;
+        if (core::is_exchange(e.kind)) {
             trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
             if (x.truncated) ++truncated;
             if (x.live) ++live;

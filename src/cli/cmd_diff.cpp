@@ -21,7 +21,7 @@ std::string label(const std::optional<analysis::Step>& s) {
     std::string out = "#";
     return out.append(std::to_string(s->seq))
         .append(" ")
-        .append(s->kind)
+        .append(core::to_string(s->kind))
         .append(" ")
         .append(s->name);
 }

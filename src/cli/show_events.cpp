@@ -34,16 +34,16 @@ struct Line {
 
 Line line_of(store::Store& store, const core::Event& e) {
     Line l;
-    l.kind = e.kind;
+    l.kind = core::to_string(e.kind);
     l.name = e.name;
     l.duration_ns = e.end_ns - e.start_ns;
     const Json& a = e.attrs;
-    if (e.kind == "process") {
+    if (e.kind == core::EventKind::process) {
         l.status = "exit " + std::to_string(a.value("exit_code", 0));
         if (a.value("exit_code", 0) != 0 || a.value("signal", 0) != 0) l.markers += "  ! failed";
         return l;
     }
-    if (e.kind != "llm" && e.kind != "http") {
+    if (!core::is_exchange(e.kind)) {
         // SDK events: what went in and what came out, on one line.
         if (!e.request.empty() && !a.value("group", false)) {
             std::string in = store::blob_text(store, e.request);
@@ -69,7 +69,7 @@ Line line_of(store::Store& store, const core::Event& e) {
     l.name = x.method;
     l.name.append(" /").append(x.route).append(x.path);
     l.status = std::to_string(status);
-    if (e.kind == "llm") {
+    if (e.kind == core::EventKind::llm) {
         core::LlmResponse r = response_of(store, e);
         std::string model = r.model;
         if (model.empty())
@@ -170,10 +170,10 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     };
     std::string request = store::blob_text(store, e.request),
                 response = store::blob_text(store, e.response);
-    if (e.kind == "process") {
+    if (e.kind == core::EventKind::process) {
         out["stdout"] = store::blob_text(store, a.value("stdout", ""));
         out["stderr"] = store::blob_text(store, a.value("stderr", ""));
-    } else if (e.kind == "llm" || e.kind == "http") {
+    } else if (core::is_exchange(e.kind)) {
         out["request"] = {{"headers", x.request_headers}, {"body", body_json(request)}};
         Json frames = Json::array();
         std::size_t at = 0;
@@ -186,7 +186,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
                            {"headers", x.response_headers},
                            {"body", body_json(response)},
                            {"frames", frames}};
-        if (e.kind == "llm") out["response"]["assembled"] = response_of(store, e).to_json();
+        if (e.kind == core::EventKind::llm)
+            out["response"]["assembled"] = response_of(store, e).to_json();
     } else {
         out["input"] = e.request.empty() ? Json() : body_json(request);
         if (!e.response.empty()) out["output"] = body_json(response);
@@ -197,9 +198,9 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
         return Status::ok();
     }
 
-    std::cout << "event #" << e.seq << " " << e.kind << " " << e.name << "  ("
+    std::cout << "event #" << e.seq << " " << core::to_string(e.kind) << " " << e.name << "  ("
               << format_duration(e.end_ns - e.start_ns) << ")\n";
-    if (e.kind == "process") {
+    if (e.kind == core::EventKind::process) {
         std::cout << "argv      " << a.value("argv", Json::array()).dump() << "\n"
                   << "exit      " << a.value("exit_code", 0) << "\n"
                   << "stdout\n"

@@ -72,7 +72,7 @@ Json Event::to_json() const {
     // Nanosecond times exceed 2^53, where JSON numbers (IEEE doubles under
     // RFC 8785) lose precision, so they are hashed as decimal strings.
     Json j = {{"seq", seq},
-              {"kind", kind},
+              {"kind", to_string(kind)},
               {"name", name},
               {"parent", parent},
               {"start_ns", std::to_string(start_ns)},
@@ -87,7 +87,10 @@ Result<Event> Event::from_json(const Json& j) {
     try {
         Event e;
         e.seq = j.at("seq").get<long long>();
-        e.kind = j.at("kind").get<std::string>();
+        std::string kind = j.at("kind").get<std::string>();
+        auto known = parse_event_kind(kind);
+        if (!known) return error(ErrorCode::invalid_input, "unknown event kind '" + kind + "'");
+        e.kind = *known;
         e.name = j.at("name").get<std::string>();
         e.parent = j.at("parent").get<long long>();
         e.start_ns = std::stoll(j.at("start_ns").get<std::string>());

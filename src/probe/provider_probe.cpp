@@ -132,7 +132,7 @@ Result<ProbeReport> analyze_probe(store::Store& store, const std::string& run_id
     std::map<std::pair<std::size_t, std::string>, ProbeCell> cells;
     for (const auto& row : rows) {
         const auto& e = row.event;
-        if (e.kind != "llm") continue;
+        if (e.kind != core::EventKind::llm) continue;
         trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
         std::string probe = x.request_headers.value(k_probe_header, std::string());
         auto semi = probe.find(";phase=");

@@ -47,7 +47,7 @@ Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditi
     RETRACE_ASSIGN(std::string text, core::canonicalize(body));
     core::Event e;
     e.seq = writer->next_seq();
-    e.kind = "custom";
+    e.kind = core::EventKind::custom;
     e.name = event_name;
     e.start_ns = e.end_ns = core::unix_now_ns();
     e.attrs = body;
@@ -125,7 +125,7 @@ std::vector<std::string> substitute(std::vector<std::string> args, const Json& v
 Status count_tokens(store::Store& store, ProbeRun& r) {
     RETRACE_ASSIGN(auto events, store.events(r.run_id));
     for (const auto& row : events) {
-        if (row.event.kind != "llm") continue;
+        if (row.event.kind != core::EventKind::llm) continue;
         trace::Exchange x = trace::Exchange::from_attrs(row.event.attrs);
         auto answer = core::assemble_response(
             x.route, x.response_headers.value("content-type", std::string()),

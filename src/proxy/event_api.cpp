@@ -11,7 +11,6 @@ namespace retrace::proxy {
 using conditions::TrafficFacts;
 using replay::Cassette;
 using replay::event_match_request;
-using replay::is_sdk_event_kind;
 using replay::RecordedEvent;
 using replay::ReplayPolicy;
 using trace::Divergence;
@@ -34,7 +33,8 @@ bool is_span_id(std::string_view s) {
 // One message of POST /events, checked before anything is applied.
 struct Message {
     enum Phase { whole, start, end } phase = whole;
-    std::string kind, name, span, parent;
+    core::EventKind kind = core::EventKind::custom;
+    std::string name, span, parent;
     std::string input;  // canonical JSON text
     std::optional<std::string> output;
     Json error;  // null or {"type", "message"}
@@ -91,12 +91,14 @@ Result<Json> error_field(const Json& j) {
 
 // The fields every event shares: kind, name, span and parent, pid, time.
 Status common_fields(const Json& j, Message& m, bool need_kind) {
-    RETRACE_ASSIGN(m.kind, text_field(j, "kind", need_kind));
-    if (need_kind && !is_sdk_event_kind(m.kind))
+    RETRACE_ASSIGN(std::string kind, text_field(j, "kind", need_kind));
+    auto known = core::parse_event_kind(kind);
+    if (need_kind && !(known && core::is_sdk_event(*known)))
         return error(
             ErrorCode::invalid_input,
             "'kind' must be one of tool, retrieval, checkpoint, clock, random, custom; got '" +
-                m.kind + "'");
+                kind + "'");
+    if (known) m.kind = *known;
     RETRACE_ASSIGN(m.name, text_field(j, "name", need_kind));
     RETRACE_ASSIGN(m.span, text_field(j, "span", false));
     RETRACE_ASSIGN(m.parent, text_field(j, "parent", false));
@@ -231,7 +233,7 @@ void SpanTable::close_all(long long end_ns) {
         core::Event e = s.opened ? std::move(s.event) : core::Event{};
         if (!s.opened) {  // only ever named by a child or a traceparent
             e.seq = s.seq;
-            e.kind = "custom";
+            e.kind = core::EventKind::custom;
             e.name = "(span " + id + ", never started)";
             e.start_ns = end_ns;
             e.attrs["span"] = id;
@@ -314,8 +316,9 @@ EventApiReply EventApi::record_events(std::string_view body, const RunTarget& ru
         e.request = core::Digest::of(input).to_string();
         blobs.push_back({e.request, std::move(input)});
         if (run.facts) {
-            if (m.kind == "tool" && !m.schema.is_null()) run.facts->declare_tool(m.name, m.schema);
-            if (m.kind == "retrieval" && !m.source.is_null())
+            if (m.kind == core::EventKind::tool && !m.schema.is_null())
+                run.facts->declare_tool(m.name, m.schema);
+            if (m.kind == core::EventKind::retrieval && !m.source.is_null())
                 run.facts->declare_source(m.name, m.source);
         }
         if (m.phase == Message::start) {
@@ -357,9 +360,9 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     auto input = canonical_field(*parsed, "input");
     if (!input) return fail(400, "retrace_event_error", input.status().message());
     m.input = std::move(input).value();
-    if (m.kind == "tool" && parsed->contains("schema") && run.facts)
+    if (m.kind == core::EventKind::tool && parsed->contains("schema") && run.facts)
         run.facts->declare_tool(m.name, (*parsed)["schema"]);
-    if (m.kind == "retrieval" && parsed->contains("source") && run.facts)
+    if (m.kind == core::EventKind::retrieval && parsed->contains("source") && run.facts)
         run.facts->declare_source(m.name, (*parsed)["source"]);
 
     // A span id names one event: a second use records nothing.

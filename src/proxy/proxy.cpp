@@ -668,7 +668,7 @@ class Proxy final : public RecordingProxy {
         core::Event e;
         e.seq = seq;
         e.parent = in.parent;
-        e.kind = (in.route == "openai" || in.route == "anthropic") ? "llm" : "http";
+        e.kind = core::exchange_kind(in.route);
         e.name = x.method + " " + in.path;
         e.start_ns = start;
         e.end_ns = core::unix_now_ns();

@@ -57,15 +57,10 @@ Result<std::string> load_blob(store::Store& store, const std::string& run_id, co
 
 }  // namespace
 
-bool is_sdk_event_kind(std::string_view kind) {
-    return kind == "tool" || kind == "retrieval" || kind == "checkpoint" || kind == "clock" ||
-           kind == "random" || kind == "custom";
-}
-
-core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
+core::MatchRequest event_match_request(core::EventKind kind, std::string_view name,
                                        std::string_view input) {
     // Method and route cannot collide with an HTTP exchange's.
-    return {"EVENT", kind, name, "", {}, input};
+    return {"EVENT", core::to_string(kind), name, "", {}, input};
 }
 
 std::string RecordedExchange::label() const {
@@ -73,7 +68,7 @@ std::string RecordedExchange::label() const {
 }
 
 std::string RecordedEvent::label() const {
-    return "#" + std::to_string(seq) + " " + kind + " " + name;
+    return "#" + std::to_string(seq) + " " + std::string(core::to_string(kind)) + " " + name;
 }
 
 Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std::string& run_id,
@@ -100,11 +95,11 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         const auto& e = row.event;
         const Json& a = e.attrs;
         if (a.contains("divergence")) continue;  // a replay's own refusals are not answers
-        if (is_sdk_event_kind(e.kind)) {
+        if (core::is_sdk_event(e.kind)) {
             RETRACE_TRY(c->load_event(store, e, overrides));
             continue;
         }
-        if (e.kind != "llm" && e.kind != "http") continue;
+        if (!core::is_exchange(e.kind)) continue;
         if (c->m_policy.until && e.seq > *c->m_policy.until) continue;
         trace::Exchange recorded = trace::Exchange::from_attrs(a);
         RecordedExchange x;
@@ -165,7 +160,8 @@ Status Cassette::load_event(store::Store& store, const core::Event& e,
         if (!canonical)
             return error(ErrorCode::invalid_input,
                          "--override " + std::to_string(e.seq) + ": event " +
-                             std::to_string(e.seq) + " is a " + e.kind +
+                             std::to_string(e.seq) + " is a " +
+                             std::string(core::to_string(e.kind)) +
                              " event, whose answer must be JSON: " + canonical.status().message());
         x.output = std::move(canonical).value();
         x.error = Json();
@@ -182,7 +178,7 @@ std::string Cassette::digest_of(const core::MatchRequest& request) const {
     return core::match_digest(m_secret, request, m_policy.ignore);
 }
 
-std::string Cassette::event_digest(std::string_view kind, std::string_view name,
+std::string Cassette::event_digest(core::EventKind kind, std::string_view name,
                                    std::string_view input) const {
     return core::match_digest(m_secret, event_match_request(kind, name, input), m_policy.ignore);
 }
@@ -317,11 +313,11 @@ Divergence Cassette::diverge(const core::MatchRequest& request, const std::strin
     return d;
 }
 
-Divergence Cassette::diverge_event(std::string_view kind, std::string_view name,
+Divergence Cassette::diverge_event(core::EventKind kind, std::string_view name,
                                    std::string_view input, const std::string& digest) {
     Divergence d;
     d.of = Divergence::Of::call;
-    d.request = std::string(kind) + " " + std::string(name);
+    d.request = std::string(core::to_string(kind)) + " " + std::string(name);
     std::lock_guard lock(m_mutex);
     if (auto it = m_event_queues.find(digest); it != m_event_queues.end()) {
         d.reason = "its " + std::to_string(it->second.items.size()) +

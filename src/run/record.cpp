@@ -268,7 +268,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
     for (const auto& a : o.command) argv.push_back(redactor.redact(a));
     core::Event process;
     process.seq = process_seq;
-    process.kind = "process";
+    process.kind = core::EventKind::process;
     process.name = fs::path(o.command[0]).filename().string();
     process.start_ns = result.start_ns;
     process.end_ns = result.end_ns;

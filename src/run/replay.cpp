@@ -90,7 +90,7 @@ Result<Source> load_source(store::Store& store, store::RunRow run,
     Source s;
     s.run = std::move(run);
     for (const auto& row : events) {
-        if (row.event.kind != "process") continue;
+        if (row.event.kind != core::EventKind::process) continue;
         const Json& a = row.event.attrs;
         for (const auto& arg : a.value("argv", Json::array()))
             if (arg.is_string()) s.argv.push_back(arg.get<std::string>());

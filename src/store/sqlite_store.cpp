@@ -263,7 +263,13 @@ class SqliteStore final : public Store {
             if (!row) break;
             EventRow e;
             e.event.seq = q.integer(0);
-            e.event.kind = q.text(1);
+            std::string kind = q.text(1);
+            auto known = core::parse_event_kind(kind);
+            if (!known)
+                return error(ErrorCode::corrupt, "event " + std::to_string(e.event.seq) +
+                                                     " of run " + run_id +
+                                                     " has an unknown kind '" + kind + "'");
+            e.event.kind = *known;
             e.event.name = q.text(2);
             e.event.parent = q.integer(3);
             e.event.start_ns = q.integer(4);
@@ -362,7 +368,9 @@ class SqliteStore final : public Store {
         Statement& q = *insert;
         for (const auto& row : events) {
             const auto& e = row.event;
-            q.bind(1, run_id).bind(2, static_cast<std::int64_t>(e.seq)).bind(3, e.kind);
+            q.bind(1, run_id)
+                .bind(2, static_cast<std::int64_t>(e.seq))
+                .bind(3, core::to_string(e.kind));
             q.bind(4, e.name).bind(5, static_cast<std::int64_t>(e.parent));
             q.bind(6, static_cast<std::int64_t>(e.start_ns));
             q.bind(7, static_cast<std::int64_t>(e.end_ns)).bind(8, row.attrs_text);

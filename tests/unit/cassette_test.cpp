@@ -36,7 +36,7 @@ class CassetteTest : public ::testing::Test {
         for (const auto& x : exchanges) {
             core::Event e;
             e.seq = (*writer)->next_seq();
-            e.kind = "llm";
+            e.kind = core::EventKind::llm;
             e.name = "POST " + x.path;
             e.start_ns = e.end_ns = row.started_ns;
             trace::Exchange recorded;

@@ -60,7 +60,7 @@ class DiffTest : public ::testing::Test {
         for (const auto& [name, output, start, end] : steps) {
             core::Event e;
             e.seq = writer->next_seq();
-            e.kind = "tool";
+            e.kind = core::EventKind::tool;
             e.name = name;
             e.start_ns = row.started_ns + start * 1000000LL;
             e.end_ns = row.started_ns + end * 1000000LL;

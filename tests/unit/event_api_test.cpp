@@ -70,7 +70,7 @@ TEST_F(EventApiTest, RecordsAWholeEventWithItsInputOutputAndError) {
     auto rows = events();
     ASSERT_EQ(rows.size(), 1u);
     const auto& e = rows[0].event;
-    EXPECT_EQ(e.kind, "tool");
+    EXPECT_EQ(e.kind, core::EventKind::tool);
     EXPECT_EQ(e.name, "weather");
     EXPECT_EQ(m_store->get_blob(e.request).value().value(), R"({"city":"Paris"})");
     EXPECT_EQ(m_store->get_blob(e.response).value().value(), R"({"t":21})");

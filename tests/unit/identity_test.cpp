@@ -28,7 +28,7 @@ Json sample_conditions() {
 Event sample_event() {
     Event e;
     e.seq = 1;
-    e.kind = "process";
+    e.kind = core::EventKind::process;
     e.name = "python3";
     e.start_ns = 1700000000000000000;
     e.end_ns = 1700000001000000000;

@@ -34,7 +34,7 @@ std::string make_run(Store& store, const std::string& name, int events,
     for (int i = 0; i < events; ++i) {
         core::Event e;
         e.seq = (*writer)->next_seq();
-        e.kind = "http";
+        e.kind = core::EventKind::http;
         e.name = "POST /v1/chat/completions";
         e.start_ns = row.started_ns + i;
         e.end_ns = row.started_ns + i + 1;
@@ -336,7 +336,7 @@ TEST(StoreBlobs, RepeatedBlobsAreReferencedByEveryRunThatUsesThem) {
     auto event = [](long long seq, const std::string& response) {
         EventRow e;
         e.event.seq = seq;
-        e.event.kind = "http";
+        e.event.kind = core::EventKind::http;
         e.event.name = "GET /";
         e.event.response = response;
         e.attrs_text = "{}";

@@ -12,6 +12,7 @@
 #include "retrace/analysis/align.hpp"
 #include "retrace/analysis/run_groups.hpp"
 #include "retrace/core/canonical_json.hpp"
+#include "retrace/core/event_kind.hpp"
 #include "retrace/core/matching.hpp"
 #include "retrace/store/store.hpp"
 
@@ -25,7 +26,8 @@ struct SectionDiff {
 // One step of a trajectory, as aligned.
 struct Step {
     long long seq = 0;
-    std::string kind, name;
+    core::EventKind kind = core::EventKind::custom;
+    std::string name;
     std::string key;       // kind, name and request digest: what alignment matches
     std::string response;  // response digest, status and error: what a match compares
 };

@@ -10,6 +10,7 @@
 
 #include "retrace/core/canonical_json.hpp"
 #include "retrace/core/digest.hpp"
+#include "retrace/core/event_kind.hpp"
 #include "retrace/core/hasher.hpp"
 
 namespace retrace::core {
@@ -48,7 +49,7 @@ std::string ns_text(long long ns);
 // One step of a trajectory as it is hashed into the chain.
 struct Event {
     long long seq = 0;
-    std::string kind;  // llm, http, tool, retrieval, clock, random, checkpoint, custom, process
+    EventKind kind = EventKind::custom;
     std::string name;
     long long parent = 0;    // seq of the parent event, 0 for none
     long long start_ns = 0;  // unix time

@@ -20,6 +20,7 @@
 #include <unordered_map>
 #include <vector>
 
+#include "retrace/core/event_kind.hpp"
 #include "retrace/core/matching.hpp"
 #include "retrace/store/store.hpp"
 #include "retrace/trace/divergence.hpp"
@@ -59,7 +60,8 @@ struct RecordedExchange {
 // An SDK event's recorded answer.
 struct RecordedEvent {
     long long seq = 0;
-    std::string kind, name;
+    core::EventKind kind = core::EventKind::custom;
+    std::string name;
     std::string input;   // canonical JSON text, as stored
     std::string output;  // canonical JSON text, as stored; "" when none
     core::Json error;    // null, or {"type": ..., "message": ...}
@@ -68,11 +70,8 @@ struct RecordedEvent {
     std::string label() const;  // "#4 tool get_time"
 };
 
-// Kinds of events the SDKs record: tool, retrieval, checkpoint, clock, random, custom.
-bool is_sdk_event_kind(std::string_view kind);
-
 // The match request of an SDK event: its kind, name and input.
-core::MatchRequest event_match_request(std::string_view kind, std::string_view name,
+core::MatchRequest event_match_request(core::EventKind kind, std::string_view name,
                                        std::string_view input);
 
 class Cassette {
@@ -104,10 +103,10 @@ class Cassette {
     trace::Divergence diverge(const core::MatchRequest& request, const std::string& digest);
 
     // The same for SDK events: input is the event's input as JSON text.
-    std::string event_digest(std::string_view kind, std::string_view name,
+    std::string event_digest(core::EventKind kind, std::string_view name,
                              std::string_view input) const;
     const RecordedEvent* take_event(const std::string& digest);
-    trace::Divergence diverge_event(std::string_view kind, std::string_view name,
+    trace::Divergence diverge_event(core::EventKind kind, std::string_view name,
                                     std::string_view input, const std::string& digest);
 
     std::vector<trace::Divergence> divergences() const;
