@@ -9,10 +9,8 @@
 namespace retrace::proxy {
 
 using conditions::TrafficFacts;
-using replay::Cassette;
 using replay::event_match_request;
 using replay::RecordedEvent;
-using replay::ReplayPolicy;
 using trace::Divergence;
 
 namespace {
@@ -347,7 +345,7 @@ EventApiReply EventApi::record_events(std::string_view body, const RunTarget& ru
 }
 
 EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run) const {
-    if (!m_cassette)
+    if (!m_replay)
         return fail(409, "retrace_not_replaying",
                     "this run is being recorded, not replayed (RETRACE_MODE=record)");
     auto parsed = core::parse_json_strict(body);
@@ -368,7 +366,7 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     // A span id names one event: a second use records nothing.
     if (!m.span.empty() && run.spans->opened(m.span))
         return fail(400, "retrace_event_error", "span " + m.span + " was already started");
-    std::string digest = m_cassette->event_digest(m.kind, m.name, m.input);
+    std::string digest = m_replay->event_digest(m.kind, m.name, m.input);
     core::Event e;
     e.kind = m.kind;
     e.name = m.name;
@@ -385,7 +383,11 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         return m.span.empty() ? run.writer->next_seq() : run.spans->seq_of(m.span);
     };
 
-    if (const RecordedEvent* x = m_cassette->take_event(digest)) {
+    using Action = replay::EventAnswer::Action;
+    replay::EventAnswer answered =
+        m_replay->answer_event(m.kind, m.name, m.input, digest, !m.span.empty());
+    if (answered.action == Action::recorded) {
+        const RecordedEvent* x = answered.recorded;
         e.seq = number();
         e.end_ns = core::unix_now_ns();
         e.attrs["replayed_from"] = x->seq;
@@ -403,14 +405,13 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         (void)run.writer->complete(std::move(e), std::move(blobs));
         return {200, answer.dump()};
     }
-    const ReplayPolicy& policy = m_cassette->policy();
-    if (policy.live_tools && (policy.until || policy.on_miss_live) && !m.span.empty()) {
+    if (answered.action == Action::live) {
         // The program runs the real call and ends the span with its result.
         e.attrs["live"] = true;
         run.spans->open(m.span, e, std::move(blobs));
         return {200, Json{{"id", run.spans->seq_of(m.span)}, {"live", true}}.dump()};
     }
-    Divergence d = m_cassette->diverge_event(m.kind, m.name, m.input, digest);
+    const Divergence& d = *answered.divergence;
     Json divergence = d.to_attrs();
     e.seq = number();
     e.end_ns = core::unix_now_ns();

@@ -30,7 +30,6 @@ using net::is_interim;
 using net::parse_upstream;
 using net::Upstream;
 using net::UpstreamStream;
-using replay::Cassette;
 using replay::RecordedExchange;
 
 namespace {
@@ -163,7 +162,9 @@ class Proxy final : public RecordingProxy {
           m_options(o),
           m_router(router),
           m_redactor(redactor),
-          m_events(o.secret, o.cassette, m_redactor),
+          m_recording(o.answers ? nullptr : replay::recording_answers(o.secret)),
+          m_answers(o.answers ? *o.answers : *m_recording),
+          m_events(o.secret, m_answers.replaying() ? &m_answers : nullptr, m_redactor),
           m_server([this](tcp::socket& client) { return serve(client); }) {}
     ~Proxy() override { stop(); }
 
@@ -496,7 +497,7 @@ class Proxy final : public RecordingProxy {
         res.set("x-retrace-replayed", "1");
         res.set("x-retrace-run-id", in.run_id);
         res.keep_alive(req.keep_alive());
-        auto answer = m_options.cassette->answer(x);
+        auto answer = m_answers.body_of(x);
         if (!answer) {
             ErrorReply lost{500, "retrace_proxy_error",
                             "retrace cannot replay " + x.label() + ": " + answer.status().message(),
@@ -519,7 +520,7 @@ class Proxy final : public RecordingProxy {
         }
         ChunkedReply reply(client, res);
         auto begin = Clock::now();
-        bool paced = m_options.cassette->policy().pace_recorded;
+        bool paced = m_answers.paced();
         // Each recorded frame is one HTTP chunk. Paced, each is written at
         // its recorded offset; fast, the whole response is one write.
         if (paced) co_await reply.flush();
@@ -598,10 +599,8 @@ class Proxy final : public RecordingProxy {
             x.request_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
                                                              : m_redactor.redact(str(f.value()));
         }
-        Cassette* cassette = m_options.cassette;
         core::MatchRequest match = in.match(req);
-        std::string digest =
-            cassette ? cassette->digest_of(match) : core::match_digest(m_options.secret, match, {});
+        std::string digest = m_answers.digest_of(match);
         x.match = digest;
 
         Outcome out;
@@ -618,19 +617,21 @@ class Proxy final : public RecordingProxy {
                                 "retrace: the request body is " + core::nested_too_deep(),
                                 req.keep_alive()};
             co_await reply(client, out, in, too_deep);
-        } else if (!cassette) {
-            co_await forward(client, req, in, it->second, start, out);
-        } else if (const RecordedExchange* recorded = cassette->take(digest)) {
-            x.replayed_from = recorded->seq;
-            co_await serve_recorded(client, req, in, *recorded, start, out);
-        } else if (cassette->policy().on_miss_live || cassette->policy().until) {
-            x.live = true;
-            co_await forward(client, req, in, it->second, start, out);
         } else {
-            x.divergence = cassette->diverge(match, digest);
-            ErrorReply diverged{400, "retrace_divergence", x.divergence->message(),
-                                req.keep_alive()};
-            co_await reply(client, out, in, diverged);
+            using Action = replay::ExchangeAnswer::Action;
+            replay::ExchangeAnswer answer = m_answers.answer(match, digest);
+            if (answer.action == Action::forward) {
+                x.live = answer.live;
+                co_await forward(client, req, in, it->second, start, out);
+            } else if (answer.action == Action::recorded) {
+                x.replayed_from = answer.recorded->seq;
+                co_await serve_recorded(client, req, in, *answer.recorded, start, out);
+            } else {
+                x.divergence = std::move(answer.divergence);
+                ErrorReply diverged{400, "retrace_divergence", x.divergence->message(),
+                                    req.keep_alive()};
+                co_await reply(client, out, in, diverged);
+            }
         }
         record(*run, seq, start, in, std::move(x), req.body(), out);
         co_return out.client_ok;
@@ -695,6 +696,8 @@ class Proxy final : public RecordingProxy {
     ProxyOptions m_options;
     RunRouter& m_router;
     core::Redactor m_redactor;
+    std::unique_ptr<replay::AnswerSource> m_recording;  // when no source was given
+    replay::AnswerSource& m_answers;                    // what answers each request
     EventApi m_events;
     std::mutex m_mutex;                         // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange

@@ -183,7 +183,26 @@ std::string Cassette::event_digest(core::EventKind kind, std::string_view name,
     return core::match_digest(m_secret, event_match_request(kind, name, input), m_policy.ignore);
 }
 
-Result<std::shared_ptr<const std::string>> Cassette::answer(const RecordedExchange& x) {
+ExchangeAnswer Cassette::answer(const core::MatchRequest& request, const std::string& digest) {
+    if (const RecordedExchange* x = take(digest))
+        return {ExchangeAnswer::Action::recorded, x, false, std::nullopt};
+    if (m_policy.on_miss_live || m_policy.until)
+        return {ExchangeAnswer::Action::forward, nullptr, true, std::nullopt};
+    return {ExchangeAnswer::Action::diverge, nullptr, false, diverge(request, digest)};
+}
+
+EventAnswer Cassette::answer_event(core::EventKind kind, std::string_view name,
+                                   std::string_view input, const std::string& digest,
+                                   bool can_run_live) {
+    if (const RecordedEvent* x = take_event(digest))
+        return {EventAnswer::Action::recorded, x, std::nullopt};
+    // The program runs the real call and ends its span with the result.
+    if (can_run_live && m_policy.live_tools && (m_policy.until || m_policy.on_miss_live))
+        return {EventAnswer::Action::live, nullptr, std::nullopt};
+    return {EventAnswer::Action::diverge, nullptr, diverge_event(kind, name, input, digest)};
+}
+
+Result<std::shared_ptr<const std::string>> Cassette::body_of(const RecordedExchange& x) {
     if (x.override_body) return x.override_body;
     if (x.response_digest.empty()) return std::make_shared<const std::string>();
     const std::string& digest = x.response_digest;

@@ -209,7 +209,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
         }
         RETRACE_ASSIGN(cassette, Cassette::load(*store, source.id, p.secret, std::move(policy)));
         replay_of = source.id;
-        p.cassette = cassette.get();
+        p.answers = cassette.get();
     }
 
     auto repo_root = find_repo_root(cwd);

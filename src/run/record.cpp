@@ -116,7 +116,7 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
     ProxyOptions p;
     p.ca_file = o.ca_file;
     p.max_request_body = o.max_body;
-    p.cassette = o.cassette;
+    p.answers = o.cassette;
     RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
     for (const auto& name : o.recorded_routes) p.upstreams.try_emplace(name, "");
     return p;
@@ -125,7 +125,7 @@ Result<ProxyOptions> proxy_options(const RecordOptions& o, char** envp) {
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
                                            const ProxyOptions& proxy, const ShimSession* shim) {
     std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
-    bool replay = proxy.cassette != nullptr;
+    bool replay = proxy.answers != nullptr;
     std::vector<std::string> set = {
         "RETRACE_RUN_ID=" + run_id, std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
         "RETRACE_PROXY_URL=" + base, "OPENAI_BASE_URL=" + base + "/openai",

@@ -69,7 +69,7 @@ class CassetteTest : public ::testing::Test {
     // The body of the answer x, as served.
     static std::string answer(Cassette& c, const RecordedExchange* x) {
         if (!x) return "(nothing)";
-        auto body = c.answer(*x);
+        auto body = c.body_of(*x);
         return body ? **body : "(error: " + body.status().message() + ")";
     }
 

@@ -77,9 +77,10 @@ struct EventApiReply {
 
 class EventApi {
   public:
-    // cassette: set during replay. secret keys the match digests.
-    EventApi(std::string secret, replay::Cassette* cassette, const core::Redactor& redactor)
-        : m_secret(std::move(secret)), m_cassette(cassette), m_redactor(redactor) {}
+    // replay: what answers SDK calls during a replay (null while recording).
+    // secret keys the match digests.
+    EventApi(std::string secret, replay::AnswerSource* replay, const core::Redactor& redactor)
+        : m_secret(std::move(secret)), m_replay(replay), m_redactor(redactor) {}
 
     // Handles a request to /_retrace/<path>; never throws, never blocks on I/O.
     EventApiReply handle(std::string_view method, std::string_view path, std::string_view body,
@@ -90,7 +91,7 @@ class EventApi {
     EventApiReply replay_event(std::string_view body, const RunTarget& run) const;
 
     std::string m_secret;
-    replay::Cassette* m_cassette;
+    replay::AnswerSource* m_replay;
     const core::Redactor& m_redactor;
 };
 

@@ -12,6 +12,7 @@
 #include <string>
 
 #include "retrace/core/redact.hpp"
+#include "retrace/replay/answer_source.hpp"
 #include "retrace/replay/cassette.hpp"
 #include "retrace/store/run_writer.hpp"
 
@@ -48,9 +49,11 @@ struct ProxyOptions {
     // replay serves from its recording only
     std::map<std::string, std::string> upstreams;
     std::size_t max_request_body = std::size_t{64} << 20;
-    std::optional<std::string> ca_file;    // extra CA certificates for https upstreams
-    std::string secret;                    // the store's secret: keys match digests
-    replay::Cassette* cassette = nullptr;  // replay: answers come from here
+    std::optional<std::string> ca_file;  // extra CA certificates for https upstreams
+    std::string secret;                  // the store's secret: keys match digests
+    // What answers each request and SDK call (replay/answer_source.hpp):
+    // null for recording (every request forwarded), the cassette for replay.
+    replay::AnswerSource* answers = nullptr;
     std::string listen_host = "127.0.0.1";
     int listen_port = 0;  // 0: an ephemeral port
 };

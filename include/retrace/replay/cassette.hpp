@@ -22,6 +22,7 @@
 
 #include "retrace/core/event_kind.hpp"
 #include "retrace/core/matching.hpp"
+#include "retrace/replay/answer_source.hpp"
 #include "retrace/store/store.hpp"
 #include "retrace/trace/divergence.hpp"
 
@@ -74,7 +75,9 @@ struct RecordedEvent {
 core::MatchRequest event_match_request(core::EventKind kind, std::string_view name,
                                        std::string_view input);
 
-class Cassette {
+// The answer source of a replay (replay/answer_source.hpp): answers from
+// one recording, under the replay's policy.
+class Cassette final : public AnswerSource {
   public:
     // Loads the llm and http events of run_id. secret keys match digests.
     // The recorded answers' bodies stay in the store until served, read
@@ -88,7 +91,20 @@ class Cassette {
 
     const ReplayPolicy& policy() const { return m_policy; }
     const std::string& run_id() const { return m_run_id; }
-    std::string digest_of(const core::MatchRequest& request) const;
+
+    // AnswerSource. A request is answered by the head of its digest's queue;
+    // when the queue is empty (or --until left it out), it is forwarded live
+    // under --on-miss live or --until, else refused with a divergence. An
+    // SDK call likewise, run live only under --live-tools with --until or
+    // --on-miss live.
+    bool replaying() const override { return true; }
+    std::string digest_of(const core::MatchRequest& request) const override;
+    std::string event_digest(core::EventKind kind, std::string_view name,
+                             std::string_view input) const override;
+    ExchangeAnswer answer(const core::MatchRequest& request, const std::string& digest) override;
+    EventAnswer answer_event(core::EventKind kind, std::string_view name, std::string_view input,
+                             const std::string& digest, bool can_run_live) override;
+    bool paced() const override { return m_policy.pace_recorded; }
 
     // The next recorded answer for this digest, or nullptr. Thread safe.
     const RecordedExchange* take(const std::string& digest);
@@ -97,14 +113,12 @@ class Cassette {
     // to policy().answer_cache_bytes, for answers served again (--reuse,
     // repeated identical answers). Thread safe. corrupt when the store no
     // longer has it (also kept as a divergence).
-    Result<std::shared_ptr<const std::string>> answer(const RecordedExchange& x);
+    Result<std::shared_ptr<const std::string>> body_of(const RecordedExchange& x) override;
     std::size_t cached_answer_bytes() const;
     // Explains why request (whose digest found nothing) diverged, and keeps it.
     trace::Divergence diverge(const core::MatchRequest& request, const std::string& digest);
 
     // The same for SDK events: input is the event's input as JSON text.
-    std::string event_digest(core::EventKind kind, std::string_view name,
-                             std::string_view input) const;
     const RecordedEvent* take_event(const std::string& digest);
     trace::Divergence diverge_event(core::EventKind kind, std::string_view name,
                                     std::string_view input, const std::string& digest);
