@@ -270,8 +270,8 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     // Trajectories.
     // The two runs load in parallel, b on a connection of its own.
     Result<Trajectory> loaded_b = error(ErrorCode::internal, "not loaded");
+    auto own = store.connect();
     std::thread loader([&] {
-        auto own = store::open_sqlite_store(store.directory(), false);
         if (!own) {
             loaded_b = own.status();
             return;

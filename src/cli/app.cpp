@@ -10,12 +10,14 @@ extern char** environ;
 
 namespace retrace::cli {
 
+store::StoreOpener& Context::opener() {
+    if (!m_opener)
+        m_opener.emplace(store::locate_store(store_dir, std::filesystem::current_path()));
+    return *m_opener;
+}
+
 store::Store& Context::store(bool create) {
-    if (!m_store) {
-        auto dir = store::locate_store(store_dir, std::filesystem::current_path());
-        m_store = check(store::open_sqlite_store(dir, create));
-    }
-    return *m_store;
+    return *check(opener().open(create));
 }
 
 void fail(const Status& status, int code) {

@@ -89,12 +89,11 @@ void doctor_provider(Context& ctx, const ProviderOptions& o) {
     envp.push_back(nullptr);
 
     run::RecordOptions ro;
-    ro.store_dir = ctx.store_dir;
     ro.name = "doctor-provider";
     ro.upstreams = upstreams;
     ro.command = {self.string(), "_probe-client", plan_file.string()};
     std::optional<run::LaunchFailure> launch;
-    auto run = run::record(ro, envp.data(), &launch);
+    auto run = run::record(ro, ctx.opener(), envp.data(), &launch);
     std::filesystem::remove(plan_file, ec);
     if (!run) fail_before_child(run.status());
     auto report = check(probe::analyze_probe(ctx.store(), run->run_id));

@@ -33,12 +33,8 @@ void add_pack_commands(CLI::App& app, Context& ctx) {
     unpack->callback([&ctx, file] {
         // Opened only once the archive has been checked: a refused archive
         // must not even create a store.
-        std::unique_ptr<store::Store> target;
-        auto s = check(store::read_pack(*file, [&]() -> Result<store::Store*> {
-            auto dir = store::locate_store(ctx.store_dir, std::filesystem::current_path());
-            RETRACE_ASSIGN(target, store::open_sqlite_store(dir, true));
-            return target.get();
-        }));
+        auto s = check(store::read_pack(
+            *file, [&]() -> Result<store::Store*> { return ctx.opener().open(true); }));
         if (ctx.json)
             print_json({{"runs", s.runs}, {"imported", s.imported}, {"blobs", s.blobs}});
         else

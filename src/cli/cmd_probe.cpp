@@ -220,7 +220,6 @@ void add_probe_command(CLI::App& app, Context& ctx) {
         }
         o->record.command = cmd->remaining();
         o->record.command.insert(o->record.command.end(), ctx.trailing.begin(), ctx.trailing.end());
-        o->record.store_dir = ctx.store_dir;
         if (!sequential->empty()) {
             double p0 = -1, p1 = -1;
             if (std::sscanf(sequential->c_str(), "p0=%lf,p1=%lf", &p0, &p1) != 2)
@@ -236,7 +235,7 @@ void add_probe_command(CLI::App& app, Context& ctx) {
             std::cerr << "retrace: probe: " << done << " of " << total << " runs, " << tokens
                       << " tokens, " << failed << " failed\n";
         };
-        auto outcome = probe::probe(*o, ctx.envp, hooks);
+        auto outcome = probe::probe(*o, ctx.opener(), ctx.envp, hooks);
         if (!outcome) fail_before_child(outcome.status());
         if (ctx.json)
             print_json(outcome->report);

@@ -32,13 +32,12 @@ void add_proxy_command(CLI::App& app, Context& ctx) {
         "'listening on URL' first; clients use URL/openai, URL/anthropic, URL/NAME.");
     cmd->callback([&ctx, o, on_miss] {
         o->on_miss_live = *on_miss == "live";
-        o->store_dir = ctx.store_dir;
         // The gateway's code condition: what it was asked to do.
         o->argv = {"retrace", "proxy", "--listen", o->listen};
         for (const auto& u : o->upstreams) o->argv.insert(o->argv.end(), {"--upstream", u});
         for (const auto& r : o->routes) o->argv.insert(o->argv.end(), {"--route", r});
         if (o->replay) o->argv.insert(o->argv.end(), {"--replay", *o->replay});
-        auto summary = run::run_gateway(*o, ctx.envp, [](const std::string& url) {
+        auto summary = run::run_gateway(*o, ctx.opener(), ctx.envp, [](const std::string& url) {
             std::cout << "listening on " << url << std::endl;
         });
         if (!summary) fail(summary.status(), summary.status().code() == ErrorCode::io ? 125 : 2);

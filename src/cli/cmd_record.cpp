@@ -38,9 +38,8 @@ void add_record_command(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, opts, cmd] {
         opts->command = cmd->remaining();
         opts->command.insert(opts->command.end(), ctx.trailing.begin(), ctx.trailing.end());
-        opts->store_dir = ctx.store_dir;
         std::optional<run::LaunchFailure> launch;
-        auto result = run::record(*opts, ctx.envp, &launch);
+        auto result = run::record(*opts, ctx.opener(), ctx.envp, &launch);
         if (!result) fail_before_child(result.status());
         if (launch && result->run_id.empty()) throw Exit{launch->exit_code, launch->message};
         for (const auto& p : result->missing_outputs)

@@ -62,9 +62,8 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         o->on_miss_live = *on_miss == "live";
         o->pace_recorded = *pace == "recorded";
         o->command = ctx.trailing;
-        o->store_dir = ctx.store_dir;
         std::optional<run::LaunchFailure> launch;
-        auto result = run::replay(*o, ctx.envp, &launch);
+        auto result = run::replay(*o, ctx.opener(), ctx.envp, &launch);
         if (!result) fail_before_child(result.status());
         if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
         const auto& r = *result;

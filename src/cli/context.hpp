@@ -30,9 +30,12 @@ class Context {
     // Opens the store, or ends the command (exit 2) with a one-line error.
     // Commands that read never create a store.
     store::Store& store(bool create = false);
+    // Where the store is (--store, $RETRACE_STORE, the nearest .retrace/),
+    // for commands that open it themselves when their input is checked.
+    store::StoreOpener& opener();
 
   private:
-    std::unique_ptr<store::Store> m_store;
+    std::optional<store::StoreOpener> m_opener;
 };
 
 // Converts a failed Status into Exit (code 2 unless given).

@@ -37,13 +37,12 @@ using core::Json;
 
 // Seals a run holding one event whose attributes are `body` (the probe's
 // registration or its result): tamper-evident like any run.
-Result<store::RunRow> seal_record(const fs::path& store_dir, const Json& conditions,
+Result<store::RunRow> seal_record(store::Store& store, const Json& conditions,
                                   const std::string& name, const std::string& event_name,
                                   const Json& body, Json extra_metadata) {
-    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
     RETRACE_ASSIGN(NewRun fresh,
                    new_run(conditions, name, std::nullopt, std::move(extra_metadata)));
-    RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, fresh.row, {}));
+    RETRACE_ASSIGN(auto writer, store::RunWriter::start(store, fresh.row, {}));
     RETRACE_ASSIGN(std::string text, core::canonicalize(body));
     core::Event e;
     e.seq = writer->next_seq();
@@ -166,7 +165,8 @@ std::string fixed(double v) {
 
 }  // namespace
 
-Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks& hooks) {
+Result<ProbeOutcome> probe(const ProbeOptions& o, store::StoreOpener& opener, char** envp,
+                           const ProbeHooks& hooks) {
     // Everything the user gave is checked before anything is stored.
     if (o.record.command.empty())
         return error(ErrorCode::invalid_input,
@@ -192,8 +192,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     if (!variants.empty() && o.sequential)
         return error(ErrorCode::invalid_input, "--sequential and --vary do not go together");
     int total = o.k * static_cast<int>(std::max<std::size_t>(1, variants.size()));
-    fs::path store_dir = store::locate_store(o.record.store_dir, fs::current_path());
-    RETRACE_ASSIGN(Json conditions, static_conditions(o.record, envp));
+    RETRACE_ASSIGN(Json conditions, static_conditions(o.record, opener.directory(), envp));
 
     // Pre-registration: sealed, and announced, before the first run.
     Json argv = Json::array();
@@ -207,9 +206,10 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                  {"sequential",
                   o.sequential ? Json::array({o.sequential->first, o.sequential->second}) : Json()},
                  {"variants", variants.empty() ? Json() : Json(variants)}};
+    RETRACE_ASSIGN(store::Store * store, opener.open(true));
     RETRACE_ASSIGN(auto registration,
-                   seal_record(store_dir, conditions, o.name, "probe registration",
-                               {{"probe", plan}}, {{"probe", {{"role", "registration"}}}}));
+                   seal_record(*store, conditions, o.name, "probe registration", {{"probe", plan}},
+                               {{"probe", {{"role", "registration"}}}}));
     ProbeOutcome out;
     out.probe_id = registration.id;
     out.probe_record_digest = registration.record_digest.value_or("");
@@ -240,7 +240,9 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
         ptrs.push_back(nullptr);
     }
     auto worker = [&] {
-        std::unique_ptr<store::Store> own;  // for counting tokens as the runs end
+        // A connection of the worker's own: its runs are written, and their
+        // tokens counted as they end, through it.
+        std::optional<store::StoreOpener> own;
         for (;;) {
             int index = ++next;
             if (index > total || stop || termination_signal()) return;
@@ -253,22 +255,26 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
             ro.name = o.name + ".run";
             ro.params.push_back("retrace_probe=" + out.probe_id);
             ro.pass_through = false;
+            if (!own) {
+                auto connected = store->connect();
+                if (!connected) {
+                    std::lock_guard lock(mutex);
+                    if (!failure) failure = connected.status();
+                    stop = true;
+                    return;
+                }
+                own.emplace(std::move(connected).value());
+            }
             std::optional<LaunchFailure> launch;
-            auto run = record(ro, env, &launch);
+            auto run = record(ro, *own, env, &launch);
             Result<bool> passed = run ? (launch ? Result<bool>(false) : judge(o.oracle, *run, env))
                                       : Result<bool>(run.status());
             ProbeRun r;
             Status counted = Status::ok();
             if (run && passed && !launch) {
                 r.run_id = run->run_id;
-                if (!own) {
-                    auto opened = store::open_sqlite_store(store_dir, false);
-                    if (opened)
-                        own = std::move(opened).value();
-                    else
-                        counted = opened.status();
-                }
-                if (own) counted = count_tokens(*own, r);
+                auto mine = own->open(false);
+                counted = mine ? count_tokens(**mine, r) : mine.status();
             }
             std::lock_guard lock(mutex);
             if (!counted.is_ok() && !failure) {
@@ -323,7 +329,6 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
     std::sort(runs.begin(), runs.end(), [](auto& a, auto& b) { return a.index < b.index; });
 
     // What the runs say.
-    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
     long long tokens_in = 0, tokens_out = 0;
     std::map<std::string, std::pair<int, int>> by_conditions;  // digest -> passes, failures
     Json run_list = Json::array();
@@ -470,7 +475,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, char** envp, const ProbeHooks&
                   {"cost_usd", cost},
                   {"verdict", verdict}};
     RETRACE_ASSIGN(auto result,
-                   seal_record(store_dir, conditions, o.name + ".result", "probe result",
+                   seal_record(*store, conditions, o.name + ".result", "probe result",
                                {{"result", out.report}},
                                {{"probe", {{"role", "result"}, {"registration", out.probe_id}}}}));
     out.result_id = result.id;

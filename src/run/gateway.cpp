@@ -54,9 +54,9 @@ Status check_group(const std::string& group) {
 
 class GatewayRouter final : public RunRouter {
   public:
-    GatewayRouter(fs::path store_dir, std::string secret, Json conditions, Json gateway_info,
+    GatewayRouter(store::Store& store, std::string secret, Json conditions, Json gateway_info,
                   std::optional<std::string> replay_of)
-        : m_store_dir(std::move(store_dir)),
+        : m_store(store),
           m_secret(std::move(secret)),
           m_conditions(std::move(conditions)),
           m_info(std::move(gateway_info)),
@@ -69,7 +69,7 @@ class GatewayRouter final : public RunRouter {
         auto it = m_open.find(group);
         if (it == m_open.end()) {
             OpenRun run;
-            RETRACE_ASSIGN(run.store, store::open_sqlite_store(m_store_dir, true));
+            RETRACE_ASSIGN(run.store, m_store.connect());  // (each run's writer has its own)
             Json extra = {{"gateway", m_info}};
             extra["gateway"]["group"] = group;
             RETRACE_ASSIGN(run.fresh, new_run(m_conditions, group, m_replay_of, extra));
@@ -156,7 +156,7 @@ class GatewayRouter final : public RunRouter {
         return Status::ok();
     }
 
-    fs::path m_store_dir;
+    store::Store& m_store;  // the gateway's own connection: only connect() is called on it
     std::string m_secret;
     Json m_conditions;
     Json m_info;
@@ -180,7 +180,7 @@ Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
 
 }  // namespace
 
-Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
+Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& opener, char** envp,
                                    const std::function<void(const std::string&)>& on_listening) {
     if (o.idle_seconds <= 0) return error(ErrorCode::invalid_input, "--idle wants seconds > 0");
     RETRACE_ASSIGN(auto listen, parse_listen(o.listen));
@@ -193,8 +193,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
     p.listen_port = listen.second;
 
     fs::path cwd = fs::current_path();
-    fs::path store_dir = store::locate_store(o.store_dir, cwd);
-    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
+    RETRACE_ASSIGN(store::Store * store, opener.open(true));
     RETRACE_ASSIGN(p.secret, store->secret());
     std::unique_ptr<Cassette> cassette;
     std::optional<std::string> replay_of;
@@ -217,7 +216,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, char** envp,
     conditions["code"] = capture_code({o.argv, cwd}, redactor);
     conditions["env"] = capture_env({{}, repo_root.value_or(cwd), envp}, redactor);
     Json info = {{"listen", o.listen}, {"idle_seconds", o.idle_seconds}};
-    GatewayRouter router(store_dir, p.secret, conditions, info, replay_of);
+    GatewayRouter router(*store, p.secret, conditions, info, replay_of);
 
     // SIGINT and SIGTERM are taken with sigtimedwait by this thread only:
     // blocked before the proxy's threads exist, so they inherit the mask.

@@ -186,11 +186,11 @@ struct Start {
     Json conditions = Json::object();
 };
 
-Result<Start> start_run(const RecordOptions& o, char** envp) {
+Result<Start> start_run(const RecordOptions& o, const fs::path& store_dir, char** envp) {
     RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
     Start s{std::move(redactor), fs::current_path(), {}, {}, {}, {}};
     s.repo_root = find_repo_root(s.cwd);
-    s.store_dir = store::locate_store(o.store_dir, s.cwd);
+    s.store_dir = store_dir;
     RETRACE_ASSIGN(Json params, parse_params(o.params, s.redactor));
     RETRACE_ASSIGN(s.declared, digest_inputs(o.inputs, s.store_dir, s.repo_root));
     s.conditions["code"] = capture_code({o.command, s.cwd}, s.redactor);
@@ -201,12 +201,12 @@ Result<Start> start_run(const RecordOptions& o, char** envp) {
     return s;
 }
 
-Result<Json> static_conditions(const RecordOptions& o, char** envp) {
-    RETRACE_ASSIGN(Start s, start_run(o, envp));
+Result<Json> static_conditions(const RecordOptions& o, const fs::path& store_dir, char** envp) {
+    RETRACE_ASSIGN(Start s, start_run(o, store_dir, envp));
     return s.conditions;
 }
 
-Result<RecordOutcome> record(const RecordOptions& o, char** envp,
+Result<RecordOutcome> record(const RecordOptions& o, store::StoreOpener& opener, char** envp,
                              std::optional<LaunchFailure>* launch_failure) {
     if (o.command.empty())
         return error(ErrorCode::invalid_input, "no command given (retrace record -- CMD ARGS...)");
@@ -216,7 +216,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         *launch_failure = failure;
         return RecordOutcome{};
     }
-    RETRACE_ASSIGN(Start start, start_run(o, envp));
+    RETRACE_ASSIGN(Start start, start_run(o, opener.directory(), envp));
     core::Redactor& redactor = start.redactor;
     const fs::path& store_dir = start.store_dir;
     const auto& repo_root = start.repo_root;
@@ -228,7 +228,7 @@ Result<RecordOutcome> record(const RecordOptions& o, char** envp,
         RETRACE_ASSIGN(auto session, ShimSession::start(o.cassette != nullptr, o.shim_streams));
         shim.emplace(std::move(session));
     }
-    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, true));
+    RETRACE_ASSIGN(store::Store * store, opener.open(true));
     RETRACE_ASSIGN(NewRun fresh, new_run(conditions, o.name, o.replay_of));
     store::RunRow& row = fresh.row;
     const std::string& run_id = row.id;

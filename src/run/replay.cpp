@@ -111,7 +111,7 @@ Result<Source> load_source(store::Store& store, store::RunRow run,
 
 }  // namespace
 
-Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
+Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener, char** envp,
                              std::optional<LaunchFailure>* launch_failure) {
     // Everything the user gave is checked before anything runs.
     ReplayPolicy policy;
@@ -133,8 +133,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     // compares like with like.
     RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
 
-    fs::path store_dir = store::locate_store(o.store_dir, fs::current_path());
-    RETRACE_ASSIGN(auto store, store::open_sqlite_store(store_dir, false));
+    RETRACE_ASSIGN(store::Store * store, opener.open(false));
     RETRACE_ASSIGN(auto source_run, store::resolve_run(*store, o.run));
     RETRACE_ASSIGN(auto events, store->events(source_run.id));
     RETRACE_ASSIGN(Source source, load_source(*store, std::move(source_run), events));
@@ -160,7 +159,6 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
                              "randomness values to feed back");
         RETRACE_ASSIGN(ro.shim_streams, load_streams(*store, *source.determinism));
     }
-    ro.store_dir = store_dir.string();
     ro.name = o.name;
     ro.command = o.command.empty() ? source.argv : o.command;
     ro.upstreams = o.upstreams;
@@ -170,7 +168,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, char** envp,
     ro.ca_file = o.ca_file;
     ro.cassette = cassette.get();
     ro.replay_of = source.run.id;
-    RETRACE_ASSIGN(RecordOutcome run, record(ro, envp, launch_failure));
+    RETRACE_ASSIGN(RecordOutcome run, record(ro, opener, envp, launch_failure));
 
     ReplayOutcome out;
     out.source_id = source.run.id;

@@ -497,6 +497,13 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const fs::path& dir, bool creat
     return std::unique_ptr<Store>(new SqliteStore(dir, std::move(db).value()));
 }
 
+Result<Store*> StoreOpener::open(bool create) {
+    if (!m_store) {
+        RETRACE_ASSIGN(m_store, open_sqlite_store(m_dir, create));
+    }
+    return m_store.get();
+}
+
 fs::path locate_store(const std::optional<std::string>& explicit_dir, const fs::path& cwd) {
     if (explicit_dir && !explicit_dir->empty()) return fs::absolute(*explicit_dir);
     if (const char* env = std::getenv("RETRACE_STORE"); env && *env) return fs::absolute(env);

@@ -56,6 +56,9 @@ struct ProbeHooks {
     std::function<void(int done, int total, int failed, long long tokens)> progress;
 };
 
-Result<ProbeOutcome> probe(const ProbeOptions& options, char** envp, const ProbeHooks& hooks);
+// The probe's records and its runs go into the opener's store (each worker
+// through a connection of its own).
+Result<ProbeOutcome> probe(const ProbeOptions& options, store::StoreOpener& store, char** envp,
+                           const ProbeHooks& hooks);
 
 }  // namespace retrace::probe

@@ -13,11 +13,11 @@
 #include <vector>
 
 #include "retrace/core/result.hpp"
+#include "retrace/store/store.hpp"
 
 namespace retrace::run {
 
 struct GatewayOptions {
-    std::optional<std::string> store_dir;
     std::string listen = "127.0.0.1:8080";  // HOST:PORT; port 0 picks a free one
     std::vector<std::string> upstreams, routes, redact;
     std::optional<std::string> ca_file;
@@ -37,7 +37,8 @@ struct GatewaySummary {
 // Serves until SIGINT or SIGTERM. on_listening gets the base URL once the
 // port is open. Errors before serving: invalid_input / not_found for bad
 // options, io for a port that cannot be bound.
-Result<GatewaySummary> run_gateway(const GatewayOptions& options, char** envp,
+Result<GatewaySummary> run_gateway(const GatewayOptions& options, store::StoreOpener& store,
+                                   char** envp,
                                    const std::function<void(const std::string&)>& on_listening);
 
 }  // namespace retrace::run

@@ -17,7 +17,6 @@ class Cassette;
 namespace retrace::run {
 
 struct RecordOptions {
-    std::optional<std::string> store_dir;
     std::optional<std::string> name;
     std::vector<std::string> inputs;     // --input PATH
     std::vector<std::string> outputs;    // --output PATH
@@ -60,11 +59,15 @@ struct LaunchFailure {
     std::string message;
 };
 
-Result<RecordOutcome> record(const RecordOptions& options, char** envp,
+// The store is opened (created if need be) only once the options and the
+// command have been checked.
+Result<RecordOutcome> record(const RecordOptions& options, store::StoreOpener& store, char** envp,
                              std::optional<LaunchFailure>* launch_failure);
 
 // The conditions a run starts under (code, env, data, params), captured as
 // `record` captures them before the command runs.
-Result<core::Json> static_conditions(const RecordOptions& options, char** envp);
+// store_dir: where the store is (its stat cache speeds up input digests).
+Result<core::Json> static_conditions(const RecordOptions& options,
+                                     const std::filesystem::path& store_dir, char** envp);
 
 }  // namespace retrace::run

@@ -15,7 +15,6 @@
 namespace retrace::run {
 
 struct ReplayOptions {
-    std::optional<std::string> store_dir;
     std::string run;                   // a run reference
     std::vector<std::string> command;  // empty: the recorded command
     std::optional<std::string> name;
@@ -43,7 +42,8 @@ struct ReplayOutcome {
     std::size_t served = 0;           // recorded exchanges answered from the cassette
 };
 
-Result<ReplayOutcome> replay(const ReplayOptions& options, char** envp,
+// The replay's run is recorded into the same store.
+Result<ReplayOutcome> replay(const ReplayOptions& options, store::StoreOpener& store, char** envp,
                              std::optional<LaunchFailure>* launch_failure);
 
 }  // namespace retrace::run

@@ -97,41 +97,78 @@ struct BlobInfo {
     long long stored_size = 0;
 };
 
+// A connection to a store of runs (docs/store-format.md).
+//
+// Thread safety: a Store object is used by one thread at a time; another
+// thread asks it for a connection of its own (connect(), which may be called
+// from any thread: it touches nothing of this connection). Connections to
+// one store, in one process or many, may write at once: each write is one
+// transaction, retried while the store is busy up to a timeout (busy).
+//
+// Errors: io when the operating system refuses, busy past the timeout,
+// corrupt when stored data fails a check it makes on reading, invalid_input
+// for a write the store's state refuses. A failed write changes nothing.
+// Every error message names the store's path or the run concerned.
 class Store {
   public:
     virtual ~Store() = default;
 
+    // The directory the store lives in.
     virtual std::filesystem::path directory() const = 0;
     // Another connection to the same store, for another thread to use.
     virtual Result<std::unique_ptr<Store>> connect() = 0;
-    // A secret generated once per store (for keyed fingerprints); never leaves it.
+    // A secret generated once per store (for keyed fingerprints and match
+    // digests); never leaves it, and the same from every connection.
     virtual Result<std::string> secret() = 0;
 
     // Writes
+
+    // A new run, incomplete, with its declared files. An error, and nothing
+    // written, when a run with that id exists.
     virtual Status insert_run(const RunRow& run, const std::vector<FileRow>& files) = 0;
-    // Stores blobs (deduplicated by digest) and events in one transaction.
+    // Stores blobs (deduplicated by digest: a blob already stored is only
+    // referenced by the run) and events in one transaction. Events are
+    // completed once this returns ok; the store keeps them across a crash.
     virtual Status append(const std::string& run_id, const std::vector<EventRow>& events,
                           const std::vector<Blob>& blobs) = 0;
+    // Seals an incomplete run (its outcome, digests and chain head).
+    // invalid_input when the run is unknown or already sealed.
     virtual Status seal(const SealRequest& seal) = 0;
+    // Removes runs with their events, files and blob references (unknown
+    // ids are passed over), all or none. The blobs stay until gc().
     virtual Status remove_runs(const std::vector<std::string>& ids) = 0;
     // Deletes blobs no run refers to; returns {blobs removed, bytes freed}.
     virtual Result<std::pair<long long, long long>> gc() = 0;
     // Imports complete runs with their events, files and blobs in one
     // transaction; existing runs with the same id are left as they are.
+    // Returns how many runs were new.
     virtual Result<int> import_runs(const std::vector<RunRow>& runs,
                                     const std::vector<std::vector<EventRow>>& events,
                                     const std::vector<std::vector<FileRow>>& files,
                                     const std::vector<Blob>& blobs) = 0;
 
-    // Reads
+    // Reads. Each reads one consistent state of the store; an unknown run
+    // gives an empty list or nullopt, not an error.
+
+    // Runs matching filter, newest first (by start time, then id).
     virtual Result<std::vector<RunRow>> list_runs(const RunFilter& filter) = 0;
     virtual Result<std::optional<RunRow>> get_run(const std::string& id) = 0;
+    // Up to 20 ids that start with prefix, newest first (run_ref.hpp
+    // resolves references with it).
     virtual Result<std::vector<std::string>> run_ids_with_prefix(const std::string& prefix) = 0;
+    // A run's events in seq order (1, 2, ...; an incomplete run's as far as
+    // they were completed). corrupt for a row that cannot be an event (an
+    // unknown kind); attributes that do not parse come back empty, for
+    // verify to report.
     virtual Result<std::vector<EventRow>> events(const std::string& run_id) = 0;
+    // A run's declared and produced files, by role then path.
     virtual Result<std::vector<FileRow>> files(const std::string& run_id) = 0;
+    // Every run's file with this content digest, newest run first.
     virtual Result<std::vector<FileRow>> files_with_digest(const std::string& digest) = 0;
+    // The digests of the blobs a run refers to, sorted.
     virtual Result<std::vector<std::string>> run_blob_digests(const std::string& run_id) = 0;
-    // The stored bytes of a blob, decoded. Does not check the digest.
+    // The stored bytes of a blob, decoded; nullopt when not stored. Does not
+    // check the digest (verify does).
     virtual Result<std::optional<std::string>> get_blob(const std::string& digest) = 0;
     virtual Result<std::optional<BlobInfo>> blob_info(const std::string& digest) = 0;
 };
@@ -145,8 +182,35 @@ inline std::string blob_text(Store& store, const std::string& digest) {
 }
 
 // Opens the SQLite store in dir (creating dir, its .gitignore and the
-// database when create is true). Errors name the store path.
+// database when create is true). Errors name the store path. Outside the
+// store room only tests call this: commands go through a StoreOpener.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& dir, bool create);
+
+// Where a command's store is, and its connection once opened. Code that
+// makes or reads runs (record, replay, the gateway, probes) receives one of
+// these, or the Store itself, and asks the Store for more connections
+// (connect()); nothing outside the store room opens a database by path, so
+// the engine is chosen here alone. The store is opened on first use, so a
+// command that fails on its input first creates nothing. Not thread safe:
+// one opener per command, used from the thread that runs it.
+class StoreOpener {
+  public:
+    // The store of directory dir (today always the SQLite store).
+    explicit StoreOpener(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    // A connection already open (another thread's: store.connect()).
+    explicit StoreOpener(std::unique_ptr<Store> store)
+        : m_dir(store->directory()), m_store(std::move(store)) {}
+    // Where the store is, known without opening it (caches live beside it).
+    const std::filesystem::path& directory() const { return m_dir; }
+    // The store, opened on the first call that succeeds (and created then
+    // when create is true and it does not exist); the same connection on
+    // every call after that.
+    Result<Store*> open(bool create);
+
+  private:
+    std::filesystem::path m_dir;
+    std::unique_ptr<Store> m_store;
+};
 
 // Where the store is: explicit dir > $RETRACE_STORE > nearest .retrace/ walking
 // up from cwd > cwd/.retrace (to be created).
