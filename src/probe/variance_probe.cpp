@@ -28,6 +28,7 @@ using run::NewRun;
 using run::RecordOptions;
 using run::RecordOutcome;
 using run::run_child;
+using run::sealed_metadata;
 using run::termination_signal;
 
 namespace {
@@ -54,8 +55,7 @@ Result<store::RunRow> seal_record(store::Store& store, const Json& conditions,
     RETRACE_TRY(writer->complete(std::move(e), {{core::Digest::of(text).to_string(), text}}));
     store::RunWriter::Seal seal;
     long long ended = core::unix_now_ns();
-    seal.metadata = fresh.metadata;
-    seal.metadata["ended_ns"] = core::ns_text(ended);
+    seal.metadata = sealed_metadata(fresh, ended);
     seal.outcome = Json::object();
     seal.ended_ns = ended;
     return writer->seal(std::move(seal));

@@ -141,9 +141,7 @@ class GatewayRouter final : public RunRouter {
     Status seal(OpenRun& run) {
         store::RunWriter::Seal seal;
         long long ended = core::unix_now_ns();
-        seal.metadata = run.fresh.metadata;
-        seal.metadata["ended_ns"] = core::ns_text(ended);
-        seal.metadata["duration_ms"] = (ended - run.fresh.row.started_ns) / 1000000;
+        seal.metadata = sealed_metadata(run.fresh, ended);
         seal.outcome = {{"exchanges", run.exchanges}};
         seal.ended_ns = ended;
         run.spans->close_all(ended);

@@ -232,8 +232,6 @@ Result<RecordOutcome> record(const RecordOptions& o, store::StoreOpener& opener,
     RETRACE_ASSIGN(NewRun fresh, new_run(conditions, o.name, o.replay_of));
     store::RunRow& row = fresh.row;
     const std::string& run_id = row.id;
-    Json& metadata = fresh.metadata;
-    long long started = row.started_ns;
     for (const auto& [path, info] : declared.inputs.items())
         declared.rows.push_back({run_id, "input", path, info["digest"].get<std::string>()});
     RETRACE_ASSIGN(auto writer, store::RunWriter::start(*store, row, declared.rows));
@@ -303,9 +301,7 @@ Result<RecordOutcome> record(const RecordOptions& o, store::StoreOpener& opener,
         seal.outputs.push_back({run_id, "output", key, d->digest.to_string()});
     }
     long long ended = core::unix_now_ns();
-    metadata["ended_ns"] = core::ns_text(ended);
-    metadata["duration_ms"] = (ended - started) / 1000000;
-    seal.metadata = metadata;
+    seal.metadata = sealed_metadata(fresh, ended);
     seal.outcome = {{"exit_code", result.exit_code},
                     {"signal", result.signal},
                     {"stdout", out_digest},

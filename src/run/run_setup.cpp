@@ -58,6 +58,13 @@ Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& 
     return r;
 }
 
+core::Json sealed_metadata(const NewRun& run, long long ended_ns) {
+    core::Json m = run.metadata;
+    m["ended_ns"] = core::ns_text(ended_ns);
+    m["duration_ms"] = (ended_ns - run.row.started_ns) / 1000000;
+    return m;
+}
+
 Result<std::map<std::string, std::string>> upstream_urls(char** envp,
                                                          const std::vector<std::string>& upstreams,
                                                          const std::vector<std::string>& routes) {

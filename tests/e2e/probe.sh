@@ -26,6 +26,11 @@ expect_contains "$(sed -n 2p <<< "$ERR")" "retrace: probe: 1 of 40 runs"
 probe_id=$(head -1 <<< "$ERR" | cut -d' ' -f3)
 expect_eq "$(retrace show cite.run --json | json 'j["conditions"]["params"]["retrace_probe"]')" "$probe_id"
 expect_eq "$(retrace runs --name cite.run --json | json 'len(j)')" "40"
+# The probe's own records are sealed like every run: with their end and
+# duration (the registration once lacked duration_ms); a run as the control.
+sealed_keys() { retrace show "$1" --json | json '" ".join(k for k in ("ended_ns", "duration_ms") if k in j["metadata"])'; }
+expect_eq "$(sealed_keys cite.run)" "ended_ns duration_ms"
+expect_eq "$(sealed_keys "$probe_id")" "ended_ns duration_ms"
 # The decision uses the interval: accepted when all of it satisfies the
 # rule, rejected when none of it does.
 expect_exit 0 "$RETRACE_BIN" probe --k 8 --rule "fail_rate >= 0.01 or pass_rate < 0.99" --name accept -- sh cite.sh

@@ -3,8 +3,10 @@
 #include <gtest/gtest.h>
 
 #include <chrono>
+#include <optional>
 
 #include "retrace/core/clock.hpp"
+#include "retrace/core/identity.hpp"
 #include "retrace/core/run_id.hpp"
 #include "retrace/run/run_setup.hpp"
 
@@ -56,6 +58,23 @@ TEST(Clock, ASubstitutedClockIsWhatEveryReaderSees) {
     // and the system clock is back
     EXPECT_EQ(&program_clock(), &system_clock());
     EXPECT_GT(unix_now_ns(), t);
+}
+
+TEST(Clock, ARunIsSealedWithItsEndAndDurationOnTheProgramClock) {
+    const long long t = 1'767'225'600'000'000'000;
+    FixedClock start(t);
+    std::optional<run::NewRun> fresh;
+    {
+        ScopedClock scope(start);
+        auto made = run::new_run(Json::object(), std::string("r"), std::nullopt);
+        ASSERT_TRUE(made.is_ok()) << made.status().message();
+        fresh = std::move(made).value();
+    }
+    Json sealed = run::sealed_metadata(*fresh, t + 2'500'000'000);
+    EXPECT_EQ(sealed["ended_ns"], ns_text(t + 2'500'000'000));
+    EXPECT_EQ(sealed["duration_ms"], 2500);
+    EXPECT_EQ(sealed["name"], "r");  // what the run started with is kept
+    EXPECT_EQ(sealed["started_ns"], fresh->metadata["started_ns"]);
 }
 
 }  // namespace

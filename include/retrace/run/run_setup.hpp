@@ -22,6 +22,10 @@ struct NewRun {
 };
 Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& name,
                        const std::optional<std::string>& replay_of, core::Json extra_metadata = {});
+// The metadata a run is sealed with when it ends at ended_ns: its metadata
+// from the start plus ended_ns and duration_ms. Every kind of run (record,
+// replay, the gateway's, a probe's records) is sealed with this.
+core::Json sealed_metadata(const NewRun& run, long long ended_ns);
 
 // The upstreams: the program's own OPENAI_BASE_URL / ANTHROPIC_BASE_URL when
 // envp sets them (it keeps talking to what it talked to before), else the
