@@ -50,4 +50,9 @@ for depth in 513 100000; do
   # the refused request is recorded as answered (400); the refused event is not an event
   expect_eq "$kinds" "llm llm tool llm" "depth $depth"
 done
+# The refused requests were stored like any: headers redacted, and the key
+# nowhere in the decompressed store (control: the redacted header is there).
+store_dump > dump.txt
+grep -qF '"authorization":"[REDACTED]"' dump.txt || fail "stored request headers not found in the dump"
+if grep -F "DEEPKEY0001" dump.txt; then fail "the API key leaked into the store (lines above)"; fi
 echo "crash_deep_json: ok"

@@ -56,6 +56,11 @@ expect_exit 0 retrace record --name huge --max-body 4096 -- sh -c 'python3 huge.
 expect_eq "$OUT" "$(printf 'HTTP/1.1 413 Payload Too Large\n%.0s' 1 2 3 4)
 200"
 
+# No key in what was stored (control: the redacted header is there).
+store_dump > dump.txt
+grep -qF '"authorization":"[REDACTED]"' dump.txt || fail "stored request headers not found in the dump"
+if grep -F "BODYKEY0001" dump.txt; then fail "the API key leaked into the store (lines above)"; fi
+
 # The gateway: oversized bodies from clients, then small ones; it stays up.
 : > gw.out
 "$RETRACE_BIN" proxy --listen 127.0.0.1:0 --max-body 4096 --upstream openai=$SIM_URL/v1 > gw.out 2> gw.err &
