@@ -9,6 +9,7 @@
 #include "retrace/core/llm_response.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "retrace/trace/exchange.hpp"
+#include "retrace/trace/process.hpp"
 
 namespace retrace::analysis {
 
@@ -85,9 +86,9 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
     for (auto& row : rows) {
         auto& e = row.event;
         if (e.kind == core::EventKind::process) {
-            if (e.attrs.contains("exit_code") && e.attrs["exit_code"].is_number_integer())
-                t.exit_code = e.attrs["exit_code"].get<long long>();
-            t.stdout_text = store::blob_text(store, e.attrs.value("stdout", std::string()));
+            auto process = trace::ProcessRecord::from_attrs(e.attrs);
+            t.exit_code = process.exit_code;
+            t.stdout_text = store::blob_text(store, process.stdout_digest);
             continue;
         }
         events.push_back(std::move(e));

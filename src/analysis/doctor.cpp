@@ -5,6 +5,7 @@
 
 #include "retrace/store/run_ref.hpp"
 #include "retrace/trace/exchange.hpp"
+#include "retrace/trace/process.hpp"
 
 namespace retrace::analysis {
 
@@ -119,10 +120,10 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
     for (const auto& row : rows) {
         const auto& e = row.event;
         if (e.kind == core::EventKind::process) {
-            deterministic = e.attrs.contains("determinism");
-            const Json& argv = at(e.attrs, {"argv"});
-            if (argv.is_array() && !argv.empty() && argv[0].is_string())
-                python = std::filesystem::path(argv[0].get<std::string>())
+            auto process = trace::ProcessRecord::from_attrs(e.attrs);
+            deterministic = process.determinism.has_value();
+            if (!process.argv.empty())
+                python = std::filesystem::path(process.argv[0])
                              .filename()
                              .string()
                              .starts_with("python");

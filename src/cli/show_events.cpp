@@ -7,6 +7,8 @@
 #include "retrace/core/llm_response.hpp"
 #include "retrace/core/matching.hpp"
 #include "retrace/trace/exchange.hpp"
+#include "retrace/trace/process.hpp"
+#include "retrace/trace/sdk_event.hpp"
 
 namespace retrace::cli {
 
@@ -39,13 +41,16 @@ Line line_of(store::Store& store, const core::Event& e) {
     l.duration_ns = e.end_ns - e.start_ns;
     const Json& a = e.attrs;
     if (e.kind == core::EventKind::process) {
-        l.status = "exit " + std::to_string(a.value("exit_code", 0));
-        if (a.value("exit_code", 0) != 0 || a.value("signal", 0) != 0) l.markers += "  ! failed";
+        auto p = trace::ProcessRecord::from_attrs(a);
+        long long exit_code = p.exit_code.value_or(0);
+        l.status = "exit " + std::to_string(exit_code);
+        if (exit_code != 0 || p.signal != 0) l.markers += "  ! failed";
         return l;
     }
     if (!core::is_exchange(e.kind)) {
         // SDK events: what went in and what came out, on one line.
-        if (!e.request.empty() && !a.value("group", false)) {
+        auto sdk = trace::SdkEvent::from_attrs(a);
+        if (!e.request.empty() && !sdk.group) {
             std::string in = store::blob_text(store, e.request);
             if (in != "null") l.detail = core::clip(in, 40);
         }
@@ -53,14 +58,13 @@ Line line_of(store::Store& store, const core::Event& e) {
             l.detail += l.detail.empty() ? "-> " : " -> ";
             l.detail += core::clip(store::blob_text(store, e.response), 40);
         }
-        if (a.contains("error") && a["error"].is_object())
-            l.markers += "  ! raised " + a["error"].value("type", std::string("?"));
-        if (a.value("unfinished", false)) l.markers += "  ! unfinished";
-        if (a.contains("divergence")) l.markers += "  ! diverged";
-        if (a.contains("replayed_from"))
-            l.markers +=
-                "  (replayed #" + std::to_string(a["replayed_from"].get<long long>()) + ")";
-        if (a.value("live", false)) l.markers += "  (live)";
+        if (sdk.error.is_object())
+            l.markers += "  ! raised " + sdk.error.value("type", std::string("?"));
+        if (sdk.unfinished) l.markers += "  ! unfinished";
+        if (sdk.divergence) l.markers += "  ! diverged";
+        if (sdk.replayed_from)
+            l.markers += "  (replayed #" + std::to_string(*sdk.replayed_from) + ")";
+        if (sdk.live) l.markers += "  (live)";
         return l;
     }
     trace::Exchange x = trace::Exchange::from_attrs(a);
@@ -163,6 +167,7 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     const core::Event& e = found->event;
     const Json& a = e.attrs;
     trace::Exchange x = trace::Exchange::from_attrs(a);  // (what an llm or http event holds)
+    trace::ProcessRecord process = trace::ProcessRecord::from_attrs(a);
     Json out = {{"event", e.to_json()}};
     auto body_json = [](const std::string& text) {
         auto parsed = core::parse_json_strict(text);
@@ -171,8 +176,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     std::string request = store::blob_text(store, e.request),
                 response = store::blob_text(store, e.response);
     if (e.kind == core::EventKind::process) {
-        out["stdout"] = store::blob_text(store, a.value("stdout", ""));
-        out["stderr"] = store::blob_text(store, a.value("stderr", ""));
+        out["stdout"] = store::blob_text(store, process.stdout_digest);
+        out["stderr"] = store::blob_text(store, process.stderr_digest);
     } else if (core::is_exchange(e.kind)) {
         out["request"] = {{"headers", x.request_headers}, {"body", body_json(request)}};
         Json frames = Json::array();
@@ -191,7 +196,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     } else {
         out["input"] = e.request.empty() ? Json() : body_json(request);
         if (!e.response.empty()) out["output"] = body_json(response);
-        if (a.contains("error")) out["error"] = a["error"];
+        auto sdk = trace::SdkEvent::from_attrs(a);
+        if (!sdk.error.is_null()) out["error"] = sdk.error;
     }
     if (json) {
         print_json(out);
@@ -201,8 +207,8 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     std::cout << "event #" << e.seq << " " << core::to_string(e.kind) << " " << e.name << "  ("
               << format_duration(e.end_ns - e.start_ns) << ")\n";
     if (e.kind == core::EventKind::process) {
-        std::cout << "argv      " << a.value("argv", Json::array()).dump() << "\n"
-                  << "exit      " << a.value("exit_code", 0) << "\n"
+        std::cout << "argv      " << Json(process.argv).dump() << "\n"
+                  << "exit      " << process.exit_code.value_or(0) << "\n"
                   << "stdout\n"
                   << out["stdout"].get<std::string>() << "\nstderr\n"
                   << out["stderr"].get<std::string>() << "\n";
@@ -215,8 +221,10 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
         if (out.contains("error"))
             std::cout << "\nraised\n  " << out["error"].value("type", "") << ": "
                       << out["error"].value("message", "") << "\n";
-        Json rest = a;
-        for (const char* key : {"error", "match"}) rest.erase(key);
+        auto shown = trace::SdkEvent::from_attrs(a);  // the rest of what it holds
+        shown.error = Json();
+        shown.match.clear();
+        Json rest = shown.to_attrs();
         if (!rest.empty()) std::cout << "\nattributes\n" << rest.dump(2) << "\n";
         return Status::ok();
     }

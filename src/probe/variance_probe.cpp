@@ -17,7 +17,7 @@
 #include "retrace/core/llm_response.hpp"
 #include "retrace/run/child_process.hpp"
 #include "retrace/run/run_setup.hpp"
-#include "retrace/store/run_writer.hpp"
+#include "retrace/run/session.hpp"
 #include "retrace/trace/exchange.hpp"
 
 namespace retrace::probe {
@@ -28,7 +28,6 @@ using run::NewRun;
 using run::RecordOptions;
 using run::RecordOutcome;
 using run::run_child;
-using run::sealed_metadata;
 using run::termination_signal;
 
 namespace {
@@ -43,22 +42,17 @@ Result<store::RunRow> seal_record(store::Store& store, const Json& conditions,
                                   const Json& body, Json extra_metadata) {
     RETRACE_ASSIGN(NewRun fresh,
                    new_run(conditions, name, std::nullopt, std::move(extra_metadata)));
-    RETRACE_ASSIGN(auto writer, store::RunWriter::start(store, fresh.row, {}));
+    RETRACE_ASSIGN(auto session, run::RunSession::start(store, std::move(fresh), {}, ""));
     RETRACE_ASSIGN(std::string text, core::canonicalize(body));
     core::Event e;
-    e.seq = writer->next_seq();
+    e.seq = session->next_seq();
     e.kind = core::EventKind::custom;
     e.name = event_name;
     e.start_ns = e.end_ns = core::unix_now_ns();
     e.attrs = body;
     e.request = core::Digest::of(text).to_string();
-    RETRACE_TRY(writer->complete(std::move(e), {{core::Digest::of(text).to_string(), text}}));
-    store::RunWriter::Seal seal;
-    long long ended = core::unix_now_ns();
-    seal.metadata = sealed_metadata(fresh, ended);
-    seal.outcome = Json::object();
-    seal.ended_ns = ended;
-    return writer->seal(std::move(seal));
+    RETRACE_TRY(session->complete(std::move(e), {{core::Digest::of(text).to_string(), text}}));
+    return session->seal({});  // (its conditions as they started)
 }
 
 // Runs the oracle for one run: exit 0 is a pass.
@@ -192,7 +186,7 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, store::StoreOpener& opener, ch
     if (!variants.empty() && o.sequential)
         return error(ErrorCode::invalid_input, "--sequential and --vary do not go together");
     int total = o.k * static_cast<int>(std::max<std::size_t>(1, variants.size()));
-    RETRACE_ASSIGN(Json conditions, static_conditions(o.record, opener.directory(), envp));
+    RETRACE_ASSIGN(Json conditions, static_conditions(o.record, opener, envp));
 
     // Pre-registration: sealed, and announced, before the first run.
     Json argv = Json::array();

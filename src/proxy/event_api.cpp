@@ -5,6 +5,7 @@
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
+#include "retrace/trace/sdk_event.hpp"
 
 namespace retrace::proxy {
 
@@ -210,7 +211,7 @@ long long SpanTable::parent_for_request(std::string_view traceparent, std::strin
     // span without one, its innermost.
     std::set<long long> open, with_open_child;
     for (const auto& [_, s] : m_spans)
-        if (s.opened && !s.ended && s.event.attrs.value("group", false)) {
+        if (s.opened && !s.ended && trace::SdkEvent::from_attrs(s.event.attrs).group) {
             open.insert(s.seq);
             if (s.event.parent) with_open_child.insert(s.event.parent);
         }
@@ -229,15 +230,17 @@ void SpanTable::close_all(long long end_ns) {
         if (s.ended) continue;
         s.ended = true;
         core::Event e = s.opened ? std::move(s.event) : core::Event{};
+        auto record = trace::SdkEvent::from_attrs(e.attrs);
         if (!s.opened) {  // only ever named by a child or a traceparent
             e.seq = s.seq;
             e.kind = core::EventKind::custom;
             e.name = "(span " + id + ", never started)";
             e.start_ns = end_ns;
-            e.attrs["span"] = id;
+            record.span = id;
         }
         e.end_ns = end_ns;
-        e.attrs["unfinished"] = true;
+        record.unfinished = true;
+        e.attrs = record.to_attrs();
         (void)m_writer.complete(std::move(e), std::move(s.blobs));
     }
 }
@@ -290,8 +293,10 @@ EventApiReply EventApi::record_events(std::string_view body, const RunTarget& ru
                 e.response = core::Digest::of(output).to_string();
                 blobs.push_back({e.response, std::move(output)});
             }
-            if (!m.error.is_null()) e.attrs["error"] = m.error;
-            Json answer = {{"id", e.seq}, {"digest", e.attrs.value("match", Json(""))}};
+            auto record = trace::SdkEvent::from_attrs(e.attrs);
+            record.error = m.error;
+            e.attrs = record.to_attrs();
+            Json answer = {{"id", e.seq}, {"digest", record.match}};
             (void)run.writer->complete(std::move(e), std::move(blobs));
             answers.push_back(std::move(answer));
             continue;
@@ -304,13 +309,15 @@ EventApiReply EventApi::record_events(std::string_view body, const RunTarget& ru
         e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
         std::string match =
             core::match_digest(m_secret, event_match_request(m.kind, m.name, m.input), {});
-        e.attrs = {{"match", match}};
-        if (!m.span.empty()) e.attrs["span"] = m.span;
-        if (m.pid) e.attrs["pid"] = *m.pid;
-        if (m.group) e.attrs["group"] = true;
+        trace::SdkEvent record;
+        record.match = match;
+        record.span = m.span;
+        record.pid = m.pid;
+        record.group = m.group;
         std::vector<store::Blob> blobs;
         std::string input = m_redactor.redact(m.input);
-        if (input != m.input) e.attrs["input_redacted"] = true;
+        record.input_redacted = input != m.input;
+        e.attrs = record.to_attrs();
         e.request = core::Digest::of(input).to_string();
         blobs.push_back({e.request, std::move(input)});
         if (run.facts) {
@@ -333,7 +340,8 @@ EventApiReply EventApi::record_events(std::string_view body, const RunTarget& ru
             e.response = core::Digest::of(output).to_string();
             blobs.push_back({e.response, std::move(output)});
         }
-        if (!m.error.is_null()) e.attrs["error"] = m.error;
+        record.error = m.error;
+        e.attrs = record.to_attrs();
         if (!m.span.empty() && !run.spans->finish(m.span)) {
             answers.push_back({{"error", "span " + m.span + " was already started"}});
             continue;
@@ -372,11 +380,12 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     e.name = m.name;
     e.start_ns = m.start_ns;
     e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
-    e.attrs = {{"match", digest}};
-    if (!m.span.empty()) e.attrs["span"] = m.span;
-    if (m.pid) e.attrs["pid"] = *m.pid;
+    trace::SdkEvent record;
+    record.match = digest;
+    record.span = m.span;
+    record.pid = m.pid;
     std::string input_text = m_redactor.redact(m.input);
-    if (input_text != m.input) e.attrs["input_redacted"] = true;
+    record.input_redacted = input_text != m.input;
     e.request = core::Digest::of(input_text).to_string();
     std::vector<store::Blob> blobs = {{e.request, std::move(input_text)}};
     auto number = [&] {
@@ -390,7 +399,7 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         const RecordedEvent* x = answered.recorded;
         e.seq = number();
         e.end_ns = core::unix_now_ns();
-        e.attrs["replayed_from"] = x->seq;
+        record.replayed_from = x->seq;
         Json answer = {{"id", e.seq}, {"replayed_from", x->seq}};
         if (!x->output.empty()) {
             e.response = core::Digest::of(x->output).to_string();
@@ -400,14 +409,16 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
         } else {
             answer["output"] = nullptr;
         }
-        if (!x->error.is_null()) e.attrs["error"] = answer["error"] = x->error;
+        if (!x->error.is_null()) answer["error"] = record.error = x->error;
+        e.attrs = record.to_attrs();
         if (!m.span.empty()) (void)run.spans->finish(m.span);
         (void)run.writer->complete(std::move(e), std::move(blobs));
         return {200, answer.dump()};
     }
     if (answered.action == Action::live) {
         // The program runs the real call and ends the span with its result.
-        e.attrs["live"] = true;
+        record.live = true;
+        e.attrs = record.to_attrs();
         run.spans->open(m.span, e, std::move(blobs));
         return {200, Json{{"id", run.spans->seq_of(m.span)}, {"live", true}}.dump()};
     }
@@ -415,7 +426,8 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     Json divergence = d.to_attrs();
     e.seq = number();
     e.end_ns = core::unix_now_ns();
-    e.attrs["divergence"] = divergence;
+    record.divergence = d;
+    e.attrs = record.to_attrs();
     if (!m.span.empty()) (void)run.spans->finish(m.span);
     (void)run.writer->complete(std::move(e), std::move(blobs));
     return {409, Json{{"error", {{"type", "retrace_divergence"}, {"message", d.message()}}},

@@ -5,6 +5,7 @@
 
 #include "retrace/core/sse.hpp"
 #include "retrace/trace/exchange.hpp"
+#include "retrace/trace/sdk_event.hpp"
 
 namespace retrace::replay {
 
@@ -93,15 +94,14 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
     digests = {};
     for (const auto& row : events) {
         const auto& e = row.event;
-        const Json& a = e.attrs;
-        if (a.contains("divergence")) continue;  // a replay's own refusals are not answers
         if (core::is_sdk_event(e.kind)) {
             RETRACE_TRY(c->load_event(store, e, overrides));
             continue;
         }
         if (!core::is_exchange(e.kind)) continue;
         if (c->m_policy.until && e.seq > *c->m_policy.until) continue;
-        trace::Exchange recorded = trace::Exchange::from_attrs(a);
+        trace::Exchange recorded = trace::Exchange::from_attrs(e.attrs);
+        if (recorded.divergence) continue;  // a replay's own refusals are not answers
         RecordedExchange x;
         x.seq = e.seq;
         x.route = std::move(recorded.route);
@@ -142,17 +142,17 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
 
 Status Cassette::load_event(store::Store& store, const core::Event& e,
                             std::map<long long, std::string>& overrides) {
-    const Json& a = e.attrs;
-    // Spans that only group other events, and calls cut off before they
-    // returned, answer nothing.
-    if (a.value("group", false) || a.value("unfinished", false)) return Status::ok();
+    auto recorded = trace::SdkEvent::from_attrs(e.attrs);
+    // A replay's own refusals, spans that only group other events, and calls
+    // cut off before they returned, answer nothing.
+    if (recorded.divergence || recorded.group || recorded.unfinished) return Status::ok();
     // A fork with --live-tools runs the tools after the fork point.
     if (m_policy.live_tools && m_policy.until && e.seq > *m_policy.until) return Status::ok();
     RecordedEvent x;
     x.seq = e.seq;
     x.kind = e.kind;
     x.name = e.name;
-    x.error = a.value("error", Json());
+    x.error = recorded.error;
     RETRACE_ASSIGN(x.input, load_blob(store, m_run_id, e, e.request));
     RETRACE_ASSIGN(x.output, load_blob(store, m_run_id, e, e.response));
     if (auto it = overrides.find(e.seq); it != overrides.end()) {
@@ -167,9 +167,9 @@ Status Cassette::load_event(store::Store& store, const core::Event& e,
         x.error = Json();
         overrides.erase(it);
     }
-    bool redacted = a.value("input_redacted", false);
-    x.match = redacted && m_policy.ignore.empty() ? text_of(a.value("match", Json()))
-                                                  : event_digest(x.kind, x.name, x.input);
+    x.match = recorded.input_redacted && m_policy.ignore.empty()
+                  ? recorded.match
+                  : event_digest(x.kind, x.name, x.input);
     m_events.push_back(std::move(x));
     return Status::ok();
 }

@@ -15,6 +15,7 @@
 #include "retrace/proxy/proxy.hpp"
 #include "retrace/replay/cassette.hpp"
 #include "retrace/run/run_setup.hpp"
+#include "retrace/run/session.hpp"
 #include "retrace/store/run_ref.hpp"
 
 namespace retrace::run {
@@ -22,12 +23,10 @@ namespace retrace::run {
 using conditions::capture_code;
 using conditions::capture_env;
 using conditions::find_repo_root;
-using conditions::TrafficFacts;
 using proxy::ProxyOptions;
 using proxy::RecordingProxy;
 using proxy::RunRouter;
 using proxy::RunTarget;
-using proxy::SpanTable;
 using replay::Cassette;
 using replay::ReplayPolicy;
 
@@ -72,23 +71,22 @@ class GatewayRouter final : public RunRouter {
             RETRACE_ASSIGN(run.store, m_store.connect());  // (each run's writer has its own)
             Json extra = {{"gateway", m_info}};
             extra["gateway"]["group"] = group;
-            RETRACE_ASSIGN(run.fresh, new_run(m_conditions, group, m_replay_of, extra));
-            RETRACE_ASSIGN(run.writer, store::RunWriter::start(*run.store, run.fresh.row, {}));
-            run.facts = std::make_unique<TrafficFacts>(m_secret);
-            run.spans = std::make_unique<SpanTable>(*run.writer);
+            RETRACE_ASSIGN(NewRun fresh, new_run(m_conditions, group, m_replay_of, extra));
+            RETRACE_ASSIGN(run.session,
+                           RunSession::start(*run.store, std::move(fresh), {}, m_secret));
             it = m_open.emplace(group, std::move(run)).first;
         }
         OpenRun& run = it->second;
         ++run.active;
         ++run.exchanges;
         run.last_used = Clock::now();
-        return RunTarget{run.writer.get(), run.facts.get(), run.spans.get()};
+        return run.session->target();
     }
 
     void release(const RunTarget& target) override {
         std::lock_guard lock(m_mutex);
         for (auto& [_, run] : m_open)
-            if (run.writer.get() == target.writer) {
+            if (run.session->target().writer == target.writer) {
                 --run.active;
                 run.last_used = Clock::now();
             }
@@ -117,7 +115,7 @@ class GatewayRouter final : public RunRouter {
                 ++sealed;
                 m_exchanges += run.exchanges;
             } else {
-                std::cerr << "retrace: cannot seal run " << run.fresh.row.id << ": " << s.message()
+                std::cerr << "retrace: cannot seal run " << run.session->id() << ": " << s.message()
                           << "\n";
             }
         }
@@ -129,28 +127,19 @@ class GatewayRouter final : public RunRouter {
   private:
     struct OpenRun {
         std::unique_ptr<store::Store> store;
-        NewRun fresh;
-        std::unique_ptr<store::RunWriter> writer;
-        std::unique_ptr<TrafficFacts> facts;
-        std::unique_ptr<SpanTable> spans;
+        std::unique_ptr<RunSession> session;
         int active = 0;
         long long exchanges = 0;
         Clock::time_point last_used;
     };
 
     Status seal(OpenRun& run) {
-        store::RunWriter::Seal seal;
-        long long ended = core::unix_now_ns();
-        seal.metadata = sealed_metadata(run.fresh, ended);
-        seal.outcome = {{"exchanges", run.exchanges}};
-        seal.ended_ns = ended;
-        run.spans->close_all(ended);
-        Json conditions = m_conditions;
-        run.facts->merge_into(conditions);
-        seal.conditions = conditions;
-        RETRACE_ASSIGN(auto row, run.writer->seal(std::move(seal)));
-        std::cerr << "retrace: sealed run " << row.id << " (" << run.fresh.row.name.value_or("")
-                  << ", " << run.exchanges << " exchange(s))\n";
+        RunSession::End end;
+        end.outcome = {{"exchanges", run.exchanges}};
+        end.conditions = m_conditions;
+        RETRACE_ASSIGN(auto row, run.session->seal(std::move(end)));
+        std::cerr << "retrace: sealed run " << row.id << " (" << row.name.value_or("") << ", "
+                  << run.exchanges << " exchange(s))\n";
         return Status::ok();
     }
 

@@ -5,7 +5,9 @@
 #include <sstream>
 
 #include "retrace/core/redact.hpp"
+#include "retrace/run/run_setup.hpp"
 #include "retrace/store/run_ref.hpp"
+#include "retrace/trace/process.hpp"
 
 namespace retrace::run {
 
@@ -77,10 +79,8 @@ std::string first_difference(const std::string& a, const std::string& b) {
 
 struct Source {
     store::RunRow run;
-    std::vector<std::string> argv;
-    std::optional<long long> exit_code;
+    trace::ProcessRecord process;
     std::string stdout_text;
-    std::optional<Json> determinism;  // the shim's streams, when recorded --deterministic
 };
 
 // What replaying the run needs of it besides its answers; events are the
@@ -91,19 +91,14 @@ Result<Source> load_source(store::Store& store, store::RunRow run,
     s.run = std::move(run);
     for (const auto& row : events) {
         if (row.event.kind != core::EventKind::process) continue;
-        const Json& a = row.event.attrs;
-        for (const auto& arg : a.value("argv", Json::array()))
-            if (arg.is_string()) s.argv.push_back(arg.get<std::string>());
-        if (a.contains("exit_code") && a["exit_code"].is_number_integer())
-            s.exit_code = a["exit_code"].get<long long>();
-        if (a.contains("stdout") && a["stdout"].is_string()) {
-            RETRACE_ASSIGN(auto blob, store.get_blob(a["stdout"].get<std::string>()));
+        s.process = trace::ProcessRecord::from_attrs(row.event.attrs);
+        if (!s.process.stdout_digest.empty()) {
+            RETRACE_ASSIGN(auto blob, store.get_blob(s.process.stdout_digest));
             if (blob) s.stdout_text = std::move(*blob);
         }
-        if (a.contains("determinism")) s.determinism = a["determinism"];
         break;
     }
-    if (s.argv.empty())
+    if (s.process.argv.empty())
         return error(ErrorCode::invalid_input,
                      "run " + s.run.id + " has no recorded command (give one after --)");
     return s;
@@ -142,53 +137,62 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                                                  std::move(policy)));
     events = {};  // (the cassette holds what it needs)
 
+    std::vector<std::string> command = o.command.empty() ? source.process.argv : o.command;
     if (o.command.empty())
-        for (const auto& arg : source.argv)
+        for (const auto& arg : command)
             if (arg.find(core::k_redacted) != std::string::npos)
                 return error(ErrorCode::invalid_input,
                              "run " + source.run.id +
                                  " was recorded with a secret in its command line, stored "
                                  "redacted; give the command after --");
-    RecordOptions ro;
-    ro.deterministic = o.deterministic;
+    CommandRun run;
+    run.deterministic = o.deterministic;
     if (o.deterministic) {
-        if (!source.determinism)
+        if (!source.process.determinism)
             return error(ErrorCode::invalid_input,
                          "run " + source.run.id +
                              " was recorded without --deterministic: it holds no clock or "
                              "randomness values to feed back");
-        RETRACE_ASSIGN(ro.shim_streams, load_streams(*store, *source.determinism));
+        RETRACE_ASSIGN(run.feed, load_streams(*store, *source.process.determinism));
     }
-    ro.name = o.name;
-    ro.command = o.command.empty() ? source.argv : o.command;
-    ro.upstreams = o.upstreams;
-    ro.routes = o.routes;
-    ro.recorded_routes = cassette->routes();
-    ro.redact = o.redact;
-    ro.ca_file = o.ca_file;
-    ro.cassette = cassette.get();
-    ro.replay_of = source.run.id;
-    RETRACE_ASSIGN(RecordOutcome run, record(ro, opener, envp, launch_failure));
+    run.name = o.name;
+    run.command = command;
+    run.replay_of = source.run.id;
+    run.proxy.ca_file = o.ca_file;
+    run.proxy.answers = cassette.get();
+    RETRACE_ASSIGN(run.proxy.upstreams, upstream_urls(envp, o.upstreams, o.routes));
+    // The routes the recording used are served from it (a request that would
+    // go live on one is refused), unless --route gave one a URL.
+    for (const auto& name : cassette->routes()) run.proxy.upstreams.try_emplace(name, "");
+    if (auto failure = check_command(command[0])) {
+        *launch_failure = failure;
+        ReplayOutcome none;
+        none.source_id = source.run.id;
+        return none;
+    }
+    RETRACE_ASSIGN(RunStart start, capture_start({command, {}, {}, {}, o.redact}, opener, envp));
+    RETRACE_ASSIGN(RecordOutcome replayed,
+                   run_command(std::move(run), std::move(start), opener, envp, launch_failure));
 
     ReplayOutcome out;
     out.source_id = source.run.id;
-    out.run = run;
-    if (run.run_id.empty()) return out;  // the command could not be started
+    out.run = replayed;
+    if (replayed.run_id.empty()) return out;  // the command could not be started
     out.divergences = cassette->divergences();
     out.unused = cassette->unused();
     out.served = cassette->size() - out.unused.size();
     for (const auto& d : out.divergences)
         for (auto& line : d.report_lines()) out.differences.push_back(std::move(line));
-    for (const auto& d : run.shim_divergences) out.differences.push_back(d);
-    if (source.exit_code && *source.exit_code != run.exit_code)
-        out.differences.push_back("exit code: recorded " + std::to_string(*source.exit_code) +
-                                  ", replayed " + std::to_string(run.exit_code));
+    for (const auto& d : replayed.shim_divergences) out.differences.push_back(d);
+    if (auto recorded = source.process.exit_code; recorded && *recorded != replayed.exit_code)
+        out.differences.push_back("exit code: recorded " + std::to_string(*recorded) +
+                                  ", replayed " + std::to_string(replayed.exit_code));
     std::string recorded = masked(redactor.redact(source.stdout_text), masks);
-    std::string replayed = masked(run.stdout_text, masks);
-    if (recorded != replayed) {
-        out.differences.push_back(first_difference(recorded, replayed));
+    std::string replayed_text = masked(replayed.stdout_text, masks);
+    if (recorded != replayed_text) {
+        out.differences.push_back(first_difference(recorded, replayed_text));
         if (recorded.find(core::k_redacted) != std::string::npos &&
-            replayed.find(core::k_redacted) == std::string::npos)
+            replayed_text.find(core::k_redacted) == std::string::npos)
             out.differences.push_back(
                 "  (the recorded stdout was stored redacted: give the replay the --redact "
                 "patterns the recording had)");
@@ -198,7 +202,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                                   " recorded exchange(s) never requested, first " +
                                   out.unused.front());
     out.reproduced = out.differences.empty();
-    if (!out.reproduced && source.determinism && !o.deterministic)
+    if (!out.reproduced && source.process.determinism && !o.deterministic)
         out.differences.push_back(
             "(the recording holds the program's clock and randomness: replay with "
             "--deterministic)");

@@ -1,5 +1,7 @@
 #include "retrace/trace/exchange.hpp"
 
+#include "attrs.hpp"
+
 namespace retrace::trace {
 
 using core::Json;
@@ -22,20 +24,9 @@ constexpr const char* k_replayed_from = "replayed_from";
 constexpr const char* k_live = "live";
 constexpr const char* k_divergence = "divergence";
 
-std::string text(const Json& attrs, const char* key) {
-    auto it = attrs.find(key);
-    return it != attrs.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-bool flag(const Json& attrs, const char* key) {
-    auto it = attrs.find(key);
-    return it != attrs.end() && it->is_boolean() && it->get<bool>();
-}
-
-Json object(const Json& attrs, const char* key) {
-    auto it = attrs.find(key);
-    return it != attrs.end() && it->is_object() ? *it : Json::object();
-}
+using attrs::flag;
+using attrs::object;
+using attrs::text;
 
 }  // namespace
 
@@ -69,8 +60,7 @@ Exchange Exchange::from_attrs(const Json& a) {
     x.request_headers = object(a, k_request_headers);
     x.match = text(a, k_match);
     x.request_redacted = flag(a, k_request_redacted);
-    if (auto it = a.find(k_status); it != a.end() && it->is_number_integer())
-        x.status = it->get<int>();
+    x.status = static_cast<int>(attrs::integer(a, k_status).value_or(0));
     x.response_headers = object(a, k_response_headers);
     if (auto it = a.find(k_chunks); it != a.end() && it->is_array())
         for (const auto& ch : *it)
@@ -78,8 +68,7 @@ Exchange Exchange::from_attrs(const Json& a) {
                 ch[1].is_number_integer() && ch[1].get<long long>() >= 0)
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
     x.truncated = flag(a, k_truncated);
-    if (auto it = a.find(k_replayed_from); it != a.end() && it->is_number_integer())
-        x.replayed_from = it->get<long long>();
+    x.replayed_from = attrs::integer(a, k_replayed_from);
     x.live = flag(a, k_live);
     if (auto it = a.find(k_divergence); it != a.end() && it->is_object())
         x.divergence = Divergence::from_attrs(*it);

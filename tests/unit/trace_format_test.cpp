@@ -1,9 +1,11 @@
-// The exchange and divergence formats (trace/): what the proxy stores is
+// The exchange, process, SDK event and divergence formats (trace/): what the proxy stores is
 // what every reader gets back, in the shape docs/cassette.md specifies.
 #include <gtest/gtest.h>
 
 #include "retrace/trace/divergence.hpp"
 #include "retrace/trace/exchange.hpp"
+#include "retrace/trace/process.hpp"
+#include "retrace/trace/sdk_event.hpp"
 
 namespace retrace::trace {
 namespace {
@@ -139,6 +141,63 @@ TEST(TraceFormat, ADivergenceIsStoredReportedAndPrintedFromOneValue) {
               "recorded: #2)");
     EXPECT_EQ(lines[1], "  $.messages[1].content: \"a\" -> \"b\"");
     EXPECT_EQ(lines[5], "  note");
+}
+
+TEST(TraceFormat, AProcessEventHoldsTheCommandAndHowItEnded) {
+    ProcessRecord p;
+    p.argv = {"python3", "agent.py"};
+    p.exit_code = 1;
+    p.stdout_digest = "sha256:aa";
+    p.stderr_digest = "sha256:bb";
+    p.stdout_bytes = 12;
+    core::Event e = p.to_event(1, "python3", 10, 20);
+    EXPECT_EQ(e.kind, core::EventKind::process);
+    EXPECT_EQ(e.seq, 1);
+    std::vector<std::string> keys;
+    for (const auto& [k, v] : e.attrs.items()) keys.push_back(k);
+    EXPECT_EQ(keys, (std::vector<std::string>{"argv", "exit_code", "signal", "stderr",
+                                              "stderr_bytes", "stdout", "stdout_bytes"}));
+    ProcessRecord back = ProcessRecord::from_attrs(stored(e.attrs));
+    EXPECT_EQ(back.to_attrs(), e.attrs);
+    EXPECT_EQ(back.exit_code, 1);
+    EXPECT_FALSE(back.determinism);
+
+    p.determinism = Json::array({{{"stream", "s-1"}}});
+    EXPECT_EQ(ProcessRecord::from_attrs(stored(p.to_attrs())).determinism, p.determinism);
+    // Lenient: a damaged event keeps the defaults.
+    ProcessRecord damaged = ProcessRecord::from_attrs(
+        {{"argv", {"a", 5, "b"}}, {"exit_code", "1"}, {"stdout_bytes", -4}});
+    EXPECT_EQ(damaged.argv, (std::vector<std::string>{"a", "b"}));
+    EXPECT_FALSE(damaged.exit_code);
+    EXPECT_EQ(damaged.stdout_bytes, 0u);
+}
+
+TEST(TraceFormat, AnSdkEventStoresOnlyWhatIsSet) {
+    SdkEvent plain;
+    plain.match = "hmac-sha256:01";
+    EXPECT_EQ(plain.to_attrs(), Json({{"match", "hmac-sha256:01"}}));
+
+    SdkEvent full = plain;
+    full.span = "00f067aa0ba902b7";
+    full.pid = 4242;
+    full.input_redacted = true;
+    full.error = {{"type", "TimeoutError"}, {"message", "slow"}};
+    full.replayed_from = 3;
+    full.divergence = request_divergence();
+    SdkEvent back = SdkEvent::from_attrs(stored(full.to_attrs()));
+    EXPECT_EQ(back.to_attrs(), full.to_attrs());
+    EXPECT_EQ(back.pid, 4242);
+    EXPECT_EQ(back.error["type"], "TimeoutError");
+    ASSERT_TRUE(back.divergence);
+    EXPECT_EQ(back.divergence->nearest, 2);
+
+    SdkEvent damaged = SdkEvent::from_attrs(
+        {{"group", "yes"}, {"pid", "12"}, {"replayed_from", 1.5}, {"divergence", 3}});
+    EXPECT_FALSE(damaged.group);
+    EXPECT_FALSE(damaged.pid);
+    EXPECT_FALSE(damaged.replayed_from);
+    EXPECT_FALSE(damaged.divergence);
+    EXPECT_EQ(SdkEvent::from_attrs(Json()).to_attrs(), Json::object());
 }
 
 }  // namespace

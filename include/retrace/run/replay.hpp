@@ -10,7 +10,7 @@
 #include <vector>
 
 #include "retrace/replay/cassette.hpp"
-#include "retrace/run/record.hpp"
+#include "retrace/run/command_run.hpp"
 
 namespace retrace::run {
 

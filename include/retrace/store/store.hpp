@@ -193,6 +193,8 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& di
 // the engine is chosen here alone. The store is opened on first use, so a
 // command that fails on its input first creates nothing. Not thread safe:
 // one opener per command, used from the thread that runs it.
+class StatCache;
+
 class StoreOpener {
   public:
     // The store of directory dir (today always the SQLite store).
@@ -206,6 +208,9 @@ class StoreOpener {
     // when create is true and it does not exist); the same connection on
     // every call after that.
     Result<Store*> open(bool create);
+    // The stat cache kept beside the store (stat_cache.hpp), without
+    // opening the store; null when the store does not exist yet.
+    std::unique_ptr<StatCache> stat_cache() const;
 
   private:
     std::filesystem::path m_dir;

@@ -1,4 +1,4 @@
-// The stat cache behind --input: an SQLite file loaded into memory at open
+// The stat cache behind --input (stat_cache.hpp): an SQLite file loaded into memory at open
 // and written back in one transaction by flush(). It is only a cache: any
 // SQLite failure leaves it empty or unwritten, never fails a digest.
 #include <sqlite3.h>
@@ -11,10 +11,11 @@
 #include <thread>
 #include <vector>
 
-#include "retrace/conditions/input_digest.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/store/stat_cache.hpp"
+#include "retrace/store/store.hpp"
 
-namespace retrace::conditions {
+namespace retrace::store {
 
 namespace {
 
@@ -299,4 +300,10 @@ std::unique_ptr<StatCache> open_stat_cache(const fs::path& file) {
     return std::make_unique<SqliteStatCache>(db);
 }
 
-}  // namespace retrace::conditions
+std::unique_ptr<StatCache> StoreOpener::stat_cache() const {
+    std::error_code ec;
+    if (!fs::is_directory(m_dir, ec)) return nullptr;
+    return open_stat_cache(m_dir / "cache" / "stat.db");
+}
+
+}  // namespace retrace::store

@@ -1,0 +1,41 @@
+#include "retrace/run/session.hpp"
+
+#include "retrace/core/clock.hpp"
+
+namespace retrace::run {
+
+RunSession::RunSession(NewRun run, std::unique_ptr<store::RunWriter> writer, std::string secret)
+    : m_run(std::move(run)),
+      m_writer(std::move(writer)),
+      m_facts(std::move(secret)),
+      m_spans(*m_writer) {}
+
+Result<std::unique_ptr<RunSession>> RunSession::start(store::Store& store, NewRun run,
+                                                      const std::vector<store::FileRow>& inputs,
+                                                      std::string secret) {
+    RETRACE_ASSIGN(auto writer, store::RunWriter::start(store, run.row, inputs));
+    return std::unique_ptr<RunSession>(
+        new RunSession(std::move(run), std::move(writer), std::move(secret)));
+}
+
+Status RunSession::complete(core::Event event, std::vector<store::Blob> blobs) {
+    return m_writer->complete(std::move(event), std::move(blobs));
+}
+
+Result<store::RunRow> RunSession::seal(End end) {
+    long long ended = end.ended_ns ? end.ended_ns : core::unix_now_ns();
+    m_spans.close_all(ended);
+    store::RunWriter::Seal seal;
+    seal.metadata = sealed_metadata(m_run, ended);
+    seal.outcome = std::move(end.outcome);
+    seal.exit_code = end.exit_code;
+    seal.outputs = std::move(end.outputs);
+    seal.ended_ns = ended;
+    if (!end.conditions.is_null()) {
+        m_facts.merge_into(end.conditions);  // what the traffic said about models and the backend
+        seal.conditions = std::move(end.conditions);
+    }
+    return m_writer->seal(std::move(seal));
+}
+
+}  // namespace retrace::run
