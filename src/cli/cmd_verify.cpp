@@ -23,25 +23,34 @@ void add_verify_command(CLI::App& app, Context& ctx) {
             for (const auto& ref : *refs) ids.push_back(check(store::resolve_run(store, ref)).id);
         }
         core::Json results = core::Json::array();
-        int failed = 0;
+        int failed = 0, incomplete = 0;
         for (const auto& id : ids) {
             auto r = check(store::verify_run(store, id));
             if (!r.ok) ++failed;
+            if (r.ok && r.incomplete) ++incomplete;
             results.push_back({{"run_id", r.run_id},
                                {"ok", r.ok},
                                {"incomplete", r.incomplete},
                                {"problem", r.problem},
                                {"events", r.events},
+                               {"last_event", r.last_seq},
                                {"blobs", r.blobs}});
             if (ctx.json) continue;
             if (!r.ok)
                 std::cout << "FAILED " << r.run_id << ": " << r.problem << "\n";
+            else if (r.incomplete)
+                std::cout << "incomplete " << r.run_id << " (never sealed: " << r.events
+                          << " events intact, up to #" << r.last_seq << ", " << r.blobs
+                          << " blobs)\n";
             else
                 std::cout << "ok     " << r.run_id << " (" << r.events << " events, " << r.blobs
-                          << " blobs" << (r.incomplete ? ", incomplete: never sealed" : "")
-                          << ")\n";
+                          << " blobs)\n";
         }
-        if (ctx.json) print_json({{"ok", failed == 0}, {"runs", results}});
+        if (ctx.json) print_json({{"ok", failed == 0}, {"incomplete", incomplete}, {"runs", results}});
+        else if (incomplete)
+            std::cout << incomplete
+                      << " run(s) incomplete: their recorder stopped before the seal; what they "
+                         "hold is intact\n";
         if (failed) throw Exit{1, ""};
     });
 }

@@ -10,6 +10,7 @@
 
 #include "blob_codec.hpp"
 #include "migrations.hpp"
+#include "private_files.hpp"
 #include "retrace/core/digest.hpp"
 #include "retrace/store/sqlite.hpp"
 #include "retrace/store/store.hpp"
@@ -483,12 +484,11 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const fs::path& dir, bool creat
     std::error_code ec;
     if (!fs::exists(file, ec)) {
         if (!create) return error(ErrorCode::not_found, "no retrace store at " + dir.string());
-        fs::create_directories(dir, ec);
-        if (ec)
-            return error(ErrorCode::io,
-                         "cannot create store " + dir.string() + ": " + ec.message());
+        RETRACE_TRY(make_private_directory(dir).with_context("store"));
         // A store inside a repository must never make its tree dirty.
-        if (!fs::exists(dir / ".gitignore")) std::ofstream(dir / ".gitignore") << "*\n";
+        if (!fs::exists(dir / ".gitignore") && make_private_file(dir / ".gitignore").is_ok())
+            std::ofstream(dir / ".gitignore") << "*\n";
+        RETRACE_TRY(make_private_file(file).with_context("store"));
     }
     auto db = Database::open(file.string(), create);
     if (!db) return db.status().with_context("store " + dir.string());

@@ -11,6 +11,7 @@
 #include <thread>
 #include <vector>
 
+#include "private_files.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/store/stat_cache.hpp"
 #include "retrace/store/store.hpp"
@@ -268,8 +269,9 @@ class NoStatCache final : public StatCache {
 };
 
 sqlite3* open_database(const fs::path& file) {
-    std::error_code ec;
-    if (file.has_parent_path()) fs::create_directories(file.parent_path(), ec);
+    if (file.has_parent_path() && !make_private_directory(file.parent_path()).is_ok())
+        return nullptr;
+    if (!make_private_file(file).is_ok()) return nullptr;
     sqlite3* db = nullptr;
     // NOMUTEX: the cache serializes every use of the connection itself.
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_NOMUTEX;

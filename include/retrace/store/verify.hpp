@@ -12,9 +12,12 @@ namespace retrace::store {
 struct VerifyResult {
     std::string run_id;
     bool ok = true;
-    bool incomplete = false;  // not sealed: conditions, events and blobs checked only
+    // Not sealed (its recorder stopped before the end): its conditions,
+    // events and blobs are checked, the chain and the seal cannot be.
+    bool incomplete = false;
     std::string problem;      // the first broken item, e.g. "event 3: chain link mismatch"
-    long long events = 0;
+    long long events = 0;    // events stored
+    long long last_seq = 0;  // the highest event number among them
     long long blobs = 0;
 };
 
