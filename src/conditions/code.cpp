@@ -107,9 +107,7 @@ std::string condition_path(const fs::path& path, const std::optional<fs::path>& 
 
 Json capture_code(const CodeOptions& options, const core::Redactor& redactor) {
     Json code = Json::object();
-    Json argv = Json::array();
-    for (const auto& a : options.argv) argv.push_back(redactor.redact(a));
-    code["argv"] = argv;
+    code["argv"] = core::redact_argv(redactor, options.argv);
     auto root = find_repo_root(options.cwd);
     code["cwd"] = condition_path(options.cwd, root);
     if (root) code["git"] = git_section(*root);

@@ -100,13 +100,16 @@ struct Incoming {
     std::string run_id;    // the run the exchange is recorded into
     long long parent = 0;  // the SDK span the request belongs to, 0 for none
     std::string route, path, query;
+    // The query as stored, secrets redacted: what the request is matched by,
+    // so that a key in the URL (?key=...) does not tell two requests apart.
+    std::string stored_query;
     std::vector<std::pair<std::string, std::string>> headers;  // lower-case names, raw values
     core::MatchRequest match(const http::request<http::string_body>& req) const {
         auto method = req.method_string();
         return {std::string_view(method.data(), method.size()),
                 route,
                 path,
-                query,
+                stored_query,
                 headers,
                 req.body()};
     }
@@ -391,8 +394,8 @@ class Proxy final : public RecordingProxy {
         http::response<http::empty_body> res{ures.result(), 11};
         for (const auto& f : ures) {
             std::string name = lower(f.name_string());
-            out.headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
-                                                       : m_redactor.redact(str(f.value()));
+            out.headers[name] = core::is_secret_header(name) ? std::string(core::k_redacted)
+                                                             : m_redactor.redact(str(f.value()));
             if (!is_hop_by_hop(name)) res.set(f.name_string(), f.value());
         }
         res.set("x-retrace-run-id", in.run_id);
@@ -492,7 +495,7 @@ class Proxy final : public RecordingProxy {
         res.result(static_cast<unsigned>(x.status));
         res.version(11);
         for (const auto& [name, value] : x.response_headers.items())
-            if (!is_hop_by_hop(name) && !is_secret_header(name) && value.is_string())
+            if (!is_hop_by_hop(name) && !core::is_secret_header(name) && value.is_string())
                 res.set(name, value.get<std::string>());
         res.set("x-retrace-replayed", "1");
         res.set("x-retrace-run-id", in.run_id);
@@ -592,12 +595,14 @@ class Proxy final : public RecordingProxy {
         x.route = in.route;
         x.method = std::string(req.method_string());
         x.path = in.path;
-        x.query = m_redactor.redact(in.query);
+        in.stored_query = m_redactor.redact(core::redact_query(in.query));
+        x.query = in.stored_query;
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
             in.headers.emplace_back(name, str(f.value()));
-            x.request_headers[name] = is_secret_header(name) ? std::string(core::k_redacted)
-                                                             : m_redactor.redact(str(f.value()));
+            x.request_headers[name] = core::is_secret_header(name)
+                                          ? std::string(core::k_redacted)
+                                          : m_redactor.redact(str(f.value()));
         }
         core::MatchRequest match = in.match(req);
         std::string digest = m_answers.digest_of(match);
@@ -712,11 +717,6 @@ class Proxy final : public RecordingProxy {
 };
 
 }  // namespace
-
-bool is_secret_header(const std::string& n) {
-    return n == "authorization" || n == "x-api-key" || n == "api-key" || n == "cookie" ||
-           n == "set-cookie" || n == "proxy-authorization";
-}
 
 Result<std::unique_ptr<RecordingProxy>> RecordingProxy::start(const ProxyOptions& options,
                                                               RunRouter& router,

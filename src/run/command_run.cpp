@@ -59,7 +59,9 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
         std::string key = p.substr(0, eq);
         if (out.contains(key))
             return error(ErrorCode::invalid_input, "--param " + key + " given twice");
-        out[key] = redactor.redact(p.substr(eq + 1));
+        // A secret-named parameter (api_key=...) is stored as present only.
+        out[key] = core::is_secret_param(key) ? std::string(core::k_redacted)
+                                              : redactor.redact(p.substr(eq + 1));
     }
     return out;
 }
@@ -199,7 +201,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     process.stderr_digest = core::Digest::of(err).to_string();
     process.stdout_bytes = out.size();
     process.stderr_bytes = err.size();
-    for (const auto& a : o.command) process.argv.push_back(redactor.redact(a));
+    process.argv = core::redact_argv(redactor, o.command);
     process.exit_code = result.exit_code;
     process.signal = result.signal;
     std::vector<store::Blob> process_blobs = {{process.stdout_digest, out},

@@ -73,11 +73,86 @@ TEST(Redaction, EveryOffsetAndCaseWithFewAndManyStartBytes) {
 }
 
 TEST(Redaction, SecretNames) {
-    for (const char* n :
-         {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD", "AWS_CREDENTIALS"})
+    for (const char* n : {"OPENAI_API_KEY", "GITHUB_TOKEN", "client_secret", "PGPASSWORD",
+                          "AWS_CREDENTIALS", "API_PASS", "DB_AUTH", "SESSION_COOKIE"})
         EXPECT_TRUE(is_secret_name(n)) << n;
-    for (const char* n : {"HOME", "PATH", "PYTHONHASHSEED", "LANG"})
+    for (const char* n : {"HOME", "PATH", "PYTHONHASHSEED", "LANG", "GIT_AUTHOR_NAME", "PASSAGE",
+                          "PWD", "OLDPWD", "SSH_AUTH_SOCK"})
         EXPECT_FALSE(is_secret_name(n)) << n;
+}
+
+TEST(Redaction, TokenShapesBeyondProviderKeys) {
+    Redactor r;
+    const std::string gh = "ghp_" + std::string(36, 'a');
+    const std::string pat = "github_pat_11ABCDEFG0" + std::string(40, 'x');
+    const std::string jwt =
+        "eyJhbGciOiJIUzI1NiJ9.eyJzdWIiOiIxMjM0NTY3ODkwIn0.dozjgNryP4J3jVmNHl0w5N_"
+        "XgL0n3I9PlFUP0THsR8U";
+    for (const std::string& secret :
+         {gh, "gho_" + std::string(36, 'B'), pat, std::string("AKIAIOSFODNN7EXAMPLE"),
+          std::string("ASIAIOSFODNN7EXAMPLE"), "AIza" + std::string(35, 'k'),
+          std::string("xoxb-123456789012-abcdefghij"), jwt}) {
+        EXPECT_EQ(r.redact("t=" + secret + ";"), "t=[REDACTED];") << secret;
+        EXPECT_EQ(r.redact("\"" + secret + "\""), "\"[REDACTED]\"") << secret;
+    }
+    EXPECT_EQ(r.redact("aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n"),
+              "aws_secret_access_key = [REDACTED]\n");
+    EXPECT_EQ(r.redact("{\"AWS_SECRET_ACCESS_KEY\": \"wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\"}"),
+              "{\"AWS_SECRET_ACCESS_KEY\": \"[REDACTED]\"}");
+    // The controls: near misses stay as they are.
+    for (const char* s :
+         {"ghp_short", "the ghost_of_a_chance", "AKIAshort", "AKIA1234", "AIzaShort", "xoxo-gossip",
+          "eyJhbGciOiJIUzI1NiJ9 alone", "eyes.eyJ.x", "github_pat_short", "aws_secret_access_key",
+          "aws_secret_access_key = tooshort", "AKIAIOSFODNN7EXAMPLEXX",
+          "xghp_aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa"})
+        EXPECT_EQ(r.redact(s), s) << s;
+}
+
+TEST(Redaction, ASecretIsFoundAfterJsonEscapingAndUrlEncoding) {
+    char a[] = "MY_SERVICE_TOKEN=Q\"uote\\back/\xc3\xa9 x";
+    char* env[] = {a, nullptr};
+    Redactor r = Redactor::from_environment(env);
+    for (const char* form : {
+             "Q\"uote\\back/\xc3\xa9 x",       // raw
+             "Q\\\"uote\\\\back/\xc3\xa9 x",   // JSON (JavaScript, nlohmann)
+             "Q\\\"uote\\\\back/\\u00e9 x",    // JSON, Python's ensure_ascii
+             "Q\\\"uote\\\\back\\/\\u00e9 x",  // JSON with "\/"
+             "Q%22uote%5Cback%2F%C3%A9%20x",   // percent-encoded
+             "Q%22uote%5Cback%2F%C3%A9+x",     // form-encoded
+         })
+        EXPECT_EQ(r.redact(std::string("<") + form + ">"), "<[REDACTED]>") << form;
+    // The control: the same text without the secret is left alone.
+    EXPECT_EQ(r.redact("Q\\\"uote\\\\forth/\\u00e9"), "Q\\\"uote\\\\forth/\\u00e9");
+}
+
+TEST(Redaction, NamesThatHoldSecrets) {
+    for (const char* h : {"authorization", "Proxy-Authorization", "cookie", "set-cookie",
+                          "x-api-key", "api-key", "x-goog-api-key", "x-auth-token", "x-auth-email",
+                          "x-amz-security-token", "x-csrf-token", "ocp-apim-subscription-key"})
+        EXPECT_TRUE(is_secret_header(h)) << h;
+    for (const char* h : {"content-type", "idempotency-key", "x-ratelimit-remaining-tokens",
+                          "anthropic-ratelimit-tokens-limit", "openai-organization",
+                          "x-stainless-retry-count", "x-request-id"})
+        EXPECT_FALSE(is_secret_header(h)) << h;
+    for (const char* p : {"key", "api-key", "api_key", "apikey", "access_token", "client_secret",
+                          "password", "db-pass", "sig"})
+        EXPECT_TRUE(is_secret_param(p)) << p;
+    for (const char* p : {"max_tokens", "token_budget", "key_id", "model", "alt", "page"})
+        EXPECT_FALSE(is_secret_param(p)) << p;
+
+    EXPECT_EQ(redact_query("?alt=sse&key=AIzaSomething"), "?alt=sse&key=[REDACTED]");
+    EXPECT_EQ(redact_query("?api-key=abc&api_version=2024-02-01"),
+              "?api-key=[REDACTED]&api_version=2024-02-01");
+    EXPECT_EQ(redact_query("?a=1&b&c=2"), "?a=1&b&c=2");
+    EXPECT_EQ(redact_query(""), "");
+
+    Redactor r;
+    EXPECT_EQ(redact_argv(r, {"deploy", "--password=hunter4x", "--token", "hunter5x", "--verbose",
+                              "--api-key", "--dry-run", "-p", "x", "--token-file=/etc/t",
+                              "sk-abcdefgh1234"}),
+              (std::vector<std::string>{"deploy", "--password=[REDACTED]", "--token", "[REDACTED]",
+                                        "--verbose", "--api-key", "--dry-run", "-p", "x",
+                                        "--token-file=/etc/t", "[REDACTED]"}));
 }
 
 }  // namespace

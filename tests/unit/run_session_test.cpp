@@ -23,12 +23,18 @@ class RunSessionTest : public ::testing::Test {
     std::unique_ptr<RunSession> start(Json conditions) {
         auto fresh = new_run(std::move(conditions), "session-test", std::nullopt);
         EXPECT_TRUE(fresh.is_ok());
-        auto session = RunSession::start(*m_store, std::move(fresh).value(), {}, "secret");
+        // (the session's writer owns its connection until the seal)
+        auto connection = m_store->connect();
+        EXPECT_TRUE(connection.is_ok());
+        m_connections.push_back(std::move(connection).value());
+        auto session =
+            RunSession::start(*m_connections.back(), std::move(fresh).value(), {}, "secret");
         EXPECT_TRUE(session.is_ok()) << session.status().message();
         return std::move(session).value();
     }
     test::TempDir m_dir;
     std::unique_ptr<store::Store> m_store;
+    std::vector<std::unique_ptr<store::Store>> m_connections;
 };
 
 TEST_F(RunSessionTest, ARunIsIncompleteUntilSealedThenVerifies) {

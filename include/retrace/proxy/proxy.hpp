@@ -71,7 +71,4 @@ class RecordingProxy {
     virtual void stop() = 0;
 };
 
-// Request headers whose values are credentials: recorded as "[REDACTED]".
-bool is_secret_header(const std::string& lower_name);
-
 }  // namespace retrace::proxy
