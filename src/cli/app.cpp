@@ -24,6 +24,16 @@ void fail(const Status& status, int code) {
     throw Exit{code, status.message()};
 }
 
+void add_timeout_options(CLI::App& cmd, int& read_seconds, int& keepalive_seconds) {
+    cmd.add_option("--read-timeout", read_seconds,
+                   "SECONDS a client may take over a request's header, or pause in its body "
+                   "(then 408)")
+        ->capture_default_str();
+    cmd.add_option("--keepalive-timeout", keepalive_seconds,
+                   "SECONDS a client connection may stay idle between requests")
+        ->capture_default_str();
+}
+
 int run(int argc, char** argv) {
     CLI::App app{"retrace: record, replay and explain AI runs", "retrace"};
     app.require_subcommand(1);

@@ -19,6 +19,7 @@ void add_proxy_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--redact", o->redact, "REGEX: also redact what matches (repeatable)");
     cmd->add_option("--max-body", o->max_body, "largest request body accepted, in bytes")
         ->capture_default_str();
+    add_timeout_options(*cmd, o->read_timeout, o->keepalive_timeout);
     cmd->add_option("--idle", o->idle_seconds, "seal a run after this many idle seconds")
         ->capture_default_str();
     cmd->add_option("--replay", o->replay, "RUN: answer from this recording instead of upstream");

@@ -26,6 +26,7 @@ void add_record_command(CLI::App& app, Context& ctx) {
                     "REGEX: also redact what matches in stored bodies and headers (repeatable)");
     cmd->add_option("--max-body", opts->max_body, "largest request body accepted, in bytes")
         ->capture_default_str();
+    add_timeout_options(*cmd, opts->read_timeout, opts->keepalive_timeout);
     cmd->add_flag("--deterministic", opts->deterministic,
                   "record the program's wall-clock reads and OS randomness (LD_PRELOAD shim), "
                   "for replay --deterministic");
@@ -44,13 +45,18 @@ void add_record_command(CLI::App& app, Context& ctx) {
         if (launch && result->run_id.empty()) throw Exit{launch->exit_code, launch->message};
         for (const auto& p : result->missing_outputs)
             std::cerr << "retrace: warning: --output " << p << " was not produced\n";
-        std::cerr << "retrace: run " << result->run_id << " conditions "
-                  << result->conditions_digest << " exit " << result->exit_code << "\n";
+        if (result->not_stored)
+            std::cerr << "retrace: run " << result->run_id
+                      << " left incomplete: " << *result->not_stored << "\n";
+        else
+            std::cerr << "retrace: run " << result->run_id << " conditions "
+                      << result->conditions_digest << " exit " << result->exit_code << "\n";
         if (ctx.json)
             print_json({{"run_id", result->run_id},
                         {"conditions_digest", result->conditions_digest},
                         {"record_digest", result->record_digest},
-                        {"exit_code", result->exit_code}});
+                        {"exit_code", result->exit_code},
+                        {"complete", !result->not_stored}});
         if (launch) throw Exit{launch->exit_code, launch->message};
         if (result->exit_code != 0) throw Exit{result->exit_code, ""};
     });

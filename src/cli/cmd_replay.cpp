@@ -67,6 +67,9 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         if (!result) fail_before_child(result.status());
         if (launch && result->run.run_id.empty()) throw Exit{launch->exit_code, launch->message};
         const auto& r = *result;
+        if (r.run.not_stored)
+            std::cerr << "retrace: run " << r.run.run_id
+                      << " left incomplete: " << *r.run.not_stored << "\n";
         std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": " << r.served
                   << " recorded answer(s) served\n";
         if (r.reproduced) {

@@ -57,6 +57,9 @@ inline void check(const Status& s, int code = 2) {
     fail(s, bad_input ? 2 : 125);
 }
 
+// --read-timeout and --keepalive-timeout, for the commands that run the proxy.
+void add_timeout_options(CLI::App& cmd, int& read_seconds, int& keepalive_seconds);
+
 void add_record_command(CLI::App& app, Context& ctx);
 void add_runs_commands(CLI::App& app, Context& ctx);  // runs, rm, gc
 void add_show_commands(CLI::App& app, Context& ctx);  // show, conditions

@@ -31,12 +31,14 @@ std::optional<std::string> run_capture(const std::vector<std::string>& argv,
     std::vector<char*> envp;
     for (auto& e : env_store) envp.push_back(e.data());
     envp.push_back(nullptr);
-    // retrace ignores SIGPIPE (src/main.cpp); the program gets the default.
+    // retrace ignores SIGPIPE and SIGXFSZ (src/main.cpp); the program gets
+    // the defaults.
     posix_spawnattr_t attr;
     posix_spawnattr_init(&attr);
     sigset_t pipe_signal;
     sigemptyset(&pipe_signal);
     sigaddset(&pipe_signal, SIGPIPE);
+    sigaddset(&pipe_signal, SIGXFSZ);
     posix_spawnattr_setsigdefault(&attr, &pipe_signal);
     posix_spawnattr_setflags(&attr, POSIX_SPAWN_SETSIGDEF);
     pid_t pid = 0;

@@ -2,11 +2,23 @@
 
 #include <sys/socket.h>
 
+#include <iostream>
+#include <utility>
+
 namespace retrace::net {
 
 namespace asio = boost::asio;
 
 namespace {
+// How long accepting waits when the process is out of file descriptors.
+constexpr auto k_accept_pause = std::chrono::milliseconds(50);
+
+bool out_of_resources(const boost::system::error_code& ec) {
+    return ec == asio::error::no_descriptors ||
+           ec == boost::system::errc::too_many_files_open_in_system ||
+           ec == asio::error::no_buffer_space || ec == asio::error::no_memory;
+}
+
 // Shuts a socket down from any thread: the kernel wakes whatever waits on
 // it, and Asio's own state is left to the thread that owns the operation.
 void shut(asio::ip::tcp::socket& s) {
@@ -53,11 +65,23 @@ Status AsyncServer::listen(const std::string& host, int port) {
 }
 
 asio::awaitable<void> AsyncServer::accept_loop() {
+    asio::steady_timer pause(*m_contexts.front());
+    bool warned = false;
     for (;;) {
         boost::system::error_code ec;
         asio::io_context& home = *m_contexts[m_next];
         tcp::socket sock =
             co_await m_acceptor.async_accept(home, asio::redirect_error(asio::use_awaitable, ec));
+        if (ec && out_of_resources(ec)) {
+            // The connection stays queued and the acceptor readable: trying
+            // again at once would spin. Wait for descriptors to be freed.
+            if (!std::exchange(warned, true))
+                std::cerr << "retrace: cannot accept connections: " << ec.message()
+                          << " (trying again every " << k_accept_pause.count() << " ms)\n";
+            pause.expires_after(k_accept_pause);
+            boost::system::error_code ignored;
+            co_await pause.async_wait(asio::redirect_error(asio::use_awaitable, ignored));
+        }
         std::lock_guard lock(m_mutex);
         if (m_stopping) break;
         if (ec) continue;

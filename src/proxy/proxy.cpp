@@ -13,8 +13,9 @@
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/net/async_server.hpp"
-#include "retrace/net/chunked_reply.hpp"
+#include "retrace/net/deadline.hpp"
 #include "retrace/net/expect_continue.hpp"
+#include "retrace/net/streamed_reply.hpp"
 #include "retrace/net/upstream.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/trace/exchange.hpp"
@@ -23,11 +24,13 @@ namespace retrace::proxy {
 
 using conditions::TrafficFacts;
 using net::AsyncServer;
-using net::ChunkedReply;
 using net::client_tls_context;
 using net::continue_if_expected;
+using net::Deadline;
+using net::Framing;
 using net::is_interim;
 using net::parse_upstream;
+using net::StreamedReply;
 using net::Upstream;
 using net::UpstreamStream;
 using replay::RecordedExchange;
@@ -180,11 +183,14 @@ class Proxy final : public RecordingProxy {
             // The program is gone but an upstream is still answering (say, an
             // endless stream to an orphaned grandchild): cut it, so the run can
             // be sealed; those exchanges are recorded as truncated.
+            // A client still sending its request (or not reading its
+            // answer) is let go too.
             {
                 std::lock_guard lock(m_mutex);
                 m_cut = true;
                 for (auto* s : m_upstream_sockets) shut(*s);
             }
+            m_server.stop(std::chrono::milliseconds(0), true);
             m_server.wait();
         }
         std::lock_guard lock(m_mutex);
@@ -226,23 +232,45 @@ class Proxy final : public RecordingProxy {
         buffer.reserve(k_read_size);
         boost::system::error_code ec;
         auto with_ec = asio::redirect_error(use_awaitable, ec);
+        Deadline deadline(client);
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(m_options.max_request_body);
-            m_server.set_idle(client, true);
+            if (buffer.size() == 0) {  // (else a pipelined request is already here)
+                m_server.set_idle(client, true);
+                deadline.arm(m_options.keepalive_timeout);
+                std::size_t n =
+                    co_await client.async_read_some(buffer.prepare(k_read_size), with_ec);
+                buffer.commit(n);
+                m_server.set_idle(client, false);
+                if (ec || deadline.passed()) break;
+            }
+            deadline.arm(m_options.read_timeout);
             co_await http::async_read_header(client, buffer, parser, with_ec);
-            m_server.set_idle(client, false);
             if (!ec) co_await continue_if_expected(client, parser, ec);
-            if (!ec) co_await http::async_read(client, buffer, parser, with_ec);
+            while (!ec && !parser.is_done()) {
+                deadline.arm(m_options.read_timeout);
+                co_await http::async_read_some(client, buffer, parser, with_ec);
+            }
+            deadline.disarm();
+            ErrorReply refusal{0, "retrace_proxy_error", "", false};
             if (ec == http::error::body_limit) {
+                refusal.status = 413;
+                refusal.message = "request body larger than the proxy's limit (" +
+                                  std::to_string(m_options.max_request_body) +
+                                  " bytes; --max-body to change it)";
+            } else if (ec && deadline.passed()) {
+                refusal.status = 408;
+                refusal.message =
+                    "retrace: the request did not arrive within the proxy's "
+                    "read timeout (" +
+                    std::to_string(m_options.read_timeout.count() / 1000) +
+                    " s; --read-timeout to change it)";
+            }
+            if (refusal.status) {
                 Outcome out;
                 Incoming none;
-                ErrorReply too_large{413, "retrace_proxy_error",
-                                     "request body larger than the proxy's limit (" +
-                                         std::to_string(m_options.max_request_body) +
-                                         " bytes; --max-body to change it)",
-                                     false};
-                co_await reply(client, out, none, too_large);
+                co_await reply(client, out, none, refusal);
                 break;
             }
             if (ec) break;
@@ -409,7 +437,9 @@ class Proxy final : public RecordingProxy {
             }
             co_return;
         }
-        ChunkedReply relay(client, res);
+        Framing framing = net::framing_for(req.version(), parser.content_length().has_value());
+        if (framing == Framing::length) res.content_length(parser.content_length());
+        StreamedReply relay(client, res, framing);
         // The header goes out at once, unless body bytes came with it: then
         // with them (a slow stream's first byte is never held back).
         if (ubuf.size() == 0) co_await relay.flush();
@@ -469,7 +499,7 @@ class Proxy final : public RecordingProxy {
         }
         log_chunks(true);
         co_await relay.finish(out.truncated);
-        out.client_ok = !out.truncated && !relay.error();
+        out.client_ok = !out.truncated && relay.reusable();
         if (!out.truncated && parser.is_done() && parser.get().keep_alive()) {
             guard.reset();
             keep_connection(up, std::move(connection));
@@ -521,7 +551,12 @@ class Proxy final : public RecordingProxy {
             out.client_ok = co_await write_header_alone(client, res, length);
             co_return;
         }
-        ChunkedReply reply(client, res);
+        // (an HTTP/1.0 client gets the framing the recording had: a length
+        // when the upstream gave one)
+        Framing framing = net::framing_for(
+            req.version(), !x.truncated && x.response_headers.contains("content-length"));
+        if (framing == Framing::length) res.content_length(body->size());
+        StreamedReply reply(client, res, framing);
         auto begin = Clock::now();
         bool paced = m_answers.paced();
         // Each recorded frame is one HTTP chunk. Paced, each is written at
@@ -546,7 +581,7 @@ class Proxy final : public RecordingProxy {
             at += n;
         }
         co_await reply.finish(out.truncated);
-        out.client_ok = !out.truncated && !reply.error();
+        out.client_ok = !out.truncated && reply.reusable();
     }
 
     // Answers one request and records the exchange. Returns false when the

@@ -19,6 +19,12 @@ namespace retrace::run {
 
 namespace {
 
+// How long the output of a child that has exited is still read while
+// processes it left behind hold its pipes open.
+constexpr long long k_output_grace_ns = 2'000'000'000;
+// How often a child whose output is still open is checked for its exit.
+constexpr int k_reap_poll_ms = 200;
+
 // The children running now (a probe runs several at once), each in a slot
 // the signal handler reads; 0 is a free slot. Lock-free atomics: safe to
 // read in a handler.
@@ -103,11 +109,11 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
     // The parent's handlers until exec would forward a signal to its other
-    // children; SIGPIPE is ignored by retrace (src/main.cpp) and must not be
-    // by the program.
+    // children; SIGPIPE and SIGXFSZ are ignored by retrace (src/main.cpp)
+    // and must not be by the program.
     struct sigaction dfl {};
     dfl.sa_handler = SIG_DFL;
-    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE}) sigaction(sig, &dfl, nullptr);
+    for (int sig : {SIGINT, SIGTERM, SIGHUP, SIGPIPE, SIGXFSZ}) sigaction(sig, &dfl, nullptr);
     pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     dup2(out_fd, STDOUT_FILENO);
     dup2(err_fd, STDERR_FILENO);
@@ -162,8 +168,24 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     std::string* sinks[2] = {&result.stdout_data, &result.stderr_data};
     int open_fds = 2;
     char buf[65536];
+    int status = 0;
+    bool reaped = false;
+    long long reaped_ns = 0;
     while (open_fds > 0) {
-        int n = poll(fds, 2, -1);
+        // The output ends when the child and whatever inherited its pipes
+        // have closed them; a process it left behind (a server started
+        // with `&`) keeps them open, so once the child has exited its
+        // output is read for a grace only.
+        if (!reaped) {
+            pid_t got = waitpid(pid, &status, WNOHANG);
+            if (got == pid) {
+                if (slot) slot->store(0);  // (the pid is free for reuse now)
+                reaped = true;
+                reaped_ns = core::unix_now_ns();
+            }
+        }
+        if (reaped && core::unix_now_ns() - reaped_ns > k_output_grace_ns) break;
+        int n = poll(fds, 2, reaped ? 50 : k_reap_poll_ms);
         if (n < 0 && errno == EINTR) continue;
         if (n < 0) break;
         for (int i = 0; i < 2; ++i) {
@@ -182,12 +204,13 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
             sinks[i]->append(buf, static_cast<std::size_t>(got));
         }
     }
-    int status = 0;
-    while (waitpid(pid, &status, 0) < 0 && errno == EINTR) {
+    for (auto& f : fds)
+        if (f.fd >= 0) close(f.fd);
+    while (!reaped && waitpid(pid, &status, 0) < 0 && errno == EINTR) {
     }
     if (slot) slot->store(0);
     child_ended();
-    result.end_ns = core::unix_now_ns();
+    result.end_ns = reaped ? reaped_ns : core::unix_now_ns();
 
     if (exec_failed) {
         std::string what = "cannot run '" + argv[0] + "': " + std::strerror(exec_errno);

@@ -216,6 +216,8 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     core::Event event = process.to_event(process_seq, fs::path(o.command[0]).filename().string(),
                                          result.start_ns, result.end_ns);
     RETRACE_TRY(session->complete(std::move(event), std::move(process_blobs)));
+    outcome.run_id = run_id;
+    outcome.exit_code = result.exit_code;
 
     RunSession::End end;
     Json outputs = Json::object();
@@ -237,13 +239,19 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     if (!outcome.missing_outputs.empty()) end.outcome["missing_outputs"] = outcome.missing_outputs;
     end.exit_code = result.exit_code;
     end.conditions = std::move(start.conditions);
-    RETRACE_ASSIGN(auto sealed, session->seal(std::move(end)));
-
-    outcome.run_id = run_id;
-    outcome.conditions_digest = sealed.conditions_digest;
-    outcome.record_digest = sealed.record_digest.value_or("");
-    outcome.exit_code = result.exit_code;
     outcome.stdout_text = std::move(out);
+    auto sealed = session->seal(std::move(end));
+    if (!sealed) {
+        // (the program ran: its exit code stands; the run stays incomplete)
+        auto loss = session->loss();
+        outcome.not_stored = loss.events > 0
+                                 ? RunSession::describe(loss)
+                                 : "the run could not be sealed: " + sealed.status().message();
+        outcome.conditions_digest = session->run().row.conditions_digest;
+        return outcome;
+    }
+    outcome.conditions_digest = sealed->conditions_digest;
+    outcome.record_digest = sealed->record_digest.value_or("");
     return outcome;
 }
 

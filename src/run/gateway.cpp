@@ -115,8 +115,9 @@ class GatewayRouter final : public RunRouter {
                 ++sealed;
                 m_exchanges += run.exchanges;
             } else {
-                std::cerr << "retrace: cannot seal run " << run.session->id() << ": " << s.message()
-                          << "\n";
+                auto loss = run.session->loss();
+                std::cerr << "retrace: run " << run.session->id() << " left incomplete: "
+                          << (loss.events ? RunSession::describe(loss) : s.message()) << "\n";
             }
         }
         return sealed;
@@ -176,6 +177,7 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& 
     RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
     p.ca_file = o.ca_file;
     p.max_request_body = o.max_body;
+    RETRACE_TRY(set_timeouts(p, o.read_timeout, o.keepalive_timeout));
     p.listen_host = listen.first;
     p.listen_port = listen.second;
 

@@ -37,6 +37,7 @@ Result<RecordOutcome> record(const RecordOptions& o, store::StoreOpener& opener,
     run.deterministic = o.deterministic;
     run.proxy.ca_file = o.ca_file;
     run.proxy.max_request_body = o.max_body;
+    RETRACE_TRY(set_timeouts(run.proxy, o.read_timeout, o.keepalive_timeout));
     RETRACE_ASSIGN(run.proxy.upstreams, upstream_urls(envp, o.upstreams, o.routes));
     return run_command(std::move(run), std::move(start), opener, envp, launch_failure);
 }

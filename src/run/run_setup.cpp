@@ -65,6 +65,16 @@ core::Json sealed_metadata(const NewRun& run, long long ended_ns) {
     return m;
 }
 
+Status set_timeouts(proxy::ProxyOptions& proxy, int read_seconds, int keepalive_seconds) {
+    if (read_seconds <= 0)
+        return error(ErrorCode::invalid_input, "--read-timeout wants seconds > 0");
+    if (keepalive_seconds <= 0)
+        return error(ErrorCode::invalid_input, "--keepalive-timeout wants seconds > 0");
+    proxy.read_timeout = std::chrono::seconds(read_seconds);
+    proxy.keepalive_timeout = std::chrono::seconds(keepalive_seconds);
+    return Status::ok();
+}
+
 Result<std::map<std::string, std::string>> upstream_urls(char** envp,
                                                          const std::vector<std::string>& upstreams,
                                                          const std::vector<std::string>& routes) {

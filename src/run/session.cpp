@@ -1,5 +1,7 @@
 #include "retrace/run/session.hpp"
 
+#include <iostream>
+
 #include "retrace/core/clock.hpp"
 
 namespace retrace::run {
@@ -13,7 +15,12 @@ RunSession::RunSession(NewRun run, std::unique_ptr<store::RunWriter> writer, std
 Result<std::unique_ptr<RunSession>> RunSession::start(store::Store& store, NewRun run,
                                                       const std::vector<store::FileRow>& inputs,
                                                       std::string secret) {
-    RETRACE_ASSIGN(auto writer, store::RunWriter::start(store, run.row, inputs));
+    std::string id = run.row.id;
+    auto warn = [id](const Status& s) {
+        std::cerr << "retrace: cannot store the events of run " << id << ": " << s.message()
+                  << "; the program goes on, unrecorded from here\n";
+    };
+    RETRACE_ASSIGN(auto writer, store::RunWriter::start(store, run.row, inputs, warn));
     return std::unique_ptr<RunSession>(
         new RunSession(std::move(run), std::move(writer), std::move(secret)));
 }
@@ -36,6 +43,11 @@ Result<store::RunRow> RunSession::seal(End end) {
         seal.conditions = std::move(end.conditions);
     }
     return m_writer->seal(std::move(seal));
+}
+
+std::string RunSession::describe(const store::RunWriter::Loss& loss) {
+    return std::to_string(loss.events) + " event(s) from #" + std::to_string(loss.first_seq) +
+           " on could not be stored: " + loss.error.message();
 }
 
 }  // namespace retrace::run

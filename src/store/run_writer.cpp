@@ -3,15 +3,16 @@
 namespace retrace::store {
 
 Result<std::unique_ptr<RunWriter>> RunWriter::start(Store& store, const RunRow& run,
-                                                    const std::vector<FileRow>& inputs) {
+                                                    const std::vector<FileRow>& inputs,
+                                                    FailureHandler on_failure) {
     RETRACE_TRY(store.insert_run(run, inputs));
-    std::unique_ptr<RunWriter> w(new RunWriter(store, run.id));
+    std::unique_ptr<RunWriter> w(new RunWriter(store, run.id, std::move(on_failure)));
     w->m_thread = std::thread([p = w.get()] { p->loop(); });
     return w;
 }
 
-RunWriter::RunWriter(Store& store, std::string run_id)
-    : m_store(store), m_run_id(std::move(run_id)) {}
+RunWriter::RunWriter(Store& store, std::string run_id, FailureHandler on_failure)
+    : m_store(store), m_run_id(std::move(run_id)), m_on_failure(std::move(on_failure)) {}
 
 RunWriter::~RunWriter() {
     {
@@ -51,12 +52,27 @@ void RunWriter::loop() {
             m_queue.pop_front();
             ++n;
         }
-        lock.unlock();
-        Status s = m_store.append(m_run_id, events, blobs);
-        lock.lock();
-        if (!s.is_ok() && m_error.is_ok()) m_error = s;
+        bool failed_before = !m_error.is_ok();
+        Status s = m_error;
+        if (!failed_before) {
+            lock.unlock();
+            s = m_store.append(m_run_id, events, blobs);
+            lock.lock();
+        }
+        if (!s.is_ok()) {
+            m_error = s;
+            m_lost += n;
+            if (!failed_before)
+                for (const auto& e : events)
+                    if (m_first_lost == 0 || e.event.seq < m_first_lost) m_first_lost = e.event.seq;
+        }
         m_committed += n;
         m_done.notify_all();
+        if (!s.is_ok() && !failed_before && m_on_failure) {
+            lock.unlock();
+            m_on_failure(s);
+            lock.lock();
+        }
     }
 }
 
@@ -65,6 +81,11 @@ Status RunWriter::flush() {
     long long target = m_enqueued;
     m_done.wait(lock, [&] { return m_committed >= target; });
     return m_error;
+}
+
+RunWriter::Loss RunWriter::loss() {
+    std::lock_guard lock(m_mutex);
+    return {m_error, m_lost, m_first_lost};
 }
 
 Result<RunRow> RunWriter::seal(Seal s) {

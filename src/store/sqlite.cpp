@@ -1,8 +1,13 @@
 #include "retrace/store/sqlite.hpp"
 
 #include <sqlite3.h>
+#include <unistd.h>
 
+#include <cerrno>
 #include <chrono>
+#include <cstdio>
+#include <cstring>
+#include <filesystem>
 #include <thread>
 #include <utility>
 
@@ -10,18 +15,47 @@ namespace retrace::store {
 
 namespace {
 constexpr int k_busy_timeout_ms = 30000;
+
+// Whether this process may not write path or create files beside it (the
+// WAL's -wal and -shm files).
+bool write_protected(const std::string& path) {
+    std::string dir = std::filesystem::path(path).parent_path().string();
+    auto denied = [](const std::string& p) {
+        return ::access(p.c_str(), W_OK) != 0 && (errno == EACCES || errno == EROFS);
+    };
+    return denied(path) || denied(dir.empty() ? "." : dir);
 }
+
+// A path as a URI file name (RFC 3986 percent-encoding of what SQLite reads
+// specially).
+std::string uri_path(const std::string& path) {
+    std::string out = "file:";
+    for (char c : path) {
+        if (c == '%' || c == '?' || c == '#') {
+            char hex[4];
+            std::snprintf(hex, sizeof hex, "%%%02X", static_cast<unsigned char>(c));
+            out += hex;
+        } else {
+            out += c;
+        }
+    }
+    return out;
+}
+}  // namespace
 
 Database::~Database() {
     if (m_db) sqlite3_close_v2(m_db);
 }
 Database::Database(Database&& other) noexcept
-    : m_db(std::exchange(other.m_db, nullptr)), m_path(std::move(other.m_path)) {}
+    : m_db(std::exchange(other.m_db, nullptr)),
+      m_path(std::move(other.m_path)),
+      m_read_only(other.m_read_only) {}
 Database& Database::operator=(Database&& other) noexcept {
     if (this != &other) {
         if (m_db) sqlite3_close_v2(m_db);
         m_db = std::exchange(other.m_db, nullptr);
         m_path = std::move(other.m_path);
+        m_read_only = other.m_read_only;
     }
     return *this;
 }
@@ -30,6 +64,11 @@ Status Database::error_status(std::string_view what) const {
     int code = m_db ? sqlite3_extended_errcode(m_db) : SQLITE_ERROR;
     std::string msg = std::string(what) + ": " + (m_db ? sqlite3_errmsg(m_db) : "no database");
     int primary = code & 0xff;
+    // (what the system said, for a failed read or write: "File too large",
+    // "No space left on device")
+    if (int sys = m_db ? sqlite3_system_errno(m_db) : 0;
+        sys && (primary == SQLITE_IOERR || primary == SQLITE_FULL || primary == SQLITE_CANTOPEN))
+        msg += std::string(" (") + std::strerror(sys) + ")";
     if (primary == SQLITE_BUSY || primary == SQLITE_LOCKED) return error(ErrorCode::busy, msg);
     if (primary == SQLITE_CORRUPT || primary == SQLITE_NOTADB)
         return error(ErrorCode::corrupt, msg);
@@ -40,6 +79,11 @@ Status Database::error_status(std::string_view what) const {
 }
 
 Result<Database> Database::open(const std::string& path, bool create) {
+    if (std::error_code ec; std::filesystem::exists(path, ec) && write_protected(path)) {
+        if (create)
+            return error(ErrorCode::io, "cannot write " + path + ": the store is read-only");
+        return open_read_only(path);
+    }
     Database db;
     db.m_path = path;
     int flags = SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX | (create ? SQLITE_OPEN_CREATE : 0);
@@ -60,6 +104,35 @@ Result<Database> Database::open(const std::string& path, bool create) {
     }
     RETRACE_TRY(db.exec("PRAGMA synchronous=FULL; PRAGMA foreign_keys=ON"));
     return db;
+}
+
+Result<Database> Database::open_read_only(const std::string& path) {
+    // A WAL database is read through its -shm file, which a reader that may
+    // not write creates nowhere. When the last writer has closed it cleanly
+    // there is no -wal file left, and nothing can change it but a writer
+    // this process could not be: then it is read as immutable.
+    std::error_code ec;
+    bool wal_left = std::filesystem::file_size(path + "-wal", ec) > 0 && !ec;
+    for (bool immutable : {false, true}) {
+        if (immutable && wal_left) break;
+        Database db;
+        db.m_path = path;
+        db.m_read_only = true;
+        std::string uri = uri_path(path) + (immutable ? "?mode=ro&immutable=1" : "?mode=ro");
+        int flags = SQLITE_OPEN_READONLY | SQLITE_OPEN_URI | SQLITE_OPEN_NOMUTEX;
+        if (sqlite3_open_v2(uri.c_str(), &db.m_db, flags, nullptr) != SQLITE_OK) {
+            if (immutable) return db.error_status("cannot open " + path);
+            continue;
+        }
+        sqlite3_busy_timeout(db.m_db, k_busy_timeout_ms);
+        sqlite3_extended_result_codes(db.m_db, 1);
+        // (the first read: a file that is not a database fails here)
+        Status s = db.exec("SELECT count(*) FROM sqlite_master");
+        if (s.is_ok()) return db;
+        if (immutable || s.code() == ErrorCode::corrupt) return s;
+    }
+    return error(ErrorCode::io, "cannot read " + path + ": read-only, and its write-ahead log " +
+                                    "cannot be read without write access");
 }
 
 Status Database::exec(std::string_view sql) {
@@ -165,6 +238,8 @@ std::optional<std::string> Statement::optional_text(int column) const {
 }
 
 Result<Transaction> Transaction::begin(Database& db) {
+    if (db.read_only())
+        return error(ErrorCode::io, "cannot write to " + db.path() + ": the store is read-only");
     RETRACE_TRY(db.exec("BEGIN IMMEDIATE"));
     return Transaction(db);
 }

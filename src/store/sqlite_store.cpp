@@ -82,6 +82,7 @@ class SqliteStore final : public Store {
     SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
 
     fs::path directory() const override { return m_dir; }
+    bool read_only() const override { return m_db.read_only(); }
     Result<std::unique_ptr<Store>> connect() override { return open_sqlite_store(m_dir, false); }
 
     Result<std::string> secret() override {
@@ -501,6 +502,9 @@ Result<Store*> StoreOpener::open(bool create) {
     if (!m_store) {
         RETRACE_ASSIGN(m_store, open_sqlite_store(m_dir, create));
     }
+    if (create && m_store->read_only())
+        return error(ErrorCode::io,
+                     "cannot write to the store " + m_dir.string() + ": it is read-only");
     return m_store.get();
 }
 

@@ -6,6 +6,7 @@
 // way the exchange is recorded as an event of the run being written.
 #pragma once
 
+#include <chrono>
 #include <map>
 #include <memory>
 #include <optional>
@@ -49,6 +50,12 @@ struct ProxyOptions {
     // replay serves from its recording only
     std::map<std::string, std::string> upstreams;
     std::size_t max_request_body = std::size_t{64} << 20;
+    // A request's header must arrive within read_timeout of its first byte,
+    // and its body may pause no longer between reads (else a 408 and the
+    // connection closed); a connection idle between requests for
+    // keepalive_timeout is closed.
+    std::chrono::milliseconds read_timeout = std::chrono::seconds(60);
+    std::chrono::milliseconds keepalive_timeout = std::chrono::seconds(300);
     std::optional<std::string> ca_file;  // extra CA certificates for https upstreams
     std::string secret;                  // the store's secret: keys match digests
     // What answers each request and SDK call (replay/answer_source.hpp):
@@ -67,7 +74,9 @@ class RecordingProxy {
                                                          const core::Redactor& redactor);
     virtual ~RecordingProxy() = default;
     virtual int port() const = 0;
-    // Stops accepting, waits for exchanges in flight to be recorded.
+    // Stops accepting and closes idle connections; waits up to a grace of
+    // 2 s for exchanges in flight, then cuts what is left (upstreams still
+    // answering, clients still sending) and records what was exchanged.
     virtual void stop() = 0;
 };
 

@@ -2,7 +2,9 @@
 // to ours unchanged while being captured; SIGINT/SIGTERM/SIGHUP sent to us
 // (by kill, not by the terminal, which signals the child's process group
 // itself) are forwarded to every child running; each gets PR_SET_PDEATHSIG
-// so it dies with us.
+// so it dies with us. Its output is read until it and whatever inherited its
+// pipes close them, or for 2 s after it exits (a process left behind keeps
+// them open).
 #pragma once
 
 #include <functional>

@@ -67,6 +67,10 @@ struct RecordOutcome {
     std::string stdout_text;  // the child's stdout, redacted as stored
     std::vector<std::string> missing_outputs;
     std::vector<std::string> shim_divergences;  // replay: processes whose values diverged
+    // Set when events could not be stored (disk full): what was lost. The
+    // run is left incomplete with every event stored before the failure,
+    // and the outcome still carries the program's exit code.
+    std::optional<std::string> not_stored;
 };
 
 // Opens the store (creating it), runs the command and seals its run. A

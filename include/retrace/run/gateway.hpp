@@ -22,6 +22,7 @@ struct GatewayOptions {
     std::vector<std::string> upstreams, routes, redact;
     std::optional<std::string> ca_file;
     std::size_t max_body = std::size_t{64} << 20;
+    int read_timeout = 60, keepalive_timeout = 300;  // seconds (proxy.hpp)
     int idle_seconds = 300;
     std::optional<std::string> replay;  // a run reference to answer from
     bool on_miss_live = false, reuse = false;

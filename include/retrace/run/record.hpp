@@ -22,6 +22,8 @@ struct RecordOptions {
     std::vector<std::string> redact;               // --redact REGEX (bodies, headers)
     std::optional<std::string> ca_file;            // --ca-file PEM: CAs for https upstreams
     std::size_t max_body = std::size_t{64} << 20;  // --max-body BYTES per request
+    int read_timeout = 60;                         // --read-timeout SECONDS (proxy.hpp)
+    int keepalive_timeout = 300;                   // --keepalive-timeout SECONDS
     bool deterministic = false;        // --deterministic: the shim records clocks, randomness
     bool pass_through = true;          // the child's output also goes to ours (not in a probe)
     std::vector<std::string> command;  // CMD ARGS...

@@ -34,4 +34,8 @@ Result<std::map<std::string, std::string>> upstream_urls(char** envp,
                                                          const std::vector<std::string>& upstreams,
                                                          const std::vector<std::string>& routes);
 
+// --read-timeout and --keepalive-timeout, in seconds, into the proxy's
+// options; invalid_input unless both are positive.
+Status set_timeouts(proxy::ProxyOptions& proxy, int read_seconds, int keepalive_seconds);
+
 }  // namespace retrace::run

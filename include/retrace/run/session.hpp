@@ -24,7 +24,8 @@ class RunSession {
     // Inserts the run's incomplete row and its input files and starts its
     // writer. store is the session's until seal() (a connection of its own
     // when several sessions write at once). secret keys the traffic facts'
-    // fingerprints.
+    // fingerprints. When events cannot be stored (disk full), one line on
+    // stderr says so at once; the run goes on, and is left incomplete.
     static Result<std::unique_ptr<RunSession>> start(store::Store& store, NewRun run,
                                                      const std::vector<store::FileRow>& inputs,
                                                      std::string secret);
@@ -48,8 +49,12 @@ class RunSession {
     };
     // Completes the spans the program never ended (marked unfinished),
     // waits for every queued event, and seals the run in one transaction.
-    // Call once, after the last exchange has been handed over.
+    // Call once, after the last exchange has been handed over. Fails, the
+    // run left incomplete, when events were lost (loss() says which).
     Result<store::RunRow> seal(End end);
+    store::RunWriter::Loss loss() { return m_writer->loss(); }
+    // "N event(s) from #K on could not be stored: ERROR", for a loss.
+    static std::string describe(const store::RunWriter::Loss& loss);
 
   private:
     RunSession(NewRun run, std::unique_ptr<store::RunWriter> writer, std::string secret);

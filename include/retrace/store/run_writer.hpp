@@ -3,11 +3,17 @@
 // whatever has accumulated in a single transaction (group commit), so many
 // concurrent producers cost one fsync per batch, not per event. An event
 // counts as completed once its batch has committed.
+//
+// A batch that cannot be committed (the disk is full, a file size limit is
+// reached) is lost whole, and so is every later one: what is stored stays
+// the run's events up to the failure, and the run is left incomplete for
+// verify to report, never sealed over a gap.
 #pragma once
 
 #include <atomic>
 #include <condition_variable>
 #include <deque>
+#include <functional>
 #include <memory>
 #include <mutex>
 #include <thread>
@@ -20,8 +26,12 @@ class RunWriter {
   public:
     // Inserts run (state "incomplete") and its input files, then starts the
     // writer thread. The store is owned by the writer thread until seal().
+    // on_failure, when set, is called once, on the writer thread, with the
+    // error of the first batch that could not be stored.
+    using FailureHandler = std::function<void(const Status&)>;
     static Result<std::unique_ptr<RunWriter>> start(Store& store, const RunRow& run,
-                                                    const std::vector<FileRow>& inputs);
+                                                    const std::vector<FileRow>& inputs,
+                                                    FailureHandler on_failure = {});
     ~RunWriter();
     RunWriter(const RunWriter&) = delete;
     RunWriter& operator=(const RunWriter&) = delete;
@@ -47,10 +57,21 @@ class RunWriter {
         std::optional<Json> conditions;
     };
     // Flushes, stops the writer thread and seals the run in one transaction.
+    // Fails, leaving the run incomplete, when events were lost.
     Result<RunRow> seal(Seal seal);
 
+    // What could not be stored: the first error, how many events were
+    // lost with it and after it, and the lowest number in the first batch
+    // lost (events completed after it, whatever their numbers, were lost).
+    struct Loss {
+        Status error;
+        long long events = 0;
+        long long first_seq = 0;
+    };
+    Loss loss();
+
   private:
-    RunWriter(Store& store, std::string run_id);
+    RunWriter(Store& store, std::string run_id, FailureHandler on_failure);
     void loop();
 
     Store& m_store;
@@ -63,7 +84,9 @@ class RunWriter {
     long long m_enqueued = 0;
     long long m_committed = 0;
     bool m_stop = false;
-    Status m_error;
+    Status m_error;  // the first failure: from then on, batches are dropped
+    long long m_lost = 0, m_first_lost = 0;
+    FailureHandler m_on_failure;
     std::thread m_thread;
 };
 

@@ -26,8 +26,11 @@ class Database {
     Database& operator=(const Database&) = delete;
 
     // Opens (creating if asked) the file, sets a busy timeout, foreign keys
-    // and WAL journaling.
+    // and WAL journaling. A file this process may read but not write (its
+    // directory or itself read-only: a teammate's store, a read-only mount)
+    // is opened read-only, unless create asks to write: then io, "read-only".
     static Result<Database> open(const std::string& path, bool create);
+    bool read_only() const { return m_read_only; }
 
     Status exec(std::string_view sql);
     Result<Statement> prepare(std::string_view sql);
@@ -37,8 +40,11 @@ class Database {
     Status error_status(std::string_view what) const;
 
   private:
+    static Result<Database> open_read_only(const std::string& path);
+
     sqlite3* m_db = nullptr;
     std::string m_path;
+    bool m_read_only = false;
 };
 
 // A prepared statement. bind() is 1-based as in SQLite; column() 0-based.

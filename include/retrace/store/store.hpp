@@ -115,6 +115,9 @@ class Store {
 
     // The directory the store lives in.
     virtual std::filesystem::path directory() const = 0;
+    // Whether this connection only reads: the store is this user's to read
+    // but not to write. Every write then fails with io, saying so.
+    virtual bool read_only() const = 0;
     // Another connection to the same store, for another thread to use.
     virtual Result<std::unique_ptr<Store>> connect() = 0;
     // A secret generated once per store (for keyed fingerprints and match
@@ -206,7 +209,8 @@ class StoreOpener {
     const std::filesystem::path& directory() const { return m_dir; }
     // The store, opened on the first call that succeeds (and created then
     // when create is true and it does not exist); the same connection on
-    // every call after that.
+    // every call after that. create also asks to write: a store that is
+    // read-only for this user is then refused (io, "read-only").
     Result<Store*> open(bool create);
     // The stat cache kept beside the store (stat_cache.hpp), without
     // opening the store; null when the store does not exist yet.

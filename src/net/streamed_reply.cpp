@@ -1,4 +1,4 @@
-#include "retrace/net/chunked_reply.hpp"
+#include "retrace/net/streamed_reply.hpp"
 
 #include <boost/beast/core.hpp>
 #include <cstdio>
@@ -8,8 +8,8 @@ namespace retrace::net {
 namespace beast = boost::beast;
 namespace http = beast::http;
 
-std::string chunked_head(http::response<http::empty_body>& head) {
-    head.chunked(true);
+namespace {
+std::string serialized_head(http::response<http::empty_body>& head) {
     std::string out;
     http::response_serializer<http::empty_body> sr{head};
     sr.split(true);
@@ -24,6 +24,18 @@ std::string chunked_head(http::response<http::empty_body>& head) {
     return out;
 }
 
+std::string framed_head(http::response<http::empty_body>& head, Framing framing) {
+    if (framing == Framing::chunked) return chunked_head(head);
+    if (framing == Framing::close) head.keep_alive(false);
+    return serialized_head(head);
+}
+}  // namespace
+
+std::string chunked_head(http::response<http::empty_body>& head) {
+    head.chunked(true);
+    return serialized_head(head);
+}
+
 void append_chunk(std::string& out, std::string_view piece) {
     if (piece.empty()) return;
     char size[20];
@@ -31,28 +43,38 @@ void append_chunk(std::string& out, std::string_view piece) {
     out.append(size, static_cast<std::size_t>(n)).append(piece).append("\r\n");
 }
 
-ChunkedReply::ChunkedReply(tcp::socket& client, http::response<http::empty_body>& head)
-    : m_client(client), m_pending(chunked_head(head)) {}
-
-void ChunkedReply::add(std::string_view piece) {
-    if (!m_ec) append_chunk(m_pending, piece);
+Framing framing_for(unsigned version, bool length_known) {
+    if (version >= 11) return Framing::chunked;
+    return length_known ? Framing::length : Framing::close;
 }
 
-asio::awaitable<void> ChunkedReply::flush() {
+StreamedReply::StreamedReply(tcp::socket& client, http::response<http::empty_body>& head,
+                             Framing framing)
+    : m_client(client), m_framing(framing), m_pending(framed_head(head, framing)) {}
+
+void StreamedReply::add(std::string_view piece) {
+    if (m_ec) return;
+    if (m_framing == Framing::chunked)
+        append_chunk(m_pending, piece);
+    else
+        m_pending.append(piece);
+}
+
+asio::awaitable<void> StreamedReply::flush() {
     if (!m_pending.empty() && !m_ec)
         co_await asio::async_write(m_client, asio::buffer(m_pending),
                                    asio::redirect_error(asio::use_awaitable, m_ec));
     m_pending.clear();
 }
 
-asio::awaitable<void> ChunkedReply::finish(bool cut) {
+asio::awaitable<void> StreamedReply::finish(bool cut) {
     if (cut) {
         co_await flush();
         boost::system::error_code ignored;
         m_client.set_option(asio::socket_base::linger(true, 0), ignored);
         co_return;
     }
-    if (!m_ec) m_pending.append(k_last_chunk);
+    if (!m_ec && m_framing == Framing::chunked) m_pending.append(k_last_chunk);
     co_await flush();
 }
 
