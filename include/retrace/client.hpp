@@ -171,6 +171,11 @@ class Client {
         constexpr std::string_view prefix = "http://";
         if (url.substr(0, prefix.size()) != prefix) return;
         std::string_view hostport = url.substr(prefix.size());
+        // (the path, which carries the run's access token, prefixes every request)
+        if (auto slash = hostport.find('/'); slash != std::string_view::npos) {
+            m_path = std::string(hostport.substr(slash));
+            while (!m_path.empty() && m_path.back() == '/') m_path.pop_back();
+        }
         hostport = hostport.substr(0, hostport.find('/'));
         auto colon = hostport.rfind(':');
         if (colon == std::string_view::npos) return;
@@ -278,7 +283,7 @@ class Client {
     std::pair<int, std::string> post(const std::string& path, const std::string& body) {
         std::lock_guard lock(m_mutex);
         std::string request =
-            "POST " + path + " HTTP/1.1\r\nHost: " + m_host +
+            "POST " + m_path + path + " HTTP/1.1\r\nHost: " + m_host +
             "\r\nContent-Type: application/json\r\nContent-Length: " + std::to_string(body.size()) +
             "\r\n\r\n" + body;
         for (int attempt = 0; attempt < 2; ++attempt) {
@@ -324,6 +329,7 @@ class Client {
 
     Mode m_mode = Mode::off;
     std::string m_host;
+    std::string m_path;  // before every request path: /_t/TOKEN
     int m_port = 0;
     int m_fd = -1;
     std::mutex m_mutex;

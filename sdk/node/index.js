@@ -19,6 +19,8 @@ const MODE = proxyUrl && (envMode === "record" || envMode === "replay") ? envMod
 const RUN_ID = MODE ? process.env.RETRACE_RUN_ID ?? "" : "";
 const TRACE_ID = MODE ? createHash("sha256").update(RUN_ID).digest("hex").slice(0, 32) : "";
 const target = MODE ? new URL(proxyUrl) : null;
+// (the recorder's URL carries the run's access token in its path)
+const prefix = target ? target.pathname.replace(/\/+$/, "") : "";
 const agent = MODE ? new http.Agent({ keepAlive: true, maxSockets: 4 }) : null;
 const current = new AsyncLocalStorage();
 let counter = 0;
@@ -73,7 +75,7 @@ function post(path, body) {
       {
         host: target.hostname,
         port: target.port,
-        path,
+        path: prefix + path,
         method: "POST",
         agent,
         headers: { "content-type": "application/json", "content-length": data.length },

@@ -12,6 +12,7 @@
 
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/deadline.hpp"
 #include "retrace/net/expect_continue.hpp"
@@ -47,6 +48,8 @@ using Clock = std::chrono::steady_clock;
 using asio::awaitable;
 using asio::use_awaitable;
 
+// The path segment before an access token (ProxyOptions::access_token).
+constexpr std::string_view k_token_prefix = "/_t/";
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
 // Idle connections kept per upstream.
@@ -358,7 +361,7 @@ class Proxy final : public RecordingProxy {
             // (the body is all here: an Expect would only have the upstream
             // send a 100 Continue first)
             if (!is_hop_by_hop(name) && name != "accept-encoding" && name != "x-retrace-run" &&
-                name != "expect")
+                name != "x-retrace-token" && name != "expect")
                 fwd.set(f.name_string(), f.value());
         }
         fwd.set(http::field::host, up.host_header());
@@ -586,8 +589,38 @@ class Proxy final : public RecordingProxy {
 
     // Answers one request and records the exchange. Returns false when the
     // client connection cannot be reused.
+    // The request's target without the access token, or nullopt when the
+    // token is required and not presented.
+    std::optional<std::string> admitted_target(const http::request<http::string_body>& req) const {
+        std::string target(req.target());
+        const std::string& token = m_options.access_token;
+        if (token.empty()) return target;
+        std::string presented;
+        if (target.compare(0, k_token_prefix.size(), k_token_prefix) == 0) {
+            auto end = target.find_first_of("/?", k_token_prefix.size());
+            presented = target.substr(k_token_prefix.size(), end - k_token_prefix.size());
+            target = end == std::string::npos ? "/" : target.substr(end);
+        } else {
+            presented = str(req["x-retrace-token"]);
+        }
+        if (!core::token_matches(presented, token)) return std::nullopt;
+        return target;
+    }
+
     awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req) {
         Incoming in;
+        std::optional<std::string> admitted = admitted_target(req);
+        if (!admitted) {
+            Outcome out;
+            ErrorReply refused{403, "retrace_proxy_error",
+                               "retrace: this recorder serves only the program it runs: the "
+                               "request lacks the run's token (the path of RETRACE_PROXY_URL, "
+                               "OPENAI_BASE_URL, ..., or an x-retrace-token header)",
+                               false};
+            co_await reply(client, out, in, refused);
+            warn("refused a request without the run's access token (from another process?)");
+            co_return false;
+        }
         auto run = m_router.acquire(str(req["x-retrace-run"]));
         if (!run) {
             Outcome out;
@@ -605,7 +638,7 @@ class Proxy final : public RecordingProxy {
         } release{m_router, *run};
         store::RunWriter& writer = *run->writer;
         in.run_id = writer.run_id();
-        std::string target(req.target());
+        const std::string& target = *admitted;
         std::string path = target.substr(0, target.find('?'));
         in.query = target.size() > path.size() ? target.substr(path.size()) : "";
         auto slash = path.find('/', 1);
@@ -634,6 +667,7 @@ class Proxy final : public RecordingProxy {
         x.query = in.stored_query;
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
+            if (name == "x-retrace-token") continue;  // retrace's own, never stored or matched
             in.headers.emplace_back(name, str(f.value()));
             x.request_headers[name] = core::is_secret_header(name)
                                           ? std::string(core::k_redacted)

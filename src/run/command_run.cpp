@@ -10,6 +10,7 @@
 #include "retrace/conditions/input_digest.hpp"
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/core/token.hpp"
 #include "retrace/run/child_process.hpp"
 #include "retrace/run/run_setup.hpp"
 #include "retrace/run/session.hpp"
@@ -68,12 +69,17 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
 
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
                                            const ProxyOptions& proxy, const ShimSession* shim) {
-    std::string base = "http://127.0.0.1:" + std::to_string(proxy_port);
+    // (every URL carries the run's access token in its path: any client
+    // given a base URL presents it unchanged)
+    std::string base =
+        "http://127.0.0.1:" + std::to_string(proxy_port) + "/_t/" + proxy.access_token;
     bool replay = proxy.answers != nullptr;
-    std::vector<std::string> set = {
-        "RETRACE_RUN_ID=" + run_id, std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
-        "RETRACE_PROXY_URL=" + base, "OPENAI_BASE_URL=" + base + "/openai",
-        "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
+    std::vector<std::string> set = {"RETRACE_RUN_ID=" + run_id,
+                                    std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
+                                    "RETRACE_PROXY_URL=" + base,
+                                    "RETRACE_TOKEN=" + proxy.access_token,
+                                    "OPENAI_BASE_URL=" + base + "/openai",
+                                    "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
     if (replay)
         for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
             if (!env_value(envp, key)) set.push_back(key + ("=" + std::string(k_placeholder_key)));
@@ -179,6 +185,8 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
 
     long long process_seq = session->next_seq();  // the process is event 1
     SingleRun router(*session);
+    // Only the program (which gets it in its environment) may add to its run.
+    o.proxy.access_token = core::random_token();
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(o.proxy, router, redactor));
     auto child = run_child(
         o.command, child_environment(envp, run_id, proxy->port(), o.proxy, shim ? &*shim : nullptr),

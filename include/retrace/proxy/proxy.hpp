@@ -61,6 +61,12 @@ struct ProxyOptions {
     // What answers each request and SDK call (replay/answer_source.hpp):
     // null for recording (every request forwarded), the cassette for replay.
     replay::AnswerSource* answers = nullptr;
+    // When set, every request must present it, as the first segments of
+    // its path (/_t/TOKEN/openai/...: a base URL carries it unchanged
+    // through any SDK) or in an x-retrace-token header; others get a 403
+    // and are not recorded. record and replay give one to the program they
+    // run (core/token.hpp).
+    std::string access_token;
     std::string listen_host = "127.0.0.1";
     int listen_port = 0;  // 0: an ephemeral port
 };

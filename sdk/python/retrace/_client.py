@@ -41,6 +41,8 @@ class _Connection:
     def __init__(self, url):
         parts = urllib.parse.urlsplit(url)
         self._host, self._port = parts.hostname, parts.port or 80
+        # (the recorder's URL carries the run's access token in its path)
+        self._prefix = parts.path.rstrip("/")
         self._sock = self._file = None
 
     def _open(self):
@@ -83,7 +85,7 @@ class _Connection:
     def post(self, path, body):
         data = body.encode("utf-8")
         request = (("POST %s HTTP/1.1\r\nHost: %s:%d\r\nContent-Type: application/json\r\n"
-                    "Content-Length: %d\r\n\r\n") % (path, self._host, self._port, len(data))
+                    "Content-Length: %d\r\n\r\n") % (self._prefix + path, self._host, self._port, len(data))
                    ).encode("ascii") + data
         for attempt in (0, 1):
             try:
