@@ -22,6 +22,9 @@ void add_proxy_command(CLI::App& app, Context& ctx) {
     add_timeout_options(*cmd, o->read_timeout, o->keepalive_timeout);
     cmd->add_option("--idle", o->idle_seconds, "seal a run after this many idle seconds")
         ->capture_default_str();
+    cmd->add_option("--token-file", o->token_file,
+                    "FILE holding the token clients must present (x-retrace-token, or base URL "
+                    "/_t/TOKEN/...); needed to listen beyond loopback (or RETRACE_GATEWAY_TOKEN)");
     cmd->add_option("--replay", o->replay, "RUN: answer from this recording instead of upstream");
     cmd->add_option("--on-miss", *on_miss, "with --replay: fail (default) or live")
         ->check(CLI::IsMember({"fail", "live"}));

@@ -607,6 +607,14 @@ class Proxy final : public RecordingProxy {
         return target;
     }
 
+    // A keyed fingerprint of the credential a request carries, or "".
+    std::string credential_of(const http::request<http::string_body>& req) const {
+        for (const char* name : {"authorization", "x-api-key", "api-key", "x-goog-api-key"})
+            if (auto value = req[name]; !value.empty())
+                return core::hmac_sha256(m_options.secret, str(value)).to_string();
+        return "";
+    }
+
     awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req) {
         Incoming in;
         std::optional<std::string> admitted = admitted_target(req);
@@ -621,10 +629,11 @@ class Proxy final : public RecordingProxy {
             warn("refused a request without the run's access token (from another process?)");
             co_return false;
         }
-        auto run = m_router.acquire(str(req["x-retrace-run"]));
+        auto run = m_router.acquire(str(req["x-retrace-run"]), credential_of(req));
         if (!run) {
             Outcome out;
-            ErrorReply unrecorded{503, "retrace_proxy_error",
+            bool denied = run.status().code() == ErrorCode::denied;
+            ErrorReply unrecorded{denied ? 403 : 503, "retrace_proxy_error",
                                   "retrace cannot record this exchange: " + run.status().message(),
                                   false};
             co_await reply(client, out, in, unrecorded);
@@ -702,8 +711,15 @@ class Proxy final : public RecordingProxy {
                 co_await serve_recorded(client, req, in, *answer.recorded, start, out);
             } else {
                 x.divergence = std::move(answer.divergence);
-                ErrorReply diverged{400, "retrace_divergence", x.divergence->message(),
-                                    req.keep_alive()};
+                std::string message = x.divergence->message();
+                if (m_options.shield_divergences) {
+                    warn("run " + in.run_id + ": " + message);
+                    message =
+                        "retrace: no recorded answer matches this request (the difference "
+                        "is in the gateway's output and in run " +
+                        in.run_id + ")";
+                }
+                ErrorReply diverged{400, "retrace_divergence", message, req.keep_alive()};
                 co_await reply(client, out, in, diverged);
             }
         }

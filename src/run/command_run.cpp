@@ -112,7 +112,9 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
 class SingleRun final : public RunRouter {
   public:
     explicit SingleRun(RunSession& session) : m_session(session) {}
-    Result<RunTarget> acquire(const std::string&) override { return m_session.target(); }
+    Result<RunTarget> acquire(const std::string&, const std::string&) override {
+        return m_session.target();
+    }
     void release(const RunTarget&) override {}
 
   private:

@@ -1,8 +1,14 @@
 #include "retrace/run/gateway.hpp"
 
+#include <arpa/inet.h>
+#include <netinet/in.h>
+
+#include <algorithm>
+#include <cctype>
 #include <csignal>
 #include <ctime>
 #include <filesystem>
+#include <fstream>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -61,20 +67,27 @@ class GatewayRouter final : public RunRouter {
           m_info(std::move(gateway_info)),
           m_replay_of(std::move(replay_of)) {}
 
-    Result<RunTarget> acquire(const std::string& header) override {
+    Result<RunTarget> acquire(const std::string& header, const std::string& credential) override {
+        // (the hour's run is one per credential: each client's traffic its own)
         std::string group = header.empty() ? hour_group() : header;
         RETRACE_TRY(check_group(group));
+        std::string key = header.empty() ? group + "\n" + credential : group;
         std::lock_guard lock(m_mutex);
-        auto it = m_open.find(group);
+        auto it = m_open.find(key);
+        if (it != m_open.end() && it->second.owner != credential)
+            return error(ErrorCode::denied, "run '" + group +
+                                                "' was opened with another credential: "
+                                                "choose another x-retrace-run");
         if (it == m_open.end()) {
             OpenRun run;
+            run.owner = credential;
             RETRACE_ASSIGN(run.store, m_store.connect());  // (each run's writer has its own)
             Json extra = {{"gateway", m_info}};
             extra["gateway"]["group"] = group;
             RETRACE_ASSIGN(NewRun fresh, new_run(m_conditions, group, m_replay_of, extra));
             RETRACE_ASSIGN(run.session,
                            RunSession::start(*run.store, std::move(fresh), {}, m_secret));
-            it = m_open.emplace(group, std::move(run)).first;
+            it = m_open.emplace(key, std::move(run)).first;
         }
         OpenRun& run = it->second;
         ++run.active;
@@ -129,6 +142,7 @@ class GatewayRouter final : public RunRouter {
     struct OpenRun {
         std::unique_ptr<store::Store> store;
         std::unique_ptr<RunSession> session;
+        std::string owner;  // the fingerprint of the credential that opened it
         int active = 0;
         long long exchanges = 0;
         Clock::time_point last_used;
@@ -154,6 +168,37 @@ class GatewayRouter final : public RunRouter {
     long long m_exchanges = 0;
 };
 
+bool is_loopback(const std::string& host) {
+    in_addr v4{};
+    in6_addr v6{};
+    if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
+    return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
+}
+
+// The gateway's access token: --token-file's first line, else
+// $RETRACE_GATEWAY_TOKEN, else none.
+Result<std::string> gateway_token(const GatewayOptions& o, char** envp) {
+    std::string token;
+    if (o.token_file) {
+        std::ifstream in(*o.token_file);
+        if (!in) return error(ErrorCode::not_found, "cannot read --token-file " + *o.token_file);
+        std::getline(in, token);
+        while (!token.empty() && std::isspace(static_cast<unsigned char>(token.back())))
+            token.pop_back();
+    } else if (auto env = env_value(envp, "RETRACE_GATEWAY_TOKEN")) {
+        token = *env;
+    } else {
+        return std::string();
+    }
+    bool printable = std::all_of(token.begin(), token.end(),
+                                 [](char c) { return c > ' ' && c < 127 && c != '/'; });
+    if (token.size() < 16 || !printable)
+        return error(ErrorCode::invalid_input,
+                     "the gateway's token must be at least 16 printable characters, without "
+                     "spaces or '/'");
+    return token;
+}
+
 Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
     auto colon = listen.rfind(':');
     std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
@@ -172,6 +217,13 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& 
                                    const std::function<void(const std::string&)>& on_listening) {
     if (o.idle_seconds <= 0) return error(ErrorCode::invalid_input, "--idle wants seconds > 0");
     RETRACE_ASSIGN(auto listen, parse_listen(o.listen));
+    RETRACE_ASSIGN(std::string token, gateway_token(o, envp));
+    if (token.empty() && !is_loopback(listen.first))
+        return error(ErrorCode::invalid_input,
+                     "--listen " + o.listen +
+                         " is not a loopback address: whoever reaches it could record into this "
+                         "store, or read recorded answers; give --token-file FILE (or "
+                         "RETRACE_GATEWAY_TOKEN) for clients to present");
     RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, o.redact));
     ProxyOptions p;
     RETRACE_ASSIGN(p.upstreams, upstream_urls(envp, o.upstreams, o.routes));
@@ -179,6 +231,8 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& 
     p.max_request_body = o.max_body;
     RETRACE_TRY(set_timeouts(p, o.read_timeout, o.keepalive_timeout));
     p.listen_host = listen.first;
+    p.access_token = token;
+    p.shield_divergences = true;
     p.listen_port = listen.second;
 
     fs::path cwd = fs::current_path();

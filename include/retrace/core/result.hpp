@@ -17,6 +17,7 @@ enum class ErrorCode {
     corrupt,        // stored data fails an integrity check (exit 1 from verify, 2 elsewhere)
     io,             // the operating system refused (exit 2, or 125 before a child starts)
     busy,           // the store stayed locked past the busy timeout
+    denied,         // the caller may not do this (another credential's run)
     internal,       // a bug in retrace
 };
 

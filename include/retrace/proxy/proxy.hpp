@@ -40,8 +40,11 @@ struct RunTarget {
 class RunRouter {
   public:
     virtual ~RunRouter() = default;
-    // group: the x-retrace-run header's value, or empty.
-    virtual Result<RunTarget> acquire(const std::string& group) = 0;
+    // group: the x-retrace-run header's value, or empty. credential: a
+    // keyed fingerprint of the credential the request carries (its
+    // Authorization, x-api-key, ...; empty for none): the gateway binds a
+    // run to the credential that opened it and refuses others (denied).
+    virtual Result<RunTarget> acquire(const std::string& group, const std::string& credential) = 0;
     virtual void release(const RunTarget& target) = 0;
 };
 
@@ -67,6 +70,11 @@ struct ProxyOptions {
     // and are not recorded. record and replay give one to the program they
     // run (core/token.hpp).
     std::string access_token;
+    // Clients that are not the recorder's own program (the gateway's): a
+    // divergence is answered without recorded content (no recorded prompt
+    // reaches a client that did not prove it may read the run); the full
+    // report goes to the recorder's stderr and into the run.
+    bool shield_divergences = false;
     std::string listen_host = "127.0.0.1";
     int listen_port = 0;  // 0: an ephemeral port
 };

@@ -1,8 +1,9 @@
 // `retrace proxy`: the recording proxy as a long-running gateway, for
 // services that cannot be wrapped in `record`. Exchanges are grouped into
 // runs by the client-chosen `x-retrace-run` request header, else into one
-// run per hour (UTC). A run is sealed when it has been idle for the idle
-// timeout, and every open run is sealed on SIGINT or SIGTERM, after the
+// run per hour (UTC) and credential. A run is bound to the credential
+// (Authorization, x-api-key, ...) that opened it: another gets a 403. A run is sealed when it has
+// been idle for the idle timeout, and every open run is sealed on SIGINT or SIGTERM, after the
 // exchanges in flight have been recorded. With a replay source, answers
 // come from that recording instead of the upstreams.
 #pragma once
@@ -24,6 +25,10 @@ struct GatewayOptions {
     std::size_t max_body = std::size_t{64} << 20;
     int read_timeout = 60, keepalive_timeout = 300;  // seconds (proxy.hpp)
     int idle_seconds = 300;
+    // The access token clients must present (x-retrace-token, or a base
+    // URL under /_t/TOKEN): read from this file, else $RETRACE_GATEWAY_TOKEN.
+    // Required to listen on an address other than loopback.
+    std::optional<std::string> token_file;
     std::optional<std::string> replay;  // a run reference to answer from
     bool on_miss_live = false, reuse = false;
     std::vector<std::string> ignore;
