@@ -40,6 +40,10 @@ void add_pack_commands(CLI::App& app, Context& ctx) {
         else
             std::cout << "verified " << s.runs << " runs, imported " << s.imported
                       << " (the others were already here)\n";
+        if (s.imported > 0)
+            std::cerr << "retrace: the imported runs are unsigned: the pack proves them intact, "
+                         "not who recorded them; `retrace replay` shows an imported run's "
+                         "command and asks before running it\n";
     });
 }
 

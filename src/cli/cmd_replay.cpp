@@ -1,5 +1,9 @@
 #include "retrace/run/replay.hpp"
 
+#include <unistd.h>
+
+#include <iostream>
+
 #include "context.hpp"
 #include "format.hpp"
 
@@ -50,6 +54,10 @@ void add_replay_command(CLI::App& app, Context& ctx) {
     cmd->add_option("--route", o->routes, "NAME=URL for live requests, as for record");
     cmd->add_option("--ca-file", o->ca_file, "as for record");
     cmd->add_option("--redact", o->redact, "as for record");
+    auto yes = std::make_shared<bool>(false);
+    cmd->add_flag("--yes", *yes,
+                  "replay a run imported from a pack without asking before its recorded command "
+                  "runs");
     cmd->add_flag("--json", ctx.json, "print the verdict as JSON on stdout after the run");
     cmd->footer(
         "Usage: retrace replay RUN [OPTIONS] [-- CMD [ARGS...]]\n"
@@ -58,7 +66,19 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         "goes upstream. Prints 'reproduced' or 'diverged' with the differences on stderr.\n"
         "Exits 0 when reproduced, 1 when diverged; 125 if retrace fails before CMD starts,\n"
         "126/127 if CMD cannot be run or found.");
-    cmd->callback([&ctx, o, on_miss, pace] {
+    cmd->callback([&ctx, o, on_miss, pace, yes] {
+        o->confirm_imported = [yes](const std::string& id, const std::string& source,
+                                    const std::vector<std::string>& command) {
+            std::cerr << "retrace: run " << id << " was imported from " << source
+                      << " (unsigned: nothing says who recorded it); replaying it runs:\n";
+            for (const auto& arg : command) std::cerr << "  " << Json(arg).dump() << "\n";
+            if (*yes) return true;
+            if (!isatty(STDIN_FILENO)) return false;
+            std::cerr << "retrace: run it? [y/N] " << std::flush;
+            std::string answer;
+            std::getline(std::cin, answer);
+            return answer == "y" || answer == "Y" || answer == "yes";
+        };
         o->on_miss_live = *on_miss == "live";
         o->pace_recorded = *pace == "recorded";
         o->command = ctx.trailing;

@@ -145,6 +145,15 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                              "run " + source.run.id +
                                  " was recorded with a secret in its command line, stored "
                                  "redacted; give the command after --");
+    if (o.command.empty()) {
+        RETRACE_ASSIGN(auto imported, store->imported_from(source.run.id));
+        if (imported &&
+            !(o.confirm_imported && o.confirm_imported(source.run.id, *imported, command)))
+            return error(ErrorCode::invalid_input,
+                         "not replaying run " + source.run.id + ", imported from " + *imported +
+                             ": its recorded command was not confirmed (--yes runs it; -- CMD "
+                             "runs another)");
+    }
     CommandRun run;
     run.deterministic = o.deterministic;
     if (o.deterministic) {

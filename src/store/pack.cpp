@@ -2,11 +2,13 @@
 
 #include <stdlib.h>
 
+#include <algorithm>
 #include <fstream>
 #include <set>
 #include <sstream>
 
 #include "blob_codec.hpp"
+#include "retrace/core/run_id.hpp"
 #include "retrace/store/verify.hpp"
 
 namespace retrace::store {
@@ -77,12 +79,32 @@ struct Parsed {
     std::vector<Blob> blobs;
 };
 
+// A run's id, replay_of and name from an archive are checked before anything
+// uses them (a path such as "../../tmp/x" is not an id); shown quoted.
+void check_run_names(const RunRow& r) {
+    auto quoted = [](const std::string& s) { return Json(s).dump(); };
+    if (!core::RunId::parse(r.id)) throw std::runtime_error(quoted(r.id) + " is not a run id");
+    if (r.replay_of && !core::RunId::parse(*r.replay_of))
+        throw std::runtime_error("run " + r.id + ": replay_of " + quoted(*r.replay_of) +
+                                 " is not a run id");
+    if (r.name) {
+        bool control = std::any_of(r.name->begin(), r.name->end(), [](char c) {
+            auto u = static_cast<unsigned char>(c);
+            return u < 0x20 || u == 0x7f;
+        });
+        if (control || r.name->empty() || r.name->size() > 200)
+            throw std::runtime_error("run " + r.id + ": the name " + quoted(*r.name) +
+                                     " is not 1-200 printable characters");
+    }
+}
+
 void parse_run(const Json& j, Parsed& out) {
     RunRow r;
     r.id = j.at("id").get<std::string>();
     r.name = opt<std::string>(j, "name");
     r.state = j.at("state").get<std::string>();
     r.replay_of = opt<std::string>(j, "replay_of");
+    check_run_names(r);
     r.started_ns = j.at("started_ns").get<long long>();
     r.ended_ns = opt<long long>(j, "ended_ns");
     r.exit_code = opt<long long>(j, "exit_code");
@@ -243,7 +265,8 @@ Result<PackSummary> read_pack(const fs::path& file,
     fs::path scratch = tmpl;
     Result<PackSummary> result = [&]() -> Result<PackSummary> {
         RETRACE_ASSIGN(auto temp, open_sqlite_store(scratch, true));
-        RETRACE_TRY(temp->import_runs(parsed->runs, parsed->events, parsed->files, parsed->blobs));
+        RETRACE_TRY(temp->import_runs(parsed->runs, parsed->events, parsed->files, parsed->blobs,
+                                      std::nullopt));
         for (const auto& r : parsed->runs) {
             RETRACE_ASSIGN(auto v, verify_run(*temp, r.id));
             if (!v.ok)
@@ -254,8 +277,9 @@ Result<PackSummary> read_pack(const fs::path& file,
         s.runs = static_cast<int>(parsed->runs.size());
         s.blobs = static_cast<int>(parsed->blobs.size());
         RETRACE_ASSIGN(Store * store, open_store());
+        std::string source = fs::absolute(file).lexically_normal().string();
         RETRACE_ASSIGN(s.imported, store->import_runs(parsed->runs, parsed->events, parsed->files,
-                                                      parsed->blobs));
+                                                      parsed->blobs, source));
         return s;
     }();
     std::error_code ec;

@@ -11,6 +11,7 @@
 #include "blob_codec.hpp"
 #include "migrations.hpp"
 #include "private_files.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
 #include "retrace/store/sqlite.hpp"
 #include "retrace/store/store.hpp"
@@ -198,9 +199,14 @@ class SqliteStore final : public Store {
     Result<int> import_runs(const std::vector<RunRow>& runs,
                             const std::vector<std::vector<EventRow>>& events,
                             const std::vector<std::vector<FileRow>>& files,
-                            const std::vector<Blob>& blobs) override {
+                            const std::vector<Blob>& blobs,
+                            const std::optional<std::string>& source) override {
         RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
         RETRACE_ASSIGN(auto exists, m_db.prepare("SELECT 1 FROM runs WHERE id=?"));
+        RETRACE_ASSIGN(auto mark,
+                       m_db.prepare("INSERT INTO run_imports (run_id, source, imported_ns) "
+                                    "VALUES (?, ?, ?)"));
+        long long now = core::unix_now_ns();
         int imported = 0;
         for (std::size_t i = 0; i < runs.size(); ++i) {
             exists.bind(1, runs[i].id);
@@ -212,6 +218,11 @@ class SqliteStore final : public Store {
             RETRACE_TRY(insert_files(files[i]));
             std::vector<const std::string*> fresh;
             RETRACE_TRY(insert_blobs(runs[i].id, blobs, fresh));
+            if (source) {
+                mark.bind(1, runs[i].id).bind(2, *source).bind(3, static_cast<std::int64_t>(now));
+                RETRACE_TRY(mark.run());
+                mark.reset();
+            }
             ++imported;
         }
         RETRACE_TRY(tx.commit());
@@ -235,6 +246,19 @@ class SqliteStore final : public Store {
             out.push_back(read_run(q));
         }
         return out;
+    }
+
+    Result<std::optional<std::string>> imported_from(const std::string& id) override {
+        // (absent from a store of schema 1 opened read-only: nothing imported since)
+        RETRACE_ASSIGN(auto table,
+                       m_db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'run_imports'"));
+        RETRACE_ASSIGN(bool has_table, table.step());
+        if (!has_table) return std::optional<std::string>();
+        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT source FROM run_imports WHERE run_id = ?"));
+        q.bind(1, id);
+        RETRACE_ASSIGN(bool row, q.step());
+        if (!row) return std::optional<std::string>();
+        return std::optional<std::string>(q.text(0));
     }
 
     Result<std::optional<RunRow>> get_run(const std::string& id) override {

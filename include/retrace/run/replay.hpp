@@ -5,6 +5,7 @@
 // recorded exchange used (unless --allow-unused). See docs/replay.md.
 #pragma once
 
+#include <functional>
 #include <optional>
 #include <string>
 #include <vector>
@@ -30,6 +31,12 @@ struct ReplayOptions {
     bool allow_unused = false;                           // --allow-unused
     std::vector<std::string> upstreams, routes, redact;  // as for record (live requests)
     std::optional<std::string> ca_file;
+    // A run imported from elsewhere (a pack) carries a command nobody here
+    // recorded: before running it, replay asks this (given the run, where it
+    // came from and the command); false, or no function: refused.
+    std::function<bool(const std::string& run_id, const std::string& source,
+                       const std::vector<std::string>& command)>
+        confirm_imported;
 };
 
 struct ReplayOutcome {

@@ -145,10 +145,13 @@ class Store {
     // Imports complete runs with their events, files and blobs in one
     // transaction; existing runs with the same id are left as they are.
     // Returns how many runs were new.
+    // source, when set, names where the runs came from (a pack file): each
+    // new run is marked imported from it (imported_from()).
     virtual Result<int> import_runs(const std::vector<RunRow>& runs,
                                     const std::vector<std::vector<EventRow>>& events,
                                     const std::vector<std::vector<FileRow>>& files,
-                                    const std::vector<Blob>& blobs) = 0;
+                                    const std::vector<Blob>& blobs,
+                                    const std::optional<std::string>& source) = 0;
 
     // Reads. Each reads one consistent state of the store; an unknown run
     // gives an empty list or nullopt, not an error.
@@ -156,6 +159,8 @@ class Store {
     // Runs matching filter, newest first (by start time, then id).
     virtual Result<std::vector<RunRow>> list_runs(const RunFilter& filter) = 0;
     virtual Result<std::optional<RunRow>> get_run(const std::string& id) = 0;
+    // Where a run was imported from, or nullopt for a run recorded here.
+    virtual Result<std::optional<std::string>> imported_from(const std::string& id) = 0;
     // Up to 20 ids that start with prefix, newest first (run_ref.hpp
     // resolves references with it).
     virtual Result<std::vector<std::string>> run_ids_with_prefix(const std::string& prefix) = 0;
