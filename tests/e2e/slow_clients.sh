@@ -154,6 +154,10 @@ expect_eq "$(retrace show leaves --json | json 'sum(e["kind"] == "llm" for e in 
 pkill -f "hold.py" || true
 
 # --- The file-descriptor limit --------------------------------------------------
+# (not under the sanitizers: UBSan checks a virtual call by reading memory
+# through a descriptor of its own, and at the limit it has none: it reports
+# every such call as invalid; the Release build runs this part)
+if ! ldd "$RETRACE_BIN" | grep -q 'libasan\|libubsan'; then
 cat > flood.py <<'EOF'
 # flood.py HOST:PORT N: opens N connections and holds them until stdin closes.
 import socket, sys
@@ -187,6 +191,7 @@ expect_exit 0 python3 raw.py "$GW_ADDR" "$(steps send "$REQ_HEAD$BODY")"
 expect_eq "$OUT" "HTTP/1.1 200 OK" "served again once descriptors are free"
 expect_eq "$(grep -c 'cannot accept' gw.err)" "1" "the limit is reported once"
 kill -TERM $GW_PID; wait $GW_PID || fail "the gateway exited $?"
+fi
 
 # --- HTTP/1.0 ------------------------------------------------------------------
 cat > http10.py <<'EOF'
