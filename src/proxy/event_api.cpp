@@ -430,6 +430,16 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     e.attrs = record.to_attrs();
     if (!m.span.empty()) (void)run.spans->finish(m.span);
     (void)run.writer->complete(std::move(e), std::move(blobs));
+    if (m_shield)
+        return {409,
+                Json{{"error",
+                      {{"type", "retrace_divergence"},
+                       {"message",
+                        "retrace: no recorded answer matches this event (the "
+                        "difference is in the gateway's output and in run " +
+                            run.writer->run_id() + ")"}}}}
+                    .dump(),
+                "run " + run.writer->run_id() + ": " + d.message()};
     return {409, Json{{"error", {{"type", "retrace_divergence"}, {"message", d.message()}}},
                       {"divergence", divergence}}
                      .dump()};

@@ -52,6 +52,7 @@ using asio::use_awaitable;
 constexpr std::string_view k_token_prefix = "/_t/";
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
+constexpr std::size_t k_warned_kept = 1024;  // distinct warnings remembered
 // Idle connections kept per upstream.
 constexpr std::size_t k_pool_size = 64;
 // How much a socket read asks for: Beast reads what its buffer can hold
@@ -173,7 +174,8 @@ class Proxy final : public RecordingProxy {
           m_redactor(redactor),
           m_recording(o.answers ? nullptr : replay::recording_answers(o.secret)),
           m_answers(o.answers ? *o.answers : *m_recording),
-          m_events(o.secret, m_answers.replaying() ? &m_answers : nullptr, m_redactor),
+          m_events(o.secret, m_answers.replaying() ? &m_answers : nullptr, m_redactor,
+                   o.shield_divergences),
           m_server([this](tcp::socket& client) { return serve(client); }) {}
     ~Proxy() override { stop(); }
 
@@ -227,7 +229,10 @@ class Proxy final : public RecordingProxy {
     // visible without flooding the program's output.
     void warn(const std::string& message) {
         std::lock_guard lock(m_mutex);
-        if (m_warned.insert(message).second) std::cerr << "retrace: " << message << "\n";
+        // (each said once; past a bound, said again rather than remembered)
+        bool fresh = m_warned.size() < k_warned_kept ? m_warned.insert(message).second
+                                                     : !m_warned.count(message);
+        if (fresh) std::cerr << "retrace: " << message << "\n";
     }
 
     awaitable<void> serve(tcp::socket& client) {
@@ -657,6 +662,7 @@ class Proxy final : public RecordingProxy {
             auto method = req.method_string();
             auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
                                           req.body(), *run);
+            if (!answer.withheld.empty()) warn(answer.withheld);
             bool keep_alive = req.keep_alive();
             co_return co_await reply_json(client, answer, keep_alive);
         }

@@ -20,7 +20,31 @@ ask() { # ask GROUP CONTENT
     -H 'content-type: application/json' \
     -d "{\"model\":\"gpt-4o\",\"temperature\":0,\"messages\":[{\"role\":\"user\",\"content\":\"$2\"}]}"
 }
-start_gateway --upstream openai=$SIM_URL/v1 --idle 2
+# An upstream that is still answering when SIGTERM comes: it marks the
+# arrival of its request, then answers half a second later (within the
+# gateway's grace for exchanges in flight).
+cat > "$WORK/slow.py" <<'PY'
+import http.server, os, time
+class H(http.server.BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"
+    def log_message(self, *a): pass
+    def do_POST(self):
+        self.rfile.read(int(self.headers["content-length"]))
+        open(os.environ["ARRIVED"], "w").close()
+        time.sleep(0.5)
+        out = b'{"object":"chat.completion","slow":true}'
+        self.send_response(200)
+        self.send_header("content-type", "application/json")
+        self.send_header("content-length", str(len(out)))
+        self.end_headers()
+        self.wfile.write(out)
+s = http.server.HTTPServer(("127.0.0.1", 0), H)
+print(s.server_address[1], flush=True)
+s.serve_forever()
+PY
+export ARRIVED=$WORK/six.arrived
+start_upstream "$WORK/slow.py"
+start_gateway --upstream openai=$SIM_URL/v1 --route slow=$UP --idle 2
 ask alpha one > a1.json
 ask alpha two > a2.json
 ask beta three > b1.json
@@ -32,10 +56,17 @@ for _ in $(seq 75); do [[ $(sealed) == "[('alpha', 'sealed'), ('beta', 'sealed')
 expect_eq "$(sealed)" "[('alpha', 'sealed'), ('beta', 'sealed')]"
 # Then the same group starts a new run; SIGTERM seals it with its exchanges.
 ask alpha five > a3.json
-ask alpha six > /dev/null &
-sleep 0.1
+# (SIGTERM once the exchange is in flight: a connection still in the
+# listen queue would be refused, not served)
+curl -sS "$GW_URL/slow/chat/completions" -H "x-retrace-run: alpha" -H "authorization: Bearer sk-test-GWKEY000001" \
+  -H 'content-type: application/json' -d '{"model":"gpt-4o","messages":[{"role":"user","content":"six"}]}' > a4.json &
+six=$!
+for _ in $(seq 500); do [[ -e $WORK/six.arrived ]] && break; sleep 0.02; done
+[[ -e $WORK/six.arrived ]] || fail "the request in flight did not reach its upstream"
 kill -TERM $GW_PID
 wait $GW_PID || fail "the gateway exited $?"
+wait $six || fail "the request in flight was cut"
+expect_eq "$(cat a4.json)" '{"object":"chat.completion","slow":true}' "the answer in flight"
 expect_contains "$(cat "$WORK/gw.err")" "gateway stopped: 4 run(s) sealed, 6 exchange(s)"
 retrace runs --json > runs.json
 expect_eq "$(json 'len(j)' < runs.json)" 4

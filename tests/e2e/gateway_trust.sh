@@ -15,6 +15,10 @@ start_gateway() {  # start_gateway ARGS...: sets GW_PID, GW_URL
   GW_URL=$(sed -n 's|^listening on ||p' gw.out)
   [[ -n $GW_URL ]] || fail "gateway did not start: $(cat gw.err)"
 }
+event() {  # event URL ENDPOINT KEY GROUP BODY: an SDK event; prints the status, body in last.json
+  curl -s -o last.json -w '%{http_code}' -H 'content-type: application/json' \
+    -H "authorization: Bearer $3" -H "x-retrace-run: $4" "$1/_retrace/v1/$2" -d "$5"
+}
 stop_gateway() { kill -TERM $GW_PID; wait $GW_PID || fail "the gateway exited $?"; }
 ask() {  # ask URL KEY CONTENT [HEADER...]: prints the status; the body in last.json
   local url=$1 key=$2 content=$3; shift 3
@@ -63,12 +67,15 @@ codes=(
 )
 expect_eq "${codes[*]}" "200 403 200 200 200 200"
 expect_contains "$(cat last.json)" "choices"
+expect_eq "$(event $GW_URL events sk-test-CLIENTA0001 shared \
+  '{"kind":"tool","name":"lookup","input":{"q":"TOOL-INPUT-OF-A-7"},"output":{"hit":1}}')" "200"
 stop_gateway
 llm_count() { retrace show "$1" --json | json 'sum(e["kind"] == "llm" for e in j["events"])'; }
 expect_eq "$(llm_count shared)" "2" "only its opener's exchanges"
+expect_eq "$(retrace show shared --json | json 'sum(e["kind"] == "tool" for e in j["events"])')" "1"
 expect_eq "$(llm_count bs-own)" "1"
-# (shared, bs-own, and the hour's run once per credential)
-expect_contains "$(cat gw.err)" "4 run(s) sealed, 5 exchange(s)"
+# (shared, bs-own, and the hour's run once per credential; the SDK event counts)
+expect_contains "$(cat gw.err)" "4 run(s) sealed, 6 exchange(s)"
 source_run=$(retrace runs --json | json '[r["id"] for r in j if r["name"] == "shared"][0]')
 
 # --- A replaying gateway keeps recorded content to itself ------------------------
@@ -81,7 +88,19 @@ expect_contains "$body" "retrace_divergence"
 expect_contains "$body" "no recorded answer matches this request"
 expect_not_contains "$body" "SYSTEM-PROMPT-OF-A-42"
 expect_not_contains "$body" '"one"'
+# The same for an SDK event: the recorded one is answered, a near miss learns
+# nothing of the recorded input.
+expect_eq "$(event $GW_URL replay sk-test-CLIENTB0002 sdk-b '{"kind":"tool","name":"lookup","input":{"q":"TOOL-INPUT-OF-A-7"}}')" \
+  "200" "control: the recorded event"
+expect_eq "$(json 'j["output"]' < last.json)" "{'hit': 1}"
+expect_eq "$(event $GW_URL replay sk-test-CLIENTB0002 sdk-b '{"kind":"tool","name":"lookup","input":{"q":"other"}}')" "409"
+body=$(cat last.json)
+expect_contains "$body" "retrace_divergence"
+expect_contains "$body" "no recorded answer matches this event"
+expect_not_contains "$body" "TOOL-INPUT-OF-A-7"
+expect_not_contains "$body" '"divergence"'
 stop_gateway
 # (the full report is the gateway's own)
 expect_contains "$(cat gw.err)" "slightly changed"
+expect_contains "$(cat gw.err)" "TOOL-INPUT-OF-A-7"
 echo "gateway_trust: ok"

@@ -31,8 +31,9 @@ class EventApiTest : public ::testing::Test {
         m_facts = std::make_unique<TrafficFacts>(m_secret);
     }
 
-    EventApiReply post(const std::string& path, const Json& body, Cassette* cassette = nullptr) {
-        EventApi api(m_secret, cassette, m_redactor);
+    EventApiReply post(const std::string& path, const Json& body, Cassette* cassette = nullptr,
+                       bool shield = false) {
+        EventApi api(m_secret, cassette, m_redactor, shield);
         return api.handle("POST", path, body.dump(),
                           {m_writer.get(), m_facts.get(), m_spans.get()});
     }
@@ -162,6 +163,34 @@ TEST_F(EventApiTest, ReplayIsRefusedWhileRecording) {
     EventApi api(m_secret, nullptr, m_redactor);
     EXPECT_EQ(api.handle("GET", "/v1/events", "", {m_writer.get(), nullptr, m_spans.get()}).status,
               405);
+}
+
+TEST_F(EventApiTest, AShieldedDivergenceKeepsTheRecordingFromTheClient) {
+    post("/v1/events", {{"kind", "tool"},
+                        {"name", "w"},
+                        {"input", {{"city", "RECORDED-PARIS"}}},
+                        {"output", "sunny"}});
+    ASSERT_TRUE(m_writer->flush().is_ok());
+    auto cassette = Cassette::load(*m_store, m_run_id, m_secret, {});
+    ASSERT_TRUE(cassette) << cassette.status().message();
+    Json near = {{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "Lyon"}}}};
+    // Control: unshielded, the report names the recorded input.
+    auto open = post("/v1/replay", near, cassette->get());
+    EXPECT_EQ(open.status, 409);
+    EXPECT_NE(open.body.find("RECORDED-PARIS"), std::string::npos) << open.body;
+    EXPECT_TRUE(open.withheld.empty());
+    auto shielded = post("/v1/replay", near, cassette->get(), true);
+    EXPECT_EQ(shielded.status, 409);
+    EXPECT_EQ(shielded.body.find("RECORDED-PARIS"), std::string::npos) << shielded.body;
+    EXPECT_FALSE(Json::parse(shielded.body).contains("divergence"));
+    EXPECT_EQ(Json::parse(shielded.body)["error"]["type"], "retrace_divergence");
+    EXPECT_NE(shielded.withheld.find("RECORDED-PARIS"), std::string::npos) << shielded.withheld;
+    EXPECT_EQ(shielded.withheld.rfind("run " + m_run_id + ": ", 0), 0u);
+    // (the recorded answer itself is still served: the client proved the request)
+    auto same = post("/v1/replay",
+                     {{"kind", "tool"}, {"name", "w"}, {"input", {{"city", "RECORDED-PARIS"}}}},
+                     cassette->get(), true);
+    EXPECT_EQ(Json::parse(same.body)["output"], "sunny");
 }
 
 TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {

@@ -73,14 +73,24 @@ std::string trace_id_of(std::string_view run_id);
 struct EventApiReply {
     int status = 200;
     std::string body;  // JSON
+    // What was kept from the client (a shielded divergence's full report),
+    // for the server's own output; empty when nothing was.
+    std::string withheld;
 };
 
 class EventApi {
   public:
     // replay: what answers SDK calls during a replay (null while recording).
-    // secret keys the match digests.
-    EventApi(std::string secret, replay::AnswerSource* replay, const core::Redactor& redactor)
-        : m_secret(std::move(secret)), m_replay(replay), m_redactor(redactor) {}
+    // secret keys the match digests. shield_divergences: a divergence's
+    // report, which quotes the recording, goes to `withheld` and the client
+    // learns only that nothing matched (the gateway's clients, who have not
+    // proved they may read the recording).
+    EventApi(std::string secret, replay::AnswerSource* replay, const core::Redactor& redactor,
+             bool shield_divergences = false)
+        : m_secret(std::move(secret)),
+          m_replay(replay),
+          m_redactor(redactor),
+          m_shield(shield_divergences) {}
 
     // Handles a request to /_retrace/<path>; never throws, never blocks on I/O.
     EventApiReply handle(std::string_view method, std::string_view path, std::string_view body,
@@ -93,6 +103,7 @@ class EventApi {
     std::string m_secret;
     replay::AnswerSource* m_replay;
     const core::Redactor& m_redactor;
+    bool m_shield;
 };
 
 }  // namespace retrace::proxy
