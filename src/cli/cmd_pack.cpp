@@ -30,11 +30,16 @@ void add_pack_commands(CLI::App& app, Context& ctx) {
     auto file = std::make_shared<std::string>();
     unpack->add_option("file", *file, "archive file")->required();
     unpack->add_flag("--json", ctx.json, "print JSON");
-    unpack->callback([&ctx, file] {
+    auto limits = std::make_shared<store::PackLimits>();
+    unpack
+        ->add_option("--max-size", limits->max_content,
+                     "refuse an archive declaring more content than BYTES uncompressed")
+        ->capture_default_str();
+    unpack->callback([&ctx, file, limits] {
         // Opened only once the archive has been checked: a refused archive
         // must not even create a store.
         auto s = check(store::read_pack(
-            *file, [&]() -> Result<store::Store*> { return ctx.opener().open(true); }));
+            *file, [&]() -> Result<store::Store*> { return ctx.opener().open(true); }, *limits));
         if (ctx.json)
             print_json({{"runs", s.runs}, {"imported", s.imported}, {"blobs", s.blobs}});
         else

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "blob_codec.hpp"
+#include "pack_stream.hpp"
 #include "retrace/core/run_id.hpp"
 #include "retrace/store/verify.hpp"
 
@@ -19,7 +20,6 @@ namespace fs = std::filesystem;
 using core::Json;
 
 constexpr std::string_view k_magic = "retrace-pack/1\n";
-constexpr std::size_t k_max_pack = std::size_t{4} << 30;  // refuse absurd sizes up front
 
 void put_record(std::string& out, std::string_view tag, std::string_view value) {
     out.append(tag).append(" ").append(std::to_string(value.size())).append("\n");
@@ -140,51 +140,42 @@ void parse_run(const Json& j, Parsed& out) {
     out.files.push_back(std::move(files));
 }
 
-Result<Parsed> parse_pack(const std::string& content) {
+Result<Parsed> parse_pack(PackStream& stream) {
     Parsed out;
-    std::size_t pos = 0;
     bool ended = false;
+    PackStream::Record rec;
     try {
-        while (pos < content.size() && !ended) {
-            std::size_t space = content.find(' ', pos);
-            std::size_t nl = content.find('\n', pos);
-            if (space == std::string::npos || nl == std::string::npos || space > nl)
-                return error(ErrorCode::corrupt, "malformed record header");
-            std::string tag = content.substr(pos, space - pos);
-            std::size_t len = std::stoull(content.substr(space + 1, nl - space - 1));
-            std::size_t start = nl + 1;
-            if (start + len + 1 > content.size() || content[start + len] != '\n')
-                return error(ErrorCode::corrupt, "record '" + tag + "' is truncated");
-            std::string_view value(content.data() + start, len);
-            if (tag == "run") {
-                auto j = core::parse_json_strict(value);
+        while (!ended) {
+            RETRACE_ASSIGN(bool more, stream.next(rec));
+            if (!more) break;
+            if (rec.tag == "run") {
+                auto j = core::parse_json_strict(rec.value);
                 if (!j) return j.status();
                 parse_run(*j, out);
-            } else if (tag == "blob") {
-                std::size_t cut = value.find('\n');
-                if (cut == std::string_view::npos)
+            } else if (rec.tag == "blob") {
+                std::size_t cut = rec.value.find('\n');
+                if (cut == std::string::npos)
                     return error(ErrorCode::corrupt, "malformed blob record");
-                Blob b{std::string(value.substr(0, cut)), std::string(value.substr(cut + 1))};
+                Blob b{rec.value.substr(0, cut), std::string()};
+                rec.value.erase(0, cut + 1);
+                b.data = std::move(rec.value);
                 if (core::Digest::of(b.data).to_string() != b.digest)
                     return error(ErrorCode::corrupt,
                                  "blob " + b.digest + " does not match its digest");
                 out.blobs.push_back(std::move(b));
-            } else if (tag == "end") {
-                std::string expected =
-                    core::Digest::of(std::string_view(content.data(), pos)).to_string();
-                if (value != expected)
+            } else if (rec.tag == "end") {
+                if (rec.value != rec.digest_before)
                     return error(ErrorCode::corrupt, "archive checksum mismatch");
                 ended = true;
             } else {
-                return error(ErrorCode::corrupt, "unknown record '" + tag + "'");
+                return error(ErrorCode::corrupt, "unknown record '" + rec.tag + "'");
             }
-            pos = start + len + 1;
         }
     } catch (const std::exception& e) {
         return error(ErrorCode::corrupt, std::string("malformed archive: ") + e.what());
     }
     if (!ended) return error(ErrorCode::corrupt, "archive is truncated (no end record)");
-    if (pos != content.size()) return error(ErrorCode::corrupt, "trailing data after end record");
+    RETRACE_TRY(stream.finish());
     return out;
 }
 
@@ -235,7 +226,8 @@ Result<PackSummary> write_pack(Store& store, const std::vector<std::string>& run
 }
 
 Result<PackSummary> read_pack(const fs::path& file,
-                              const std::function<Result<Store*>()>& open_store) {
+                              const std::function<Result<Store*>()>& open_store,
+                              const PackLimits& limits) {
     std::ifstream in(file, std::ios::binary);
     if (!in) return error(ErrorCode::invalid_input, "cannot read " + file.string());
     std::string magic(k_magic.size(), '\0');
@@ -250,14 +242,16 @@ Result<PackSummary> read_pack(const fs::path& file,
     } catch (const std::exception&) {
         return error(ErrorCode::corrupt, file.string() + ": malformed header");
     }
-    if (size > k_max_pack) return error(ErrorCode::corrupt, file.string() + ": implausible size");
-    std::string frame((std::istreambuf_iterator<char>(in)), {});
-    auto content = zstd_decompress(frame, size);
-    if (!content)
+    if (size > limits.max_content)
+        return error(ErrorCode::invalid_input, file.string() + " declares " + std::to_string(size) +
+                                                   " bytes of content, over the limit of " +
+                                                   std::to_string(limits.max_content) +
+                                                   " (--max-size)");
+    PackStream stream(in, size);
+    auto parsed = parse_pack(stream);
+    if (!parsed)
         return error(ErrorCode::corrupt, file.string() + " is damaged or truncated (" +
-                                             content.status().message() + ")");
-    auto parsed = parse_pack(*content);
-    if (!parsed) return parsed.status().with_context(file.string());
+                                             parsed.status().message() + ")");
 
     // Verify every run in a scratch store before touching the real one.
     char tmpl[] = "/tmp/retrace-unpack-XXXXXX";

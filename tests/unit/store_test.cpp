@@ -1,5 +1,6 @@
 #include <gtest/gtest.h>
 #include <sqlite3.h>
+#include <zstd.h>
 
 #include <thread>
 
@@ -191,6 +192,51 @@ TEST_F(StoreTest, DamagedPackIsRefusedAndChangesNothing) {
         read_pack(m_dir.path() / "flipped.pack", [&]() -> Result<Store*> { return other->get(); });
     EXPECT_EQ(r2.status().code(), ErrorCode::corrupt) << r2.status().message();
     EXPECT_TRUE((*other)->list_runs({})->empty());
+}
+
+// An archive with the given header size and frame content.
+void write_archive(const std::filesystem::path& file, std::size_t declared,
+                   const std::string& content) {
+    std::string frame(ZSTD_compressBound(content.size()), '\0');
+    frame.resize(ZSTD_compress(frame.data(), frame.size(), content.data(), content.size(), 1));
+    test::write_file(file, "retrace-pack/1\n" + std::to_string(declared) + "\n" + frame);
+}
+
+TEST_F(StoreTest, PackOverTheSizeLimitOrItsOwnHeaderIsRefused) {
+    std::string a = make_run(*m_store, "a", 3);
+    auto file = m_dir.path() / "runs.pack";
+    ASSERT_TRUE(write_pack(*m_store, {a}, file).is_ok());
+    auto other = open_sqlite_store(m_dir.path() / "other", true);
+    auto open_other = [&]() -> Result<Store*> { return other->get(); };
+    std::string bytes = test::read_file(file);
+    std::size_t declared = std::stoull(bytes.substr(15, bytes.find('\n', 15) - 15));
+    auto over = read_pack(file, open_other, PackLimits{declared - 1});
+    EXPECT_EQ(over.status().code(), ErrorCode::invalid_input);
+    EXPECT_NE(over.status().message().find("(--max-size)"), std::string::npos);
+    // The same content behind a header declaring one byte less.
+    {
+        std::string frame = bytes.substr(bytes.find('\n', 15) + 1);
+        std::string plain(declared, '\0');
+        ASSERT_EQ(ZSTD_decompress(plain.data(), plain.size(), frame.data(), frame.size()),
+                  declared);
+        write_archive(m_dir.path() / "short.pack", declared - 1, plain);
+        write_archive(m_dir.path() / "long.pack", declared + 1, plain);
+        // (a record claiming more than the whole archive declares)
+        write_archive(m_dir.path() / "claims.pack", 64, "blob 1000000000\n");
+        // 64 MiB of zeros: no record at all
+        write_archive(m_dir.path() / "zeros.pack", 64 << 20, std::string(64 << 20, '\0'));
+    }
+    for (auto [name, want] : {std::pair{"short.pack", "inflates beyond the"},
+                              {"long.pack", "bytes, not the"},
+                              {"claims.pack", "record 'blob' is truncated"},
+                              {"zeros.pack", "malformed record header"}}) {
+        auto r = read_pack(m_dir.path() / name, open_other);
+        EXPECT_EQ(r.status().code(), ErrorCode::corrupt) << name;
+        EXPECT_NE(r.status().message().find(want), std::string::npos) << r.status().message();
+    }
+    EXPECT_TRUE((*other)->list_runs({})->empty());
+    // Control: exactly at its size and limit, it is read.
+    EXPECT_EQ(read_pack(file, open_other, PackLimits{declared})->imported, 1);
 }
 
 TEST_F(StoreTest, ConcurrentWritersAllSucceed) {

@@ -25,11 +25,20 @@ struct PackSummary {
 Result<PackSummary> write_pack(Store& store, const std::vector<std::string>& run_ids,
                                const std::filesystem::path& file);
 
+struct PackLimits {
+    // The most content (uncompressed) an archive may declare; its records
+    // are read while they are decompressed, so memory stays near what the
+    // runs themselves take, and a frame that inflates past what its header
+    // declares is refused at that byte.
+    std::size_t max_content = std::size_t{1} << 30;
+};
+
 // Reads and checks the whole archive and verifies every run in a scratch
 // store; only then opens the target store (open_store) and imports in one
 // transaction. A truncated or altered archive is refused (ErrorCode::corrupt)
 // before the target store is even opened, so it is left unchanged.
 Result<PackSummary> read_pack(const std::filesystem::path& file,
-                              const std::function<Result<Store*>()>& open_store);
+                              const std::function<Result<Store*>()>& open_store,
+                              const PackLimits& limits = {});
 
 }  // namespace retrace::store
