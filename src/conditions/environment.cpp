@@ -73,9 +73,8 @@ std::string normalize_dist_name(const std::string& name) {
 }
 
 // Distributions visible to python3: name -> version, first on sys.path wins.
-Json python_packages(const std::string& sys_path_json) {
+Json python_packages(const Json& paths) {
     Json packages = Json::object();
-    Json paths = Json::parse(sys_path_json, nullptr, false);
     if (!paths.is_array()) return packages;
     for (const auto& p : paths) {
         if (!p.is_string() || p.get<std::string>().empty()) continue;
@@ -140,15 +139,16 @@ Json capture_machine() {
 }
 
 Json capture_env(const EnvOptions& options, const core::Redactor& redactor) {
-    // The interpreters are the slow part (tens of ms each): ask them concurrently.
-    auto py_version = std::async(std::launch::async, [] {
-        return run_capture({"python3", "--version"});
-    });
+    // The interpreters are the slow part (tens of ms each, hundreds behind a
+    // version manager's shims): ask them concurrently, python3 once for its
+    // version (what `--version` prints) and its path.
     auto node_version = std::async(std::launch::async, [] {
         return run_capture({"node", "--version"});
     });
-    auto sys_path = std::async(std::launch::async, [] {
-        return run_capture({"python3", "-c", "import sys,json; print(json.dumps(sys.path))"});
+    auto python = std::async(std::launch::async, [] {
+        return run_capture({"python3", "-c",
+                            "import sys,json; print(json.dumps([sys.version.split()[0], "
+                            "sys.path]))"});
     });
     Json env = Json::object();
     env["machine"] = capture_machine();
@@ -185,15 +185,15 @@ Json capture_env(const EnvOptions& options, const core::Redactor& redactor) {
     env["vars"] = vars;
 
     Json software = Json::object();
-    if (auto v = py_version.get()) {
-        std::string s = trim(*v);
-        software["python3"] = s.rfind("Python ", 0) == 0 ? s.substr(7) : s;
+    if (auto out = python.get()) {
+        Json answer = Json::parse(*out, nullptr, false);
+        if (answer.is_array() && answer.size() == 2 && answer[0].is_string()) {
+            software["python3"] = answer[0];
+            Json pkgs = python_packages(answer[1]);
+            if (!pkgs.empty()) software["python_packages"] = pkgs;
+        }
     }
     if (auto v = node_version.get()) software["node"] = trim(*v);
-    if (auto p = sys_path.get()) {
-        Json pkgs = python_packages(*p);
-        if (!pkgs.empty()) software["python_packages"] = pkgs;
-    }
     env["software"] = software;
     return env;
 }

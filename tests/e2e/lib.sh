@@ -7,6 +7,11 @@ SRC=${RETRACE_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
 WORK=$(mktemp -d /tmp/retrace-e2e-XXXXXX)
 export RETRACE_STORE=$WORK/store
 export NO_COLOR=1
+# The scenarios use the Debian tools scripts/bootstrap installs (python3 with
+# python3-pytest and python3-vcr, node, curl), ahead of a version manager's
+# shims earlier on the caller's PATH: those cost a few hundred milliseconds
+# per interpreter start, and every recorded run asks python3 and node.
+export PATH=/usr/bin:/bin:$PATH
 # Background processes to stop at the end (start_sim, start_tripwire).
 BG_PIDS=()
 # Keeps the scenario's exit status whatever stopping the helpers returns.
