@@ -168,6 +168,7 @@ for _ in range(int(sys.argv[2])):
 print("open", flush=True)
 sys.stdin.read()
 EOF
+: > gw.out  # (the subshell opens it late: an earlier gateway's address must be gone)
 (ulimit -n 48; exec "$RETRACE_BIN" proxy --listen 127.0.0.1:0 --upstream openai=$SIM_URL/v1 > gw.out 2> gw.err) &
 GW_PID=$!
 BG_PIDS+=("$GW_PID")
@@ -186,7 +187,8 @@ before=$(cpu); sleep 2; after=$(cpu)
 # (clock ticks of 1/100 s: spinning on accept took a whole core, 200)
 (( after - before < 60 )) || fail "the gateway used $((after - before)) ticks in 2 s at the descriptor limit"
 exec 7>&-
-wait $FLOOD
+wait $FLOOD || fail "flood.py exited $?: $(cat flood.out)"
+kill -0 $GW_PID 2> /dev/null || { wait $GW_PID; fail "the gateway died at the limit ($?): $(cat gw.err)"; }
 expect_exit 0 python3 raw.py "$GW_ADDR" "$(steps send "$REQ_HEAD$BODY")"
 expect_eq "$OUT" "HTTP/1.1 200 OK" "served again once descriptors are free"
 expect_eq "$(grep -c 'cannot accept' gw.err)" "1" "the limit is reported once"
