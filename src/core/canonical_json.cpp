@@ -18,6 +18,11 @@ class StrictBuilder : public nlohmann::json_sax<Json> {
   public:
     Json result;
     std::string problem;
+    // When set, each element of a top-level array goes here as it
+    // completes instead of into the array; fn_error is its first error.
+    const JsonElementFn* each = nullptr;
+    std::size_t index = 0;
+    Status fn_error;
 
     bool null() override { return add(Json(nullptr)); }
     bool boolean(bool v) override { return add(Json(v)); }
@@ -73,6 +78,9 @@ class StrictBuilder : public nlohmann::json_sax<Json> {
     bool add(Json v) {
         if (m_stack.empty()) {
             result = std::move(v);
+        } else if (each && m_stack.size() == 1 && m_stack.front().value.is_array()) {
+            fn_error = (*each)(index++, std::move(v));
+            if (!fn_error.is_ok()) return fail(fn_error.message());
         } else if (m_stack.back().value.is_object()) {
             m_stack.back().value[m_stack.back().key] = std::move(v);
         } else {
@@ -395,20 +403,41 @@ std::string format_number(double value) {
     return out;
 }
 
-Result<Json> parse_json_strict(std::string_view text) {
+namespace {
+
+// Runs the strict builder over text: the builder's own error (or fn's,
+// when it streams) first, then the parser's.
+Status build_strict(std::string_view text, StrictBuilder& builder) {
     if (auto lone = find_lone_surrogate(text))
         return error(ErrorCode::invalid_input, "lone surrogate " + *lone + " in string");
-    StrictBuilder builder;
     bool ok = false;
     try {
         ok = Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json, true);
     } catch (const std::exception& ex) {
         return error(ErrorCode::invalid_input, std::string("invalid JSON: ") + ex.what());
     }
+    if (!builder.fn_error.is_ok()) return builder.fn_error;
     if (!ok)
         return error(ErrorCode::invalid_input,
                      builder.problem.empty() ? "invalid JSON" : builder.problem);
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<Json> parse_json_strict(std::string_view text) {
+    StrictBuilder builder;
+    RETRACE_TRY(build_strict(text, builder));
     return std::move(builder.result);
+}
+
+Result<bool> parse_json_elements(std::string_view text, const JsonElementFn& fn) {
+    StrictBuilder builder;
+    builder.each = &fn;
+    RETRACE_TRY(build_strict(text, builder));
+    if (builder.result.is_array()) return true;
+    RETRACE_TRY(fn(std::nullopt, std::move(builder.result)));
+    return false;
 }
 
 Result<std::string> canonicalize(const Json& value) {

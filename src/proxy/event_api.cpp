@@ -14,6 +14,20 @@ using replay::event_match_request;
 using replay::RecordedEvent;
 using trace::Divergence;
 
+// One message of POST /events, checked before anything is applied.
+struct EventMessage {
+    enum Phase { whole, start, end } phase = whole;
+    core::EventKind kind = core::EventKind::custom;
+    std::string name, span, parent;
+    std::string input;  // canonical JSON text
+    std::optional<std::string> output;
+    core::Json error;  // null or {"type", "message"}
+    core::Json schema, source;
+    long long start_ns = 0, end_ns = 0;
+    std::optional<long long> pid;
+    bool group = false;
+};
+
 namespace {
 
 using core::Json;
@@ -29,18 +43,21 @@ bool is_span_id(std::string_view s) {
     return true;
 }
 
-// One message of POST /events, checked before anything is applied.
-struct Message {
-    enum Phase { whole, start, end } phase = whole;
-    core::EventKind kind = core::EventKind::custom;
-    std::string name, span, parent;
-    std::string input;  // canonical JSON text
-    std::optional<std::string> output;
-    Json error;  // null or {"type", "message"}
-    Json schema, source;
-    long long start_ns = 0, end_ns = 0;
-    std::optional<long long> pid;
-    bool group = false;
+// The answer to a message or a batch, built as text as it goes: a batch
+// of many events would otherwise hold a tree of every answer.
+class Answers {
+  public:
+    void push_back(const Json& answer) {
+        m_text += m_text.empty() ? "[" : ",";
+        m_text += answer.dump();
+    }
+    std::string text(bool batch) const {
+        if (m_text.empty()) return batch ? "[]" : "null";
+        return batch ? m_text + "]" : m_text.substr(1);
+    }
+
+  private:
+    std::string m_text;
 };
 
 Result<std::string> text_field(const Json& j, const char* key, bool required) {
@@ -89,7 +106,7 @@ Result<Json> error_field(const Json& j) {
 }
 
 // The fields every event shares: kind, name, span and parent, pid, time.
-Status common_fields(const Json& j, Message& m, bool need_kind) {
+Status common_fields(const Json& j, EventMessage& m, bool need_kind) {
     RETRACE_ASSIGN(std::string kind, text_field(j, "kind", need_kind));
     auto known = core::parse_event_kind(kind);
     if (need_kind && !(known && core::is_sdk_event(*known)))
@@ -116,29 +133,29 @@ Status common_fields(const Json& j, Message& m, bool need_kind) {
     return Status::ok();
 }
 
-Result<Message> parse_message(const Json& j) {
+Result<EventMessage> parse_message(const Json& j) {
     if (!j.is_object()) return error(ErrorCode::invalid_input, "an event must be a JSON object");
-    Message m;
+    EventMessage m;
     std::string phase = j.value("phase", Json("event")).is_string()
                             ? j.value("phase", std::string("event"))
                             : std::string("?");
     if (phase == "start")
-        m.phase = Message::start;
+        m.phase = EventMessage::start;
     else if (phase == "end")
-        m.phase = Message::end;
+        m.phase = EventMessage::end;
     else if (phase != "event")
         return error(ErrorCode::invalid_input,
                      "'phase' must be start, end or event; got '" + phase + "'");
-    RETRACE_TRY(common_fields(j, m, m.phase != Message::end));
-    if (m.phase != Message::whole && m.span.empty())
+    RETRACE_TRY(common_fields(j, m, m.phase != EventMessage::end));
+    if (m.phase != EventMessage::whole && m.span.empty())
         return error(ErrorCode::invalid_input, "'phase' " + phase + " needs a 'span' id");
-    if (m.phase != Message::end) {
+    if (m.phase != EventMessage::end) {
         RETRACE_ASSIGN(m.input, canonical_field(j, "input"));
         m.schema = j.value("schema", Json());
         m.source = j.value("source", Json());
         m.group = j.value("group", false) == true;
     }
-    if (m.phase != Message::start) {
+    if (m.phase != EventMessage::start) {
         if (j.contains("output")) {
             RETRACE_ASSIGN(auto out, canonical_field(j, "output"));
             m.output = std::move(out);
@@ -262,94 +279,95 @@ EventApiReply EventApi::handle(std::string_view method, std::string_view path,
     }
 }
 
-EventApiReply EventApi::record_events(std::string_view body, const RunTarget& run) const {
-    auto parsed = core::parse_json_strict(body);
-    if (!parsed)
-        return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
-    bool batch = parsed->is_array();
-    Json list = batch ? *parsed : Json::array({*parsed});
-    // Every message is checked before any is applied: bad input records nothing.
-    std::vector<Message> messages;
-    for (std::size_t i = 0; i < list.size(); ++i) {
-        auto m = parse_message(list[i]);
-        if (!m)
-            return fail(400, "retrace_event_error",
-                        (batch ? "event " + std::to_string(i) + ": " : std::string()) +
-                            m.status().message());
-        messages.push_back(std::move(m).value());
-    }
-    Json answers = Json::array();
-    for (auto& m : messages) {
-        if (m.phase == Message::end) {
-            auto open = run.spans->end(m.span);
-            if (!open) {
-                answers.push_back({{"error", "span " + m.span + " is not open"}});
-                continue;
-            }
-            auto& [e, blobs] = *open;
-            e.end_ns = m.end_ns;
-            std::string output = m_redactor.redact(m.output.value_or("null"));
-            if (m.output) {
-                e.response = core::Digest::of(output).to_string();
-                blobs.push_back({e.response, std::move(output)});
-            }
-            auto record = trace::SdkEvent::from_attrs(e.attrs);
-            record.error = m.error;
-            e.attrs = record.to_attrs();
-            Json answer = {{"id", e.seq}, {"digest", record.match}};
-            (void)run.writer->complete(std::move(e), std::move(blobs));
-            answers.push_back(std::move(answer));
-            continue;
-        }
-        core::Event e;
-        e.kind = m.kind;
-        e.name = m.name;
-        e.start_ns = m.start_ns;
+// Applies one checked message to the run; its answer.
+Json EventApi::apply(const EventMessage& m, const RunTarget& run) const {
+    if (m.phase == EventMessage::end) {
+        auto open = run.spans->end(m.span);
+        if (!open) return {{"error", "span " + m.span + " is not open"}};
+        auto& [e, blobs] = *open;
         e.end_ns = m.end_ns;
-        e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
-        std::string match =
-            core::match_digest(m_secret, event_match_request(m.kind, m.name, m.input), {});
-        trace::SdkEvent record;
-        record.match = match;
-        record.span = m.span;
-        record.pid = m.pid;
-        record.group = m.group;
-        std::vector<store::Blob> blobs;
-        std::string input = m_redactor.redact(m.input);
-        record.input_redacted = input != m.input;
-        e.attrs = record.to_attrs();
-        e.request = core::Digest::of(input).to_string();
-        blobs.push_back({e.request, std::move(input)});
-        if (run.facts) {
-            if (m.kind == core::EventKind::tool && !m.schema.is_null())
-                run.facts->declare_tool(m.name, m.schema);
-            if (m.kind == core::EventKind::retrieval && !m.source.is_null())
-                run.facts->declare_source(m.name, m.source);
-        }
-        if (m.phase == Message::start) {
-            if (!run.spans->open(m.span, e, std::move(blobs))) {
-                answers.push_back({{"error", "span " + m.span + " was already started"}});
-                continue;
-            }
-            answers.push_back({{"id", run.spans->seq_of(m.span)}, {"digest", match}});
-            continue;
-        }
-        e.seq = m.span.empty() ? run.writer->next_seq() : run.spans->seq_of(m.span);
         std::string output = m_redactor.redact(m.output.value_or("null"));
         if (m.output) {
             e.response = core::Digest::of(output).to_string();
             blobs.push_back({e.response, std::move(output)});
         }
+        auto record = trace::SdkEvent::from_attrs(e.attrs);
         record.error = m.error;
         e.attrs = record.to_attrs();
-        if (!m.span.empty() && !run.spans->finish(m.span)) {
-            answers.push_back({{"error", "span " + m.span + " was already started"}});
-            continue;
-        }
-        answers.push_back({{"id", e.seq}, {"digest", match}});
+        Json answer = {{"id", e.seq}, {"digest", record.match}};
         (void)run.writer->complete(std::move(e), std::move(blobs));
+        return answer;
     }
-    return {200, batch ? answers.dump() : answers[0].dump()};
+    core::Event e;
+    e.kind = m.kind;
+    e.name = m.name;
+    e.start_ns = m.start_ns;
+    e.end_ns = m.end_ns;
+    e.parent = m.parent.empty() ? 0 : run.spans->seq_of(m.parent);
+    std::string match =
+        core::match_digest(m_secret, event_match_request(m.kind, m.name, m.input), {});
+    trace::SdkEvent record;
+    record.match = match;
+    record.span = m.span;
+    record.pid = m.pid;
+    record.group = m.group;
+    std::vector<store::Blob> blobs;
+    std::string input = m_redactor.redact(m.input);
+    record.input_redacted = input != m.input;
+    e.attrs = record.to_attrs();
+    e.request = core::Digest::of(input).to_string();
+    blobs.push_back({e.request, std::move(input)});
+    if (run.facts) {
+        if (m.kind == core::EventKind::tool && !m.schema.is_null())
+            run.facts->declare_tool(m.name, m.schema);
+        if (m.kind == core::EventKind::retrieval && !m.source.is_null())
+            run.facts->declare_source(m.name, m.source);
+    }
+    if (m.phase == EventMessage::start) {
+        if (!run.spans->open(m.span, e, std::move(blobs)))
+            return {{"error", "span " + m.span + " was already started"}};
+        return {{"id", run.spans->seq_of(m.span)}, {"digest", match}};
+    }
+    e.seq = m.span.empty() ? run.writer->next_seq() : run.spans->seq_of(m.span);
+    std::string output = m_redactor.redact(m.output.value_or("null"));
+    if (m.output) {
+        e.response = core::Digest::of(output).to_string();
+        blobs.push_back({e.response, std::move(output)});
+    }
+    record.error = m.error;
+    e.attrs = record.to_attrs();
+    if (!m.span.empty() && !run.spans->finish(m.span))
+        return {{"error", "span " + m.span + " was already started"}};
+    Json answer = {{"id", e.seq}, {"digest", match}};
+    (void)run.writer->complete(std::move(e), std::move(blobs));
+    return answer;
+}
+
+EventApiReply EventApi::record_events(std::string_view body, const RunTarget& run) const {
+    // Every message is checked before any is applied: bad input records
+    // nothing. The body is read twice, to check and then to apply, one
+    // message at a time: a large batch is never held as a tree.
+    std::optional<Status> bad;
+    auto check = [&](std::optional<std::size_t> i, Json&& j) -> Status {
+        auto m = parse_message(j);
+        if (m) return Status::ok();
+        bad = error(
+            ErrorCode::invalid_input,
+            (i ? "event " + std::to_string(*i) + ": " : std::string()) + m.status().message());
+        return *bad;
+    };
+    auto checked = core::parse_json_elements(body, check);
+    if (bad) return fail(400, "retrace_event_error", bad->message());
+    if (!checked)
+        return fail(400, "retrace_event_error", "body is not JSON: " + checked.status().message());
+    Answers answers;
+    auto applied = core::parse_json_elements(body, [&](std::optional<std::size_t>, Json&& j) {
+        auto m = parse_message(j);
+        if (m) answers.push_back(apply(*m, run));
+        return m.status();
+    });
+    if (!applied) return fail(500, "retrace_event_error", applied.status().message());
+    return {200, answers.text(*checked)};
 }
 
 EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run) const {
@@ -360,7 +378,7 @@ EventApiReply EventApi::replay_event(std::string_view body, const RunTarget& run
     if (!parsed)
         return fail(400, "retrace_event_error", "body is not JSON: " + parsed.status().message());
     if (!parsed->is_object()) return fail(400, "retrace_event_error", "body must be a JSON object");
-    Message m;
+    EventMessage m;
     if (Status s = common_fields(*parsed, m, true); !s.is_ok())
         return fail(400, "retrace_event_error", s.message());
     auto input = canonical_field(*parsed, "input");

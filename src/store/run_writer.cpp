@@ -2,6 +2,21 @@
 
 namespace retrace::store {
 
+namespace {
+
+// The queue's bounds: a batch is committed in one transaction, and what
+// waits for it is held in memory.
+constexpr std::size_t k_max_queued_events = 16384;
+constexpr std::size_t k_max_queued_bytes = std::size_t{16} << 20;
+
+std::size_t queued_size(const EventRow& row, const std::vector<Blob>& blobs) {
+    std::size_t n = sizeof(EventRow) + row.attrs_text.size() + row.event.name.size();
+    for (const auto& b : blobs) n += sizeof(Blob) + b.digest.size() + b.data.size();
+    return n;
+}
+
+}  // namespace
+
 Result<std::unique_ptr<RunWriter>> RunWriter::start(Store& store, const RunRow& run,
                                                     const std::vector<FileRow>& inputs,
                                                     FailureHandler on_failure) {
@@ -20,6 +35,7 @@ RunWriter::~RunWriter() {
         m_stop = true;
     }
     m_wake.notify_all();
+    m_room.notify_all();
     if (m_thread.joinable()) m_thread.join();
 }
 
@@ -27,10 +43,18 @@ Status RunWriter::complete(core::Event event, std::vector<Blob> blobs) {
     auto attrs = core::canonicalize(event.attrs);
     if (!attrs) return attrs.status().with_context("event " + std::to_string(event.seq));
     EventRow row{std::move(event), std::move(attrs).value(), std::nullopt};
+    row.event.attrs = Json();  // (the store takes attrs_text; the tree is many times its size)
+    std::size_t size = queued_size(row, blobs);
     {
-        std::lock_guard lock(m_mutex);
+        std::unique_lock lock(m_mutex);
+        m_room.wait(lock, [&] {
+            return m_stop || m_queue.empty() ||
+                   (m_queue.size() < k_max_queued_events &&
+                    m_queued_bytes + size <= k_max_queued_bytes);
+        });
         if (m_stop) return error(ErrorCode::internal, "run writer already stopped");
         m_queue.emplace_back(std::move(row), std::move(blobs));
+        m_queued_bytes += size;
         ++m_enqueued;
     }
     m_wake.notify_one();
@@ -52,6 +76,8 @@ void RunWriter::loop() {
             m_queue.pop_front();
             ++n;
         }
+        m_queued_bytes = 0;
+        m_room.notify_all();
         bool failed_before = !m_error.is_ok();
         Status s = m_error;
         if (!failed_before) {
@@ -95,6 +121,7 @@ Result<RunRow> RunWriter::seal(Seal s) {
         m_stop = true;
     }
     m_wake.notify_all();
+    m_room.notify_all();
     if (m_thread.joinable()) m_thread.join();
     return seal_run(m_store, m_run_id, s);
 }
@@ -102,19 +129,19 @@ Result<RunRow> RunWriter::seal(Seal s) {
 Result<RunRow> seal_run(Store& store, const std::string& run_id, const RunWriter::Seal& s) {
     RETRACE_ASSIGN(auto found, store.get_run(run_id));
     if (!found) return error(ErrorCode::not_found, "no run " + run_id);
-    RETRACE_ASSIGN(auto events, store.events(run_id));
     SealRequest req;
     req.run_id = run_id;
     core::Digest head = core::chain_genesis(run_id);
     long long expected = 1;
-    for (const auto& row : events) {
+    RETRACE_TRY(store.each_event(run_id, [&](EventRow&& row) -> Status {
         if (row.event.seq != expected)
             return error(ErrorCode::internal, "run " + run_id + ": event " +
                                                   std::to_string(expected) + " never completed");
         ++expected;
         RETRACE_ASSIGN(head, core::chain_link(head, row.event));
         req.event_digests.emplace_back(row.event.seq, head.to_string());
-    }
+        return Status::ok();
+    }));
     RETRACE_ASSIGN(req.metadata, core::canonicalize(s.metadata));
     RETRACE_ASSIGN(req.outcome, core::canonicalize(s.outcome));
     RETRACE_ASSIGN(auto meta_digest, core::json_digest(core::k_metadata_scheme, s.metadata));
@@ -132,7 +159,7 @@ Result<RunRow> seal_run(Store& store, const std::string& run_id, const RunWriter
     req.metadata_digest = meta_digest.to_string();
     req.outcome_digest = outcome_digest.to_string();
     req.chain_head = head.to_string();
-    req.event_count = static_cast<long long>(events.size());
+    req.event_count = expected - 1;
     req.record_digest = core::record_digest({run_id, conditions, meta_digest, head, req.event_count,
                                              outcome_digest})
                             .to_string();

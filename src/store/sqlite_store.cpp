@@ -3,6 +3,7 @@
 #include <sys/random.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <cstring>
 #include <fstream>
 #include <map>
@@ -277,13 +278,12 @@ class SqliteStore final : public Store {
         return collect_text(q);
     }
 
-    Result<std::vector<EventRow>> events(const std::string& run_id) override {
+    Status each_event(const std::string& run_id, const EventVisitor& fn) override {
         RETRACE_ASSIGN(auto q,
                        m_db.prepare("SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
                                     "request, response, digest FROM events WHERE run_id=? "
                                     "ORDER BY seq"));
         q.bind(1, run_id);
-        std::vector<EventRow> out;
         for (;;) {
             RETRACE_ASSIGN(bool row, q.step());
             if (!row) break;
@@ -306,9 +306,9 @@ class SqliteStore final : public Store {
             e.event.request = q.optional_text(7).value_or("");
             e.event.response = q.optional_text(8).value_or("");
             e.digest = q.optional_text(9);
-            out.push_back(std::move(e));
+            RETRACE_TRY(fn(std::move(e)));
         }
-        return out;
+        return Status::ok();
     }
 
     Result<std::vector<FileRow>> files(const std::string& run_id) override {
@@ -437,7 +437,13 @@ class SqliteStore final : public Store {
                        statement("INSERT OR IGNORE INTO run_blobs (run_id, digest) VALUES (?,?)"));
         RETRACE_ASSIGN(auto* exists_statement, statement("SELECT 1 FROM blobs WHERE digest=?"));
         Statement &blob = *blob_statement, &ref = *ref_statement, &exists = *exists_statement;
-        for (const auto& b : blobs) {
+        std::vector<const Blob*> order;
+        order.reserve(blobs.size());
+        for (const auto& b : blobs) order.push_back(&b);
+        std::sort(order.begin(), order.end(),
+                  [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        for (const Blob* bp : order) {
+            const Blob& b = *bp;
             if (run_id == m_stored_run && m_stored.count(b.digest)) continue;
             fresh.push_back(&b.digest);
             // Stored by another run (a replay's answers, a repeated request):

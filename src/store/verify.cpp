@@ -84,12 +84,11 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
     expect(metadata.value("started_ns", "") == core::ns_text(run.started_ns),
            "metadata: start time mismatch");
 
-    auto events = store.events(run.id);
-    if (!events) throw Broken{events.status().message()};
     std::set<std::string> referenced;
     Digest head = core::chain_genesis(run.id);
     long long seq = 0, last = 0;
-    for (const auto& row : *events) {
+    // (one event at a time: a run of any length is checked in little memory)
+    Status read = store.each_event(run.id, [&](EventRow&& row) {
         std::string label = "event " + std::to_string(row.event.seq);
         ++seq;
         // A sealed run numbers its events 1..N. An incomplete one holds the
@@ -108,12 +107,14 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
         for (const char* key : {"stdout", "stderr"})
             if (row.event.attrs.contains(key))
                 referenced.insert(row.event.attrs[key].get<std::string>());
-        if (!run.sealed()) continue;
+        if (!run.sealed()) return Status::ok();
         auto link = core::chain_link(head, row.event);
         if (!link) throw Broken{label + ": " + link.status().message()};
         head = *link;
         expect(row.digest && *row.digest == head.to_string(), label + ": chain link mismatch");
-    }
+        return Status::ok();
+    });
+    if (!read.is_ok()) throw Broken{read.message()};
     out.events = seq;
     out.last_seq = last;
 

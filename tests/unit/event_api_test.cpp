@@ -93,6 +93,26 @@ TEST_F(EventApiTest, ABadEventInABatchRecordsNothing) {
     EXPECT_TRUE(events().empty());
 }
 
+// A batch is read twice, to check and to apply, one event at a time: a
+// body that goes bad after good events records none of them.
+TEST_F(EventApiTest, ABatchThatIsNotJsonToTheEndRecordsNothing) {
+    EventApi api(m_secret, nullptr, m_redactor);
+    RunTarget run{m_writer.get(), m_facts.get(), m_spans.get()};
+    std::string good = R"({"kind":"tool","name":"ok","input":1})";
+    auto r = api.handle("POST", "/v1/events", "[" + good + "," + good + ",{\"kind\":", run);
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("body is not JSON"), std::string::npos) << r.body;
+    EXPECT_TRUE(events().empty());
+    // control: the same events, whole, and an empty batch
+    r = api.handle("POST", "/v1/events", "[" + good + "," + good + "]", run);
+    ASSERT_EQ(r.status, 200) << r.body;
+    Json answers = Json::parse(r.body);
+    ASSERT_EQ(answers.size(), 2u);
+    EXPECT_EQ(answers[1]["id"], 2);
+    EXPECT_EQ(api.handle("POST", "/v1/events", "[]", run).body, "[]");
+    EXPECT_EQ(events().size(), 2u);
+}
+
 TEST_F(EventApiTest, SpansAreNumberedOnFirstMentionSoParentsComeFirst) {
     // A child names its parent before the parent's start arrives.
     post("/v1/events", {{"kind", "tool"}, {"name", "inner"}, {"parent", k_a}, {"input", 1}});

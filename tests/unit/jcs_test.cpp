@@ -216,5 +216,59 @@ TEST(Jcs, NestingIsCountedOutsideStringsOnly) {
     EXPECT_FALSE(nests_deeper_than("", 0));
 }
 
+// A large batch is read an element at a time: each element of a top-level
+// array is handed over as it completes, with its index; anything else is
+// handed whole, once.
+TEST(Jcs, ArrayElementsAreHandedOneAtATime) {
+    std::vector<std::pair<std::optional<std::size_t>, std::string>> seen;
+    auto keep = [&](std::optional<std::size_t> i, Json&& v) {
+        seen.emplace_back(i, v.dump());
+        return Status::ok();
+    };
+    auto r = parse_json_elements(R"([1, {"a":[2,3]}, [4], "x"])", keep);
+    ASSERT_TRUE(r.is_ok()) << r.status().message();
+    EXPECT_TRUE(*r);
+    ASSERT_EQ(seen.size(), 4u);
+    EXPECT_EQ(seen[1],
+              std::make_pair(std::optional<std::size_t>(1), std::string(R"({"a":[2,3]})")));
+    EXPECT_EQ(seen[2].second, "[4]");  // (an inner array is an element, not split)
+    EXPECT_EQ(seen[3].first, std::optional<std::size_t>(3));
+
+    // control: not an array, handed whole without an index
+    seen.clear();
+    r = parse_json_elements(R"({"a":[1,2]})", keep);
+    ASSERT_TRUE(r.is_ok());
+    EXPECT_FALSE(*r);
+    ASSERT_EQ(seen.size(), 1u);
+    EXPECT_EQ(seen[0], std::make_pair(std::optional<std::size_t>(), std::string(R"({"a":[1,2]})")));
+
+    seen.clear();
+    r = parse_json_elements("[]", keep);
+    EXPECT_TRUE(r.is_ok() && *r);
+    EXPECT_TRUE(seen.empty());
+
+    // the strict rules hold inside elements, and a bad tail is an error
+    // after the elements before it were handed (callers check first)
+    seen.clear();
+    EXPECT_EQ(parse_json_elements(R"([1, {"a":1,"a":2}])", keep).status().message(),
+              "duplicate object member name \"a\"");
+    EXPECT_EQ(seen.size(), 1u);
+    seen.clear();
+    EXPECT_FALSE(parse_json_elements("[1, 2, {", keep).is_ok());
+    EXPECT_EQ(seen.size(), 2u);
+    EXPECT_FALSE(parse_json_elements("[1] 2", keep).is_ok());
+
+    // fn's first error stops the reading and is returned as it is
+    int calls = 0;
+    auto stop_at_second = [&](std::optional<std::size_t> i, Json&&) {
+        ++calls;
+        return *i == 1 ? error(ErrorCode::not_found, "stop here") : Status::ok();
+    };
+    auto stopped = parse_json_elements("[1, 2, 3]", stop_at_second);
+    EXPECT_EQ(stopped.status().code(), ErrorCode::not_found);
+    EXPECT_EQ(stopped.status().message(), "stop here");
+    EXPECT_EQ(calls, 2);
+}
+
 }  // namespace
 }  // namespace retrace::core

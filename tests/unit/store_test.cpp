@@ -255,6 +255,46 @@ TEST_F(StoreTest, ConcurrentWritersAllSucceed) {
     EXPECT_EQ(m_store->list_runs({})->size(), 20u);
 }
 
+// Producers faster than the store wait for room in the writer's queue
+// (bounded at 16,384 events): more than that, from two threads at once,
+// are all stored, numbered without a gap, and the run seals and verifies.
+TEST_F(StoreTest, ProducersBeyondTheQueueBoundAreHeldBackAndAllStored) {
+    std::string id = make_run(*m_store, "small", 2);  // (control: a run far below the bound)
+    EXPECT_EQ(m_store->events(id)->size(), 2u);
+    RunRow row = test::incomplete_run();
+    auto writer = RunWriter::start(*m_store, row, {});
+    ASSERT_TRUE(writer.is_ok());
+    constexpr int k_each = 20000;
+    std::vector<std::thread> producers;
+    std::atomic<int> refused{0};
+    for (int t = 0; t < 2; ++t)
+        producers.emplace_back([&, t] {
+            for (int i = 0; i < k_each; ++i) {
+                core::Event e;
+                e.seq = (*writer)->next_seq();
+                e.kind = core::EventKind::tool;
+                e.name = "t" + std::to_string(t);
+                std::string in = std::to_string(t * k_each + i);
+                e.request = core::Digest::of(in).to_string();
+                if (!(*writer)->complete(e, {{e.request, in}}).is_ok()) ++refused;
+            }
+        });
+    for (auto& p : producers) p.join();
+    EXPECT_EQ(refused.load(), 0);
+    Json metadata = {{"id", row.id},
+                     {"started_ns", core::ns_text(row.started_ns)},
+                     {"ended_ns", core::ns_text(row.started_ns + 1)}};
+    auto sealed = (*writer)->seal({metadata, Json{{"exit_code", 0}}, 0, row.started_ns + 1, {}});
+    ASSERT_TRUE(sealed.is_ok()) << sealed.status().message();
+    EXPECT_EQ(sealed->event_count, 2 * k_each);
+    EXPECT_EQ(m_store->run_blob_digests(row.id)->size(), std::size_t{2 * k_each});
+    auto report = verify_run(*m_store, row.id);
+    ASSERT_TRUE(report.is_ok());
+    EXPECT_TRUE(report->ok) << report->problem;
+    EXPECT_FALSE(report->incomplete);
+    EXPECT_EQ(report->events, 2 * k_each);
+}
+
 // The processes of a probe's --jobs open a new store at once, and each
 // wants its secret: one is made, all of them get it, nobody fails (they
 // once shared one temporary file, and one's chmod found it removed).

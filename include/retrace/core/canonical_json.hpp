@@ -6,6 +6,8 @@
 // text is what every digest of JSON in retrace is taken over.
 #pragma once
 
+#include <functional>
+#include <optional>
 #include <string>
 #include <string_view>
 
@@ -38,6 +40,16 @@ bool nests_deeper_than(std::string_view text, std::size_t limit = k_max_json_dep
 // the problem). Never recurses: the parser and the builder keep their own
 // stacks.
 Result<Json> parse_json_strict(std::string_view text);
+
+// Parses JSON text as parse_json_strict does, but hands each element of a
+// top-level array to fn (with its index) as soon as the element is
+// complete, never holding the array; a text that is not an array is handed
+// whole, once, without an index. Returns whether the text was an array.
+// Elements before a syntax error further on have been handed already: a
+// caller that must not act on a bad text validates in a first pass. Stops
+// at fn's first error and returns it.
+using JsonElementFn = std::function<Status(std::optional<std::size_t> index, Json&& value)>;
+Result<bool> parse_json_elements(std::string_view text, const JsonElementFn& fn);
 
 // Canonical text of a value. Fails on non-finite numbers, invalid UTF-8 and
 // nesting deeper than k_max_json_depth.

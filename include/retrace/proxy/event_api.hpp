@@ -78,6 +78,8 @@ struct EventApiReply {
     std::string withheld;
 };
 
+struct EventMessage;  // one checked message (event_api.cpp)
+
 class EventApi {
   public:
     // replay: what answers SDK calls during a replay (null while recording).
@@ -92,12 +94,14 @@ class EventApi {
           m_redactor(redactor),
           m_shield(shield_divergences) {}
 
-    // Handles a request to /_retrace/<path>; never throws, never blocks on I/O.
+    // Handles a request to /_retrace/<path>; never throws, never blocks on
+    // I/O (it waits only for room in the run's write queue).
     EventApiReply handle(std::string_view method, std::string_view path, std::string_view body,
                          const RunTarget& run) const;
 
   private:
     EventApiReply record_events(std::string_view body, const RunTarget& run) const;
+    core::Json apply(const EventMessage& m, const RunTarget& run) const;
     EventApiReply replay_event(std::string_view body, const RunTarget& run) const;
 
     std::string m_secret;

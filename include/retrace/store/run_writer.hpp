@@ -42,6 +42,9 @@ class RunWriter {
     long long next_seq() { return ++m_seq; }
     // Queues a completed event and the blobs it refers to. Thread safe.
     // event.attrs must be canonicalizable; events may complete in any order.
+    // While the queue holds more than its bounds (events or bytes) that the
+    // store has not caught up with, waits for room: a producer faster than
+    // the disk is slowed down rather than buffered without limit.
     Status complete(core::Event event, std::vector<Blob> blobs);
     // Blocks until everything queued so far is committed; the first write error, if any.
     Status flush();
@@ -80,7 +83,9 @@ class RunWriter {
     std::mutex m_mutex;
     std::condition_variable m_wake;
     std::condition_variable m_done;
+    std::condition_variable m_room;
     std::deque<std::pair<EventRow, std::vector<Blob>>> m_queue;
+    std::size_t m_queued_bytes = 0;
     long long m_enqueued = 0;
     long long m_committed = 0;
     bool m_stop = false;

@@ -168,7 +168,12 @@ class Store {
     // they were completed). corrupt for a row that cannot be an event (an
     // unknown kind); attributes that do not parse come back empty, for
     // verify to report.
-    virtual Result<std::vector<EventRow>> events(const std::string& run_id) = 0;
+    Result<std::vector<EventRow>> events(const std::string& run_id);
+    // The same rows handed one at a time, none kept: for a pass over a run
+    // that need not hold it whole (sealing, verifying). Stops at, and
+    // returns, the first error of fn.
+    using EventVisitor = std::function<Status(EventRow&&)>;
+    virtual Status each_event(const std::string& run_id, const EventVisitor& fn) = 0;
     // A run's declared and produced files, by role then path.
     virtual Result<std::vector<FileRow>> files(const std::string& run_id) = 0;
     // Every run's file with this content digest, newest run first.
