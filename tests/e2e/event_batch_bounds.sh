@@ -49,7 +49,7 @@ expect_contains "$OUT" "$((N + 1)) events"
 # event and loading the run whole at the seal took 280 MiB here; read an
 # event at a time, about 90 MiB. (Not under the sanitizers, whose
 # shadow memory is most of a process's size.)
-if ! ldd "$RETRACE_BIN" | grep -q 'libasan\|libubsan'; then
+if ! sanitized; then
   (( peak_kib < 150 * 1024 )) || fail "record peaked at $((peak_kib / 1024)) MiB for a batch of $((bytes / 1048576)) MB"
 fi
 

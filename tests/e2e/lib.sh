@@ -26,6 +26,10 @@ trap cleanup EXIT
 cd "$WORK"
 
 retrace() { "$RETRACE_BIN" "$@"; }
+# Whether the binary under test is a sanitizer build, whose memory and
+# descriptor use differ. (Not `ldd | grep -q`: grep's early exit can kill
+# ldd with SIGPIPE, which pipefail turns into "not sanitized".)
+sanitized() { local libs; libs=$(ldd "$RETRACE_BIN"); [[ $libs == *libasan* || $libs == *libubsan* ]]; }
 fail() { echo "FAIL: $*" >&2; exit 1; }
 expect_eq() { [[ "$1" == "$2" ]] || fail "${3:-values differ}: expected '$2', got '$1'"; }
 expect_ne() { [[ "$1" != "$2" ]] || fail "${3:-values are equal}: both '$1'"; }

@@ -24,7 +24,7 @@ export RETRACE_STORE=$WORK/fresh
 # Memory bounded: the Release build runs under a 512 MiB address space
 # (a sanitizer build reserves terabytes of it, so it runs without).
 bound=()
-if ! ldd "$RETRACE_BIN" | grep -q 'libasan\|libubsan'; then bound=(prlimit --as=536870912); fi
+if ! sanitized; then bound=(prlimit --as=536870912); fi
 # unpack ARGS...: prints the exit status; the output in unpack.out.
 unpack() { "${bound[@]}" "$RETRACE_BIN" unpack "$@" > unpack.out 2>&1; echo $?; }
 for case in zeros:'malformed record header' long:"record 'blob' is truncated" \

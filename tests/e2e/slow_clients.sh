@@ -157,7 +157,7 @@ pkill -f "hold.py" || true
 # (not under the sanitizers: UBSan checks a virtual call by reading memory
 # through a descriptor of its own, and at the limit it has none: it reports
 # every such call as invalid; the Release build runs this part)
-if ! ldd "$RETRACE_BIN" | grep -q 'libasan\|libubsan'; then
+if ! sanitized; then
 cat > flood.py <<'EOF'
 # flood.py HOST:PORT N: opens N connections and holds them until stdin closes.
 import socket, sys
