@@ -371,6 +371,10 @@ bool nests_deeper_than(std::string_view text, std::size_t limit) {
     return false;
 }
 
+std::string message_json(const Json& value) {
+    return value.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 std::string format_number(double value) {
     if (value == 0) return "0";  // also -0
     char buf[64];

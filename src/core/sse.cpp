@@ -46,7 +46,7 @@ void for_each_sse(std::string_view body, const std::function<void(const SseEvent
     bool has_data = false, is_joined = false;
     auto dispatch = [&] {
         if (is_joined) current.data = joined;
-        if (has_data || !current.event.empty()) fn(current);
+        if ((has_data && !current.data.empty()) || !current.event.empty()) fn(current);
         current = SseEventView{};
         has_data = is_joined = false;
     };

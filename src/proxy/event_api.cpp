@@ -33,7 +33,8 @@ namespace {
 using core::Json;
 
 EventApiReply fail(int status, const std::string& type, const std::string& message) {
-    return {status, Json{{"error", {{"type", type}, {"message", message}}}}.dump()};
+    // (a message may quote the path, as the client sent it)
+    return {status, core::message_json({{"error", {{"type", type}, {"message", message}}}})};
 }
 
 bool is_span_id(std::string_view s) {

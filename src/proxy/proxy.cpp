@@ -93,13 +93,14 @@ const void* thread_of(const asio::any_io_executor& executor) {
 }
 
 // An error in the shape the route's SDK parses: Anthropic's, else OpenAI's.
+// (The message may quote the route and path as the client sent them.)
 std::string error_body(const std::string& route, const std::string& type,
                        const std::string& message) {
     if (route == "anthropic")
-        return Json{{"type", "error"}, {"error", {{"type", type}, {"message", message}}}}.dump();
-    return Json{
-        {"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", type}}}}
-        .dump();
+        return core::message_json(
+            {{"type", "error"}, {"error", {{"type", type}, {"message", message}}}});
+    return core::message_json(
+        {{"error", {{"message", message}, {"type", type}, {"param", nullptr}, {"code", type}}}});
 }
 
 // A request as the proxy received it, split into its route and the rest.

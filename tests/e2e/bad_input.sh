@@ -45,4 +45,23 @@ mkdir -p proj/sub/deeper && (cd proj/sub/deeper && env -u RETRACE_STORE "$RETRAC
 expect_eq "$(cd proj && env -u RETRACE_STORE "$RETRACE_BIN" runs --json | json 'len(j)')" 2
 expect_exit 0 retrace --store "$WORK/proj/.retrace" show deep
 expect_eq "$(sha256sum "$RETRACE_STORE/retrace.db" | cut -d' ' -f1)" "$before" "main store unchanged"
+# A path that is not UTF-8, to the event API and to an unknown route: each
+# gets its error as JSON (U+FFFD where the bytes were), not a closed
+# connection.
+cat > badpath.py <<'PY'
+import os, socket, urllib.parse
+u = urllib.parse.urlsplit(os.environ["RETRACE_PROXY_URL"])
+for path in (b"/_retrace/v1/\xff\xfe", b"/\xff\xfe/chat/completions"):
+    s = socket.create_connection((u.hostname, u.port))
+    s.sendall(b"POST " + u.path.encode() + path + b" HTTP/1.1\r\nhost: x\r\ncontent-length: 2\r\n"
+              b"connection: close\r\n\r\n{}")
+    answer = b""
+    while chunk := s.recv(65536):
+        answer += chunk
+    head, _, body = answer.partition(b"\r\n\r\n")
+    print(head.split(b"\r\n")[0].decode(), body.decode("utf-8"))
+PY
+expect_exit 0 retrace record -- python3 badpath.py
+expect_contains "$OUT" 'HTTP/1.1 404 Not Found {"error":{"message":"no such endpoint: /_retrace/v1/'$'\xef\xbf\xbd'
+expect_eq "$(grep -c '^HTTP/1.1 4' <<< "$OUT")" 2 "both bad paths answered"
 echo "bad_input: ok"

@@ -95,6 +95,26 @@ TEST_F(EventApiTest, ABadEventInABatchRecordsNothing) {
 
 // A batch is read twice, to check and to apply, one event at a time: a
 // body that goes bad after good events records none of them.
+// Found by event_api_fuzz: the 404 quoted a path that is not UTF-8, and
+// writing the answer threw instead of answering.
+TEST_F(EventApiTest, APathThatIsNotUtf8GetsA404InJson) {
+    EventApi api(m_secret, nullptr, m_redactor);
+    auto r =
+        api.handle("POST", "/v1/\xff\xfe", "{}", {m_writer.get(), m_facts.get(), m_spans.get()});
+    EXPECT_EQ(r.status, 404);
+    auto body = core::parse_json_strict(r.body);
+    ASSERT_TRUE(body) << r.body;
+    EXPECT_NE((*body)["error"]["message"].get<std::string>().find("/v1/\xef\xbf\xbd\xef\xbf\xbd"),
+              std::string::npos)
+        << r.body;
+    // The control: a path that is UTF-8 is quoted as it is.
+    auto plain =
+        api.handle("POST", "/v1/nothing", "{}", {m_writer.get(), m_facts.get(), m_spans.get()});
+    EXPECT_EQ(plain.status, 404);
+    EXPECT_NE(plain.body.find("/v1/nothing"), std::string::npos);
+    EXPECT_TRUE(events().empty());
+}
+
 TEST_F(EventApiTest, ABatchThatIsNotJsonToTheEndRecordsNothing) {
     EventApi api(m_secret, nullptr, m_redactor);
     RunTarget run{m_writer.get(), m_facts.get(), m_spans.get()};

@@ -24,6 +24,18 @@ TEST(Sse, NamedEventsCrLfMultilineAndComments) {
     EXPECT_EQ(events[1].data, "");
 }
 
+// Found by sse_fuzz: a `data` line with no value made an event with neither
+// data nor a name, which the format says is dropped.
+TEST(Sse, AnEventOfEmptyDataAndNoNameIsDropped) {
+    auto events = parse_sse(
+        "data\n\ndata:\n\ndata: \n\nevent: ping\ndata:\n\ndata: x\n\ndata:\ndata:\n\ndata");
+    ASSERT_EQ(events.size(), 3u);
+    EXPECT_EQ(events[0].event, "ping");  // (a name keeps it)
+    EXPECT_EQ(events[0].data, "");
+    EXPECT_EQ(events[1].data, "x");
+    EXPECT_EQ(events[2].data, "\n");  // (two empty lines of data are one line end)
+}
+
 TEST(Sse, CutStreamKeepsWhatArrived) {
     auto events = parse_sse("data: one\n\ndata: tw");
     ASSERT_EQ(events.size(), 2u);

@@ -58,6 +58,11 @@ Result<std::string> canonicalize(const Json& value);
 // parse_json_strict, then canonicalize.
 Result<std::string> canonicalize_text(std::string_view text);
 
+// The JSON text of a message whose strings may quote a client's bytes (a
+// path, a header): invalid UTF-8 is written as U+FFFD where nlohmann's
+// dump() would throw. For answers and logs, never for digested text.
+std::string message_json(const Json& value);
+
 // ECMAScript Number::toString of a finite double ("1e+21", "0.002", "-0" -> "0").
 std::string format_number(double value);
 

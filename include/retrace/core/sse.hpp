@@ -25,8 +25,9 @@ struct SseEventView {
 };
 
 // Parses a whole stream body. Comments (`:` lines) are skipped; an event
-// with neither data nor a name is dropped; an unterminated last event (a
-// stream cut mid-way) is returned when it has data.
+// with neither data (an empty `data:` line is none) nor a name is
+// dropped; an unterminated last event (a stream cut mid-way) is returned
+// when it has data.
 std::vector<SseEvent> parse_sse(std::string_view body);
 
 // The same events, one call each, without copying what needs no joining.
