@@ -3,16 +3,6 @@
 # and on SIGTERM with nothing lost, and --replay answers from a recording.
 source "$(dirname "$0")/lib.sh"
 start_sim --sim-seed 5
-# start_gateway ARGS...: sets GW_URL and GW_PID.
-start_gateway() {
-  : > "$WORK/gw.out"  # (not a previous gateway's line; see start_sim)
-  "$RETRACE_BIN" proxy --listen 127.0.0.1:0 "$@" > "$WORK/gw.out" 2> "$WORK/gw.err" &
-  GW_PID=$!
-  for _ in $(seq 200); do grep -q '^listening on ' "$WORK/gw.out" 2> /dev/null && break; sleep 0.02; done
-  GW_URL=$(sed -n 's/^listening on //p' "$WORK/gw.out")
-  [[ -n $GW_URL ]] || fail "gateway did not start: $(cat "$WORK/gw.err")"
-  BG_PIDS+=("$GW_PID")
-}
 ask() { # ask GROUP CONTENT
   local group=()
   [[ -n $1 ]] && group=(-H "x-retrace-run: $1")

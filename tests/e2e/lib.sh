@@ -63,6 +63,17 @@ start_sim() {
   [[ -n $SIM_URL ]] || fail "sim did not start: $(cat "$WORK/sim.err")"
   BG_PIDS+=("$SIM_PID")
 }
+# start_gateway ARGS...: starts the gateway (`retrace proxy`) on an
+# ephemeral loopback port; sets GW_URL and GW_PID; stopped at the end.
+start_gateway() {
+  : > "$WORK/gw.out"  # (not a previous gateway's line; see start_sim)
+  "$RETRACE_BIN" proxy --listen 127.0.0.1:0 "$@" > "$WORK/gw.out" 2> "$WORK/gw.err" &
+  GW_PID=$!
+  for _ in $(seq 200); do grep -q '^listening on ' "$WORK/gw.out" 2> /dev/null && break; sleep 0.02; done
+  GW_URL=$(sed -n 's/^listening on //p' "$WORK/gw.out")
+  [[ -n $GW_URL ]] || fail "gateway did not start: $(cat "$WORK/gw.err")"
+  BG_PIDS+=("$GW_PID")
+}
 # start_upstream SCRIPT: runs a Python server script that prints its port
 # first; sets UP (its URL) and UP_PID; stopped when the scenario ends.
 start_upstream() {

@@ -1,0 +1,54 @@
+// The driver of a fuzz target outside the fuzz build: runs every file of
+// the directories (or the files) it is given through LLVMFuzzerTestOneInput
+// once, so the committed seeds and past findings are regression tests in
+// every build. Fails when given no input at all.
+#include <algorithm>
+#include <cstdint>
+#include <cstdio>
+#include <filesystem>
+#include <fstream>
+#include <iterator>
+#include <string>
+#include <vector>
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size);
+extern "C" __attribute__((weak)) int LLVMFuzzerInitialize(int* argc, char*** argv);
+
+namespace {
+
+std::vector<std::filesystem::path> inputs_of(const std::filesystem::path& p) {
+    std::vector<std::filesystem::path> out;
+    if (std::filesystem::is_directory(p)) {
+        for (const auto& e : std::filesystem::recursive_directory_iterator(p))
+            if (e.is_regular_file()) out.push_back(e.path());
+    } else if (std::filesystem::is_regular_file(p)) {
+        out.push_back(p);
+    }
+    return out;
+}
+
+}  // namespace
+
+int main(int argc, char** argv) {
+    if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
+    std::size_t n = 0;
+    for (int i = 1; i < argc; ++i) {
+        auto files = inputs_of(argv[i]);
+        std::sort(files.begin(), files.end());
+        for (const auto& f : files) {
+            std::ifstream in(f, std::ios::binary);
+            std::string bytes((std::istreambuf_iterator<char>(in)),
+                              std::istreambuf_iterator<char>());
+            std::fprintf(stderr, "%s (%zu bytes)\n", f.c_str(), bytes.size());
+            LLVMFuzzerTestOneInput(reinterpret_cast<const std::uint8_t*>(bytes.data()),
+                                   bytes.size());
+            ++n;
+        }
+    }
+    if (n == 0) {
+        std::fprintf(stderr, "no inputs found in the arguments\n");
+        return 1;
+    }
+    std::fprintf(stderr, "%zu inputs ran\n", n);
+    return 0;
+}
