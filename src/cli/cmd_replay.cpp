@@ -30,8 +30,15 @@ void add_replay_command(CLI::App& app, Context& ctx) {
     cmd->add_option(
         "--until", o->until,
         "N: answer events up to N from the recording, send later requests live (a fork)");
-    cmd->add_flag("--deterministic", o->deterministic,
-                  "feed the program the clock and randomness values recorded with --deterministic");
+    auto deterministic = std::make_shared<bool>(false);
+    auto no_deterministic = std::make_shared<bool>(false);
+    auto* det = cmd->add_flag(
+        "--deterministic", *deterministic,
+        "feed the program its recorded clock and randomness (the default for a run recorded "
+        "with --deterministic; refused for others)");
+    cmd->add_flag("--no-deterministic", *no_deterministic,
+                  "replay a --deterministic recording without feeding them back")
+        ->excludes(det);
     cmd->add_flag("--live-tools", o->live_tools,
                   "with --until or --on-miss live: SDK tool, retrieval and other events after the "
                   "fork (or missed) run live too");
@@ -66,7 +73,9 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         "goes upstream. Prints 'reproduced' or 'diverged' with the differences on stderr.\n"
         "Exits 0 when reproduced, 1 when diverged; 125 if retrace fails before CMD starts,\n"
         "126/127 if CMD cannot be run or found.");
-    cmd->callback([&ctx, o, on_miss, pace, yes] {
+    cmd->callback([&ctx, o, on_miss, pace, yes, deterministic, no_deterministic] {
+        if (*deterministic) o->deterministic = true;
+        if (*no_deterministic) o->deterministic = false;
         o->confirm_imported = [yes](const std::string& id, const std::string& source,
                                     const std::vector<std::string>& command) {
             std::cerr << "retrace: run " << id << " was imported from " << source
@@ -91,7 +100,12 @@ void add_replay_command(CLI::App& app, Context& ctx) {
             std::cerr << "retrace: run " << r.run.run_id
                       << " left incomplete: " << *r.run.not_stored << "\n";
         std::cerr << "retrace: replay " << r.run.run_id << " of " << r.source_id << ": " << r.served
-                  << " recorded answer(s) served\n";
+                  << " recorded answer(s) served"
+                  << (r.deterministic ? ", the recorded clock and randomness fed back" : "")
+                  << "\n";
+        if (r.determinism_declined)
+            std::cerr << "retrace: replayed without the recording's clock and randomness "
+                         "(--no-deterministic)\n";
         if (r.reproduced) {
             std::cerr << "retrace: reproduced\n";
         } else {
@@ -111,6 +125,7 @@ void add_replay_command(CLI::App& app, Context& ctx) {
                         {"divergences", divs},
                         {"unused", r.unused},
                         {"served", r.served},
+                        {"deterministic", r.deterministic},
                         {"exit_code", r.run.exit_code}});
         }
         if (launch) throw Exit{launch->exit_code, launch->message};

@@ -155,13 +155,16 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                              "runs another)");
     }
     CommandRun run;
-    run.deterministic = o.deterministic;
-    if (o.deterministic) {
-        if (!source.process.determinism)
-            return error(ErrorCode::invalid_input,
-                         "run " + source.run.id +
-                             " was recorded without --deterministic: it holds no clock or "
-                             "randomness values to feed back");
+    // Replayed in the mode it was recorded in, unless told otherwise.
+    bool recorded_deterministic = source.process.determinism.has_value();
+    if (o.deterministic.value_or(false) && !recorded_deterministic)
+        return error(ErrorCode::invalid_input,
+                     "run " + source.run.id +
+                         " was recorded without --deterministic: it holds no clock or "
+                         "randomness values to feed back");
+    const bool deterministic = o.deterministic.value_or(recorded_deterministic);
+    run.deterministic = deterministic;
+    if (deterministic) {
         RETRACE_ASSIGN(run.feed, load_streams(*store, *source.process.determinism));
     }
     run.name = o.name;
@@ -211,10 +214,12 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                                   " recorded exchange(s) never requested, first " +
                                   out.unused.front());
     out.reproduced = out.differences.empty();
-    if (!out.reproduced && source.process.determinism && !o.deterministic)
+    out.deterministic = deterministic;
+    out.determinism_declined = recorded_deterministic && !deterministic;
+    if (!out.reproduced && out.determinism_declined)
         out.differences.push_back(
-            "(the recording holds the program's clock and randomness: replay with "
-            "--deterministic)");
+            "(replayed with --no-deterministic: the recording's clock and randomness were not "
+            "fed back)");
     return out;
 }
 

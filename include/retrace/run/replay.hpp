@@ -19,10 +19,12 @@ struct ReplayOptions {
     std::string run;                   // a run reference
     std::vector<std::string> command;  // empty: the recorded command
     std::optional<std::string> name;
-    bool on_miss_live = false;                           // --on-miss live
-    std::optional<long long> until;                      // --until N
-    bool live_tools = false;                             // --live-tools
-    bool deterministic = false;                          // --deterministic
+    bool on_miss_live = false;       // --on-miss live
+    std::optional<long long> until;  // --until N
+    bool live_tools = false;         // --live-tools
+    // --deterministic (true), --no-deterministic (false); unset: as the
+    // recording was made (the shim on when it holds clock and randomness)
+    std::optional<bool> deterministic;
     std::vector<std::string> overrides;                  // --override N=FILE
     std::vector<std::string> ignore;                     // --ignore JSONPATH
     bool reuse = false;                                  // --reuse
@@ -47,6 +49,9 @@ struct ReplayOutcome {
     std::vector<trace::Divergence> divergences;
     std::vector<std::string> unused;  // labels of recorded exchanges never requested
     std::size_t served = 0;           // recorded exchanges answered from the cassette
+    bool deterministic = false;       // the recorded clock and randomness were fed back
+    // The recording holds them but --no-deterministic left them out.
+    bool determinism_declined = false;
 };
 
 // The replay's run is recorded into the same store.
