@@ -49,13 +49,31 @@ std::string file_digest(const fs::path& p) {
     return h.finish().to_string();
 }
 
-Json git_section(const fs::path& root) {
+// git pathspecs: the whole work tree but the declared inputs inside it.
+std::vector<std::string> pathspecs(const fs::path& root, const std::vector<std::string>& inputs) {
+    std::vector<std::string> out = {"--", ":(top)"};
+    for (const auto& input : inputs) {
+        std::string rel = condition_path(input, root);
+        if (rel != "." && !rel.starts_with("/") && !rel.starts_with("../"))
+            out.push_back(":(top,exclude,literal)" + rel);
+    }
+    return out;
+}
+
+std::vector<std::string> with(std::vector<std::string> args, const std::vector<std::string>& more) {
+    args.insert(args.end(), more.begin(), more.end());
+    return args;
+}
+
+Json git_section(const fs::path& root, const std::vector<std::string>& inputs) {
     Json g = Json::object();
+    auto specs = pathspecs(root, inputs);
     auto head = git(root, {"rev-parse", "--verify", "-q", "HEAD"});
     g["commit"] = head ? Json(trim(*head)) : Json();
     auto branch = git(root, {"symbolic-ref", "--short", "-q", "HEAD"});
     g["branch"] = branch ? Json(trim(*branch)) : Json();
-    auto status = git(root, {"status", "--porcelain=v1", "-z", "--untracked-files=all"});
+    auto status =
+        git(root, with({"status", "--porcelain=v1", "-z", "--untracked-files=all"}, specs));
     auto entries = status ? split_nul(*status) : std::vector<std::string>{};
     // Rename entries are followed by their source path as a separate field.
     std::size_t dirty = 0;
@@ -67,10 +85,11 @@ Json git_section(const fs::path& root) {
     g["dirty_files"] = dirty;
     if (dirty > 0) {
         core::TaggedHasher h("retrace.dirty/1");
-        h.field(
-            "diff",
-            git(root, {"diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"}).value_or(""));
-        auto untracked = git(root, {"ls-files", "--others", "--exclude-standard", "-z"});
+        h.field("diff",
+                git(root, with({"diff", "HEAD", "--binary", "--no-color", "--no-ext-diff"}, specs))
+                    .value_or(""));
+        auto untracked =
+            git(root, with({"ls-files", "--others", "--exclude-standard", "-z"}, specs));
         auto files = untracked ? split_nul(*untracked) : std::vector<std::string>{};
         std::sort(files.begin(), files.end());
         for (const auto& f : files) h.field("untracked", f + " " + file_digest(root / f));
@@ -110,7 +129,7 @@ Json capture_code(const CodeOptions& options, const core::Redactor& redactor) {
     code["argv"] = core::redact_argv(redactor, options.argv);
     auto root = find_repo_root(options.cwd);
     code["cwd"] = condition_path(options.cwd, root);
-    if (root) code["git"] = git_section(*root);
+    if (root) code["git"] = git_section(*root, options.inputs);
     return code;
 }
 

@@ -158,7 +158,7 @@ Result<RunStart> capture_start(const StartSpec& spec, store::StoreOpener& opener
     s.repo_root = conditions::find_repo_root(s.cwd);
     RETRACE_ASSIGN(Json params, parse_params(spec.params, s.redactor));
     RETRACE_ASSIGN(s.inputs, digest_inputs(spec.inputs, opener, s.repo_root));
-    s.conditions["code"] = conditions::capture_code({spec.command, s.cwd}, s.redactor);
+    s.conditions["code"] = conditions::capture_code({spec.command, s.cwd, spec.inputs}, s.redactor);
     s.conditions["env"] =
         conditions::capture_env({spec.env_names, s.repo_root.value_or(s.cwd), envp}, s.redactor);
     s.conditions["data"] = s.inputs.empty() ? Json::object() : Json{{"inputs", s.inputs}};

@@ -71,6 +71,31 @@ TEST_F(GitRepo, UntrackedFilesDirtyButIgnoredFilesDoNot) {
     EXPECT_NE(code()["git"]["dirty_digest"], a["git"]["dirty_digest"]);
 }
 
+// A declared input belongs to `data` alone: a changed data file in the work
+// tree read as "code and data differ".
+TEST_F(GitRepo, DeclaredInputsLeaveTheCodeAsItWas) {
+    test::write_file(root() / "data" / "d.csv", "a,b\n");
+    git("add data");
+    git("commit -q -m data");
+    Json clean = code();
+    auto with_inputs = [&](std::vector<std::string> inputs) {
+        return capture_code({{"python3", "x.py"}, root(), std::move(inputs)}, core::Redactor());
+    };
+    test::write_file(root() / "data" / "d.csv", "a,b\n1,2\n");  // tracked, changed
+    test::write_file(root() / "data" / "new.csv", "c\n");       // untracked
+    test::write_file(root() / "extra.json", "{}");              // untracked
+    // The control: undeclared, both make the tree dirty.
+    EXPECT_EQ(code()["git"]["dirty_files"], 3);
+    EXPECT_EQ(with_inputs({(root() / "data").string(), (root() / "extra.json").string()}), clean);
+    Json one = with_inputs({(root() / "data" / "d.csv").string()});
+    EXPECT_EQ(one["git"]["dirty_files"], 2);  // the other two still count
+    // A change to the code itself still shows with inputs declared.
+    test::write_file(root() / "a.txt", "two\n");
+    EXPECT_EQ(with_inputs({(root() / "data").string(),
+                           (root() / "extra.json").string()})["git"]["dirty_files"],
+              1);
+}
+
 TEST_F(GitRepo, NewCommitChangesOnlyTheCommit) {
     Json a = code();
     git("commit -q --allow-empty -m second");

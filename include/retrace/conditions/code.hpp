@@ -22,6 +22,10 @@ std::string condition_path(const std::filesystem::path& path,
 struct CodeOptions {
     std::vector<std::string> argv;  // the command as given (redacted before use)
     std::filesystem::path cwd;      // working directory of the run
+    // Declared inputs (--input files and directories): their content is the
+    // `data` section's, so a change to one inside the work tree leaves the
+    // code's dirty state and digest as they were.
+    std::vector<std::string> inputs;
 };
 
 // {"argv": [...], "cwd": "<relative to repo root or absolute>",
@@ -29,7 +33,7 @@ struct CodeOptions {
 //          "dirty_digest": "sha256:..." (only when dirty), "dirty_files": N}}
 // "git" is absent outside a repository. The dirty digest covers the diff of
 // tracked files against HEAD and the content of untracked files; git-ignored
-// files (and so a .retrace/ store) are excluded.
+// files (and so a .retrace/ store) and declared inputs are excluded.
 core::Json capture_code(const CodeOptions& options, const core::Redactor& redactor);
 
 }  // namespace retrace::conditions
