@@ -9,6 +9,7 @@
 #include <ctime>
 #include <filesystem>
 #include <fstream>
+#include <future>
 #include <iostream>
 #include <map>
 #include <mutex>
@@ -59,8 +60,10 @@ Status check_group(const std::string& group) {
 
 class GatewayRouter final : public RunRouter {
   public:
-    GatewayRouter(store::Store& store, std::string secret, Json conditions, Json gateway_info,
-                  std::optional<std::string> replay_of)
+    // conditions: captured while the gateway starts listening (git and the
+    // toolchain take a while to ask); the first run waits for them.
+    GatewayRouter(store::Store& store, std::string secret, std::shared_future<Json> conditions,
+                  Json gateway_info, std::optional<std::string> replay_of)
         : m_store(store),
           m_secret(std::move(secret)),
           m_conditions(std::move(conditions)),
@@ -84,7 +87,7 @@ class GatewayRouter final : public RunRouter {
             RETRACE_ASSIGN(run.store, m_store.connect());  // (each run's writer has its own)
             Json extra = {{"gateway", m_info}};
             extra["gateway"]["group"] = group;
-            RETRACE_ASSIGN(NewRun fresh, new_run(m_conditions, group, m_replay_of, extra));
+            RETRACE_ASSIGN(NewRun fresh, new_run(m_conditions.get(), group, m_replay_of, extra));
             RETRACE_ASSIGN(run.session,
                            RunSession::start(*run.store, std::move(fresh), {}, m_secret));
             it = m_open.emplace(key, std::move(run)).first;
@@ -151,7 +154,7 @@ class GatewayRouter final : public RunRouter {
     Status seal(OpenRun& run) {
         RunSession::End end;
         end.outcome = {{"exchanges", run.exchanges}};
-        end.conditions = m_conditions;
+        end.conditions = m_conditions.get();
         RETRACE_ASSIGN(auto row, run.session->seal(std::move(end)));
         std::cerr << "retrace: sealed run " << row.id << " (" << row.name.value_or("") << ", "
                   << run.exchanges << " exchange(s))\n";
@@ -160,7 +163,7 @@ class GatewayRouter final : public RunRouter {
 
     store::Store& m_store;  // the gateway's own connection: only connect() is called on it
     std::string m_secret;
-    Json m_conditions;
+    std::shared_future<Json> m_conditions;
     Json m_info;
     std::optional<std::string> m_replay_of;
     std::mutex m_mutex;
@@ -254,21 +257,26 @@ Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& 
         p.answers = cassette.get();
     }
 
-    auto repo_root = find_repo_root(cwd);
-    Json conditions = Json::object();
-    conditions["code"] = capture_code({o.argv, cwd}, redactor);
-    conditions["env"] = capture_env({{}, repo_root.value_or(cwd), envp}, redactor);
-    Json info = {{"listen", o.listen}, {"idle_seconds", o.idle_seconds}};
-    GatewayRouter router(*store, p.secret, conditions, info, replay_of);
-
     // SIGINT and SIGTERM are taken with sigtimedwait by this thread only:
-    // blocked before the proxy's threads exist, so they inherit the mask.
+    // blocked before any other thread exists (the capture of the conditions,
+    // the proxy's), so they inherit the mask.
     sigset_t signals;
     sigemptyset(&signals);
     sigaddset(&signals, SIGINT);
     sigaddset(&signals, SIGTERM);
     sigset_t previous;
     pthread_sigmask(SIG_BLOCK, &signals, &previous);
+    std::shared_future<Json> conditions =
+        std::async(std::launch::async, [argv = o.argv, cwd, envp, redactor] {
+            auto repo_root = find_repo_root(cwd);
+            Json c = Json::object();
+            c["code"] = capture_code({argv, cwd}, redactor);
+            c["env"] = capture_env({{}, repo_root.value_or(cwd), envp}, redactor);
+            return c;
+        }).share();
+    Json info = {{"listen", o.listen}, {"idle_seconds", o.idle_seconds}};
+    GatewayRouter router(*store, p.secret, conditions, info, replay_of);
+
     auto proxy = RecordingProxy::start(p, router, redactor);
     if (!proxy) {
         pthread_sigmask(SIG_SETMASK, &previous, nullptr);

@@ -66,6 +66,10 @@ expect_eq "$(retrace show @latest~3 --json | json 'j["name"], len(j["events"])')
 hour=$(json '[r["name"] for r in j if r["name"].startswith("gateway-")][0]' < runs.json)
 expect_contains "$hour" "gateway-$(date -u +%Y-%m-%dT)"
 expect_exit 0 retrace verify --all
+# The conditions, captured while the gateway began listening, are every
+# run's: the same code and env sections.
+expect_eq "$(retrace show beta --json | json 'sorted(k for k in ("code", "env") if j["conditions"][k])')" "['code', 'env']"
+expect_eq "$(retrace show alpha --json | json 'j["conditions_digest"]')" "$(retrace show beta --json | json 'j["conditions_digest"]')"
 # The key reached the sim but not the store.
 expect_eq "$(retrace show beta --json | json 'j["events"][0]["attrs"]["request_headers"]["authorization"]')" "[REDACTED]"
 
