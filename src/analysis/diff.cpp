@@ -201,6 +201,16 @@ std::string output_evidence(store::Store& store, const core::Event& a, const cor
            ": provider-side non-determinism (batch effects)";
 }
 
+// What a model exchange got when the provider failed it: its status (429,
+// 5xx), a stream cut mid-way, or no answer; empty for an ordinary answer.
+std::string provider_fault(const core::Event& e) {
+    auto x = trace::Exchange::from_attrs(e.attrs);
+    if (x.status == 0) return "no answer (the connection failed)";
+    if (x.status == 429 || x.status >= 500) return std::to_string(x.status);
+    if (x.truncated) return "a stream cut mid-way";
+    return "";
+}
+
 }  // namespace
 
 Json DiffReport::to_json() const {
@@ -390,14 +400,49 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
             if (!parted && after && next < ta.steps.size()) parted = ta.steps[next];
             if (parted) r.explanation += "; then " + step_label(*parted) + " differs";
         } else if (d.same_request) {
-            r.verdict = "same conditions, outputs diverged";
             std::size_t ia = 0, ib = 0;
             for (std::size_t k = 0; k < ta.steps.size(); ++k)
                 if (ta.steps[k].seq == d.a->seq) ia = k;
             for (std::size_t k = 0; k < tb.steps.size(); ++k)
                 if (tb.steps[k].seq == d.b->seq) ib = k;
-            r.explanation =
-                step_label(*d.a) + ": " + output_evidence(store, ta.events[ia], tb.events[ib]);
+            std::string fault_a = provider_fault(ta.events[ia]),
+                        fault_b = provider_fault(tb.events[ib]);
+            if (fault_a != fault_b) {
+                // Not noise: the provider failed one run's request. Then how
+                // the program's next requests differed (a retry that
+                // corrupts the conversation shows here).
+                auto answered = [&](const std::string& fault, const core::Event& e) {
+                    return fault.empty()
+                               ? std::to_string(trace::Exchange::from_attrs(e.attrs).status)
+                               : fault;
+                };
+                r.verdict = "provider fault";
+                r.explanation = step_label(*d.a) + ": " + r.a.id.substr(0, 8) + " got " +
+                                answered(fault_a, ta.events[ia]) + ", " + r.b.id.substr(0, 8) +
+                                " got " + answered(fault_b, tb.events[ib]);
+                // The faulted run's next model request: a retry should
+                // resend the request as it was.
+                const auto& faulted = fault_a.empty() ? tb : ta;
+                std::size_t at_fault = fault_a.empty() ? ib : ia;
+                for (std::size_t k = at_fault + 1; k < faulted.steps.size(); ++k) {
+                    if (!core::is_exchange(faulted.steps[k].kind)) continue;
+                    auto changed =
+                        body_diff(store, faulted.events[at_fault], faulted.events[k], false);
+                    if (changed.empty())
+                        r.explanation +=
+                            "; it sent the same request again as " + step_label(faulted.steps[k]);
+                    else
+                        r.explanation += "; its next request " + step_label(faulted.steps[k]) +
+                                         " is not the same request again (" + changed.front().path +
+                                         ": " + changed.front().before + " -> " +
+                                         changed.front().after + ")";
+                    break;
+                }
+            } else {
+                r.verdict = "same conditions, outputs diverged";
+                r.explanation =
+                    step_label(*d.a) + ": " + output_evidence(store, ta.events[ia], tb.events[ib]);
+            }
         } else {
             r.verdict = "inputs differ";
             const Step& s = d.a ? *d.a : *d.b;

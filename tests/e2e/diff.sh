@@ -70,6 +70,37 @@ expect_eq "$(json '(j["groups"]["declared"], j["groups"]["observed"] >= 2, len(j
 expect_exit 0 "$RETRACE_BIN" diff --name fp1
 expect_contains "$OUT" "1 runs: 1 declared condition group(s), 1 backend group(s), 1 outcome group(s)"
 # Bad input: a one-line error, exit 2.
+# A provider fault in one run: a 429 where the other got a 200 is its own
+# verdict, not sampling noise, and the retry that followed is judged: a
+# hand-written retry that adds the error to the conversation is named by
+# the message it added; a clean retry sends the same request again.
+start_sim --sim-seed 4 --fail-sequence 429,ok,ok
+export OPENAI_BASE_URL=$SIM_URL/v1
+cat > retry.py <<'PY'
+import json, os, urllib.error, urllib.request
+def ask(messages):
+    body = json.dumps({"model": "gpt-4o", "temperature": 0, "messages": messages}).encode()
+    req = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completions", body,
+                                 {"content-type": "application/json",
+                                  "authorization": "Bearer " + os.environ["OPENAI_API_KEY"]})
+    return json.load(urllib.request.urlopen(req))
+messages = [{"role": "user", "content": "hello"}]
+try:
+    answer = ask(messages)
+except urllib.error.HTTPError:
+    if os.environ.get("RETRY") == "buggy":
+        messages.append({"role": "assistant", "content": "rate limited, retrying"})
+    answer = ask(messages)
+print(answer["choices"][0]["message"]["content"][:40])
+PY
+RETRY=buggy retrace record --name fault1 -- python3 retry.py > /dev/null 2>&1  # 429, then ok
+retrace record --name fault0 -- python3 retry.py > /dev/null 2>&1               # ok
+retrace record --name fault2 -- python3 retry.py > /dev/null 2>&1               # 429, then ok
+f1=$(retrace show fault1 --json | json 'j["id"][:8]'); f0=$(retrace show fault0 --json | json 'j["id"][:8]')
+expect_eq "$(verdict fault1 fault0)" "provider fault: #2 llm POST /chat/completions: $f1 got 429, $f0 got 200; its next request #3 llm POST /chat/completions is not the same request again (\$.messages[1]: (absent) -> {\"content\":\"rate limited, retrying\",\"role\":\"assistant\"})"
+expect_contains "$(verdict fault0 fault2)" "provider fault: #2 llm POST /chat/completions: $f0 got 200,"
+expect_contains "$(verdict fault0 fault2)" "; it sent the same request again as #3 llm POST /chat/completions"
+
 expect_exit 2 "$RETRACE_BIN" diff fp1 nosuchrun
 expect_contains "$ERR" "nosuchrun"
 expect_exit 2 "$RETRACE_BIN" diff fp1
