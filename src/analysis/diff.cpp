@@ -211,6 +211,43 @@ std::string provider_fault(const core::Event& e) {
     return "";
 }
 
+// When the runs' prompts differ only because an input event returned
+// differently first and the program sent its value on: the model step of
+// each run (after the input) whose request holds that run's value, e.g. a
+// system prompt embedding a tool's result or the time a clock event gave.
+std::optional<Step> prompt_explained_by_input(store::Store& store, const DiffReport& r,
+                                              const Trajectory& ta, const Trajectory& tb) {
+    if (!r.first || !r.first->same_request || !r.first->a || r.first->response_diff.empty() ||
+        core::is_exchange(r.first->a->kind) || r.declared.empty())
+        return std::nullopt;
+    for (const auto& s : r.declared)
+        if (s.section != "prompts") return std::nullopt;
+    // A value as it appears inside a JSON string: a string without its
+    // quotes, anything else as its text.
+    auto inner = [](std::string v) {
+        if (v.size() >= 2 && v.front() == '"' && v.back() == '"') v = v.substr(1, v.size() - 2);
+        return v;
+    };
+    const auto& x = r.first->response_diff.front();
+    std::string va = inner(x.before), vb = inner(x.after);
+    if (va.size() < 3 || vb.size() < 3) return std::nullopt;  // (too short to tell)
+    // The first model request after the input, in one run: whether it holds v.
+    auto sends = [&](const Trajectory& t, long long after_seq, const std::string& v,
+                     std::optional<Step>& step) {
+        bool past = false;
+        for (std::size_t k = 0; k < t.steps.size(); ++k) {
+            if (t.steps[k].seq == after_seq) past = true;
+            if (!past || !core::is_exchange(t.steps[k].kind)) continue;
+            step = t.steps[k];
+            return store::blob_text(store, t.events[k].request).find(v) != std::string::npos;
+        }
+        return false;
+    };
+    std::optional<Step> in_a, in_b;
+    if (sends(ta, r.first->a->seq, va, in_a) && sends(tb, r.first->b->seq, vb, in_b)) return in_b;
+    return std::nullopt;
+}
+
 }  // namespace
 
 Json DiffReport::to_json() const {
@@ -357,7 +394,14 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     bool outcome_differs = r.a_exit != r.b_exit || !r.stdout_difference.empty();
 
     // The verdict, most fundamental cause first.
-    if (!r.declared.empty()) {
+    if (auto sent = prompt_explained_by_input(store, r, ta, tb)) {
+        const auto& d = *r.first;
+        const auto& x = d.response_diff.front();
+        r.verdict = "inputs differ";
+        r.explanation = step_label(*d.a) + " returned differently (" + x.path + ": " + x.before +
+                        " -> " + x.after + "), and the program put it into its prompt (" +
+                        step_label(*sent) + " sends it): the prompts differ as a consequence";
+    } else if (!r.declared.empty()) {
         std::string names;
         for (const auto& s : r.declared) names += (names.empty() ? "" : ", ") + s.section;
         r.verdict = "conditions differ";

@@ -57,6 +57,16 @@ PY
 retrace record --name w1 -- python3 agent.py > /dev/null 2>&1
 SKY=rainy retrace record --name w2 -- python3 agent.py > /dev/null 2>&1
 expect_contains "$(verdict w1 w2)" 'inputs differ: #2 tool weather returned differently ($.sky: "sunny" -> "rainy"); then #3 llm POST /chat/completions differs'
+# The same value in the system prompt: the prompts differ, but as a
+# consequence of the tool's answer, which is the cause named.
+sed 's/"role": "user", "content": "Weather: %s" % w\["sky"\]/"role": "system", "content": "%s. Weather: %s" % (os.environ.get("TONE", "Be brief"), w["sky"])/' agent.py > sys_agent.py
+grep -q '"role": "system"' sys_agent.py || fail "sys_agent.py was not made"
+retrace record --name s1 -- python3 sys_agent.py > /dev/null 2>&1
+SKY=rainy retrace record --name s2 -- python3 sys_agent.py > /dev/null 2>&1
+expect_contains "$(verdict s1 s2)" 'inputs differ: #2 tool weather returned differently ($.sky: "sunny" -> "rainy"), and the program put it into its prompt (#3 llm POST /chat/completions sends it): the prompts differ as a consequence'
+# The control: a prompt changed by the program itself is a changed condition.
+TONE="Be thorough" retrace record --name s3 -- python3 sys_agent.py > /dev/null 2>&1
+expect_contains "$(verdict s1 s3)" 'conditions differ: prompts'
 
 # A replay is identical to its recording; a run to itself too.
 kill "$SIM_PID"; wait "$SIM_PID" 2> /dev/null || true
