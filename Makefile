@@ -24,6 +24,7 @@ $(ASAN_BUILD)/CMakeCache.txt:
 	@cmake -S . -B $(ASAN_BUILD) -DCMAKE_BUILD_TYPE=Debug -DRETRACE_SANITIZE=ON -DRETRACE_BUILD_TESTS=ON >/dev/null
 
 build-asan: bootstrap $(ASAN_BUILD)/CMakeCache.txt
+	@cmake $(ASAN_BUILD) >/dev/null  # (a directory configured before a target was added learns of it)
 	@cmake --build $(ASAN_BUILD) -j $(JOBS) --target retrace_unit_tests retrace retrace_shim fuzz_targets
 
 # The fuzz targets (tests/fuzz/), built with clang for libFuzzer. Only the
@@ -33,6 +34,7 @@ $(FUZZ_BUILD)/CMakeCache.txt:
 	  -DCMAKE_CXX_FLAGS_RELWITHDEBINFO="-O1 -gline-tables-only" -DRETRACE_FUZZ=ON >/dev/null
 
 build-fuzz: bootstrap $(FUZZ_BUILD)/CMakeCache.txt
+	@cmake $(FUZZ_BUILD) >/dev/null
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 
 # Every test: the Release suite (unit + end-to-end), then the unit tests and
