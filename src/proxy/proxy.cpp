@@ -667,7 +667,6 @@ class Proxy final : public RecordingProxy {
             bool keep_alive = req.keep_alive();
             co_return co_await reply_json(client, answer, keep_alive);
         }
-        long long seq = writer.next_seq();  // order of issue
         long long start = core::unix_now_ns();
         if (run->spans) {
             // (the run's trace id is a digest: only worked out when a header names a span)
@@ -695,21 +694,32 @@ class Proxy final : public RecordingProxy {
 
         Outcome out;
         auto it = m_upstreams.find(in.route);
+        bool too_deep = it != m_upstreams.end() && nests_too_deep(req.body());
+        bool answerable = it != m_upstreams.end() && !too_deep;
+        // The event number (the order of issue) and the answer are taken in
+        // one step: identical requests on several I/O threads get their
+        // recorded answers in the order they are numbered, as recorded.
+        using Action = replay::ExchangeAnswer::Action;
+        long long seq = 0;
+        replay::ExchangeAnswer answer;
+        {
+            std::lock_guard order(m_order);
+            seq = writer.next_seq();
+            if (answerable) answer = m_answers.answer(match, digest);
+        }
         if (it == m_upstreams.end()) {
             ErrorReply unknown{404, "retrace_proxy_error",
                                "retrace: no upstream named '" + in.route +
                                    "' (routes: /openai, /anthropic, --route NAME=URL)",
                                req.keep_alive()};
             co_await reply(client, out, in, unknown);
-        } else if (nests_too_deep(req.body())) {
+        } else if (too_deep) {
             // (refused before anything reads it as JSON, upstream included)
-            ErrorReply too_deep{400, "retrace_proxy_error",
-                                "retrace: the request body is " + core::nested_too_deep(),
-                                req.keep_alive()};
-            co_await reply(client, out, in, too_deep);
+            ErrorReply nested{400, "retrace_proxy_error",
+                              "retrace: the request body is " + core::nested_too_deep(),
+                              req.keep_alive()};
+            co_await reply(client, out, in, nested);
         } else {
-            using Action = replay::ExchangeAnswer::Action;
-            replay::ExchangeAnswer answer = m_answers.answer(match, digest);
             if (answer.action == Action::forward) {
                 x.live = answer.live;
                 co_await forward(client, req, in, it->second, start, out);
@@ -796,7 +806,8 @@ class Proxy final : public RecordingProxy {
     std::unique_ptr<replay::AnswerSource> m_recording;  // when no source was given
     replay::AnswerSource& m_answers;                    // what answers each request
     EventApi m_events;
-    std::mutex m_mutex;                         // guards the members below
+    std::mutex m_order;  // numbers an exchange and takes its answer (exchange())
+    std::mutex m_mutex;  // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
     std::unordered_map<const RecordedExchange*, bool> m_redacts_to_itself;
