@@ -231,20 +231,21 @@ std::optional<Step> prompt_explained_by_input(store::Store& store, const DiffRep
     const auto& x = r.first->response_diff.front();
     std::string va = inner(x.before), vb = inner(x.after);
     if (va.size() < 3 || vb.size() < 3) return std::nullopt;  // (too short to tell)
-    // The first model request after the input, in one run: whether it holds v.
-    auto sends = [&](const Trajectory& t, long long after_seq, const std::string& v,
-                     std::optional<Step>& step) {
+    // The first model step after the input in one run, when its request
+    // holds v.
+    auto sends = [&](const Trajectory& t, long long after_seq,
+                     const std::string& v) -> std::optional<Step> {
         bool past = false;
         for (std::size_t k = 0; k < t.steps.size(); ++k) {
             if (t.steps[k].seq == after_seq) past = true;
             if (!past || !core::is_exchange(t.steps[k].kind)) continue;
-            step = t.steps[k];
-            return store::blob_text(store, t.events[k].request).find(v) != std::string::npos;
+            if (store::blob_text(store, t.events[k].request).find(v) == std::string::npos)
+                return std::nullopt;
+            return t.steps[k];
         }
-        return false;
+        return std::nullopt;
     };
-    std::optional<Step> in_a, in_b;
-    if (sends(ta, r.first->a->seq, va, in_a) && sends(tb, r.first->b->seq, vb, in_b)) return in_b;
+    if (sends(ta, r.first->a->seq, va)) return sends(tb, r.first->b->seq, vb);
     return std::nullopt;
 }
 

@@ -83,6 +83,24 @@ async def main():
 asyncio.run(main())
 PY
 
+# check_load WHO RUN EXTRA_EVENTS PEAK_KIB: load.out shows no failure and at
+# least one exchange per connection; RUN holds every completed exchange
+# plus EXTRA_EVENTS (its process event, if any) and nothing else (the
+# slowloris and half-sent requests never became exchanges); WHO peaked
+# under 256 MiB (about 90 MiB here at 1,000 connections; not checked under
+# the sanitizers, whose shadow memory is most of a process's size).
+check_load() {
+  read -r _ completed _ failed < load.out
+  expect_eq "$failed" 0 "requests to $1 that failed under load"
+  (( completed >= conns )) || fail "only $completed exchanges completed on $conns connections to $1"
+  expect_exit 0 retrace verify "$2"
+  expect_contains "$OUT" "($((completed + $3)) events,"
+  if ! sanitized; then
+    (( $4 < 256 * 1024 )) || fail "$1 peaked at $(($4 / 1024)) MiB under $conns connections"
+  fi
+  echo "$1: $completed exchanges on $conns connections, peak $(($4 / 1024)) MiB" >&2
+}
+
 # --- record ------------------------------------------------------------------
 # The program loads its recorder, then waits (for the test to read the
 # recorder's peak memory) before it exits.
@@ -99,33 +117,14 @@ for _ in $(seq 1200); do [[ -e loaded ]] && break; kill -0 $rec 2>/dev/null || b
 peak_kib=$(awk '/^VmHWM:/ {print $2}' /proc/$rec/status)
 touch go
 wait $rec || fail "record exited $?: $(tail -5 record.err)"
-read -r _ completed _ failed < load.out
-expect_eq "$failed" 0 "requests that failed under load"
-(( completed >= conns )) || fail "only $completed exchanges completed on $conns connections"
-expect_exit 0 retrace verify loaded
-# every completed exchange, the process event, and nothing else (the
-# slowloris and half-sent requests never became exchanges)
-expect_contains "$OUT" "($((completed + 1)) events,"
-# (about 90 MiB here at 1,000 connections; not under the sanitizers, whose
-# shadow memory is most of a process's size)
-if ! sanitized; then
-  (( peak_kib < 256 * 1024 )) || fail "record peaked at $((peak_kib / 1024)) MiB under $conns connections"
-fi
-echo "record: $completed exchanges on $conns connections, peak $((peak_kib / 1024)) MiB" >&2
+check_load record loaded 1 "$peak_kib"
 
 # --- the gateway -------------------------------------------------------------
 start_gateway --upstream openai="$SIM_URL/v1"
 python3 load.py "$GW_URL/openai" '{"authorization": "Bearer sk-test-load-0000000002", "x-retrace-run": "load"}' \
   $conns $seconds > load.out
-read -r _ completed _ failed < load.out
 gw_peak_kib=$(awk '/^VmHWM:/ {print $2}' /proc/$GW_PID/status)
 kill -TERM $GW_PID
 wait $GW_PID || fail "gateway exited $?: $(tail -5 gw.err)"
-expect_eq "$failed" 0 "requests to the gateway that failed under load"
-(( completed >= conns )) || fail "only $completed exchanges completed on $conns connections to the gateway"
-expect_exit 0 retrace verify load
-expect_contains "$OUT" "($completed events,"
-if ! sanitized; then
-  (( gw_peak_kib < 256 * 1024 )) || fail "the gateway peaked at $((gw_peak_kib / 1024)) MiB under $conns connections"
-fi
+check_load "the gateway" load 0 "$gw_peak_kib"
 echo "load: ok (record and the gateway: $conns connections each; gateway $completed exchanges, peak $((gw_peak_kib / 1024)) MiB)"
