@@ -4,7 +4,7 @@ JOBS ?= $(shell nproc)
 BUILD ?= build
 ASAN_BUILD ?= build-asan
 FUZZ_BUILD ?= build-fuzz
-# make fuzz: how long each fuzz target runs (make test gives each 15 s)
+# make fuzz: how long each fuzz target explores (make test runs a fixed number of inputs)
 FUZZ_SECONDS ?= 300
 
 .PHONY: all bootstrap build build-asan build-fuzz test fuzz demo bench format clean
@@ -38,8 +38,8 @@ build-fuzz: bootstrap $(FUZZ_BUILD)/CMakeCache.txt
 	@cmake --build $(FUZZ_BUILD) -j $(JOBS) --target fuzz_targets
 
 # Every test: the Release suite (unit + end-to-end), then the unit tests and
-# end-to-end tests again under ASan+UBSan, then each fuzz target for a
-# bounded time.
+# end-to-end tests again under ASan+UBSan, then each fuzz target on a
+# fixed set of inputs.
 test: build build-asan build-fuzz
 	@cd $(BUILD) && ctest --output-on-failure -j $(JOBS)
 	@cd $(ASAN_BUILD) && ctest --output-on-failure -j $(JOBS)

@@ -414,6 +414,12 @@ namespace {
 Status build_strict(std::string_view text, StrictBuilder& builder) {
     if (auto lone = find_lone_surrogate(text))
         return error(ErrorCode::invalid_input, "lone surrogate " + *lone + " in string");
+    // JSON never holds a raw NUL (in a string it must be escaped), and
+    // nlohmann's lexer would take one for the end of the input: "1\0x"
+    // would parse as 1 with anything at all after it.
+    if (auto nul = text.find('\0'); nul != std::string_view::npos)
+        return error(ErrorCode::invalid_input,
+                     "invalid JSON: NUL byte at byte " + std::to_string(nul));
     bool ok = false;
     try {
         ok = Json::sax_parse(text.begin(), text.end(), &builder, Json::input_format_t::json, true);

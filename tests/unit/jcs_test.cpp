@@ -151,6 +151,15 @@ TEST(Jcs, RefusesWhatIsNotCanonicalizable) {
         canonicalize_text(R"(["\\ud800"])").is_ok());  // an escaped backslash, not an escape
     EXPECT_FALSE(canonicalize_text("[\"\xff\"]").is_ok());
     EXPECT_FALSE(canonicalize_text("[1] x").is_ok());
+    // nlohmann's lexer takes a NUL byte for the end of the input, so
+    // "1\0garbage" parsed as 1 and a body smuggled anything after a NUL.
+    using namespace std::string_view_literals;
+    auto nul = canonicalize_text("1\0[[[ x"sv);
+    ASSERT_FALSE(nul.is_ok());
+    EXPECT_NE(nul.status().message().find("NUL byte at byte 1"), std::string::npos);
+    EXPECT_FALSE(canonicalize_text("[1]\0"sv).is_ok());
+    EXPECT_FALSE(canonicalize_text("[\"a\0\"]"sv).is_ok());
+    EXPECT_TRUE(canonicalize_text(R"(["a\u0000"])").is_ok());  // an escaped NUL is a character
     EXPECT_FALSE(canonicalize_text("[NaN]").is_ok());
     EXPECT_FALSE(canonicalize_text("1e400").is_ok());
     EXPECT_FALSE(canonicalize(Json(std::numeric_limits<double>::quiet_NaN())).is_ok());
