@@ -116,12 +116,17 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
 
     // Clock and randomness the program read without retrace seeing them.
     bool deterministic = false, sdk_draws = false, python = false;
+    std::size_t streams = 0;
+    std::string layout;
     long long truncated = 0, live = 0;
     for (const auto& row : rows) {
         const auto& e = row.event;
         if (e.kind == core::EventKind::process) {
             auto process = trace::ProcessRecord::from_attrs(e.attrs);
             deterministic = process.determinism.has_value();
+            if (deterministic && process.determinism->is_array())
+                streams = process.determinism->size();
+            layout = process.layout.value_or("");
             if (!process.argv.empty())
                 python = std::filesystem::path(process.argv[0])
                              .filename()
@@ -146,6 +151,19 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                        "the program's wall-clock reads and random draws were not recorded",
                        "record with --deterministic, or read them through the SDK "
                        "(retrace.now(), retrace.random())"});
+    if (deterministic && layout.starts_with("randomized"))
+        out.push_back({"warning", "clock and randomness",
+                       "the address-space layout could not be fixed (" + layout.substr(12) +
+                           "): Node's Math.random and crypto.randomUUID, and OpenSSL's random "
+                           "bytes, mix in addresses and will differ on replay",
+                       "allow personality(ADDR_NO_RANDOMIZE) (a container's seccomp profile "
+                       "refuses it), or draw through the SDK (retrace.random())"});
+    if (deterministic && streams == 0)
+        out.push_back({"warning", "clock and randomness",
+                       "under --deterministic no process read the clock or OS randomness through "
+                       "the C library: a statically linked program or direct system calls "
+                       "bypass the shim, and their values are not recorded",
+                       "read them through the SDK (retrace.now(), retrace.random())"});
     if (python && !deterministic && !at(c, {"env", "vars", "PYTHONHASHSEED"}).is_string())
         out.push_back({"warning", "environment",
                        "PYTHONHASHSEED is unset: the iteration order of sets of strings differs "

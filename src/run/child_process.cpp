@@ -5,6 +5,7 @@
 #include <poll.h>
 #include <pthread.h>
 #include <signal.h>
+#include <sys/personality.h>
 #include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -103,10 +104,21 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
     return out;
 }
 
-// Runs in the child, with every signal blocked (see run_child).
+// Runs in the child, with every signal blocked (see run_child). It reports
+// on report_fd, as ints: -errno when the layout could not be fixed (and it
+// goes on), errno when exec failed.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int out_fd, int err_fd,
-                             int report_fd, pid_t parent, const sigset_t& mask) {
+                             int report_fd, pid_t parent, const sigset_t& mask,
+                             bool fixed_layout) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (fixed_layout) {
+        int current = personality(0xffffffff);
+        if (current == -1 ||
+            personality(static_cast<unsigned long>(current) | ADDR_NO_RANDOMIZE) == -1) {
+            int refused = -errno;
+            (void)!write(report_fd, &refused, sizeof refused);
+        }
+    }
     if (getppid() != parent) _exit(125);  // the parent died before prctl took effect
     // The parent's handlers until exec would forward a signal to its other
     // children; SIGPIPE and SIGXFSZ are ignored by retrace (src/main.cpp)
@@ -130,7 +142,8 @@ int termination_signal() {
 }
 
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env, bool pass_through) {
+                              const std::vector<std::string>& env, bool pass_through,
+                              bool fixed_layout) {
     if (argv.empty()) return error(ErrorCode::invalid_input, "no command given");
     int out[2], err[2], report[2];
     if (pipe2(out, O_CLOEXEC) || pipe2(err, O_CLOEXEC) || pipe2(report, O_CLOEXEC))
@@ -147,7 +160,9 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     sigfillset(&all);
     pthread_sigmask(SIG_SETMASK, &all, &mask);
     pid_t pid = fork();
-    if (pid == 0) exec_child(c_argv.data(), c_env.data(), out[1], err[1], report[1], parent, mask);
+    if (pid == 0)
+        exec_child(c_argv.data(), c_env.data(), out[1], err[1], report[1], parent, mask,
+                   fixed_layout);
     std::atomic<pid_t>* slot = pid > 0 ? enlist(pid) : nullptr;
     pthread_sigmask(SIG_SETMASK, &mask, nullptr);
     if (pid < 0) {
@@ -161,7 +176,16 @@ Result<ChildResult> run_child(const std::vector<std::string>& argv,
     close(report[1]);
 
     int exec_errno = 0;
-    bool exec_failed = read(report[0], &exec_errno, sizeof exec_errno) == sizeof exec_errno;
+    bool exec_failed = false;
+    for (int report_value = 0;
+         read(report[0], &report_value, sizeof report_value) == sizeof report_value;) {
+        if (report_value < 0) {
+            result.layout_error = std::strerror(-report_value);
+        } else {
+            exec_errno = report_value;
+            exec_failed = true;
+        }
+    }
     close(report[0]);
 
     pollfd fds[2] = {{out[0], POLLIN, 0}, {err[0], POLLIN, 0}};

@@ -192,7 +192,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(o.proxy, router, redactor));
     auto child = run_child(
         o.command, child_environment(envp, run_id, proxy->port(), o.proxy, shim ? &*shim : nullptr),
-        o.pass_through);
+        o.pass_through, o.deterministic);
     proxy->stop();  // every exchange in flight is recorded before the seal
     ChildResult result;
     if (child) {
@@ -219,8 +219,9 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     RecordOutcome outcome;
     if (shim) {
         // A replay keeps the streams it fed back, so that it replays in turn.
-        auto streams = replaying ? o.feed : shim->collect();
+        auto streams = replaying ? o.feed : shim->collect(redactor);
         process.determinism = streams_attribute(streams, process_blobs);
+        process.layout = result.layout_error.empty() ? "fixed" : "randomized: " + result.layout_error;
         outcome.shim_divergences = shim->divergences();
     }
     core::Event event = process.to_event(process_seq, fs::path(o.command[0]).filename().string(),

@@ -23,9 +23,10 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-// The command line in a stream's header record ('H', varint length, bytes).
-std::string header_of(const std::string& data) {
-    if (data.empty() || data[0] != 'H') return "";
+// A stream's header record ('H', varint length, the command line): the
+// command line and where the values after it begin.
+std::pair<std::string, std::size_t> read_header(const std::string& data) {
+    if (data.empty() || data[0] != 'H') return {"", 0};
     std::size_t at = 1;
     unsigned long long n = 0;
     for (int shift = 0; at < data.size() && shift < 64; shift += 7) {
@@ -33,7 +34,36 @@ std::string header_of(const std::string& data) {
         n |= static_cast<unsigned long long>(b & 0x7f) << shift;
         if (!(b & 0x80)) break;
     }
-    return data.substr(at, std::min<std::size_t>(n, data.size() - at));
+    std::size_t len = std::min<std::size_t>(n, data.size() - at);
+    return {data.substr(at, len), at + len};
+}
+
+std::string header_of(const std::string& data) {
+    return read_header(data).first;
+}
+
+std::string header_record(const std::string& command) {
+    std::string out = "H";
+    for (unsigned long long v = command.size(); ; v >>= 7) {
+        if (v < 0x80) {
+            out.push_back(static_cast<char>(v));
+            break;
+        }
+        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
+    }
+    return out + command;
+}
+
+// A stream as a recording shim leaves it: a prelude (the magic "RTSLIVE\0"
+// and the little-endian length written so far), then the stream, then
+// space allocated but not used. Empty when it is not one.
+std::string recorded_stream(const std::string& file) {
+    constexpr std::size_t prelude = 16;
+    if (file.size() < prelude || file.compare(0, 8, std::string("RTSLIVE\0", 8)) != 0) return "";
+    unsigned long long length = 0;
+    for (int i = 7; i >= 0; --i)
+        length = (length << 8) | static_cast<unsigned char>(file[8 + static_cast<std::size_t>(i)]);
+    return file.substr(prelude, std::min<unsigned long long>(length, file.size() - prelude));
 }
 
 }  // namespace
@@ -99,15 +129,20 @@ std::vector<std::string> ShimSession::environment(const char* existing_preload) 
             "RETRACE_SHIM_DIR=" + m_dir.string()};
 }
 
-std::vector<ShimStream> ShimSession::collect() const {
+std::vector<ShimStream> ShimSession::collect(const core::Redactor& redactor) const {
     std::vector<ShimStream> out;
     std::error_code ec;
     for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
         if (entry.path().extension() != ".rts") continue;
-        std::string data = read_file(entry.path());
-        std::string command = header_of(data);
+        std::string data = recorded_stream(read_file(entry.path()));
+        auto [command, values] = read_header(data);
         // A header and nothing else: the process read no value.
-        if (data.size() <= command.size() + 3) continue;
+        if (values == 0 || data.size() <= values) continue;
+        if (redactor.contains_secret(command)) {
+            std::string redacted = redactor.redact(command);
+            data = header_record(redacted) + data.substr(values);
+            command = std::move(redacted);
+        }
         out.push_back({entry.path().stem().string(), std::move(command), std::move(data)});
     }
     std::sort(out.begin(), out.end(), [](auto& a, auto& b) { return a.name < b.name; });

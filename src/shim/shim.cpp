@@ -5,21 +5,33 @@
 //
 // Intercepted: time, gettimeofday, clock_gettime with CLOCK_REALTIME*
 // (monotonic clocks pass through untouched), getrandom, getentropy, and
-// reads from /dev/urandom and /dev/random. Each process writes one stream
+// reads from /dev/urandom and /dev/random (opened with open, openat or
+// fopen). Each process writes one stream
 // of values to $RETRACE_SHIM_DIR; `record` stores it (compressed) with the
 // run's process event, `replay` writes it back for the shim to read.
 //
 // Streams are named by the process's command line and its occurrence, so
-// that the same process of a replay finds its own: "<cmdline hash>-<n>".
+// that the same process of a replay finds its own: "<cmdline hash>-<n>"
+// (the run's own base URL in an argument is written as a placeholder).
 // A stream starts with the process's command line (a header record). A
 // record is a tag byte, then a payload: clock values as the zigzag varint
 // of their difference from the previous one (small and compressible), bytes
 // as a varint length then the bytes.
 //
+// A recording process writes its stream into a shared mapping of the file,
+// not through a buffer: every value is in the file the moment it is handed
+// out, so a process that ends without running its exit handlers (exec,
+// _exit, a signal) loses none. The file starts with a prelude, the magic
+// "RTSLIVE" and the length of the stream written so far, set after each
+// complete value; the recorder reads that many bytes after it. Space is
+// allocated before it is mapped (posix_fallocate), so a full disk stops
+// the recording with a message instead of a SIGBUS in the program.
+//
 // Runs inside arbitrary programs, so: no C++ runtime beyond the language,
 // no allocation on the hot path, no exceptions, never built with sanitizers.
 
 #include <dlfcn.h>
+#include <errno.h>
 #include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
@@ -27,6 +39,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/random.h>
 #include <sys/stat.h>
 #include <sys/syscall.h>
@@ -53,6 +66,7 @@ using read_fn = ssize_t (*)(int, void*, size_t);
 using open_fn = int (*)(const char*, int, ...);
 using openat_fn = int (*)(int, const char*, int, ...);
 using close_fn = int (*)(int);
+using fopen_fn = FILE* (*)(const char*, const char*);
 
 struct Real {
     clock_gettime_fn clock_gettime;
@@ -64,6 +78,7 @@ struct Real {
     open_fn open, open64;
     openat_fn openat, openat64;
     close_fn close;
+    fopen_fn fopen, fopen64;
 };
 
 Real g_real;
@@ -72,8 +87,18 @@ pthread_mutex_t g_mutex = PTHREAD_MUTEX_INITIALIZER;
 pthread_once_t g_once = PTHREAD_ONCE_INIT;
 int g_fd = -1;              // the stream file
 char g_name[512];           // its path, for messages
-unsigned char g_buf[8192];  // record: pending output; replay: input window
+unsigned char g_buf[8192];  // replay: input window
 size_t g_len = 0, g_pos = 0;
+// Record: the mapped file, its mapped size, and the stream bytes written.
+struct Prelude {
+    char magic[8];  // "RTSLIVE"
+    uint64_t length;
+};
+constexpr size_t k_prelude = sizeof(Prelude);
+constexpr size_t k_chunk = size_t{64} << 10;  // the first mapping; it doubles as needed
+unsigned char* g_map = nullptr;
+size_t g_mapped = 0, g_used = 0;
+bool g_full = false;  // could not grow: nothing more is recorded
 bool g_eof = false;
 bool g_diverged = false;
 int64_t g_last_clock = 0;
@@ -99,15 +124,47 @@ void say(const char* fmt, ...) {
     }
 }
 
-// Writes everything pending; called locked.
-void flush_locked() {
-    size_t at = 0;
-    while (at < g_len) {
-        ssize_t n = write(g_fd, g_buf + at, g_len - at);
-        if (n <= 0) break;
-        at += static_cast<size_t>(n);
+// Record: makes room for n more stream bytes; called locked. False (said
+// once) when the file cannot grow.
+bool reserve(size_t n) {
+    if (g_full) return false;
+    size_t need = k_prelude + g_used + n;
+    if (g_map && need <= g_mapped) return true;
+    size_t size = g_mapped ? g_mapped : k_chunk;
+    while (size < need) size *= 2;
+    int err = posix_fallocate(g_fd, 0, static_cast<off_t>(size));
+    void* map = MAP_FAILED;
+    if (err == 0)
+        map = g_map ? mremap(g_map, g_mapped, size, MREMAP_MAYMOVE)
+                    : mmap(nullptr, size, PROT_READ | PROT_WRITE, MAP_SHARED, g_fd, 0);
+    if (map == MAP_FAILED) {
+        g_full = true;
+        say("retrace: determinism shim: cannot grow %s to %zu bytes (%s); this process's "
+            "values from here on are not recorded\n",
+            g_name, size, strerror(err ? err : errno));
+        return false;
     }
-    g_len = 0;
+    g_map = static_cast<unsigned char*>(map);
+    g_mapped = size;
+    return true;
+}
+
+// Record: the values written so far are the stream; called locked, after
+// each complete value.
+void commit() {
+    __atomic_store_n(&reinterpret_cast<Prelude*>(g_map)->length, g_used, __ATOMIC_RELEASE);
+}
+
+void put_byte(unsigned char b) {
+    g_map[k_prelude + g_used++] = b;
+}
+
+// Record: the mapping is the parent's (after fork) or no longer needed.
+void unmap() {
+    if (g_map) munmap(g_map, g_mapped);
+    g_map = nullptr;
+    g_mapped = g_used = 0;
+    g_full = false;
 }
 
 uint64_t fnv1a(const unsigned char* p, size_t n) {
@@ -116,30 +173,57 @@ uint64_t fnv1a(const unsigned char* p, size_t n) {
     return h;
 }
 
-// The stream's name: a hash of /proc/self/cmdline and the first free
-// occurrence number, claimed with O_EXCL so concurrent processes never share.
-bool open_stream(const char* dir, bool replay) {
-    unsigned char cmdline[4096];
+// The process's command line (/proc/self/cmdline, arguments separated by
+// NUL) as the same process of another run has it: retrace's base URL for
+// the run, which holds a port and an access token of this run alone (curl
+// given "$OPENAI_BASE_URL/chat/completions"), is written as
+// ${RETRACE_PROXY_URL}. Returns its length in out.
+constexpr char k_url_placeholder[] = "${RETRACE_PROXY_URL}";
+size_t command_line(unsigned char* out, size_t cap) {
+    unsigned char raw[4096];
     size_t len = 0;
     int fd = g_real.open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
     if (fd >= 0) {
         ssize_t n;
-        while (len < sizeof cmdline &&
-               (n = g_real.read(fd, cmdline + len, sizeof cmdline - len)) > 0)
+        while (len < sizeof raw && (n = g_real.read(fd, raw + len, sizeof raw - len)) > 0)
             len += static_cast<size_t>(n);
         g_real.close(fd);
     }
+    const char* url = getenv("RETRACE_PROXY_URL");
+    size_t url_len = url ? strlen(url) : 0;
+    size_t at = 0;
+    for (size_t i = 0; i < len && at < cap;) {
+        if (url_len > 0 && len - i >= url_len && memcmp(raw + i, url, url_len) == 0) {
+            size_t k = sizeof k_url_placeholder - 1;
+            if (k > cap - at) k = cap - at;
+            memcpy(out + at, k_url_placeholder, k);
+            at += k;
+            i += url_len;
+        } else {
+            out[at++] = raw[i++];
+        }
+    }
+    return at;
+}
+
+// The stream's name: a hash of the command line and the first free
+// occurrence number, claimed with O_EXCL so concurrent processes never share.
+bool open_stream(const char* dir, bool replay) {
+    unsigned char cmdline[4096];
+    size_t len = command_line(cmdline, sizeof cmdline);
     uint64_t h = fnv1a(cmdline, len);
     for (int n = 1; n < 100000; ++n) {
         char claim[512];
         snprintf(claim, sizeof claim, "%s/%016llx-%d.%s", dir, static_cast<unsigned long long>(h),
                  n, replay ? "claim" : "rts");
-        int c = g_real.open(claim, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0600);
+        int c = g_real.open(claim, O_RDWR | O_CREAT | O_EXCL | O_CLOEXEC, 0600);  // RDWR: mapped
         if (c < 0) continue;
         snprintf(g_name, sizeof g_name, "%s/%016llx-%d.rts", dir,
                  static_cast<unsigned long long>(h), n);
         if (!replay) {
             g_fd = c;
+            if (!reserve(0)) return false;
+            memcpy(reinterpret_cast<Prelude*>(g_map)->magic, "RTSLIVE", 8);
             return true;
         }
         g_real.close(c);
@@ -165,20 +249,16 @@ void begin_stream(bool replay) {
         return;
     }
     unsigned char cmdline[256];
-    size_t len = 0;
-    int fd = g_real.open("/proc/self/cmdline", O_RDONLY | O_CLOEXEC);
-    if (fd >= 0) {
-        ssize_t n = g_real.read(fd, cmdline, sizeof cmdline);
-        len = n > 0 ? static_cast<size_t>(n) : 0;
-        g_real.close(fd);
-    }
+    size_t len = command_line(cmdline, sizeof cmdline);
     while (len > 0 && cmdline[len - 1] == 0) --len;
     for (size_t i = 0; i < len; ++i)
         if (cmdline[i] == 0) cmdline[i] = ' ';
-    g_buf[g_len++] = k_header;
+    if (!reserve(len + 16)) return;
+    put_byte(k_header);
     put_varint(len);
-    memcpy(g_buf + g_len, cmdline, len);
-    g_len += len;
+    memcpy(g_map + k_prelude + g_used, cmdline, len);
+    g_used += len;
+    commit();
 }
 
 void init() {
@@ -193,6 +273,8 @@ void init() {
     g_real.openat = next_symbol<openat_fn>("openat");
     g_real.openat64 = next_symbol<openat_fn>("openat64");
     g_real.close = next_symbol<close_fn>("close");
+    g_real.fopen = next_symbol<fopen_fn>("fopen");
+    g_real.fopen64 = next_symbol<fopen_fn>("fopen64");
     const char* mode = getenv("RETRACE_SHIM_MODE");
     const char* dir = getenv("RETRACE_SHIM_DIR");
     if (!mode || !dir || !g_real.read || !g_real.open || !g_real.close) return;
@@ -213,32 +295,27 @@ inline Mode mode() {
 
 void put_varint(uint64_t v) {
     while (v >= 0x80) {
-        g_buf[g_len++] = static_cast<unsigned char>(v | 0x80);
+        put_byte(static_cast<unsigned char>(v | 0x80));
         v >>= 7;
     }
-    g_buf[g_len++] = static_cast<unsigned char>(v);
+    put_byte(static_cast<unsigned char>(v));
 }
 
 // Record: appends one value; called locked.
 void put(Tag tag, int64_t clock, const void* bytes, size_t n) {
-    if (g_len + 32 > sizeof g_buf) flush_locked();
-    g_buf[g_len++] = tag;
+    // A tag and a varint of at most ten bytes, then the bytes.
+    if (!reserve(11 + (tag == k_clock ? 0 : n))) return;
+    put_byte(tag);
     if (tag == k_clock) {
         int64_t d = clock - g_last_clock;
         g_last_clock = clock;
         put_varint((static_cast<uint64_t>(d) << 1) ^ static_cast<uint64_t>(d >> 63));
-        return;
+    } else {
+        put_varint(n);
+        memcpy(g_map + k_prelude + g_used, bytes, n);
+        g_used += n;
     }
-    put_varint(n);
-    const auto* p = static_cast<const unsigned char*>(bytes);
-    while (n > 0) {
-        if (g_len == sizeof g_buf) flush_locked();
-        size_t k = n < sizeof g_buf - g_len ? n : sizeof g_buf - g_len;
-        memcpy(g_buf + g_len, p, k);
-        g_len += k;
-        p += k;
-        n -= k;
-    }
+    commit();
 }
 
 // Replay: the next input byte, or -1 at the end of the stream; called locked.
@@ -375,16 +452,9 @@ void track(int fd, const char* path) {
     if (fd >= 0 && fd < k_max_fd) g_random_fd[fd] = is_random_device(path) ? 1 : 0;
 }
 
-void at_exit() {
-    if (g_mode != recording) return;
-    pthread_mutex_lock(&g_mutex);
-    flush_locked();
-    pthread_mutex_unlock(&g_mutex);
-}
-
+// Held across fork, so that the child never sees a value half-written.
 void before_fork() {
     pthread_mutex_lock(&g_mutex);
-    if (g_mode == recording) flush_locked();
 }
 void after_fork_parent() {
     pthread_mutex_unlock(&g_mutex);
@@ -393,6 +463,7 @@ void after_fork_parent() {
 void after_fork_child() {
     pthread_mutex_unlock(&g_mutex);
     if (g_mode == off) return;
+    unmap();
     if (g_fd >= 0) g_real.close(g_fd);
     g_fd = -1;
     g_len = g_pos = 0;
@@ -410,13 +481,9 @@ void after_fork_child() {
 __attribute__((constructor)) void start() {
     pthread_once(&g_once, init);
     if (g_mode == off) return;
-    atexit(at_exit);
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-__attribute__((destructor)) void stop() {
-    at_exit();
-}
 
 }  // namespace
 
@@ -430,7 +497,48 @@ __attribute__((destructor)) void stop() {
         va_end(ap);                                              \
     }
 
+namespace {
+
+// A random device opened with fopen: stdio reads through glibc's internal
+// read, which cannot be interposed, so the stream is one of our own
+// (fopencookie) whose reads are recorded and replayed like read(2)'s.
+ssize_t random_cookie_read(void* cookie, char* buf, size_t n) {
+    int fd = static_cast<int>(reinterpret_cast<intptr_t>(cookie));
+    ssize_t got = g_real.read(fd, buf, n);
+    if (got > 0) randomness(buf, static_cast<size_t>(got));
+    return got;
+}
+
+int random_cookie_close(void* cookie) {
+    return g_real.close(static_cast<int>(reinterpret_cast<intptr_t>(cookie)));
+}
+
+FILE* open_random_device(fopen_fn real, const char* path, const char* how) {
+    if (!real) return nullptr;
+    // Only a plain read-only open, by a process that records or replays.
+    if (mode() == off || !is_random_device(path) || !how || how[0] != 'r' || strchr(how, '+'))
+        return real(path, how);
+    int fd = g_real.open(path, O_RDONLY | (strchr(how, 'e') ? O_CLOEXEC : 0));
+    if (fd < 0) return nullptr;
+    cookie_io_functions_t io{random_cookie_read, nullptr, nullptr, random_cookie_close};
+    FILE* f = fopencookie(reinterpret_cast<void*>(static_cast<intptr_t>(fd)), "r", io);
+    if (!f) g_real.close(fd);
+    return f;
+}
+
+}  // namespace
+
 extern "C" {
+
+__attribute__((visibility("default"))) FILE* fopen(const char* path, const char* how) {
+    pthread_once(&g_once, init);
+    return open_random_device(g_real.fopen, path, how);
+}
+
+__attribute__((visibility("default"))) FILE* fopen64(const char* path, const char* how) {
+    pthread_once(&g_once, init);
+    return open_random_device(g_real.fopen64 ? g_real.fopen64 : g_real.fopen, path, how);
+}
 
 // Calls made while paused on a thread pass through: the SDKs pause around a
 // tool they record, whose result is replayed without running it.

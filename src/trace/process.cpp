@@ -17,6 +17,7 @@ constexpr const char* k_stderr = "stderr";
 constexpr const char* k_stdout_bytes = "stdout_bytes";
 constexpr const char* k_stderr_bytes = "stderr_bytes";
 constexpr const char* k_determinism = "determinism";
+constexpr const char* k_layout = "layout";
 
 std::size_t size(const Json& a, const char* key) {
     long long n = attrs::integer(a, key).value_or(0);
@@ -34,6 +35,7 @@ Json ProcessRecord::to_attrs() const {
               {k_stderr_bytes, stderr_bytes}};
     if (exit_code) a[k_exit_code] = *exit_code;
     if (determinism) a[k_determinism] = *determinism;
+    if (layout) a[k_layout] = *layout;
     return a;
 }
 
@@ -62,6 +64,7 @@ ProcessRecord ProcessRecord::from_attrs(const Json& a) {
     p.stdout_bytes = size(a, k_stdout_bytes);
     p.stderr_bytes = size(a, k_stderr_bytes);
     if (auto it = a.find(k_determinism); it != a.end()) p.determinism = *it;
+    if (auto it = a.find(k_layout); it != a.end() && it->is_string()) p.layout = it->get<std::string>();
     return p;
 }
 

@@ -76,3 +76,16 @@ TEST(ChildProcess, StartsWhileOtherThreadsAllocate) {
     stop = true;
     EXPECT_EQ(ran, 300);
 }
+
+TEST(ChildProcess, AFixedLayoutTurnsOffAddressRandomizationForTheChildAlone) {
+    // /proc/self/personality in hex: ADDR_NO_RANDOMIZE is 0x0040000.
+    auto fixed = run_child({"cat", "/proc/self/personality"}, path_env(), false, true);
+    ASSERT_TRUE(fixed) << fixed.status().message();
+    EXPECT_EQ(std::stoul(fixed->stdout_data, nullptr, 16) & 0x0040000u, 0x0040000u);
+    EXPECT_EQ(fixed->layout_error, "");
+    // The control: without it the child's layout is randomized as usual,
+    // and the parent's own personality was never changed.
+    auto plain = run_child({"cat", "/proc/self/personality"}, path_env(), false);
+    ASSERT_TRUE(plain) << plain.status().message();
+    EXPECT_EQ(std::stoul(plain->stdout_data, nullptr, 16) & 0x0040000u, 0u);
+}

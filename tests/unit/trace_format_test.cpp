@@ -164,6 +164,8 @@ TEST(TraceFormat, AProcessEventHoldsTheCommandAndHowItEnded) {
 
     p.determinism = Json::array({{{"stream", "s-1"}}});
     EXPECT_EQ(ProcessRecord::from_attrs(stored(p.to_attrs())).determinism, p.determinism);
+    p.layout = "fixed";
+    EXPECT_EQ(ProcessRecord::from_attrs(stored(p.to_attrs())).layout, "fixed");
     // Lenient: a damaged event keeps the defaults.
     ProcessRecord damaged = ProcessRecord::from_attrs(
         {{"argv", {"a", 5, "b"}}, {"exit_code", "1"}, {"stdout_bytes", -4}});

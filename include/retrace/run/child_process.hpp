@@ -22,15 +22,24 @@ struct ChildResult {
     std::string stderr_data;
     long long start_ns = 0;  // unix time
     long long end_ns = 0;
+    // With fixed_layout: why the address-space layout stayed randomized
+    // (the personality call was refused, as under a seccomp profile), or
+    // empty when it was fixed.
+    std::string layout_error;
 };
 
 // argv[0] is looked up on PATH. env is the child's complete environment.
 // Fails with ErrorCode::not_found (exit 127) when the command does not exist
 // and ErrorCode::io (exit 126) when it cannot be executed.
 // pass_through false: captured only (runs in parallel, as a probe's: a
-// signal is forwarded to every child running).
+// signal is forwarded to every child running). fixed_layout: the child and
+// everything it runs get the same address-space layout every time
+// (personality ADDR_NO_RANDOMIZE, as setarch -R): runtimes that mix
+// addresses into their random generators (V8, OpenSSL's DRBG nonces) then
+// draw the same values from the same OS randomness.
 Result<ChildResult> run_child(const std::vector<std::string>& argv,
-                              const std::vector<std::string>& env, bool pass_through = true);
+                              const std::vector<std::string>& env, bool pass_through = true,
+                              bool fixed_layout = false);
 
 // The first SIGINT, SIGTERM or SIGHUP received while a child ran (sent with
 // kill or by the terminal), or 0: a caller that starts one child after

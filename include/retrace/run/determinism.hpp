@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "retrace/core/canonical_json.hpp"
+#include "retrace/core/redact.hpp"
 #include "retrace/core/result.hpp"
 #include "retrace/store/store.hpp"
 
@@ -38,8 +39,11 @@ class ShimSession {
     // NAME=VALUE settings for the child's environment (LD_PRELOAD kept
     // after the shim when already set).
     std::vector<std::string> environment(const char* existing_preload) const;
-    // After the program: the streams written (non-empty ones), by name.
-    std::vector<ShimStream> collect() const;
+    // After the program: the streams written (non-empty ones), by name,
+    // each command line (its header record too) through the redactor: a
+    // key given as an argument (curl -H "Authorization: Bearer ...") is
+    // not stored.
+    std::vector<ShimStream> collect(const core::Redactor& redactor) const;
     // After a replay: one line per process whose values diverged.
     std::vector<std::string> divergences() const;
 

@@ -23,6 +23,9 @@ struct ProcessRecord {
     // Under --deterministic: the shim's streams ([{stream, command, blob,
     // bytes}], run/determinism.hpp).
     std::optional<core::Json> determinism;
+    // Under --deterministic: the address-space layout the program ran with,
+    // "fixed", or "randomized: WHY" when fixing it was refused.
+    std::optional<std::string> layout;
 
     core::Json to_attrs() const;
     core::Event to_event(long long seq, std::string name, long long start_ns,
