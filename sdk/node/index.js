@@ -11,7 +11,9 @@
 
 import { AsyncLocalStorage } from "node:async_hooks";
 import { createHash, randomBytes } from "node:crypto";
+import fs from "node:fs";
 import http from "node:http";
+import path from "node:path";
 
 const proxyUrl = process.env.RETRACE_PROXY_URL;
 const envMode = process.env.RETRACE_MODE;
@@ -106,10 +108,39 @@ function warn(message) {
   }
 }
 
+// The causal order: this process counts the events it has queued in a
+// ledger file of its own ($RETRACE_ORDER_DIR), and tags each with its
+// number; the recorder numbers a model request only after the events a
+// file counts have arrived, so one sent after an event comes after it.
+let ledger = null;
+let ledgerFd = null;
+let issued = 0;
+const issuedBytes = Buffer.alloc(8);
+if (MODE === "record" && process.env.RETRACE_ORDER_DIR) {
+  const name = `${process.pid}-${process.hrtime.bigint()}`;
+  try {
+    ledgerFd = fs.openSync(path.join(process.env.RETRACE_ORDER_DIR, name), "wx", 0o600);
+    ledger = name;
+  } catch {
+    // recorded in arrival order
+  }
+}
+
 // Queues one event, stamped with the time (unix ns, as JSON integer text:
 // beyond what a double holds exactly).
 function enqueue(message, key) {
+  if (ledger !== null) message = { ...message, ledger, issue: ++issued };
   queue.push(`{"${key}":${Date.now()}000000,${json(message, "an event").slice(1)}`);
+  if (ledgerFd !== null) {
+    // Counted before the call that issued it returns: before any request
+    // the program sends after it.
+    issuedBytes.writeBigUInt64LE(BigInt(issued));
+    try {
+      fs.writeSync(ledgerFd, issuedBytes, 0, 8, 0);
+    } catch {
+      // (the recorder is gone: events are not recorded either)
+    }
+  }
   if (!sending) sending = new Promise((resolve) => setImmediate(() => drain().then(resolve)));
 }
 

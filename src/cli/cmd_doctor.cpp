@@ -7,6 +7,7 @@
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/analysis/doctor.hpp"
+#include "retrace/core/temp_dir.hpp"
 #include "retrace/probe/provider_probe.hpp"
 #include "retrace/run/record.hpp"
 
@@ -72,8 +73,7 @@ void doctor_provider(Context& ctx, const ProviderOptions& o) {
     std::error_code ec;
     auto self = std::filesystem::read_symlink("/proc/self/exe", ec);
     if (ec) fail(error(ErrorCode::io, "cannot find the retrace binary: " + ec.message()), 125);
-    auto plan_file = std::filesystem::temp_directory_path() /
-                     ("retrace-probe-" + std::to_string(::getpid()) + ".json");
+    auto plan_file = core::temp_dir() / ("retrace-probe-" + std::to_string(::getpid()) + ".json");
     {
         std::ofstream out(plan_file);
         out << plan.to_json().dump();

@@ -15,6 +15,7 @@
 #include "retrace/core/clock.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
+#include "retrace/core/temp_dir.hpp"
 #include "retrace/run/child_process.hpp"
 #include "retrace/run/run_setup.hpp"
 #include "retrace/run/session.hpp"
@@ -58,9 +59,9 @@ Result<store::RunRow> seal_record(store::Store& store, const Json& conditions,
 // Runs the oracle for one run: exit 0 is a pass.
 Result<bool> judge(const std::string& oracle, const RecordOutcome& run, char** envp) {
     if (oracle.empty()) return run.exit_code == 0;
-    std::string out_file = (fs::temp_directory_path() /
-                            ("retrace-probe-" + std::to_string(::getpid()) + "-" + run.run_id))
-                               .string();
+    std::string out_file =
+        (core::temp_dir() / ("retrace-probe-" + std::to_string(::getpid()) + "-" + run.run_id))
+            .string();
     {
         std::ofstream f(out_file, std::ios::binary);
         f << run.stdout_text;

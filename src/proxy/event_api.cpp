@@ -5,6 +5,7 @@
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
+#include "retrace/proxy/issue_ledger.hpp"
 #include "retrace/trace/sdk_event.hpp"
 
 namespace retrace::proxy {
@@ -26,6 +27,9 @@ struct EventMessage {
     long long start_ns = 0, end_ns = 0;
     std::optional<long long> pid;
     bool group = false;
+    // The SDK process's ledger and this event's number in it (issue_ledger.hpp).
+    std::string ledger;
+    long long issue = 0;
 };
 
 namespace {
@@ -127,6 +131,16 @@ Status common_fields(const Json& j, EventMessage& m, bool need_kind) {
         if (!it->is_number_integer())
             return error(ErrorCode::invalid_input, "'pid' must be an integer");
         m.pid = it->get<long long>();
+    }
+    RETRACE_ASSIGN(m.ledger, text_field(j, "ledger", false));
+    if (!m.ledger.empty() && !IssueLedger::valid_name(m.ledger))
+        return error(
+            ErrorCode::invalid_input,
+            "'ledger' is at most 64 lower-case letters, digits and '-'; got '" + m.ledger + "'");
+    if (auto it = j.find("issue"); it != j.end() && !it->is_null()) {
+        if (!it->is_number_integer() || it->get<long long>() < 1)
+            return error(ErrorCode::invalid_input, "'issue' must be a positive integer");
+        m.issue = it->get<long long>();
     }
     long long now = core::unix_now_ns();
     RETRACE_ASSIGN(m.start_ns, time_field(j, "start_ns", now));
@@ -282,6 +296,14 @@ EventApiReply EventApi::handle(std::string_view method, std::string_view path,
 
 // Applies one checked message to the run; its answer.
 Json EventApi::apply(const EventMessage& m, const RunTarget& run) const {
+    // Once it is numbered (or refused), a request waiting for it may go on.
+    struct Received {
+        const EventMessage& m;
+        IssueLedger* issues;
+        ~Received() {
+            if (issues && !m.ledger.empty() && m.issue > 0) issues->received(m.ledger, m.issue);
+        }
+    } received{m, run.issues};
     if (m.phase == EventMessage::end) {
         auto open = run.spans->end(m.span);
         if (!open) return {{"error", "span " + m.span + " is not open"}};

@@ -19,6 +19,7 @@
 #include "retrace/net/streamed_reply.hpp"
 #include "retrace/net/upstream.hpp"
 #include "retrace/proxy/event_api.hpp"
+#include "retrace/proxy/issue_ledger.hpp"
 #include "retrace/trace/exchange.hpp"
 
 namespace retrace::proxy {
@@ -53,6 +54,10 @@ constexpr std::string_view k_token_prefix = "/_t/";
 // How long stop() waits for exchanges still in flight after the program ended.
 constexpr auto k_stop_grace = std::chrono::milliseconds(2000);
 constexpr std::size_t k_warned_kept = 1024;  // distinct warnings remembered
+// How long a model request waits for SDK events its program issued before
+// it, and how often it looks.
+constexpr auto k_issue_wait = std::chrono::milliseconds(1000);
+constexpr auto k_issue_poll = std::chrono::microseconds(200);
 // Idle connections kept per upstream.
 constexpr std::size_t k_pool_size = 64;
 // How much a socket read asks for: Beast reads what its buffer can hold
@@ -234,6 +239,29 @@ class Proxy final : public RecordingProxy {
         bool fresh = m_warned.size() < k_warned_kept ? m_warned.insert(message).second
                                                      : !m_warned.count(message);
         if (fresh) std::cerr << "retrace: " << message << "\n";
+    }
+
+    // Until every SDK event the program issued before this request has
+    // been numbered: then the request is numbered after them, in the
+    // program's causal order. A process that died with events unsent is
+    // waited for once, for k_issue_wait.
+    awaitable<void> wait_for_issued(IssueLedger& issues) {
+        if (issues.caught_up()) co_return;
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer timer(executor);
+        auto deadline = Clock::now() + k_issue_wait;
+        while (!issues.caught_up()) {
+            if (Clock::now() >= deadline) {
+                issues.give_up();
+                warn("SDK events the program issued did not arrive within " +
+                     std::to_string(k_issue_wait.count()) +
+                     " ms: a request was numbered without them");
+                co_return;
+            }
+            timer.expires_after(k_issue_poll);
+            boost::system::error_code ignored;
+            co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+        }
     }
 
     awaitable<void> serve(tcp::socket& client) {
@@ -699,6 +727,10 @@ class Proxy final : public RecordingProxy {
         // The event number (the order of issue) and the answer are taken in
         // one step: identical requests on several I/O threads get their
         // recorded answers in the order they are numbered, as recorded.
+        if (run->issues) {
+            IssueLedger& issues = *run->issues;
+            co_await wait_for_issued(issues);
+        }
         using Action = replay::ExchangeAnswer::Action;
         long long seq = 0;
         replay::ExchangeAnswer answer;

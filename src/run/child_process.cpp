@@ -108,8 +108,7 @@ std::vector<char*> c_strings(const std::vector<std::string>& strings) {
 // on report_fd, as ints: -errno when the layout could not be fixed (and it
 // goes on), errno when exec failed.
 [[noreturn]] void exec_child(char* const* argv, char* const* envp, int out_fd, int err_fd,
-                             int report_fd, pid_t parent, const sigset_t& mask,
-                             bool fixed_layout) {
+                             int report_fd, pid_t parent, const sigset_t& mask, bool fixed_layout) {
     prctl(PR_SET_PDEATHSIG, SIGKILL);
     if (fixed_layout) {
         int current = personality(0xffffffff);

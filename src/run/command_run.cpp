@@ -11,6 +11,7 @@
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/token.hpp"
+#include "retrace/proxy/issue_ledger.hpp"
 #include "retrace/run/child_process.hpp"
 #include "retrace/run/run_setup.hpp"
 #include "retrace/run/session.hpp"
@@ -68,7 +69,8 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
 }
 
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
-                                           const ProxyOptions& proxy, const ShimSession* shim) {
+                                           const ProxyOptions& proxy, const ShimSession* shim,
+                                           const proxy::IssueLedger* issues) {
     // (every URL carries the run's access token in its path: any client
     // given a base URL presents it unchanged)
     std::string base =
@@ -82,7 +84,16 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
                                     "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
     if (replay)
         for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
-            if (!env_value(envp, key)) set.push_back(key + ("=" + std::string(k_placeholder_key)));
+            if (!env_value(envp, key)) {
+                std::string kv = key;
+                kv.append("=").append(k_placeholder_key);
+                set.push_back(std::move(kv));
+            }
+    if (issues) {
+        std::string kv = "RETRACE_ORDER_DIR=";
+        kv.append(issues->dir().string());
+        set.push_back(std::move(kv));
+    }
     if (shim) {
         auto preload = env_value(envp, "LD_PRELOAD");
         for (auto& kv : shim->environment(preload ? preload->c_str() : nullptr))
@@ -111,14 +122,18 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
 // A command's one run: every exchange goes into it.
 class SingleRun final : public RunRouter {
   public:
-    explicit SingleRun(RunSession& session) : m_session(session) {}
+    SingleRun(RunSession& session, proxy::IssueLedger* issues)
+        : m_session(session), m_issues(issues) {}
     Result<RunTarget> acquire(const std::string&, const std::string&) override {
-        return m_session.target();
+        RunTarget target = m_session.target();
+        target.issues = m_issues;
+        return target;
     }
     void release(const RunTarget&) override {}
 
   private:
     RunSession& m_session;
+    proxy::IssueLedger* m_issues;
 };
 
 }  // namespace
@@ -186,13 +201,19 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
                    RunSession::start(*store, std::move(fresh), inputs, o.proxy.secret));
 
     long long process_seq = session->next_seq();  // the process is event 1
-    SingleRun router(*session);
+    // Recording, the SDKs count the events they issue, so that a model
+    // request is numbered after every event issued before it. (A replay's
+    // SDK calls are answered one at a time: they arrive in order.)
+    std::unique_ptr<proxy::IssueLedger> issues;
+    if (!replaying) issues = proxy::IssueLedger::create();
+    SingleRun router(*session, issues.get());
     // Only the program (which gets it in its environment) may add to its run.
     o.proxy.access_token = core::random_token();
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(o.proxy, router, redactor));
-    auto child = run_child(
-        o.command, child_environment(envp, run_id, proxy->port(), o.proxy, shim ? &*shim : nullptr),
-        o.pass_through, o.deterministic);
+    auto child = run_child(o.command,
+                           child_environment(envp, run_id, proxy->port(), o.proxy,
+                                             shim ? &*shim : nullptr, issues.get()),
+                           o.pass_through, o.deterministic);
     proxy->stop();  // every exchange in flight is recorded before the seal
     ChildResult result;
     if (child) {
@@ -221,7 +242,8 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
         // A replay keeps the streams it fed back, so that it replays in turn.
         auto streams = replaying ? o.feed : shim->collect(redactor);
         process.determinism = streams_attribute(streams, process_blobs);
-        process.layout = result.layout_error.empty() ? "fixed" : "randomized: " + result.layout_error;
+        process.layout =
+            result.layout_error.empty() ? "fixed" : "randomized: " + result.layout_error;
         outcome.shim_divergences = shim->divergences();
     }
     core::Event event = process.to_event(process_seq, fs::path(o.command[0]).filename().string(),

@@ -8,6 +8,7 @@
 #include <sstream>
 
 #include "retrace/core/digest.hpp"
+#include "retrace/core/temp_dir.hpp"
 
 namespace retrace::run {
 
@@ -44,7 +45,7 @@ std::string header_of(const std::string& data) {
 
 std::string header_record(const std::string& command) {
     std::string out = "H";
-    for (unsigned long long v = command.size(); ; v >>= 7) {
+    for (unsigned long long v = command.size();; v >>= 7) {
         if (v < 0x80) {
             out.push_back(static_cast<char>(v));
             break;
@@ -90,10 +91,11 @@ Result<ShimSession> ShimSession::start(bool replay, const std::vector<ShimStream
     ShimSession s;
     s.m_replay = replay;
     RETRACE_ASSIGN(s.m_shim, find_shim());
-    std::string tmpl = (fs::temp_directory_path() / "retrace-shim-XXXXXX").string();
+    fs::path tmp = core::temp_dir();
+    std::string tmpl = (tmp / "retrace-shim-XXXXXX").string();
     if (!mkdtemp(tmpl.data()))
-        return error(ErrorCode::io, "cannot create a directory for the determinism shim in " +
-                                        fs::temp_directory_path().string());
+        return error(ErrorCode::io,
+                     "cannot create a directory for the determinism shim in " + tmp.string());
     s.m_dir = tmpl;
     for (const auto& stream : streams) {
         bool plain =

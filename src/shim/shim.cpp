@@ -484,7 +484,6 @@ __attribute__((constructor)) void start() {
     pthread_atfork(before_fork, after_fork_parent, after_fork_child);
 }
 
-
 }  // namespace
 
 // The mode argument open() and openat() take only with O_CREAT or O_TMPFILE

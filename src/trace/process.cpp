@@ -64,7 +64,8 @@ ProcessRecord ProcessRecord::from_attrs(const Json& a) {
     p.stdout_bytes = size(a, k_stdout_bytes);
     p.stderr_bytes = size(a, k_stderr_bytes);
     if (auto it = a.find(k_determinism); it != a.end()) p.determinism = *it;
-    if (auto it = a.find(k_layout); it != a.end() && it->is_string()) p.layout = it->get<std::string>();
+    if (auto it = a.find(k_layout); it != a.end() && it->is_string())
+        p.layout = it->get<std::string>();
     return p;
 }
 

@@ -22,8 +22,8 @@ class DoctorTest : public ::testing::Test {
     std::string record(const trace::ProcessRecord& process) {
         store::RunRow row = test::incomplete_run();
         auto writer = store::RunWriter::start(*m_store, row, {}).value();
-        core::Event e = process.to_event(writer->next_seq(), "node", row.started_ns,
-                                         row.started_ns + 1000000);
+        core::Event e =
+            process.to_event(writer->next_seq(), "node", row.started_ns, row.started_ns + 1000000);
         EXPECT_TRUE(writer->complete(e, {}).is_ok());
         store::RunWriter::Seal seal;
         seal.metadata = Json::object();
@@ -54,13 +54,15 @@ TEST_F(DoctorTest, NamesWhatTheShimCouldNotMakeDeterministic) {
     p.determinism = Json::array();
     p.layout = "randomized: Operation not permitted";
     auto found = messages(record(p));
-    EXPECT_TRUE(any_has(found, "the address-space layout could not be fixed (Operation not "
-                               "permitted): Node's Math.random"));
+    EXPECT_TRUE(any_has(found,
+                        "the address-space layout could not be fixed (Operation not "
+                        "permitted): Node's Math.random"));
     EXPECT_TRUE(any_has(found, "no process read the clock or OS randomness"));
 
     // The control: a fixed layout and a recorded stream.
     p.layout = "fixed";
-    p.determinism = Json::array({{{"stream", "0123456789abcdef-1"}, {"command", "node agent.mjs"}}});
+    p.determinism =
+        Json::array({{{"stream", "0123456789abcdef-1"}, {"command", "node agent.mjs"}}});
     found = messages(record(p));
     EXPECT_FALSE(any_has(found, "address-space layout"));
     EXPECT_FALSE(any_has(found, "no process read the clock"));

@@ -24,6 +24,7 @@ class TrafficFacts;
 namespace retrace::proxy {
 
 class SpanTable;
+class IssueLedger;
 
 // The run an exchange is recorded into, held for the length of the exchange.
 struct RunTarget {
@@ -31,6 +32,9 @@ struct RunTarget {
     conditions::TrafficFacts* facts =
         nullptr;                 // what the run's traffic says about models, when set
     SpanTable* spans = nullptr;  // the run's SDK spans (event_api.hpp), when set
+    // The SDKs' counts of events issued (issue_ledger.hpp), when the run's
+    // program was given one: a request waits for the events before it.
+    IssueLedger* issues = nullptr;
 };
 
 // Which run each exchange belongs to: `record` has one; the gateway

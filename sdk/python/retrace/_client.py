@@ -3,6 +3,12 @@
 Record mode queues events and a background thread posts them in batches, so
 the calling code pays for a JSON encoding and a queue append, not a round
 trip. Replay mode asks synchronously, one keep-alive connection per thread.
+
+So that a model request the program sends after an event is numbered after
+it, though the event may reach the recorder later: each process counts the
+events it has queued in a ledger file of its own ($RETRACE_ORDER_DIR, one
+8-byte write per event), and tags each with its number; the recorder waits
+for the events a file counts before numbering a request.
 """
 
 import atexit
@@ -10,8 +16,10 @@ import http.client
 import json
 import os
 import socket
+import struct
 import sys
 import threading
+import time
 import urllib.parse
 
 
@@ -113,20 +121,52 @@ class _Sender:
         self._warned = False
         self._thread = None
         self._pid = None
+        self._ledger = self._ledger_fd = None
+        self._issued = 0
 
     def _start(self):
         # (Again in a forked child, whose copy of the thread is gone.)
         self._pid = os.getpid()
+        self._open_ledger()
         self._connection = _Connection(self._url)
         self._thread = threading.Thread(target=self._run, name="retrace-events", daemon=True)
         self._thread.start()
+
+    def _open_ledger(self):
+        if self._ledger_fd is not None:
+            try:
+                os.close(self._ledger_fd)  # (the parent's, in a forked child)
+            except OSError:
+                pass
+        self._ledger = self._ledger_fd = None
+        self._issued = 0
+        directory = os.environ.get("RETRACE_ORDER_DIR")
+        if not directory:
+            return
+        name = "%d-%d" % (self._pid, time.monotonic_ns())
+        try:
+            self._ledger_fd = os.open(os.path.join(directory, name),
+                                      os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_CLOEXEC, 0o600)
+            self._ledger = name
+        except OSError:
+            pass  # recorded in arrival order
 
     def put(self, message):
         with self._cond:
             if self._pid != os.getpid():
                 self._queue, self._busy = [], False
                 self._start()
-            self._queue.append(message)
+            if self._ledger_fd is not None:
+                self._issued += 1
+                message["ledger"], message["issue"] = self._ledger, self._issued
+            self._queue.append(_dumps(message))
+            if self._ledger_fd is not None:
+                # Counted before the call that issued it returns, so before
+                # any request the program sends after it.
+                try:
+                    os.pwrite(self._ledger_fd, struct.pack("<Q", self._issued), 0)
+                except OSError:
+                    pass
             self._cond.notify()
 
     def flush(self):
@@ -174,7 +214,7 @@ class Client:
 
     def send(self, message):
         """Queues one event (a dict) for recording; returns at once."""
-        self._sender.put(_dumps(message))
+        self._sender.put(message)
 
     def flush(self):
         """Waits until every queued event is recorded."""
