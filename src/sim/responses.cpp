@@ -147,7 +147,7 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     long long seq = 0;
     auto event = [&](const std::string& type, const Json& fields) {
         Wire frame = {{"type", type}, {"sequence_number", seq++}};
-        for (const auto& [key, value] : fields.items()) frame[key] = value;
+        for (const auto& [name, value] : fields.items()) frame[name] = value;
         r.frames.push_back(sse(frame, type));
     };
     event("response.created", {{"response", response("in_progress", Json::array(), nullptr)}});
