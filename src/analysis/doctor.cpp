@@ -117,7 +117,7 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
     // Clock and randomness the program read without retrace seeing them.
     bool deterministic = false, sdk_draws = false, python = false;
     std::size_t streams = 0;
-    std::string layout;
+    std::optional<std::string> layout_refusal;
     long long truncated = 0, live = 0;
     for (const auto& row : rows) {
         const auto& e = row.event;
@@ -126,7 +126,7 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
             deterministic = process.determinism.has_value();
             if (deterministic && process.determinism->is_array())
                 streams = process.determinism->size();
-            layout = process.layout.value_or("");
+            layout_refusal = process.layout_refusal();
             if (!process.argv.empty())
                 python = std::filesystem::path(process.argv[0])
                              .filename()
@@ -151,9 +151,9 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                        "the program's wall-clock reads and random draws were not recorded",
                        "record with --deterministic, or read them through the SDK "
                        "(retrace.now(), retrace.random())"});
-    if (deterministic && layout.starts_with("randomized"))
+    if (deterministic && layout_refusal)
         out.push_back({"warning", "clock and randomness",
-                       "the address-space layout could not be fixed (" + layout.substr(12) +
+                       "the address-space layout could not be fixed (" + *layout_refusal +
                            "): Node's Math.random and crypto.randomUUID, and OpenSSL's random "
                            "bytes, mix in addresses and will differ on replay",
                        "allow personality(ADDR_NO_RANDOMIZE) (a container's seccomp profile "

@@ -724,13 +724,13 @@ class Proxy final : public RecordingProxy {
         auto it = m_upstreams.find(in.route);
         bool too_deep = it != m_upstreams.end() && nests_too_deep(req.body());
         bool answerable = it != m_upstreams.end() && !too_deep;
-        // The event number (the order of issue) and the answer are taken in
-        // one step: identical requests on several I/O threads get their
-        // recorded answers in the order they are numbered, as recorded.
         if (run->issues) {
             IssueLedger& issues = *run->issues;
             co_await wait_for_issued(issues);
         }
+        // The event number (the order of issue) and the answer are taken in
+        // one step: identical requests on several I/O threads get their
+        // recorded answers in the order they are numbered, as recorded.
         using Action = replay::ExchangeAnswer::Action;
         long long seq = 0;
         replay::ExchangeAnswer answer;

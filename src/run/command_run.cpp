@@ -242,8 +242,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
         // A replay keeps the streams it fed back, so that it replays in turn.
         auto streams = replaying ? o.feed : shim->collect(redactor);
         process.determinism = streams_attribute(streams, process_blobs);
-        process.layout =
-            result.layout_error.empty() ? "fixed" : "randomized: " + result.layout_error;
+        process.layout = trace::ProcessRecord::layout_of(result.layout_error);
         outcome.shim_divergences = shim->divergences();
     }
     core::Event event = process.to_event(process_seq, fs::path(o.command[0]).filename().string(),

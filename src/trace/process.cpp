@@ -18,6 +18,8 @@ constexpr const char* k_stdout_bytes = "stdout_bytes";
 constexpr const char* k_stderr_bytes = "stderr_bytes";
 constexpr const char* k_determinism = "determinism";
 constexpr const char* k_layout = "layout";
+constexpr std::string_view k_fixed = "fixed";
+constexpr std::string_view k_randomized = "randomized: ";
 
 std::size_t size(const Json& a, const char* key) {
     long long n = attrs::integer(a, key).value_or(0);
@@ -49,6 +51,15 @@ core::Event ProcessRecord::to_event(long long seq, std::string name, long long s
     e.end_ns = end_ns;
     e.attrs = to_attrs();
     return e;
+}
+
+std::string ProcessRecord::layout_of(const std::string& refusal) {
+    return refusal.empty() ? std::string(k_fixed) : std::string(k_randomized) + refusal;
+}
+
+std::optional<std::string> ProcessRecord::layout_refusal() const {
+    if (!layout || !layout->starts_with(k_randomized)) return std::nullopt;
+    return layout->substr(k_randomized.size());
 }
 
 ProcessRecord ProcessRecord::from_attrs(const Json& a) {

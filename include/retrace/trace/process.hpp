@@ -26,6 +26,10 @@ struct ProcessRecord {
     // Under --deterministic: the address-space layout the program ran with,
     // "fixed", or "randomized: WHY" when fixing it was refused.
     std::optional<std::string> layout;
+    // layout's value for a run whose layout was fixed (refusal empty) or
+    // stayed randomized because the call was refused, and the refusal back.
+    static std::string layout_of(const std::string& refusal);
+    std::optional<std::string> layout_refusal() const;
 
     core::Json to_attrs() const;
     core::Event to_event(long long seq, std::string name, long long start_ns,
