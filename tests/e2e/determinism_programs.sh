@@ -96,6 +96,16 @@ sh_streams=$(retrace show sh --json | json '[s["command"] for e in j["events"] i
 expect_contains "$sh_streams" 'curl -sS ${RETRACE_PROXY_URL}/openai/chat/completions -H Authorization: Bearer [REDACTED]'
 store_dump > dump.txt
 if grep -qF "$KEY" dump.txt; then fail "the key curl was given reached the store"; fi
+# Nor an export of the run (a pack: a text header, then zstd frames).
+retrace pack sh -o sh.pack > /dev/null
+python3 - "$KEY" <<'PY' || fail "the key curl was given reached the pack"
+import subprocess, sys
+data = open("sh.pack", "rb").read()
+content = subprocess.run(["zstd", "-dc"], input=data[data.find(b"\x28\xb5\x2f\xfd"):],
+                         capture_output=True).stdout
+assert b"curl -sS" in content and b"[REDACTED]" in content, "the stream's command is in the pack"
+sys.exit(1 if sys.argv[1].encode() in content else 0)
+PY
 layout=$(retrace show node --json | json '[e["attrs"]["layout"] for e in j["events"] if e["kind"] == "process"][0]')
 expect_eq "$layout" "fixed"
 
