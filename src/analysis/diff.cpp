@@ -249,6 +249,48 @@ std::optional<Step> prompt_explained_by_input(store::Store& store, const DiffRep
     return std::nullopt;
 }
 
+// The sections a run's model traffic declares (what it asked for, as
+// observed in its requests), not the program's code, data or parameters.
+bool traffic_section(const std::string& section) {
+    return section == "models" || section == "prompts" || section == "tools";
+}
+
+// When the first divergence is one request that got two answers (a tool
+// result, a model's sampled answer) and only traffic sections differ: every
+// request before it matched, so what the sections hold apart was sent after
+// the program saw the different answer (a tool schema built from it, a
+// prompt carrying it, a run that stopped instead of calling the model). The
+// sections then differ as a consequence, and the answer is the cause.
+bool traffic_differs_downstream(const DiffReport& r) {
+    if (!r.first || !r.first->same_request || !r.first->a || !r.first->b || r.declared.empty())
+        return false;
+    for (const auto& s : r.declared)
+        if (!traffic_section(s.section)) return false;
+    return true;
+}
+
+// How the downstream sections came apart: the first model step after the
+// divergence that only one run has, when the other stopped first.
+std::string downstream_note(const DiffReport& r, const Trajectory& ta, const Trajectory& tb) {
+    std::string names;
+    for (const auto& s : r.declared) names += (names.empty() ? "" : " and ") + s.section;
+    auto model_after = [](const Trajectory& t, long long seq) -> std::optional<Step> {
+        bool past = false;
+        for (const auto& s : t.steps) {
+            if (past && s.kind == core::EventKind::llm) return s;
+            if (s.seq == seq) past = true;
+        }
+        return std::nullopt;
+    };
+    auto na = model_after(ta, r.first->a->seq), nb = model_after(tb, r.first->b->seq);
+    std::string how = na.has_value() != nb.has_value()
+                          ? std::string("only ") + (na ? "a" : "b") + " went on to " +
+                                step_label(na ? *na : *nb) + ", " + (na ? "b" : "a") +
+                                " stopped first: "
+                          : std::string();
+    return "; " + how + "the " + names + " differ as a consequence (sent only after it)";
+}
+
 }  // namespace
 
 Json DiffReport::to_json() const {
@@ -395,6 +437,7 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     bool outcome_differs = r.a_exit != r.b_exit || !r.stdout_difference.empty();
 
     // The verdict, most fundamental cause first.
+    bool downstream = traffic_differs_downstream(r);
     if (auto sent = prompt_explained_by_input(store, r, ta, tb)) {
         const auto& d = *r.first;
         const auto& x = d.response_diff.front();
@@ -402,12 +445,12 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
         r.explanation = step_label(*d.a) + " returned differently (" + x.path + ": " + x.before +
                         " -> " + x.after + "), and the program put it into its prompt (" +
                         step_label(*sent) + " sends it): the prompts differ as a consequence";
-    } else if (!r.declared.empty()) {
+    } else if (!r.declared.empty() && !downstream) {
         std::string names;
         for (const auto& s : r.declared) names += (names.empty() ? "" : ", ") + s.section;
         r.verdict = "conditions differ";
         r.explanation = names + " (the runs are not comparable as reruns)";
-    } else if (!r.backend.empty()) {
+    } else if (!r.backend.empty() && !downstream) {
         const auto& x = r.backend.front();
         r.verdict = "backend differs";
         std::string what = x.path.find("credentials") != std::string::npos
@@ -499,6 +542,7 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                             "; no recorded tool, retrieval, clock or random event explains it "
                             "(unrecorded clock or randomness? record with --deterministic)";
         }
+        if (downstream) r.explanation += downstream_note(r, ta, tb);
     } else if (outcome_differs) {
         r.verdict = "same conditions, outputs diverged";
         r.explanation =

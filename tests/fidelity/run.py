@@ -26,6 +26,7 @@ import concurrent.futures
 import json
 import os
 import shutil
+import signal
 import socket
 import subprocess
 import sys
@@ -36,6 +37,15 @@ import time
 HERE = os.path.dirname(os.path.abspath(__file__))
 SCENARIOS = os.path.join(HERE, "scenarios")
 SOURCE = os.environ.get("RETRACE_SOURCE_DIR") or os.path.dirname(os.path.dirname(HERE))
+# The sims running now, stopped if the driver itself is stopped (a test
+# timeout sends SIGTERM).
+LIVE_SIMS = set()
+
+
+def stop_live_sims(signum, frame):
+    for sim in list(LIVE_SIMS):
+        sim.kill()
+    os._exit(128 + signum)
 
 
 def pick_python():
@@ -135,6 +145,7 @@ class Scenario:
         err = open(os.path.join(self.work, "sim.err"), "w")
         self.sim = subprocess.Popen([self.opts.bin, "sim", "--port", "0"] + flags,
                                     stdout=out, stderr=err, cwd=self.work)
+        LIVE_SIMS.add(self.sim)
         for _ in range(500):
             out.seek(0)
             line = out.readline()
@@ -153,6 +164,7 @@ class Scenario:
             except subprocess.TimeoutExpired:
                 self.sim.kill()
                 self.sim.wait()
+        LIVE_SIMS.discard(self.sim)
         self.sim = None
 
     def latest_run(self, env):
@@ -342,6 +354,8 @@ def main():
     ap.add_argument("--keep", action="store_true", help="keep each scenario's temp dir")
     ap.add_argument("-v", "--verbose", action="store_true", help="log each step on stderr")
     opts = ap.parse_args()
+    for sig in (signal.SIGTERM, signal.SIGINT, signal.SIGHUP):
+        signal.signal(sig, stop_live_sims)
     opts.bin = os.environ.get("RETRACE_BIN")
     if not opts.bin:
         print("fidelity: RETRACE_BIN must point at the retrace binary", file=sys.stderr)

@@ -103,5 +103,120 @@ TEST_F(DiffTest, ATrailingExtraStepIsTheFirstDivergence) {
     EXPECT_EQ(r->matching_prefix, 1u);
 }
 
+// A run that stopped after a tool answered differently (its code could not
+// handle the answer) never sent the model request the other run sent: its
+// traffic-observed models and prompts sections are empty. The tool is the
+// cause, the sections its consequence (was: conditions differ: models,
+// prompts). Found by the fidelity suite's state_tool scenario.
+TEST_F(DiffTest, ARunThatStoppedAfterAToolAnsweredDifferentlyIsInputsDiffer) {
+    auto run = [&](const std::string& output, bool calls_model) {
+        Json conditions = Json::object();
+        if (calls_model) {
+            conditions["models"] = {{"openai", {{"gpt-4o", {{"temperature", {0}}}}}}};
+            conditions["prompts"] = {{"openai", {core::Digest::of("system").to_string()}}};
+        }
+        store::RunRow row = test::incomplete_run();
+        row.conditions = *core::canonicalize(conditions);
+        row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
+        auto writer = store::RunWriter::start(*m_store, row, {}).value();
+        core::Event tool;
+        tool.seq = writer->next_seq();
+        tool.kind = core::EventKind::tool;
+        tool.name = "reserve_seat";
+        tool.start_ns = row.started_ns;
+        tool.end_ns = row.started_ns + 1000000;
+        tool.request = core::Digest::of("{}").to_string();
+        tool.response = core::Digest::of(output).to_string();
+        EXPECT_TRUE(
+            writer->complete(tool, {{tool.request, "{}"}, {tool.response, output}}).is_ok());
+        if (calls_model) {
+            core::Event llm;
+            llm.seq = writer->next_seq();
+            llm.kind = core::EventKind::llm;
+            llm.name = "POST /chat/completions";
+            llm.start_ns = row.started_ns + 2000000;
+            llm.end_ns = row.started_ns + 3000000;
+            std::string body = R"({"model":"gpt-4o","temperature":0})";
+            llm.request = core::Digest::of(body).to_string();
+            llm.response = core::Digest::of("{}").to_string();
+            EXPECT_TRUE(writer->complete(llm, {{llm.request, body}, {llm.response, "{}"}}).is_ok());
+        }
+        store::RunWriter::Seal seal;
+        seal.metadata = Json::object();
+        seal.outcome = Json::object();
+        EXPECT_TRUE(writer->seal(seal));
+        return row.id;
+    };
+    auto a = run(R"({"seat":12,"status":"confirmed"})", true);
+    auto b = run(R"({"position":1,"status":"waitlisted"})", false);
+    auto r = diff_runs(*m_store, a, b);
+    ASSERT_TRUE(r) << r.status().message();
+    EXPECT_EQ(r->verdict, "inputs differ");
+    EXPECT_NE(r->explanation.find(
+                  "#1 tool reserve_seat returned differently ($.position: (absent) -> 1)"),
+              std::string::npos)
+        << r->explanation;
+    EXPECT_NE(r->explanation.find("only a went on to #2 llm POST /chat/completions, b stopped "
+                                  "first: the models and prompts differ as a consequence"),
+              std::string::npos)
+        << r->explanation;
+    EXPECT_NE(r->explanation.find("the models and prompts differ as a consequence"),
+              std::string::npos)
+        << r->explanation;
+    // The control: the same tool answer with a changed prompt in both runs
+    // is a changed condition.
+    auto c = run(R"({"seat":12,"status":"confirmed"})", true);
+    auto d = run(R"({"seat":12,"status":"confirmed"})", false);
+    EXPECT_EQ(diff_runs(*m_store, c, d)->verdict, "conditions differ");
+}
+
+// A sampled answer the program built its next request's tool schema from
+// (a choice enumerated from it): the tools section differs only downstream
+// of the first answer that differed, so the answer is the cause (was:
+// conditions differ: tools). Found by the fidelity suite's agent_compound.
+TEST_F(DiffTest, AToolSchemaBuiltFromADifferentAnswerIsItsConsequence) {
+    auto run = [&](const std::string& answer, const std::string& schema) {
+        Json conditions = {{"tools", {{"book_flight", {core::Digest::of(schema).to_string()}}}}};
+        store::RunRow row = test::incomplete_run();
+        row.conditions = *core::canonicalize(conditions);
+        row.conditions_digest = core::identify_conditions(conditions)->digest.to_string();
+        auto writer = store::RunWriter::start(*m_store, row, {}).value();
+        std::vector<std::pair<std::string, std::string>> steps = {
+            {R"({"model":"gpt-4o","temperature":0.4})", answer},
+            {R"({"model":"gpt-4o","tools":[)" + schema + "]}", R"({"ok":true})"}};
+        int at = 0;
+        for (const auto& [body, response] : steps) {
+            core::Event e;
+            e.seq = writer->next_seq();
+            e.kind = core::EventKind::llm;
+            e.name = "POST /chat/completions";
+            e.start_ns = row.started_ns + (at++) * 2000000LL;
+            e.end_ns = e.start_ns + 1000000;
+            e.request = core::Digest::of(body).to_string();
+            e.response = core::Digest::of(response).to_string();
+            EXPECT_TRUE(writer->complete(e, {{e.request, body}, {e.response, response}}).is_ok());
+        }
+        store::RunWriter::Seal seal;
+        seal.metadata = Json::object();
+        seal.outcome = Json::object();
+        EXPECT_TRUE(writer->seal(seal));
+        return row.id;
+    };
+    auto answer = [](const std::string& origin) {
+        return R"({"choices":[{"message":{"role":"assistant","content":")" + origin + R"("}}]})";
+    };
+    auto a = run(answer("CDG"), R"({"enum":["TP441"]})");
+    auto b = run(answer("BVA"), R"({"enum":[]})");
+    auto r = diff_runs(*m_store, a, b);
+    ASSERT_TRUE(r) << r.status().message();
+    EXPECT_EQ(r->verdict, "same conditions, outputs diverged") << r->explanation;
+    EXPECT_NE(r->explanation.find("#1 llm POST /chat/completions: temperature 0.4 without a seed"),
+              std::string::npos)
+        << r->explanation;
+    EXPECT_NE(r->explanation.find("; the tools differ as a consequence (sent only after it)"),
+              std::string::npos)
+        << r->explanation;
+}
+
 }  // namespace
 }  // namespace retrace::analysis
