@@ -60,6 +60,7 @@ std::string response_key(store::Store& store, const core::Event& e) {
     key += '|';
     if (auto it = e.attrs.find("error"); it != e.attrs.end()) key += it->dump();
     key += x.truncated ? "|cut|" : "||";
+    if (x.client_cancelled) key += "left|";
     if (e.kind != core::EventKind::llm) return key + e.response;
     core::LlmResponse r =
         core::assemble_response(x.route, x.response_headers.value("content-type", std::string()),
@@ -202,9 +203,11 @@ std::string output_evidence(store::Store& store, const core::Event& a, const cor
 }
 
 // What a model exchange got when the provider failed it: its status (429,
-// 5xx), a stream cut mid-way, or no answer; empty for an ordinary answer.
+// 5xx), a stream cut mid-way, or no answer; empty for an ordinary answer,
+// and for one the program itself gave up on (its abort or its timeout).
 std::string provider_fault(const core::Event& e) {
     auto x = trace::Exchange::from_attrs(e.attrs);
+    if (x.client_cancelled) return "";
     if (x.status == 0) return "no answer (the connection failed)";
     if (x.status == 429 || x.status >= 500) return std::to_string(x.status);
     if (x.truncated) return "a stream cut mid-way";

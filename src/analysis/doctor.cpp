@@ -118,7 +118,7 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
     bool deterministic = false, sdk_draws = false, python = false;
     std::size_t streams = 0;
     std::optional<std::string> layout_refusal;
-    long long truncated = 0, live = 0;
+    long long truncated = 0, live = 0, gave_up = 0;
     for (const auto& row : rows) {
         const auto& e = row.event;
         if (e.kind == core::EventKind::process) {
@@ -137,6 +137,7 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
         if (core::is_exchange(e.kind)) {
             trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
             if (x.truncated) ++truncated;
+            if (x.client_cancelled) ++gave_up;
             if (x.live) ++live;
         }
     }
@@ -146,6 +147,13 @@ Result<DoctorReport> doctor_run(store::Store& store, const std::string& ref) {
                            " stream(s) broke off: the program saw a partial "
                            "answer",
                        "retry the request, or treat a cut stream as a failure in the program"});
+    if (gave_up > 0)
+        out.push_back({"info", "client gave up",
+                       std::to_string(gave_up) +
+                           " request(s) the program itself left before the answer was complete (an "
+                           "abort or a timeout of its own): when it left and how much it had read "
+                           "are recorded, and replay answers them at their recorded timing",
+                       "nothing to fix; replay --pace fast sends them at once"});
     if (!deterministic && !sdk_draws)
         out.push_back({"warning", "clock and randomness",
                        "the program's wall-clock reads and random draws were not recorded",

@@ -20,7 +20,7 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         "replay", "run a recorded run again with its model traffic answered from the recording");
     auto o = std::make_shared<run::ReplayOptions>();
     auto on_miss = std::make_shared<std::string>("fail");
-    auto pace = std::make_shared<std::string>("fast");
+    auto pace = std::make_shared<std::string>("auto");
     cmd->add_option("run", o->run, "the run to replay (a run reference)")->required();
     cmd->add_option("--name", o->name, "a name for the replay's own run");
     cmd->add_option("--on-miss", *on_miss,
@@ -51,8 +51,10 @@ void add_replay_command(CLI::App& app, Context& ctx) {
         "--reuse", o->reuse,
         "a request repeated more often than recorded gets the last recorded answer again");
     cmd->add_option("--pace", *pace,
-                    "fast: streams as fast as possible (default); recorded: at the recorded timing")
-        ->check(CLI::IsMember({"fast", "recorded"}));
+                    "auto: answers whose recorded client gave up (a timeout, an abort) at their "
+                    "recorded timing, the rest at once (default); fast: all at once; recorded: "
+                    "all at their recorded timing")
+        ->check(CLI::IsMember({"auto", "fast", "recorded"}));
     cmd->add_option("--mask", o->masks,
                     "REGEX: blank what matches in stdout before comparing it (repeatable)");
     cmd->add_flag("--allow-unused", o->allow_unused,
@@ -89,7 +91,9 @@ void add_replay_command(CLI::App& app, Context& ctx) {
             return answer == "y" || answer == "Y" || answer == "yes";
         };
         o->on_miss_live = *on_miss == "live";
-        o->pace_recorded = *pace == "recorded";
+        o->pace = *pace == "recorded" ? replay::Pace::recorded
+                  : *pace == "fast"   ? replay::Pace::fast
+                                      : replay::Pace::automatic;
         o->command = ctx.trailing;
         std::optional<run::LaunchFailure> launch;
         auto result = run::replay(*o, ctx.opener(), ctx.envp, &launch);

@@ -90,7 +90,11 @@ Line line_of(store::Store& store, const core::Event& e) {
         if (r.embeddings) l.detail += "  " + std::to_string(*r.embeddings) + " vectors";
     }
     if (x.truncated) l.markers += "  ! truncated";
-    if (status >= 400 || status == 0) l.markers += "  ! error";
+    if (x.client_cancelled)
+        l.markers += "  (client left after " + std::to_string(x.client_cancelled->at_us / 1000) +
+                     " ms, " + std::to_string(x.client_cancelled->chunks_sent) + " chunks read)";
+    else if (status >= 400 || status == 0)
+        l.markers += "  ! error";
     if (x.divergence) l.markers += "  ! diverged";
     if (x.replayed_from) l.markers += "  (replayed #" + std::to_string(*x.replayed_from) + ")";
     if (x.live) l.markers += "  (live)";
@@ -241,7 +245,11 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
     std::cout << "\n";
     print_body(out["request"]["body"]);
     std::cout << "\nstatus " << x.status
-              << (x.truncated ? "  (truncated: the stream broke off)" : "") << "\n";
+              << (x.truncated ? "  (truncated: the stream broke off)" : "");
+    if (x.client_cancelled)
+        std::cout << "  (the client left after " << x.client_cancelled->at_us / 1000 << " ms, "
+                  << x.client_cancelled->chunks_sent << " chunks read)";
+    std::cout << "\n";
     print_headers(out["response"]["headers"]);
     const Json& frames = out["response"]["frames"];
     bool stream = out["response"].contains("assembled") && out["response"]["assembled"]["stream"];

@@ -14,6 +14,7 @@
 #include "retrace/core/clock.hpp"
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
+#include "retrace/net/client_watch.hpp"
 #include "retrace/net/deadline.hpp"
 #include "retrace/net/expect_continue.hpp"
 #include "retrace/net/streamed_reply.hpp"
@@ -27,6 +28,7 @@ namespace retrace::proxy {
 using conditions::TrafficFacts;
 using net::AsyncServer;
 using net::client_tls_context;
+using net::ClientWatch;
 using net::continue_if_expected;
 using net::Deadline;
 using net::Framing;
@@ -58,6 +60,9 @@ constexpr std::size_t k_warned_kept = 1024;  // distinct warnings remembered
 // it, and how often it looks.
 constexpr auto k_issue_wait = std::chrono::milliseconds(1000);
 constexpr auto k_issue_poll = std::chrono::microseconds(200);
+// How long a replay waits, past the time its recorded client left, for the
+// replaying client to leave as well before it cuts the connection.
+constexpr auto k_cancel_grace = std::chrono::milliseconds(2000);
 // Idle connections kept per upstream.
 constexpr std::size_t k_pool_size = 64;
 // How much a socket read asks for: Beast reads what its buffer can hold
@@ -165,8 +170,10 @@ struct Outcome {
     std::string body;
     std::vector<std::pair<long long, std::size_t>> chunks;  // offset_us, bytes per piece written
     bool truncated = false;
-    bool client_ok = true;                     // the connection can serve another request
-    const RecordedExchange* served = nullptr;  // replayed: the exchange body comes from
+    std::optional<long long> header_us;            // when the response header arrived
+    std::optional<trace::ClientCancel> cancelled;  // the client left first
+    bool client_ok = true;                         // the connection can serve another request
+    const RecordedExchange* served = nullptr;      // replayed: the exchange body comes from
 };
 
 class Proxy final : public RecordingProxy {
@@ -230,6 +237,13 @@ class Proxy final : public RecordingProxy {
         Proxy& m_proxy;
         tcp::socket* m_socket;
     };
+
+    // Whether stop() has cut what was still in flight (then a client
+    // connection that closed was closed by it).
+    bool stopped() {
+        std::lock_guard lock(m_mutex);
+        return m_cut;
+    }
 
     // One line on stderr per distinct problem, so a failing upstream is
     // visible without flooding the program's output.
@@ -416,10 +430,13 @@ class Proxy final : public RecordingProxy {
             // (an answer to HEAD has a Content-Length but no body)
             parser_slot->skip(req.method() == http::verb::head);
         };
+        // A client that leaves (aborts, times out) interrupts the wait on
+        // the upstream: nothing more is read of an answer nobody reads.
+        ClientWatch watch(client);
         // A pooled connection the upstream has closed meanwhile fails before
         // any response byte: then the request is sent once more, on a new
         // connection (as HTTP clients do with reused connections).
-        for (int attempt = 0; attempt < 2; ++attempt) {
+        for (int attempt = 0; attempt < 2 && !watch.gone(); ++attempt) {
             bool pooled = false;
             bool fresh = attempt > 0;
             auto c = co_await upstream_connection(up, fresh, pooled);
@@ -433,18 +450,27 @@ class Proxy final : public RecordingProxy {
             connection = std::move(c).value();
             guard.reset();
             guard.emplace(*this, connection->socket());
+            watch.interrupt(&connection->socket());
             ubuf.clear();
             new_parser();
             ec = {};
+            if (watch.gone()) break;
             co_await http::async_write(*connection, fwd, with_ec);
             if (!ec) co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
-            if (!ec || !pooled || ubuf.size() > 0) break;
+            if (!ec || !pooled || ubuf.size() > 0 || watch.gone()) break;
         }
         // Interim answers (103 Early Hints, a 100 Continue) come before the
         // final one; neither is relayed nor recorded.
-        while (!ec && is_interim(parser_slot->get().result_int())) {
+        while (!ec && !watch.gone() && is_interim(parser_slot->get().result_int())) {
             new_parser();
             co_await http::async_read_header(*connection, ubuf, *parser_slot, with_ec);
+        }
+        if (watch.gone() && !stopped()) {
+            // (before any answer: the connection to the upstream is closed,
+            // which is how an HTTP/1.1 client calls a request off)
+            out.cancelled = trace::ClientCancel{(watch.gone_ns() - start) / 1000, 0};
+            out.client_ok = false;
+            co_return;
         }
         auto& parser = *parser_slot;
         auto& upstream = *connection;
@@ -456,6 +482,7 @@ class Proxy final : public RecordingProxy {
         }
         auto& ures = parser.get();
         out.status = static_cast<int>(ures.result_int());
+        out.header_us = (core::unix_now_ns() - start) / 1000;
         http::response<http::empty_body> res{ures.result(), 11};
         for (const auto& f : ures) {
             std::string name = lower(f.name_string());
@@ -479,6 +506,7 @@ class Proxy final : public RecordingProxy {
         StreamedReply relay(client, res, framing);
         // The header goes out at once, unless body bytes came with it: then
         // with them (a slow stream's first byte is never held back).
+        std::size_t sent = 0;  // entries of out.chunks the client was sent
         if (ubuf.size() == 0) co_await relay.flush();
         // An event stream is recorded frame by frame, each frame at the time
         // its last byte arrived (several may come in one read); anything
@@ -521,9 +549,13 @@ class Proxy final : public RecordingProxy {
             if (perr == http::error::need_more) perr = {};
             if (!perr && !parser.is_done()) {
                 co_await relay.flush();  // the last piece goes with the end
+                if (relay.error()) watch.lost();
+                if (watch.gone()) break;
+                sent = out.chunks.size();
                 std::size_t n =
                     co_await upstream.async_read_some(ubuf.prepare(k_read_size), with_ec);
                 ubuf.commit(n);
+                if (watch.gone()) break;
                 if (ec == asio::error::eof) {
                     ec = {};
                     if (n == 0) parser.put_eof(perr);  // a body that ends with the connection
@@ -535,6 +567,15 @@ class Proxy final : public RecordingProxy {
             }
         }
         log_chunks(true);
+        if (watch.gone() && stopped()) out.truncated = true;  // cut by stop(), not by the client
+        if (watch.gone() && !out.truncated) {
+            // (what the upstream sent until then is recorded; the rest is
+            // called off by closing the connection to it)
+            out.cancelled = trace::ClientCancel{(watch.gone_ns() - start) / 1000, sent};
+            co_await relay.finish(true);
+            out.client_ok = false;
+            co_return;
+        }
         co_await relay.finish(out.truncated);
         out.client_ok = !out.truncated && relay.reusable();
         if (!out.truncated && parser.is_done() && parser.get().keep_alive()) {
@@ -581,6 +622,40 @@ class Proxy final : public RecordingProxy {
         out.body = *body;
         out.served = &x;
         out.truncated = x.truncated;
+        // Paced (--pace recorded, and by default an exchange whose client
+        // gave up: --pace auto), the header and each frame go out at their
+        // recorded offsets, so that a client with a timeout or a deadline
+        // of its own leaves where the recorded one did. A client that
+        // leaves is noticed, and nothing more is sent.
+        bool paced = m_answers.paced(x);
+        ClientWatch watch(client);
+        asio::steady_timer timer(client.get_executor());
+        watch.interrupt(&timer);
+        auto begin = Clock::now() - std::chrono::nanoseconds(core::unix_now_ns() - start);
+        auto at_offset = [begin](long long us) { return begin + std::chrono::microseconds(us); };
+        // (a recorded client that left gets as long again, and a grace, to leave)
+        Clock::time_point left_by = Clock::time_point::max();
+        if (x.client_cancelled) left_by = at_offset(x.client_cancelled->at_us) + k_cancel_grace;
+        bool wait_to_leave = paced && x.client_cancelled;
+        auto noticed = [&](std::size_t sent) {
+            if (watch.gone())
+                out.cancelled = trace::ClientCancel{(watch.gone_ns() - start) / 1000, sent};
+        };
+        if (x.status == 0) {
+            // The recorded client got no answer (it left first): nor does
+            // this one; paced, it is given the time to leave on its own.
+            if (wait_to_leave) co_await pause(timer, watch, left_by);
+            noticed(0);
+            boost::system::error_code ignored;
+            client.set_option(asio::socket_base::linger(true, 0),
+                              ignored);  // a reset, if still there
+            out.client_ok = false;
+            co_return;
+        }
+        if (paced && x.header_us) {
+            Clock::time_point header_at = at_offset(*x.header_us);
+            co_await pause(timer, watch, header_at);
+        }
         if (has_no_body(req.method(), x.status)) {
             std::string length;
             auto it = x.response_headers.find("content-length");
@@ -590,16 +665,15 @@ class Proxy final : public RecordingProxy {
         }
         // (an HTTP/1.0 client gets the framing the recording had: a length
         // when the upstream gave one)
+        bool complete = !x.truncated && !x.client_cancelled;
         Framing framing = net::framing_for(
-            req.version(), !x.truncated && x.response_headers.contains("content-length"));
+            req.version(), complete && x.response_headers.contains("content-length"));
         if (framing == Framing::length) res.content_length(body->size());
         StreamedReply reply(client, res, framing);
-        auto begin = Clock::now();
-        bool paced = m_answers.paced();
         // Each recorded frame is one HTTP chunk. Paced, each is written at
         // its recorded offset; fast, the whole response is one write.
+        std::size_t sent = 0;  // entries of out.chunks the client was sent
         if (paced) co_await reply.flush();
-        asio::steady_timer timer(client.get_executor());
         std::size_t at = 0;
         // (the last piece: whatever the recorded chunks do not cover)
         std::vector<std::pair<long long, std::size_t>> pieces = x.chunks;
@@ -608,17 +682,35 @@ class Proxy final : public RecordingProxy {
             n = std::min(n, body->size() - at);
             if (n == 0) continue;
             if (paced) {
-                timer.expires_at(begin + std::chrono::microseconds(offset_us));
-                boost::system::error_code ignored;
-                co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+                Clock::time_point due = at_offset(offset_us);
+                co_await pause(timer, watch, due);
             }
+            if (watch.gone()) break;
             out.chunks.emplace_back((core::unix_now_ns() - start) / 1000, n);
             reply.add(std::string_view(*body).substr(at, n));
-            if (paced) co_await reply.flush();
             at += n;
+            if (!paced) continue;
+            co_await reply.flush();
+            if (reply.error()) watch.lost();
+            if (!watch.gone()) sent = out.chunks.size();
         }
-        co_await reply.finish(out.truncated);
-        out.client_ok = !out.truncated && reply.reusable();
+        // The rest of an answer its recorded client left was never read:
+        // the client that stays is cut where the recording ends.
+        if (wait_to_leave) co_await pause(timer, watch, left_by);
+        noticed(sent);
+        bool cut = !complete || watch.gone();
+        co_await reply.finish(cut);
+        out.client_ok = !cut && reply.reusable();
+    }
+
+    // Waits until `until`, or until the client leaves (the watch cancels
+    // the timer), whichever is first.
+    static awaitable<void> pause(asio::steady_timer& timer, const ClientWatch& watch,
+                                 Clock::time_point until) {
+        if (watch.gone()) co_return;
+        timer.expires_at(until);
+        boost::system::error_code ignored;
+        co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
     }
 
     // Answers one request and records the exchange. Returns false when the
@@ -794,6 +886,8 @@ class Proxy final : public RecordingProxy {
                 trace::Exchange x, const std::string& request, const Outcome& out) {
         x.status = out.status;
         x.truncated = out.truncated;
+        x.header_us = out.header_us;
+        x.client_cancelled = out.cancelled;
         x.response_headers = out.headers;
         x.chunks = out.chunks;
         std::string req_body = m_redactor.redact(request);

@@ -37,6 +37,7 @@ void override_body(RecordedExchange& x, std::string body) {
     }
     x.override_body = std::make_shared<const std::string>(std::move(body));
     x.truncated = false;
+    x.client_cancelled.reset();  // a whole answer, whoever left the recorded one
 }
 
 core::MatchRequest match_request_of(const RecordedExchange& x) {
@@ -66,6 +67,18 @@ core::MatchRequest event_match_request(core::EventKind kind, std::string_view na
 
 std::string RecordedExchange::label() const {
     return "#" + std::to_string(seq) + " " + method + " /" + route + path + query;
+}
+
+bool Cassette::paced(const RecordedExchange& x) const {
+    switch (m_policy.pace) {
+        case Pace::fast:
+            return false;
+        case Pace::recorded:
+            return true;
+        case Pace::automatic:
+            return x.client_cancelled.has_value();
+    }
+    return false;
 }
 
 std::string RecordedEvent::label() const {
@@ -113,6 +126,8 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         x.status = recorded.status;
         x.response_headers = std::move(recorded.response_headers);
         x.truncated = recorded.truncated;
+        x.header_us = recorded.header_us;
+        x.client_cancelled = recorded.client_cancelled;
         x.chunks = std::move(recorded.chunks);
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
         x.response_digest = e.response;

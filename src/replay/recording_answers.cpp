@@ -30,7 +30,7 @@ class RecordingAnswers final : public AnswerSource {
         return error(ErrorCode::internal,
                      "a recording has no recorded answer to give (" + x.label() + ")");
     }
-    bool paced() const override { return false; }
+    bool paced(const RecordedExchange&) const override { return false; }
 
   private:
     std::string m_secret;

@@ -112,7 +112,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
     ReplayPolicy policy;
     policy.on_miss_live = o.on_miss_live;
     policy.reuse = o.reuse;
-    policy.pace_recorded = o.pace_recorded;
+    policy.pace = o.pace;
     policy.until = o.until;
     policy.live_tools = o.live_tools;
     if (o.until && *o.until < 0)

@@ -1,5 +1,7 @@
 #include "retrace/trace/exchange.hpp"
 
+#include <algorithm>
+
 #include "attrs.hpp"
 
 namespace retrace::trace {
@@ -20,6 +22,10 @@ constexpr const char* k_status = "status";
 constexpr const char* k_response_headers = "response_headers";
 constexpr const char* k_chunks = "chunks";
 constexpr const char* k_truncated = "truncated";
+constexpr const char* k_header_us = "header_us";
+constexpr const char* k_client_cancelled = "client_cancelled";
+constexpr const char* k_at_us = "at_us";
+constexpr const char* k_chunks_sent = "chunks_sent";
 constexpr const char* k_replayed_from = "replayed_from";
 constexpr const char* k_live = "live";
 constexpr const char* k_divergence = "divergence";
@@ -44,6 +50,10 @@ Json Exchange::to_attrs() const {
     Json c = Json::array();
     for (const auto& [offset, bytes] : chunks) c.push_back({offset, bytes});
     a[k_chunks] = std::move(c);
+    if (header_us) a[k_header_us] = *header_us;
+    if (client_cancelled)
+        a[k_client_cancelled] = {{k_at_us, client_cancelled->at_us},
+                                 {k_chunks_sent, client_cancelled->chunks_sent}};
     if (replayed_from) a[k_replayed_from] = *replayed_from;
     if (live) a[k_live] = true;
     if (divergence) a[k_divergence] = divergence->to_attrs();
@@ -68,6 +78,14 @@ Exchange Exchange::from_attrs(const Json& a) {
                 ch[1].is_number_integer() && ch[1].get<long long>() >= 0)
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
     x.truncated = flag(a, k_truncated);
+    x.header_us = attrs::integer(a, k_header_us);
+    if (auto it = a.find(k_client_cancelled); it != a.end() && it->is_object()) {
+        ClientCancel c;
+        c.at_us = attrs::integer(*it, k_at_us).value_or(0);
+        c.chunks_sent =
+            static_cast<std::size_t>(std::max(0LL, attrs::integer(*it, k_chunks_sent).value_or(0)));
+        x.client_cancelled = c;
+    }
     x.replayed_from = attrs::integer(a, k_replayed_from);
     x.live = flag(a, k_live);
     if (auto it = a.find(k_divergence); it != a.end() && it->is_object())

@@ -8,7 +8,9 @@
 // Properties: the proxy neither crashes nor hangs (the connection is
 // closed once the request is answered); without the token no request is
 // answered but with 1xx or 4xx; a shielded replay never sends a recorded
-// request's content to a client that did not send it itself.
+// request's content to a client that did not send it itself. (A client
+// that half-closes is taken to have left, as nginx takes it: a forwarded
+// request may then be called off before its answer, which is fuzzed too.)
 #include <arpa/inet.h>
 #include <netinet/in.h>
 #include <poll.h>
@@ -180,9 +182,10 @@ std::unique_ptr<proxy::RecordingProxy> start_proxy(proxy::ProxyOptions options,
     return std::move(p).value();
 }
 
-// Sends bytes on a new connection, half-closes it, and returns what came
-// back once the proxy closed it.
-std::string exchange(int port, std::string_view bytes) {
+// Sends bytes on a new connection, half-closes it (unless told not to: a
+// request that says Connection: close is answered, then closed), and
+// returns what came back once the proxy closed it.
+std::string exchange(int port, std::string_view bytes, bool half_close = true) {
     int fd = connect_to(port);
     std::size_t sent = 0;
     while (sent < bytes.size()) {
@@ -190,7 +193,7 @@ std::string exchange(int port, std::string_view bytes) {
         if (n <= 0) break;  // (the proxy may refuse before reading everything)
         sent += static_cast<std::size_t>(n);
     }
-    shutdown(fd, SHUT_WR);
+    if (half_close) shutdown(fd, SHUT_WR);
     std::string answer;
     bool closed = read_to_end(fd, answer, 5000);
     close(fd);
@@ -229,7 +232,7 @@ struct World {
                    "authorization: Bearer sk-fuzz0123456789abcdefghij\r\ncontent-length: " +
                    std::to_string(content.size()) + "\r\nconnection: close\r\n\r\n" + content;
         };
-        require(exchange(recording->port(), post("/openai/v1/chat/completions", body))
+        require(exchange(recording->port(), post("/openai/v1/chat/completions", body), false)
                         .rfind("HTTP/1.1 200", 0) == 0,
                 "the recording's exchange is answered");
         require(exchange(recording->port(), post("/_retrace/v1/events", events))

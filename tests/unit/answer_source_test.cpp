@@ -30,7 +30,8 @@ class AnswerSourceTest : public ::testing::Test {
         ASSERT_TRUE(s) << s.status().message();
         m_store = std::move(s).value();
         m_secret = m_store->secret().value();
-        // #1 and #3 ask the same, #2 something else, #4 is a tool call.
+        // #1 and #3 ask the same, #2 something else, #4 is a tool call;
+        // #3's client gave up after its first chunk.
         store::RunRow row = test::incomplete_run();
         auto writer = store::RunWriter::start(*m_store, row, {});
         ASSERT_TRUE(writer) << writer.status().message();
@@ -47,6 +48,8 @@ class AnswerSourceTest : public ::testing::Test {
             x.path = "/chat/completions";
             x.status = 200;
             x.chunks = {{0, std::string(response).size()}};
+            if (std::string(response) == "second")
+                x.client_cancelled = trace::ClientCancel{250000, 1};
             e.attrs = x.to_attrs();
             e.request = core::Digest::of(request).to_string();
             e.response = core::Digest::of(response).to_string();
@@ -106,7 +109,8 @@ TEST_F(AnswerSourceTest, RecordingForwardsEveryRequestUnderTheStoresDigest) {
     EXPECT_EQ(ask(*recording, R"({"q":1})"), "forward");
     EXPECT_EQ(ask(*recording, R"({"q":1})"), "forward");
     EXPECT_EQ(ask(*recording, "not json"), "forward");
-    EXPECT_FALSE(recording->paced());
+    RecordedExchange any;
+    EXPECT_FALSE(recording->paced(any));
     // the digest a replay of the same store computes
     auto cassette = replaying();
     EXPECT_EQ(recording->digest_of(chat(R"({"q":1})")), cassette->digest_of(chat(R"({ "q": 1 })")));
@@ -127,6 +131,32 @@ TEST_F(AnswerSourceTest, TheCassetteServesEachDigestInRecordedOrderThenDiverges)
     EXPECT_EQ(c->divergences()[1].diff[0].path, "$.w");
     EXPECT_EQ(ask(source, R"({"q":2,"w":"a"})"), "other");
     EXPECT_TRUE(c->unused().size() == 1u && c->unused()[0].starts_with("#4 tool"));
+}
+
+// Whether each of the two answers to {"q":1} (#1, then #3 whose client
+// left) is served at its recorded timing under a policy.
+std::string pacing(Cassette& c) {
+    std::string body = R"({"q":1})";  // (a match request views its body)
+    auto request = chat(body);
+    std::string out;
+    for (int i = 0; i < 2; ++i) {
+        ExchangeAnswer a = c.answer(request, c.digest_of(request));
+        if (a.action != Action::recorded) return "not served";
+        out += "#" + std::to_string(a.recorded->seq) + (c.paced(*a.recorded) ? " paced" : " fast");
+        if (i == 0) out += ", ";
+    }
+    return out;
+}
+
+TEST_F(AnswerSourceTest, AnAnswerWhoseClientGaveUpIsPacedByDefault) {
+    auto automatic = replaying();
+    EXPECT_EQ(pacing(*automatic), "#1 fast, #3 paced");
+    ReplayPolicy fast;
+    fast.pace = Pace::fast;
+    EXPECT_EQ(pacing(*replaying(fast)), "#1 fast, #3 fast");
+    ReplayPolicy recorded;
+    recorded.pace = Pace::recorded;
+    EXPECT_EQ(pacing(*replaying(recorded)), "#1 paced, #3 paced");
 }
 
 TEST_F(AnswerSourceTest, ReuseRepeatsTheLastAnswerOfAQueue) {

@@ -3,6 +3,7 @@
 #include <gtest/gtest.h>
 
 #include "retrace/store/run_writer.hpp"
+#include "retrace/trace/exchange.hpp"
 #include "test_support.hpp"
 
 namespace retrace::analysis {
@@ -216,6 +217,45 @@ TEST_F(DiffTest, AToolSchemaBuiltFromADifferentAnswerIsItsConsequence) {
     EXPECT_NE(r->explanation.find("; the tools differ as a consequence (sent only after it)"),
               std::string::npos)
         << r->explanation;
+}
+
+// A request the program itself gave up on (its timeout fired, it aborted)
+// is not the provider failing it: one run's client left, the other's got
+// its answer. The control: no answer with no client leaving is a fault.
+TEST_F(DiffTest, ARequestTheProgramGaveUpOnIsNoProviderFault) {
+    auto run = [&](int status, bool client_left) {
+        store::RunRow row = test::incomplete_run();
+        auto writer = store::RunWriter::start(*m_store, row, {}).value();
+        core::Event llm;
+        llm.seq = writer->next_seq();
+        llm.kind = core::EventKind::llm;
+        llm.name = "POST /chat/completions";
+        llm.start_ns = row.started_ns;
+        llm.end_ns = row.started_ns + 1000000;
+        trace::Exchange x;
+        x.route = "openai";
+        x.method = "POST";
+        x.path = "/chat/completions";
+        x.status = status;
+        if (client_left) x.client_cancelled = trace::ClientCancel{300000, 0};
+        llm.attrs = x.to_attrs();
+        std::string body = R"({"model":"gpt-4o","temperature":0})";
+        std::string answer = status == 200 ? R"({"choices":[]})" : "";
+        llm.request = core::Digest::of(body).to_string();
+        llm.response = core::Digest::of(answer).to_string();
+        EXPECT_TRUE(writer->complete(llm, {{llm.request, body}, {llm.response, answer}}).is_ok());
+        store::RunWriter::Seal seal;
+        seal.metadata = Json::object();
+        seal.outcome = Json::object();
+        EXPECT_TRUE(writer->seal(seal));
+        return row.id;
+    };
+    auto answered = run(200, false);
+    auto r = diff_runs(*m_store, answered, run(0, true));
+    ASSERT_TRUE(r) << r.status().message();
+    EXPECT_NE(r->verdict, "provider fault") << r->explanation;
+    EXPECT_NE(r->verdict, "identical");
+    EXPECT_EQ(diff_runs(*m_store, answered, run(0, false))->verdict, "provider fault");
 }
 
 }  // namespace

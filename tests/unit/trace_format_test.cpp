@@ -52,6 +52,8 @@ TEST(TraceFormat, AnExchangeComesBackAsItWasStored) {
     x.truncated = true;
     x.replayed_from = 7;
     x.live = true;
+    x.header_us = 950;
+    x.client_cancelled = ClientCancel{301200, 1};
     Divergence d;
     d.reason = "no recorded request matches";
     d.nearest = 3;
@@ -61,6 +63,10 @@ TEST(TraceFormat, AnExchangeComesBackAsItWasStored) {
     EXPECT_EQ(y.to_attrs(), x.to_attrs());
     EXPECT_EQ(y.chunks, x.chunks);
     EXPECT_EQ(y.replayed_from, 7);
+    EXPECT_EQ(y.header_us, 950);
+    ASSERT_TRUE(y.client_cancelled);
+    EXPECT_EQ(y.client_cancelled->at_us, 301200);
+    EXPECT_EQ(y.client_cancelled->chunks_sent, 1u);
     ASSERT_TRUE(y.divergence);
     EXPECT_EQ(y.divergence->nearest, 3);
     EXPECT_EQ(y.divergence->diff.size(), 1u);
@@ -73,6 +79,7 @@ TEST(TraceFormat, MissingOrMistypedAttributesKeepTheirDefaults) {
               {"chunks", Json::parse("[[1,2],[3],\"x\",[4,-1],[5,6]]")},
               {"truncated", "yes"},
               {"replayed_from", "7"},
+              {"header_us", 1.5},
               {"divergence", "no"}};
     Exchange x = Exchange::from_attrs(a);
     EXPECT_EQ(x.route, "");
@@ -80,8 +87,24 @@ TEST(TraceFormat, MissingOrMistypedAttributesKeepTheirDefaults) {
     EXPECT_EQ(x.chunks, (std::vector<std::pair<long long, std::size_t>>{{1, 2}, {5, 6}}));
     EXPECT_FALSE(x.truncated);
     EXPECT_FALSE(x.replayed_from);
+    EXPECT_FALSE(x.header_us);
+    EXPECT_FALSE(x.client_cancelled);
     EXPECT_FALSE(x.divergence);
     EXPECT_EQ(Exchange::from_attrs(Json()).to_attrs(), Exchange{}.to_attrs());
+    Exchange c =
+        Exchange::from_attrs({{"client_cancelled", {{"at_us", "9"}, {"chunks_sent", -2}}}});
+    ASSERT_TRUE(c.client_cancelled);
+    EXPECT_EQ(c.client_cancelled->at_us, 0);
+    EXPECT_EQ(c.client_cancelled->chunks_sent, 0u);
+}
+
+TEST(TraceFormat, AClientThatGaveUpIsStoredWithWhenAndHowFarItRead) {
+    Exchange x = recorded_exchange();
+    x.header_us = 90;
+    x.client_cancelled = ClientCancel{150400, 2};
+    Json a = x.to_attrs();
+    EXPECT_EQ(a["header_us"], 90);
+    EXPECT_EQ(a["client_cancelled"], Json::parse(R"({"at_us":150400,"chunks_sent":2})"));
 }
 
 Divergence request_divergence() {

@@ -78,9 +78,9 @@ class AnswerSource {
     // The body of a recorded answer this source gave (x came from answer()).
     // An error when the recording no longer holds it. Thread safe.
     virtual Result<std::shared_ptr<const std::string>> body_of(const RecordedExchange& x) = 0;
-    // Whether a recorded answer's frames are sent at their recorded offsets
-    // (--pace recorded) rather than at once.
-    virtual bool paced() const = 0;
+    // Whether a recorded answer's header and frames are sent at their
+    // recorded offsets rather than at once (--pace; ReplayPolicy).
+    virtual bool paced(const RecordedExchange& x) const = 0;
 };
 
 // Recording: forwards every request; replaying() is false, so SDK calls are

@@ -25,13 +25,22 @@
 #include "retrace/replay/answer_source.hpp"
 #include "retrace/store/store.hpp"
 #include "retrace/trace/divergence.hpp"
+#include "retrace/trace/exchange.hpp"
 
 namespace retrace::replay {
+
+// When a recorded answer is sent at its recorded timing (header and frames
+// at their offsets) rather than at once.
+enum class Pace {
+    fast,       // --pace fast: never
+    automatic,  // --pace auto (default): when the recorded client's timing mattered (it left)
+    recorded,   // --pace recorded: always
+};
 
 struct ReplayPolicy {
     bool on_miss_live = false;       // --on-miss live: forward misses upstream
     bool reuse = false;              // --reuse: an exhausted queue repeats its last answer
-    bool pace_recorded = false;      // --pace recorded: frames at their recorded offsets
+    Pace pace = Pace::automatic;     // --pace
     std::optional<long long> until;  // --until N: exchanges after N are not served (a fork)
     bool live_tools = false;  // --live-tools: SDK events after --until N (or missed) run live
     std::map<long long, std::string> overrides;  // --override N=FILE: event N's new body
@@ -53,7 +62,9 @@ struct RecordedExchange {
     std::string response_digest;  // of the body as stored; "" when --override replaced it
     std::vector<std::pair<long long, std::size_t>> chunks;  // offset us, bytes
     bool truncated = false;
-    std::string match;  // match digest
+    std::optional<long long> header_us;                   // when its header arrived
+    std::optional<trace::ClientCancel> client_cancelled;  // the recorded client left first
+    std::string match;                                    // match digest
 
     std::string label() const;  // "#3 POST /openai/chat/completions"
 };
@@ -104,7 +115,7 @@ class Cassette final : public AnswerSource {
     ExchangeAnswer answer(const core::MatchRequest& request, const std::string& digest) override;
     EventAnswer answer_event(core::EventKind kind, std::string_view name, std::string_view input,
                              const std::string& digest, bool can_run_live) override;
-    bool paced() const override { return m_policy.pace_recorded; }
+    bool paced(const RecordedExchange& x) const override;
 
     // The next recorded answer for this digest, or nullptr. Thread safe.
     const RecordedExchange* take(const std::string& digest);

@@ -28,7 +28,7 @@ struct ReplayOptions {
     std::vector<std::string> overrides;                  // --override N=FILE
     std::vector<std::string> ignore;                     // --ignore JSONPATH
     bool reuse = false;                                  // --reuse
-    bool pace_recorded = false;                          // --pace recorded
+    replay::Pace pace = replay::Pace::automatic;         // --pace
     std::vector<std::string> masks;                      // --mask REGEX
     bool allow_unused = false;                           // --allow-unused
     std::vector<std::string> upstreams, routes, redact;  // as for record (live requests)

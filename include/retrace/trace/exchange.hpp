@@ -15,6 +15,14 @@
 
 namespace retrace::trace {
 
+// A client that left before its answer was complete (it aborted, or its
+// timeout fired): when, and how many of the answer's chunks it had been
+// sent by then. The proxy stops reading the upstream when it notices.
+struct ClientCancel {
+    long long at_us = 0;          // offset from the request's start
+    std::size_t chunks_sent = 0;  // entries of Exchange::chunks written to it
+};
+
 struct Exchange {
     std::string route;   // "openai", "anthropic", or a --route name
     std::string method;  // "POST"
@@ -24,12 +32,16 @@ struct Exchange {
     core::Json request_headers = core::Json::object();
     std::string match;              // the request's match digest (core/matching.hpp)
     bool request_redacted = false;  // redaction changed the stored request body
-    int status = 0;                 // as the client got it
+    int status = 0;                 // as the client got it; 0 when it got no answer
     core::Json response_headers = core::Json::object();
     // The response body as it arrived: [offset from the request's start in
     // microseconds, bytes] per frame of a stream, per read otherwise.
     std::vector<std::pair<long long, std::size_t>> chunks;
     bool truncated = false;  // the upstream broke off the body
+    // When the response header arrived, offset from the request's start
+    // in microseconds (unset in recordings made before it was recorded).
+    std::optional<long long> header_us;
+    std::optional<ClientCancel> client_cancelled;  // the client gave up
     // In a replay's own run: the recorded event that answered, or that it
     // was sent upstream, or why the recording could not answer.
     std::optional<long long> replayed_from;
