@@ -5,6 +5,7 @@
 #include <sstream>
 #include <thread>
 
+#include "retrace/analysis/shim_inputs.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/store/run_ref.hpp"
@@ -47,6 +48,7 @@ struct Trajectory {
     std::vector<core::Event> events;  // parallel to steps
     std::optional<long long> exit_code;
     std::string stdout_text;
+    core::Json determinism;  // the process's shim streams, under --deterministic
 };
 
 // What a step's answer is compared by. A model's answer by what it said
@@ -90,6 +92,7 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
             auto process = trace::ProcessRecord::from_attrs(e.attrs);
             t.exit_code = process.exit_code;
             t.stdout_text = store::blob_text(store, process.stdout_digest);
+            if (process.determinism) t.determinism = *process.determinism;
             continue;
         }
         events.push_back(std::move(e));
@@ -252,10 +255,8 @@ std::optional<Step> prompt_explained_by_input(store::Store& store, const DiffRep
     return std::nullopt;
 }
 
-// The sections a run's model traffic declares (what it asked for, as
-// observed in its requests), not the program's code, data or parameters.
 bool traffic_section(const std::string& section) {
-    return section == "models" || section == "prompts" || section == "tools";
+    return core::is_traffic_section(section);
 }
 
 // When the first divergence is one request that got two answers (a tool
@@ -441,7 +442,26 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
 
     // The verdict, most fundamental cause first.
     bool downstream = traffic_differs_downstream(r);
-    if (auto sent = prompt_explained_by_input(store, r, ta, tb)) {
+    // The clock and OS randomness the processes read (--deterministic),
+    // asked only when nothing else recorded explains the difference.
+    auto shim = [&] { return shim_inputs_differ(store, ta.determinism, tb.determinism); };
+    std::optional<std::string> read_differently;
+    // One run stopped before the model steps the other went on to (its
+    // traffic-observed sections are missing, not changed).
+    bool stopped_first =
+        !r.declared.empty() && r.first && r.first->a.has_value() != r.first->b.has_value();
+    for (const auto& s : r.declared)
+        if (!traffic_section(s.section)) stopped_first = false;
+    if (stopped_first) read_differently = shim();
+    if (read_differently) {
+        const Step& s = r.first->a ? *r.first->a : *r.first->b;
+        std::string names;
+        for (const auto& d : r.declared) names += (names.empty() ? "" : " and ") + d.section;
+        r.verdict = "inputs differ";
+        r.explanation = *read_differently + "; then only " + (r.first->a ? "a" : "b") +
+                        " went on to " + step_label(s) + ", " + (r.first->a ? "b" : "a") +
+                        " stopped first: the " + names + " differ as a consequence";
+    } else if (auto sent = prompt_explained_by_input(store, r, ta, tb)) {
         const auto& d = *r.first;
         const auto& x = d.response_diff.front();
         r.verdict = "inputs differ";
@@ -537,20 +557,33 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
         } else {
             r.verdict = "inputs differ";
             const Step& s = d.a ? *d.a : *d.b;
-            r.explanation = "the program's own request parted first at " + step_label(s) +
-                            (d.request_diff.empty() ? std::string()
-                                                    : " (" + d.request_diff.front().path + ": " +
-                                                          d.request_diff.front().before + " -> " +
-                                                          d.request_diff.front().after + ")") +
-                            "; no recorded tool, retrieval, clock or random event explains it "
-                            "(unrecorded clock or randomness? record with --deterministic)";
+            std::string parted =
+                "the program's own request parted first at " + step_label(s) +
+                (d.request_diff.empty()
+                     ? std::string()
+                     : " (" + d.request_diff.front().path + ": " + d.request_diff.front().before +
+                           " -> " + d.request_diff.front().after + ")");
+            bool deterministic = !ta.determinism.is_null() && !tb.determinism.is_null();
+            if ((read_differently = shim()))
+                r.explanation = *read_differently + "; then " + parted;
+            else
+                r.explanation = parted +
+                                "; no recorded tool, retrieval, clock or random event explains it" +
+                                (deterministic ? std::string()
+                                               : " (unrecorded clock or randomness? record with "
+                                                 "--deterministic)");
         }
         if (downstream) r.explanation += downstream_note(r, ta, tb);
     } else if (outcome_differs) {
-        r.verdict = "same conditions, outputs diverged";
-        r.explanation =
-            "every step matched, but " +
-            (r.a_exit != r.b_exit ? std::string("the exit codes differ") : r.stdout_difference);
+        std::string how =
+            r.a_exit != r.b_exit ? std::string("the exit codes differ") : r.stdout_difference;
+        if ((read_differently = shim())) {
+            r.verdict = "inputs differ";
+            r.explanation = *read_differently + "; every step matched, but " + how;
+        } else {
+            r.verdict = "same conditions, outputs diverged";
+            r.explanation = "every step matched, but " + how;
+        }
     } else {
         r.verdict = "identical";
         r.explanation = r.different_machine

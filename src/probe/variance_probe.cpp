@@ -335,9 +335,12 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, store::StoreOpener& opener, ch
         }
         tokens_in += r.input_tokens;
         tokens_out += r.output_tokens;
-        // Grouped by declared conditions and the fingerprints the provider
-        // reported; a run that saw none (say, its request failed) says
-        // nothing about the backend.
+        // Grouped by the declared conditions the program was given (its
+        // code, environment, data and parameters: not the models, prompts
+        // and tools its traffic showed, which follow from what it did, say
+        // a tool schema built from a sampled answer) and the fingerprints
+        // the provider reported; a run that saw none (say, its request
+        // failed) says nothing about the backend.
         RETRACE_ASSIGN(auto row, store->get_run(r.run_id));
         Json c = Json::object();
         if (row)
@@ -347,7 +350,11 @@ Result<ProbeOutcome> probe(const ProbeOptions& o, store::StoreOpener& opener, ch
         for (const auto& [provider, facts] : c["backend"].items())
             for (const auto& fp : facts.value("system_fingerprints", Json::array()))
                 fingerprints += (fingerprints.empty() ? "" : ",") + fp.get<std::string>();
-        r.conditions_digest = identity.declared.to_string().substr(7, 12) + " " +
+        std::string given;
+        for (auto section : core::k_declared_sections)
+            if (!core::is_traffic_section(section))
+                given += identity.sections[std::string(section)].to_string() + "\n";
+        r.conditions_digest = core::Digest::of(given).to_string().substr(7, 12) + " " +
                               (fingerprints.empty() ? "(no fingerprint)" : fingerprints);
         auto& group = by_conditions[r.conditions_digest];
         (r.passed ? group.first : group.second)++;

@@ -12,6 +12,7 @@
 
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/core/llm_response.hpp"
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/client_watch.hpp"
@@ -568,6 +569,18 @@ class Proxy final : public RecordingProxy {
         }
         log_chunks(true);
         if (watch.gone() && stopped()) out.truncated = true;  // cut by stop(), not by the client
+        // A client that leaves once it has read a stream's end marker
+        // ([DONE], message_stop, ...: SDKs close then, before the body's
+        // last chunk) read the whole answer: it did not give up.
+        bool read_all =
+            watch.gone() && sse && sent == out.chunks.size() &&
+            core::assemble_response(in.route, str(ures[http::field::content_type]), out.body)
+                .complete;
+        if (read_all) {
+            co_await relay.finish(false);
+            out.client_ok = false;
+            co_return;
+        }
         if (watch.gone() && !out.truncated) {
             // (what the upstream sent until then is recorded; the rest is
             // called off by closing the connection to it)
@@ -697,8 +710,10 @@ class Proxy final : public RecordingProxy {
         // The rest of an answer its recorded client left was never read:
         // the client that stays is cut where the recording ends.
         if (wait_to_leave) co_await pause(timer, watch, left_by);
-        noticed(sent);
-        bool cut = !complete || watch.gone();
+        // (a client that leaves once it has the whole answer did not give up)
+        bool read_all = complete && at == body->size() && sent == out.chunks.size();
+        if (!read_all) noticed(sent);
+        bool cut = !complete || (watch.gone() && !read_all);
         co_await reply.finish(cut);
         out.client_ok = !cut && reply.reusable();
     }

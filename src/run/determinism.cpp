@@ -9,6 +9,7 @@
 
 #include "retrace/core/digest.hpp"
 #include "retrace/core/temp_dir.hpp"
+#include "retrace/trace/shim_stream.hpp"
 
 namespace retrace::run {
 
@@ -24,35 +25,8 @@ std::string read_file(const fs::path& p) {
     return s.str();
 }
 
-// A stream's header record ('H', varint length, the command line): the
-// command line and where the values after it begin.
-std::pair<std::string, std::size_t> read_header(const std::string& data) {
-    if (data.empty() || data[0] != 'H') return {"", 0};
-    std::size_t at = 1;
-    unsigned long long n = 0;
-    for (int shift = 0; at < data.size() && shift < 64; shift += 7) {
-        auto b = static_cast<unsigned char>(data[at++]);
-        n |= static_cast<unsigned long long>(b & 0x7f) << shift;
-        if (!(b & 0x80)) break;
-    }
-    std::size_t len = std::min<std::size_t>(n, data.size() - at);
-    return {data.substr(at, len), at + len};
-}
-
 std::string header_of(const std::string& data) {
-    return read_header(data).first;
-}
-
-std::string header_record(const std::string& command) {
-    std::string out = "H";
-    for (unsigned long long v = command.size();; v >>= 7) {
-        if (v < 0x80) {
-            out.push_back(static_cast<char>(v));
-            break;
-        }
-        out.push_back(static_cast<char>((v & 0x7f) | 0x80));
-    }
-    return out + command;
+    return trace::read_shim_header(data).command;
 }
 
 // A stream as a recording shim leaves it: a prelude (the magic "RTSLIVE\0"
@@ -137,12 +111,12 @@ std::vector<ShimStream> ShimSession::collect(const core::Redactor& redactor) con
     for (const auto& entry : fs::directory_iterator(m_dir, ec)) {
         if (entry.path().extension() != ".rts") continue;
         std::string data = recorded_stream(read_file(entry.path()));
-        auto [command, values] = read_header(data);
+        auto [command, values] = trace::read_shim_header(data);
         // A header and nothing else: the process read no value.
         if (values == 0 || data.size() <= values) continue;
         if (redactor.contains_secret(command)) {
             std::string redacted = redactor.redact(command);
-            data = header_record(redacted) + data.substr(values);
+            data = trace::shim_header(redacted) + data.substr(values);
             command = std::move(redacted);
         }
         out.push_back({entry.path().stem().string(), std::move(command), std::move(data)});

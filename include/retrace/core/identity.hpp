@@ -18,6 +18,16 @@ namespace retrace::core {
 // Declared sections, in the order they are hashed into the declared digest.
 inline constexpr std::array<std::string_view, 7> k_declared_sections = {
     "code", "env", "models", "prompts", "tools", "data", "params"};
+// The declared sections a run's model traffic fills in (what it asked for,
+// as observed in its requests), not the program's code, data or
+// parameters: they follow from what the program did, not what it was given.
+inline constexpr std::array<std::string_view, 3> k_traffic_sections = {"models", "prompts",
+                                                                        "tools"};
+inline bool is_traffic_section(std::string_view section) {
+    for (auto s : k_traffic_sections)
+        if (s == section) return true;
+    return false;
+}
 // Observed sections: what the provider reported.
 inline constexpr std::array<std::string_view, 1> k_observed_sections = {"backend"};
 
