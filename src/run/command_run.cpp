@@ -169,7 +169,7 @@ std::optional<LaunchFailure> check_command(const std::string& argv0) {
 
 Result<RunStart> capture_start(const StartSpec& spec, store::StoreOpener& opener, char** envp) {
     RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, spec.redact));
-    RunStart s{std::move(redactor), fs::current_path(), {}, {}, {}};
+    RunStart s{std::move(redactor), spec.redact, fs::current_path(), {}, {}, {}};
     s.repo_root = conditions::find_repo_root(s.cwd);
     RETRACE_ASSIGN(Json params, parse_params(spec.params, s.redactor));
     RETRACE_ASSIGN(s.inputs, digest_inputs(spec.inputs, opener, s.repo_root));
@@ -191,12 +191,17 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
         shim.emplace(std::move(session));
     }
     RETRACE_ASSIGN(store::Store * store, opener.open(true));
-    RETRACE_ASSIGN(NewRun fresh, new_run(start.conditions, o.name, o.replay_of));
+    RETRACE_ASSIGN(o.proxy.secret, store->secret());
+    // (the --redact patterns, for replays to redact as this run did; sealed,
+    // since a pattern may spell the secret it hides)
+    Json extra = Json::object();
+    if (!start.redact.empty())
+        extra[k_redact_metadata] = seal_redact_patterns(o.proxy.secret, start.redact);
+    RETRACE_ASSIGN(NewRun fresh, new_run(start.conditions, o.name, o.replay_of, extra));
     std::string run_id = fresh.row.id;
     std::vector<store::FileRow> inputs;
     for (const auto& [path, info] : start.inputs.items())
         inputs.push_back({run_id, "input", path, info["digest"].get<std::string>()});
-    RETRACE_ASSIGN(o.proxy.secret, store->secret());
     RETRACE_ASSIGN(auto session,
                    RunSession::start(*store, std::move(fresh), inputs, o.proxy.secret));
 

@@ -1,5 +1,6 @@
 #include "retrace/run/replay.hpp"
 
+#include <algorithm>
 #include <fstream>
 #include <regex>
 #include <sstream>
@@ -133,6 +134,20 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
     RETRACE_ASSIGN(auto events, store->events(source_run.id));
     RETRACE_ASSIGN(Source source, load_source(*store, std::move(source_run), events));
     RETRACE_ASSIGN(std::string secret, store->secret());
+    // Redacted as the recording was (its sealed --redact patterns, with the
+    // replay's own): what the replay stores, and its stdout as compared. A
+    // run from another store's pack keeps them sealed; then --redact again.
+    std::vector<std::string> redact = o.redact;
+    if (auto metadata = core::parse_json_strict(source.run.metadata); metadata) {
+        if (auto recorded = recorded_redact_patterns(secret, *metadata); recorded) {
+            for (auto& p : *recorded)
+                if (std::find(redact.begin(), redact.end(), p) == redact.end())
+                    redact.push_back(std::move(p));
+        }
+    }
+    if (redact.size() != o.redact.size()) {
+        RETRACE_ASSIGN(redactor, core::Redactor::from_environment(envp, redact));
+    }
     RETRACE_ASSIGN(auto cassette, Cassette::load(*store, source.run.id, events, std::move(secret),
                                                  std::move(policy)));
     events = {};  // (the cassette holds what it needs)
@@ -182,7 +197,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
         none.source_id = source.run.id;
         return none;
     }
-    RETRACE_ASSIGN(RunStart start, capture_start({command, {}, {}, {}, o.redact}, opener, envp));
+    RETRACE_ASSIGN(RunStart start, capture_start({command, {}, {}, {}, redact}, opener, envp));
     RETRACE_ASSIGN(RecordOutcome replayed,
                    run_command(std::move(run), std::move(start), opener, envp, launch_failure));
 

@@ -6,6 +6,7 @@
 
 #include "retrace/core/clock.hpp"
 #include "retrace/core/run_id.hpp"
+#include "retrace/core/sealed_text.hpp"
 
 namespace retrace::run {
 
@@ -96,6 +97,30 @@ Result<std::map<std::string, std::string>> upstream_urls(char** envp,
                              "a route name is one path segment: '" + name + "'");
             out[name] = spec.substr(eq + 1);
         }
+    return out;
+}
+
+namespace {
+constexpr std::string_view k_redact_purpose = "redact patterns";
+}
+
+std::string seal_redact_patterns(const std::string& secret,
+                                 const std::vector<std::string>& patterns) {
+    return core::seal_text(secret, k_redact_purpose, core::Json(patterns).dump());
+}
+
+Result<std::vector<std::string>> recorded_redact_patterns(const std::string& secret,
+                                                          const core::Json& metadata) {
+    std::vector<std::string> out;
+    auto it = metadata.find(k_redact_metadata);
+    if (it == metadata.end() || !it->is_string()) return out;
+    RETRACE_ASSIGN(std::string text,
+                   core::open_sealed(secret, k_redact_purpose, it->get<std::string>()));
+    auto list = core::parse_json_strict(text);
+    if (!list || !list->is_array())
+        return error(ErrorCode::corrupt, "the run's sealed --redact patterns are not a list");
+    for (const auto& p : *list)
+        if (p.is_string()) out.push_back(p.get<std::string>());
     return out;
 }
 

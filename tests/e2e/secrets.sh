@@ -33,7 +33,7 @@ curl -sS "$OPENAI_BASE_URL/chat/completions" -H "authorization: Bearer $OPENAI_A
   python3 -c 'import json,sys; print(json.load(sys.stdin)["object"] == "chat.completion")'
 SH
 retrace record --name asked -- sh ask.sh > /dev/null 2>&1
-retrace record --name asked-redacted --redact True -- sh ask.sh > /dev/null 2>&1
+retrace record --name asked-redacted --redact 'Tru[e]' -- sh ask.sh > /dev/null 2>&1
 stored_object() { retrace show "$1" --event "$2" --json | json 'j["response"]["body"]["object"]'; }
 expect_eq "$(stored_object asked 2)" "chat.completion" "recorded as answered"
 kill "$SIM_PID"
@@ -52,8 +52,31 @@ expect_exit 0 "$RETRACE_BIN" replay asked --redact True
 expect_contains "$ERR" "retrace: reproduced"
 expect_exit 0 "$RETRACE_BIN" replay asked-redacted --redact True
 expect_contains "$ERR" "retrace: reproduced"
-# Control: what was stored redacted cannot be compared with what was not.
-expect_exit 1 "$RETRACE_BIN" replay asked-redacted
+# A replay redacts as its recording did without being told: the run keeps
+# its --redact patterns, sealed under the store's secret (a pattern may
+# spell the secret it hides), and the replay stores its stdout redacted too.
+expect_exit 0 "$RETRACE_BIN" replay asked-redacted
+expect_contains "$ERR" "retrace: reproduced"
+stdout_digest() { retrace show "$1" --json | json '[e["attrs"]["stdout"] for e in j["events"] if e["kind"] == "process"][0]'; }
+expect_eq "$(stdout_digest @latest)" "$(stdout_digest asked-redacted)" "the replay's stdout stored redacted"
+expect_ne "$(stdout_digest @latest)" "$(stdout_digest asked)" "(control: unredacted)"
+store_dump > dump.txt
+if grep -aqF 'Tru[e]' dump.txt; then fail "a --redact pattern is in the store in the clear"; fi
+grep -aq 'redact_sealed' dump.txt || fail "the sealed patterns are not in the run's metadata"
+# Control: another store (through a pack) cannot open them; what was stored
+# redacted cannot be compared with what was not, until --redact is given.
+retrace pack asked-redacted -o redacted.pack > /dev/null
+RETRACE_STORE=$WORK/other "$RETRACE_BIN" unpack redacted.pack > /dev/null
+RETRACE_STORE=$WORK/other expect_exit 1 "$RETRACE_BIN" replay asked-redacted --yes
 expect_contains "$ERR" 'stdout line 1: recorded "[REDACTED]", replayed "True"'
 expect_contains "$ERR" "give the replay the --redact patterns the recording had"
+RETRACE_STORE=$WORK/other expect_exit 0 "$RETRACE_BIN" replay asked-redacted --yes --redact 'Tru[e]'
+python3 - <<'PY' || fail "a --redact pattern is in the pack in the clear"
+import subprocess, sys
+data = open("redacted.pack", "rb").read()
+content = subprocess.run(["zstd", "-dc"], input=data[data.find(b"\x28\xb5\x2f\xfd"):],
+                         capture_output=True).stdout
+assert b"redact_sealed" in content, "the pack holds the run's metadata"
+sys.exit(1 if b"Tru[e]" in content else 0)
+PY
 echo "secrets: ok"

@@ -39,6 +39,9 @@ struct StartSpec {
 };
 struct RunStart {
     core::Redactor redactor;
+    // The --redact patterns, kept sealed in the run's metadata
+    // (redact_patterns_sealed()) for its replays.
+    std::vector<std::string> redact;
     std::filesystem::path cwd;
     std::optional<std::filesystem::path> repo_root;
     core::Json inputs = core::Json::object();      // path -> {digest, kind, files, bytes}

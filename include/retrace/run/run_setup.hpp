@@ -38,4 +38,16 @@ Result<std::map<std::string, std::string>> upstream_urls(char** envp,
 // options; invalid_input unless both are positive.
 Status set_timeouts(proxy::ProxyOptions& proxy, int read_seconds, int keepalive_seconds);
 
+// A run recorded with --redact keeps its patterns in its metadata under
+// this key, sealed under the store's secret (core/sealed_text.hpp): a
+// pattern may spell the very secret it hides. Its replays redact as it did.
+inline constexpr const char* k_redact_metadata = "redact_sealed";
+std::string seal_redact_patterns(const std::string& secret,
+                                 const std::vector<std::string>& patterns);
+// The patterns a run's metadata holds (none when it was recorded without
+// --redact); invalid_input when this store's secret does not open them
+// (the run came from another store's pack).
+Result<std::vector<std::string>> recorded_redact_patterns(const std::string& secret,
+                                                          const core::Json& metadata);
+
 }  // namespace retrace::run
