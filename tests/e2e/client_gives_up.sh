@@ -57,7 +57,9 @@ expect_eq "$status $truncated $sent" "200 False 3" "the abort: status, truncated
 expect_eq "$(exchanges sdk-timeout)" $'0 0 False 0\n0 0 False 0' "the SDK's timeout and its retry"
 expect_eq "$(exchanges py-timeout)" "0 0 False 0" "urllib's timeout"
 left_ms=$(retrace show py-timeout --json | json '[e["attrs"]["client_cancelled"]["at_us"] // 1000 for e in j["events"] if e["kind"] == "llm"][0]')
-((left_ms >= 300 && left_ms < 1500)) || fail "urllib left after $left_ms ms"
+# (counted from when the proxy had the request: the client's 300 ms began
+# before it had connected and sent it, so a little under 300 is right)
+((left_ms >= 200 && left_ms < 1500)) || fail "urllib left after $left_ms ms"
 # doctor says the program gave up, not that a stream broke off.
 "$RETRACE_BIN" doctor abort > doctor.out || true
 expect_contains "$(cat doctor.out)" "client gave up: 1 request(s) the program itself left"
