@@ -1,11 +1,14 @@
 #include "retrace/net/async_server.hpp"
 
+#include <poll.h>
 #include <sys/socket.h>
 
 #include <cerrno>
 #include <cstring>
 #include <iostream>
 #include <utility>
+
+#include "retrace/net/receive_time.hpp"
 
 namespace retrace::net {
 
@@ -60,6 +63,14 @@ Status AsyncServer::listen(const std::string& host, int port) {
     if (ec)
         return error(ErrorCode::io,
                      "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    if (!ec) m_acceptor.non_blocking(true, ec);
+    // The kernel stamps a packet as it arrives only while some socket asks
+    // for it, and its connections inherit the listener's asking: set here,
+    // a connection's first request is stamped too (receive_time.hpp).
+    if (!ec) stamp_arrivals(m_acceptor.native_handle());
+    if (ec)
+        return error(ErrorCode::io,
+                     "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
     m_port = m_acceptor.local_endpoint().port();
     m_accepting = true;
     for (auto& c : m_contexts) m_work.emplace_back(c->get_executor());
@@ -73,9 +84,16 @@ asio::awaitable<void> AsyncServer::accept_loop() {
     bool warned = false;
     for (;;) {
         boost::system::error_code ec;
+        co_await m_acceptor.async_wait(tcp::acceptor::wait_read,
+                                       asio::redirect_error(asio::use_awaitable, ec));
+        std::unique_lock accepting(m_mutex);
         asio::io_context& home = *m_contexts[m_next];
-        tcp::socket sock =
-            co_await m_acceptor.async_accept(home, asio::redirect_error(asio::use_awaitable, ec));
+        // (accepted under the lock: unread_before sees a connection either
+        // still queued or in m_connections)
+        tcp::socket sock(home);
+        if (!ec && !m_stopping) m_acceptor.accept(sock, ec);
+        if (ec == asio::error::would_block || ec == asio::error::try_again) continue;
+        accepting.unlock();
         if (ec && out_of_resources(ec)) {
             // The connection stays queued and the acceptor readable: trying
             // again at once would spin. Wait for descriptors to be freed.
@@ -95,9 +113,9 @@ asio::awaitable<void> AsyncServer::accept_loop() {
         m_connections.insert(raw);
         asio::co_spawn(home, serve(raw), asio::detached);
     }
+    std::lock_guard lock(m_mutex);
     boost::system::error_code ignored;
     m_acceptor.close(ignored);
-    std::lock_guard lock(m_mutex);
     m_accepting = false;
     m_done.notify_all();
 }
@@ -118,6 +136,19 @@ asio::awaitable<void> AsyncServer::serve(tcp::socket* socket) {
     socket->close(ignored);
     delete socket;
     m_done.notify_all();
+}
+
+bool AsyncServer::unread_before(long long ns, const tcp::socket* except) {
+    std::lock_guard lock(m_mutex);
+    if (m_acceptor.is_open()) {
+        pollfd queued{m_acceptor.native_handle(), POLLIN, 0};
+        if (::poll(&queued, 1, 0) > 0 && (queued.revents & POLLIN)) return true;
+    }
+    for (auto* s : m_connections) {
+        if (s == except || !s->is_open()) continue;
+        if (auto at = unread_since(s->native_handle()); at && *at < ns) return true;
+    }
+    return false;
 }
 
 void AsyncServer::set_idle(tcp::socket& socket, bool idle) {

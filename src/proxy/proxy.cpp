@@ -18,10 +18,12 @@
 #include "retrace/net/client_watch.hpp"
 #include "retrace/net/deadline.hpp"
 #include "retrace/net/expect_continue.hpp"
+#include "retrace/net/receive_time.hpp"
 #include "retrace/net/streamed_reply.hpp"
 #include "retrace/net/upstream.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/proxy/issue_ledger.hpp"
+#include "retrace/proxy/request_order.hpp"
 #include "retrace/trace/exchange.hpp"
 
 namespace retrace::proxy {
@@ -61,6 +63,9 @@ constexpr std::size_t k_warned_kept = 1024;  // distinct warnings remembered
 // it, and how often it looks.
 constexpr auto k_issue_wait = std::chrono::milliseconds(1000);
 constexpr auto k_issue_poll = std::chrono::microseconds(200);
+// How long a replayed request waits, at most, for the requests that
+// reached the machine before it to be numbered (RequestOrder).
+constexpr auto k_turn_wait = std::chrono::milliseconds(1000);
 // How long a replay waits, past the time its recorded client left, for the
 // replaying client to leave as well before it cuts the connection.
 constexpr auto k_cancel_grace = std::chrono::milliseconds(2000);
@@ -190,6 +195,7 @@ class Proxy final : public RecordingProxy {
           m_answers(o.answers ? *o.answers : *m_recording),
           m_events(o.secret, m_answers.replaying() ? &m_answers : nullptr, m_redactor,
                    o.shield_divergences),
+          m_order(m_answers),
           m_server([this](tcp::socket& client) { return serve(client); }) {}
     ~Proxy() override { stop(); }
 
@@ -288,9 +294,13 @@ class Proxy final : public RecordingProxy {
         for (;;) {
             http::request_parser<http::string_body> parser;
             parser.body_limit(m_options.max_request_body);
-            if (buffer.size() == 0) {  // (else a pipelined request is already here)
+            // (a pipelined request, already read, has no receive time of its own)
+            RequestOrder::Pending pending;
+            if (buffer.size() == 0) {
                 m_server.set_idle(client, true);
                 deadline.arm(m_options.keepalive_timeout);
+                if (auto received = co_await net::receive_time(client))
+                    pending = RequestOrder::Pending(m_order, *received);
                 std::size_t n =
                     co_await client.async_read_some(buffer.prepare(k_read_size), with_ec);
                 buffer.commit(n);
@@ -328,7 +338,7 @@ class Proxy final : public RecordingProxy {
             if (ec) break;
             auto& req = parser.get();
             bool keep = req.keep_alive();
-            if (!co_await exchange(client, req)) break;
+            if (!co_await exchange(client, req, pending)) break;
             if (!keep) break;
         }
     }
@@ -756,7 +766,27 @@ class Proxy final : public RecordingProxy {
         return "";
     }
 
-    awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req) {
+    // Until no request that reached the machine before `received_ns` is
+    // unread or unnumbered (RequestOrder), or k_turn_wait has passed.
+    awaitable<void> wait_for_turn(const tcp::socket& client, long long received_ns) {
+        auto earlier = [&] {
+            // (unread first: a request is marked pending before it is read)
+            return m_server.unread_before(received_ns, &client) ||
+                   m_order.pending_before(received_ns);
+        };
+        if (!earlier()) co_return;
+        auto executor = co_await asio::this_coro::executor;
+        asio::steady_timer timer(executor);
+        auto deadline = Clock::now() + k_turn_wait;
+        while (earlier() && Clock::now() < deadline) {
+            timer.expires_after(k_issue_poll);
+            boost::system::error_code ignored;
+            co_await timer.async_wait(asio::redirect_error(use_awaitable, ignored));
+        }
+    }
+
+    awaitable<bool> exchange(tcp::socket& client, http::request<http::string_body>& req,
+                             RequestOrder::Pending& pending) {
         Incoming in;
         std::optional<std::string> admitted = admitted_target(req);
         if (!admitted) {
@@ -810,6 +840,8 @@ class Proxy final : public RecordingProxy {
                 traceparent, traceparent.empty() ? std::string() : trace_id_of(in.run_id));
         }
         trace::Exchange x;  // what is recorded of it
+        std::optional<long long> received_ns = pending.received_ns();
+        if (received_ns) x.received_ns_before = start - *received_ns;
         x.route = in.route;
         x.method = std::string(req.method_string());
         x.path = in.path;
@@ -839,13 +871,9 @@ class Proxy final : public RecordingProxy {
         // one step: identical requests on several I/O threads get their
         // recorded answers in the order they are numbered, as recorded.
         using Action = replay::ExchangeAnswer::Action;
-        long long seq = 0;
-        replay::ExchangeAnswer answer;
-        {
-            std::lock_guard order(m_order);
-            seq = writer.next_seq();
-            if (answerable) answer = m_answers.answer(match, digest);
-        }
+        if (answerable && m_order.waits(digest, received_ns))
+            co_await wait_for_turn(client, *received_ns);
+        auto [seq, answer] = m_order.number(writer, match, digest, answerable, pending);
         if (it == m_upstreams.end()) {
             ErrorReply unknown{404, "retrace_proxy_error",
                                "retrace: no upstream named '" + in.route +
@@ -947,7 +975,7 @@ class Proxy final : public RecordingProxy {
     std::unique_ptr<replay::AnswerSource> m_recording;  // when no source was given
     replay::AnswerSource& m_answers;                    // what answers each request
     EventApi m_events;
-    std::mutex m_order;  // numbers an exchange and takes its answer (exchange())
+    RequestOrder m_order;  // numbers an exchange and takes its answer (exchange())
     std::mutex m_mutex;  // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;

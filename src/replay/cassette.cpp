@@ -1,5 +1,6 @@
 #include "retrace/replay/cassette.hpp"
 
+#include <algorithm>
 #include <limits>
 #include <unordered_set>
 
@@ -128,6 +129,8 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         x.truncated = recorded.truncated;
         x.header_us = recorded.header_us;
         x.client_cancelled = recorded.client_cancelled;
+        if (recorded.received_ns_before)
+            x.received_ns = e.start_ns - *recorded.received_ns_before;
         x.chunks = std::move(recorded.chunks);
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
         x.response_digest = e.response;
@@ -151,6 +154,7 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
                          " has no model exchange, HTTP exchange or SDK event with that number" +
                          (c->m_policy.until ? " up to --until" : ""));
     for (const auto& x : c->m_exchanges) c->m_queues[x.match].items.push_back(&x);
+    for (auto& [_, q] : c->m_queues) order_by_arrival(q);
     for (const auto& x : c->m_events) c->m_event_queues[x.match].items.push_back(&x);
     return c;
 }
@@ -269,6 +273,23 @@ Result<std::shared_ptr<const std::string>> Cassette::body_of(const RecordedExcha
 std::size_t Cassette::cached_answer_bytes() const {
     std::lock_guard lock(m_cache_mutex);
     return m_cache_bytes;
+}
+
+void Cassette::order_by_arrival(Queue<RecordedExchange>& q) {
+    for (const auto* x : q.items)
+        if (!x->received_ns) return;  // (an older recording: in order of issue)
+    std::stable_sort(q.items.begin(), q.items.end(), [](const auto* a, const auto* b) {
+        return *a->received_ns < *b->received_ns;
+    });
+}
+
+bool Cassette::order_matters(const std::string& digest) const {
+    std::lock_guard lock(m_mutex);
+    auto it = m_queues.find(digest);
+    if (it == m_queues.end()) return false;
+    const auto& q = it->second;
+    std::size_t left = q.items.size() - std::min(q.next, q.items.size());
+    return m_policy.reuse ? left > 1 : left > 0;
 }
 
 template <class T>

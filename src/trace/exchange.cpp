@@ -23,6 +23,7 @@ constexpr const char* k_response_headers = "response_headers";
 constexpr const char* k_chunks = "chunks";
 constexpr const char* k_truncated = "truncated";
 constexpr const char* k_header_us = "header_us";
+constexpr const char* k_received_ns_before = "received_ns_before";
 constexpr const char* k_client_cancelled = "client_cancelled";
 constexpr const char* k_at_us = "at_us";
 constexpr const char* k_chunks_sent = "chunks_sent";
@@ -51,6 +52,7 @@ Json Exchange::to_attrs() const {
     for (const auto& [offset, bytes] : chunks) c.push_back({offset, bytes});
     a[k_chunks] = std::move(c);
     if (header_us) a[k_header_us] = *header_us;
+    if (received_ns_before) a[k_received_ns_before] = *received_ns_before;
     if (client_cancelled)
         a[k_client_cancelled] = {{k_at_us, client_cancelled->at_us},
                                  {k_chunks_sent, client_cancelled->chunks_sent}};
@@ -79,6 +81,7 @@ Exchange Exchange::from_attrs(const Json& a) {
                 x.chunks.emplace_back(ch[0].get<long long>(), ch[1].get<std::size_t>());
     x.truncated = flag(a, k_truncated);
     x.header_us = attrs::integer(a, k_header_us);
+    x.received_ns_before = attrs::integer(a, k_received_ns_before);
     if (auto it = a.find(k_client_cancelled); it != a.end() && it->is_object()) {
         ClientCancel c;
         c.at_us = attrs::integer(*it, k_at_us).value_or(0);

@@ -53,6 +53,7 @@ TEST(TraceFormat, AnExchangeComesBackAsItWasStored) {
     x.replayed_from = 7;
     x.live = true;
     x.header_us = 950;
+    x.received_ns_before = 1250300;
     x.client_cancelled = ClientCancel{301200, 1};
     Divergence d;
     d.reason = "no recorded request matches";
@@ -64,6 +65,7 @@ TEST(TraceFormat, AnExchangeComesBackAsItWasStored) {
     EXPECT_EQ(y.chunks, x.chunks);
     EXPECT_EQ(y.replayed_from, 7);
     EXPECT_EQ(y.header_us, 950);
+    EXPECT_EQ(y.received_ns_before, 1250300);
     ASSERT_TRUE(y.client_cancelled);
     EXPECT_EQ(y.client_cancelled->at_us, 301200);
     EXPECT_EQ(y.client_cancelled->chunks_sent, 1u);

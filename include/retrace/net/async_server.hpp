@@ -46,6 +46,15 @@ class AsyncServer {
     // request: stopping closes idle connections at once.
     void set_idle(tcp::socket& socket, bool idle);
 
+    // Whether a byte the kernel received before `ns` (CLOCK_REALTIME, ns
+    // since the epoch) is still unread on a connection other than
+    // `except`, or a connection waits to be accepted: then a request that
+    // reached the machine before `ns` has not been taken up yet. Connections
+    // are accepted under the same lock, so none is missed between the two.
+    // Reads nothing. Needs stamp_arrivals (net/receive_time.hpp) on the
+    // connections. Thread safe.
+    bool unread_before(long long ns, const tcp::socket* except);
+
     // Stops accepting, closes idle connections (all of them when
     // close_busy), and waits up to grace for the handlers to return.
     // Returns true when none is left.

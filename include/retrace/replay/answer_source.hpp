@@ -75,6 +75,16 @@ class AnswerSource {
                                      std::string_view input, const std::string& digest,
                                      bool can_run_live) = 0;
 
+    // Whether which of several identical requests gets which answer
+    // matters: the recording holds answers for `digest` still to serve (two
+    // identical requests sent at once would get different ones). The proxy
+    // then numbers such a request only after every request that reached the
+    // machine before it (proxy/request_order.hpp). Thread safe.
+    virtual bool order_matters(const std::string& digest) const {
+        (void)digest;
+        return false;
+    }
+
     // The body of a recorded answer this source gave (x came from answer()).
     // An error when the recording no longer holds it. Thread safe.
     virtual Result<std::shared_ptr<const std::string>> body_of(const RecordedExchange& x) = 0;

@@ -64,6 +64,7 @@ struct RecordedExchange {
     bool truncated = false;
     std::optional<long long> header_us;                   // when its header arrived
     std::optional<trace::ClientCancel> client_cancelled;  // the recorded client left first
+    std::optional<long long> received_ns;  // when the request reached the machine
     std::string match;                                    // match digest
 
     std::string label() const;  // "#3 POST /openai/chat/completions"
@@ -116,6 +117,12 @@ class Cassette final : public AnswerSource {
     EventAnswer answer_event(core::EventKind kind, std::string_view name, std::string_view input,
                              const std::string& digest, bool can_run_live) override;
     bool paced(const RecordedExchange& x) const override;
+    // The recorded exchanges of a digest are queued in the order their
+    // requests reached the machine (received_ns: the order the program
+    // wrote them in, which the proxy's threads may not have kept), else in
+    // order of issue (older recordings). Order matters while answers are
+    // left, unless --reuse would give the last one again to all.
+    bool order_matters(const std::string& digest) const override;
 
     // The next recorded answer for this digest, or nullptr. Thread safe.
     const RecordedExchange* take(const std::string& digest);
@@ -148,6 +155,7 @@ class Cassette final : public AnswerSource {
         std::vector<const T*> items;
         std::size_t next = 0;
     };
+    static void order_by_arrival(Queue<RecordedExchange>& q);
     Status load_event(store::Store& store, const core::Event& e,
                       std::map<long long, std::string>& overrides);
     template <class T>

@@ -41,6 +41,14 @@ struct Exchange {
     // When the response header arrived, offset from the request's start
     // in microseconds (unset in recordings made before it was recorded).
     std::optional<long long> header_us;
+    // When the request's first byte reached this machine (the kernel's
+    // receive time, net/receive_time.hpp): ns before the exchange's start.
+    // It keeps the order in which the program wrote requests on several
+    // connections, which the proxy's I/O threads may take up in another
+    // order. (An offset: a time since the epoch in ns is past what a JSON
+    // number holds exactly.) Unset when the kernel gave none, and in older
+    // recordings.
+    std::optional<long long> received_ns_before;
     std::optional<ClientCancel> client_cancelled;  // the client gave up
     // In a replay's own run: the recorded event that answered, or that it
     // was sent upstream, or why the recording could not answer.
