@@ -4,6 +4,7 @@
 #include <set>
 
 #include "retrace/core/identity.hpp"
+#include "retrace/core/outcome.hpp"
 #include "retrace/store/run_ref.hpp"
 
 namespace retrace::analysis {
@@ -20,11 +21,12 @@ Result<GroupReport> group_runs(store::Store& store, const std::vector<std::strin
         RETRACE_ASSIGN(auto identity, core::identify_conditions(c));
         row.declared = identity.declared.to_string();
         row.observed = identity.observed.to_string();
-        Json outcome;
+        core::RunOutcome outcome;
         if (row.run.outcome)
-            if (auto parsed = core::parse_json_strict(*row.run.outcome)) outcome = *parsed;
-        row.outcome = "exit " + outcome.value("exit_code", Json()).dump() + " stdout " +
-                      outcome.value("stdout", std::string("?")).substr(0, 19);
+            if (auto parsed = core::parse_json_strict(*row.run.outcome))
+                outcome = core::RunOutcome::from_json(*parsed);
+        row.outcome = "exit " + (outcome.exit_code ? std::to_string(*outcome.exit_code) : "null") +
+                      " stdout " + outcome.stdout_digest.value_or("?").substr(0, 19);
         declared.insert(row.declared);
         observed.insert(row.observed);
         outcomes.insert(row.outcome);

@@ -1,5 +1,6 @@
 #include "context.hpp"
 #include "format.hpp"
+#include "retrace/core/outcome.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "run_json.hpp"
 #include "show_events.hpp"
@@ -113,12 +114,11 @@ void print_show(store::Store& store, const store::RunRow& r, bool all) {
     std::cout << "events     " << full["events"].size() << "\n";
     if (auto rows = store.events(r.id)) print_event_tree(store, *rows, all);
     if (full["outcome"].is_object()) {
-        const auto& o = full["outcome"];
-        std::cout << "outcome    exit " << o.value("exit_code", 0) << ", stdout "
-                  << short_digest(o.value("stdout", "")) << "\n";
-        const Json outputs = o.value("outputs", Json::object());
-        for (const auto& [path, digest] : outputs.items())
-            std::cout << "  output   " << path << " " << digest.get<std::string>() << "\n";
+        auto o = core::RunOutcome::from_json(full["outcome"]);
+        std::cout << "outcome    exit " << o.exit_code.value_or(0) << ", stdout "
+                  << short_digest(o.stdout_digest.value_or("")) << "\n";
+        for (const auto& [path, digest] : o.outputs.value_or(std::map<std::string, std::string>{}))
+            std::cout << "  output   " << path << " " << digest << "\n";
     }
 }
 

@@ -257,7 +257,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     outcome.exit_code = result.exit_code;
 
     RunSession::End end;
-    Json outputs = Json::object();
+    end.outcome.outputs.emplace();
     for (const auto& p : o.outputs) {
         auto d = digest_path(p, nullptr);
         std::string key = condition_path(fs::absolute(p), start.repo_root);
@@ -265,16 +265,14 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
             outcome.missing_outputs.push_back(p);
             continue;
         }
-        outputs[key] = d->digest.to_string();
+        (*end.outcome.outputs)[key] = d->digest.to_string();
         end.outputs.push_back({run_id, "output", key, d->digest.to_string()});
     }
-    end.outcome = {{"exit_code", result.exit_code},
-                   {"signal", result.signal},
-                   {"stdout", process.stdout_digest},
-                   {"stderr", process.stderr_digest},
-                   {"outputs", outputs}};
-    if (!outcome.missing_outputs.empty()) end.outcome["missing_outputs"] = outcome.missing_outputs;
-    end.exit_code = result.exit_code;
+    end.outcome.exit_code = result.exit_code;
+    end.outcome.signal = result.signal;
+    end.outcome.stdout_digest = process.stdout_digest;
+    end.outcome.stderr_digest = process.stderr_digest;
+    end.outcome.missing_outputs = outcome.missing_outputs;
     end.conditions = std::move(start.conditions);
     outcome.stdout_text = std::move(out);
     auto sealed = session->seal(std::move(end));

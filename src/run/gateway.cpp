@@ -153,7 +153,7 @@ class GatewayRouter final : public RunRouter {
 
     Status seal(OpenRun& run) {
         RunSession::End end;
-        end.outcome = {{"exchanges", run.exchanges}};
+        end.outcome.exchanges = run.exchanges;
         end.conditions = m_conditions.get();
         RETRACE_ASSIGN(auto row, run.session->seal(std::move(end)));
         std::cerr << "retrace: sealed run " << row.id << " (" << row.name.value_or("") << ", "

@@ -34,8 +34,8 @@ Result<store::RunRow> RunSession::seal(End end) {
     m_spans.close_all(ended);
     store::RunWriter::Seal seal;
     seal.metadata = sealed_metadata(m_run, ended);
-    seal.outcome = std::move(end.outcome);
-    seal.exit_code = end.exit_code;
+    seal.outcome = end.outcome.to_json();
+    seal.exit_code = end.outcome.exit_code;
     seal.outputs = std::move(end.outputs);
     seal.ended_ns = ended;
     if (!end.conditions.is_null()) {

@@ -2,6 +2,8 @@
 
 #include <set>
 
+#include "retrace/core/outcome.hpp"
+
 namespace retrace::store {
 
 namespace {
@@ -55,14 +57,13 @@ void check_blobs(Store& store, const std::string& run_id, const std::set<std::st
 }
 
 void check_files(Store& store, const std::string& run_id, const Json& conditions,
-                 const Json* outcome) {
+                 const core::RunOutcome* outcome) {
     std::set<std::tuple<std::string, std::string, std::string>> expected, actual;
     if (conditions.contains("data") && conditions["data"].contains("inputs"))
         for (const auto& [path, info] : conditions["data"]["inputs"].items())
             expected.insert({"input", path, info.value("digest", "")});
-    if (outcome && outcome->contains("outputs"))
-        for (const auto& [path, digest] : (*outcome)["outputs"].items())
-            expected.insert({"output", path, digest.get<std::string>()});
+    if (outcome && outcome->outputs)
+        for (const auto& [path, digest] : *outcome->outputs) expected.insert({"output", path, digest});
     auto files = store.files(run_id);
     if (!files) throw Broken{files.status().message()};
     for (const auto& f : *files) actual.insert({f.role, f.path, f.digest});
@@ -135,14 +136,15 @@ void verify(Store& store, const RunRow& run, VerifyResult& out) {
     Json outcome = parse_canonical(*run.outcome, "outcome");
     Digest outcome_digest = json_digest_or_throw(core::k_outcome_scheme, outcome, "outcome");
     expect(outcome_digest.to_string() == *run.outcome_digest, "outcome: digest mismatch");
-    expect(same_optional(run.exit_code, outcome, "exit_code"), "outcome: exit code mismatch");
+    auto ended = core::RunOutcome::from_json(outcome);
+    expect(run.exit_code == ended.exit_code, "outcome: exit code mismatch");
     expect(head.to_string() == *run.chain_head, "chain: head mismatch");
     expect(*run.event_count == seq, "chain: event count mismatch");
     auto record =
         core::record_digest({run.id, identity->digest, meta_digest, head, seq, outcome_digest});
     expect(record.to_string() == *run.record_digest, "record digest mismatch");
     check_blobs(store, run.id, referenced, out);
-    check_files(store, run.id, conditions, &outcome);
+    check_files(store, run.id, conditions, &ended);
 }
 
 }  // namespace

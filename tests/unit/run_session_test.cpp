@@ -50,8 +50,7 @@ TEST_F(RunSessionTest, ARunIsIncompleteUntilSealedThenVerifies) {
 
     RunSession::End end;
     end.conditions = {{"code", {{"argv", {"prog"}}}}};
-    end.outcome = {{"exit_code", 3}};
-    end.exit_code = 3;
+    end.outcome.exit_code = 3;
     end.ended_ns = session->run().row.started_ns + 2'500'000'000;
     auto row = session->seal(std::move(end));
     ASSERT_TRUE(row.is_ok()) << row.status().message();

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/outcome.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/proxy/proxy.hpp"
 #include "retrace/run/run_setup.hpp"
@@ -42,9 +43,8 @@ class RunSession {
 
     struct End {
         core::Json conditions;  // as known at the start; the traffic facts are merged in
-        core::Json outcome = core::Json::object();
-        std::optional<long long> exit_code;
-        std::vector<store::FileRow> outputs;
+        core::RunOutcome outcome;  // its exit code is also the run's exit_code column
+        std::vector<store::FileRow> outputs;  // the rows of outcome.outputs
         long long ended_ns = 0;  // 0: now
     };
     // Completes the spans the program never ended (marked unfinished),
