@@ -60,9 +60,7 @@ Status AsyncServer::listen(const std::string& host, int port) {
     if (!ec) m_acceptor.set_option(asio::socket_base::reuse_address(true), ec);
     if (!ec) m_acceptor.bind(ep, ec);
     if (!ec) m_acceptor.listen(asio::socket_base::max_listen_connections, ec);
-    if (ec)
-        return error(ErrorCode::io,
-                     "cannot listen on " + host + ":" + std::to_string(port) + ": " + ec.message());
+    // (accepting is tried when the listener is readable: accept_loop)
     if (!ec) m_acceptor.non_blocking(true, ec);
     // The kernel stamps a packet as it arrives only while some socket asks
     // for it, and its connections inherit the listener's asking: set here,
