@@ -42,12 +42,19 @@ expect_exit 0 retrace verify whole
 expect_contains "$OUT" "70 events"  # 3 x (2 exchanges + 20 tools + 1 span) + the process
 
 for i in $(seq $kills); do
-  # a wait of 0 to 1 s: before the program starts, in its rounds
+  # a wait of 0 to 1 s: before the program starts, in its rounds. Every
+  # other kill counts its wait from when the run exists, so that half of
+  # them land in a run however slowly record starts (a sanitizer build
+  # on a busy machine can take most of a second).
   ms=$((RANDOM % 1000))
   delay=$(printf '%d.%03d' $((ms / 1000)) $((ms % 1000)))
+  before=$(latest_id)
   "$RETRACE_BIN" record --name victim --upstream openai="$SIM_URL/v1" -- python3 agent.py 1000 \
     > victim.out 2>&1 &
   rec=$!
+  if ((i % 2 == 0)); then
+    for _ in $(seq 500); do [[ $(latest_id) != "$before" ]] && break; sleep 0.02; done
+  fi
   sleep "$delay"
   kill -9 $rec 2>/dev/null || true
   wait $rec 2>/dev/null || true
