@@ -35,6 +35,8 @@ void add_sim_command(CLI::App& app, Context&) {
                     "kinds for --fail-rate: 429,500,529,reset,midstream");
     cmd->add_option("--fail-sequence", *fail_sequence,
                     "exact script of outcomes, e.g. 429,ok,500,ok (repeats; replaces --fail-rate)");
+    cmd->add_flag("--any-model", o->behaviour.any_model,
+                  "answer to any model name, not only the providers' known ones");
     cmd->add_flag("--stateful-clock", o->behaviour.stateful_clock,
                   "include the server time in outputs");
     auto tls = std::make_shared<std::vector<std::string>>();

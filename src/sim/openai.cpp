@@ -71,7 +71,7 @@ std::optional<Reply> validate(const HttpRequest& r, SimState& state, Common& out
     if (!out.body["model"].is_string())
         return bad_request("Invalid type for 'model': expected a string.", "model");
     std::string model = out.body["model"];
-    if (!is_known_model(model))
+    if (!is_known_model(model, out.behaviour))
         return openai_error(
             404, "The model `" + model + "` does not exist or you do not have access to it.",
             "invalid_request_error", nullptr, "model_not_found");
@@ -366,11 +366,27 @@ Reply embeddings(const HttpRequest& r, SimState& state) {
                             {"usage", {{"prompt_tokens", tokens}, {"total_tokens", tokens}}}});
 }
 
-Reply models(const HttpRequest&) {
+// The model list, in the shape of the provider whose client asks: the
+// Anthropic SDK sends `anthropic-version` and reads a page of its models.
+Reply models(const HttpRequest& r) {
     Json data = Json::array();
+    if (!r.header("anthropic-version").empty()) {
+        for (const auto& m : known_models())
+            if (m.provider == Provider::anthropic)
+                data.push_back({{"type", "model"},
+                                {"id", m.id},
+                                {"display_name", m.id},
+                                {"created_at", "2025-01-01T00:00:00Z"}});
+        return json_reply(200, {{"data", data},
+                                {"has_more", false},
+                                {"first_id", data.front()["id"]},
+                                {"last_id", data.back()["id"]}});
+    }
     for (const auto& m : known_models())
-        data.push_back(
-            {{"id", m}, {"object", "model"}, {"created", 1700000000}, {"owned_by", "retrace-sim"}});
+        data.push_back({{"id", m.id},
+                        {"object", "model"},
+                        {"created", 1700000000},
+                        {"owned_by", "retrace-sim"}});
     return json_reply(200, {{"object", "list"}, {"data", data}});
 }
 

@@ -75,9 +75,15 @@ Reply handle_anthropic(const HttpRequest& request, SimState& state);
 Reply handle_responses(const HttpRequest& request, SimState& state, const Json& body,
                        const Behaviour& behaviour, const std::string& api_key);
 
-// Models the sim serves (OpenAI and Anthropic ids).
-const std::vector<std::string>& known_models();
-bool is_known_model(const std::string& id);
+// Models the sim serves (OpenAI and Anthropic ids), listed by /v1/models.
+enum class Provider { openai, anthropic };
+struct KnownModel {
+    const char* id;
+    Provider provider;
+};
+const std::vector<KnownModel>& known_models();
+// Whether a request may name this model: a known one, or any (--any-model).
+bool is_known_model(const std::string& id, const Behaviour& behaviour);
 
 // Everything that makes two generations equal, as canonical JSON seed text.
 std::uint64_t generation_seed(const Json& key);

@@ -62,6 +62,8 @@ Result<Behaviour> SimState::behaviour_for(const HttpRequest& r) const {
             b.persona_by_key = truthy(value);
         else if (key == "stateful-clock")
             b.stateful_clock = truthy(value);
+        else if (key == "any-model")
+            b.any_model = truthy(value);
         else if (key == "rotate-fingerprint") {
             RETRACE_ASSIGN(b.rotate_fingerprint, parse_int(key, value));
         } else if (key == "batch-noise") {
@@ -113,27 +115,69 @@ SimState::Draw SimState::draw(const Behaviour& b, bool temperature_zero) {
     return d;
 }
 
-const std::vector<std::string>& known_models() {
-    static const std::vector<std::string> models = {"gpt-4o",
-                                                    "gpt-4o-mini",
-                                                    "gpt-4.1",
-                                                    "gpt-4.1-mini",
-                                                    "o3-mini",
-                                                    "sim-1",
-                                                    "text-embedding-3-small",
-                                                    "text-embedding-3-large",
-                                                    "claude-sonnet-4-6",
-                                                    "claude-sonnet-5",
-                                                    "claude-opus-4-7",
-                                                    "claude-opus-5",
-                                                    "claude-haiku-4-5",
-                                                    "claude-sonnet-4-5"};
+const std::vector<KnownModel>& known_models() {
+    // Both providers' current ids, dated snapshots and `-latest` / `-0`
+    // aliases, as their clients send them; a name not here gets the
+    // provider's 404 unless the sim runs with --any-model.
+    static const std::vector<KnownModel> models = {
+        {"gpt-4o", Provider::openai},
+        {"gpt-4o-2024-05-13", Provider::openai},
+        {"gpt-4o-2024-08-06", Provider::openai},
+        {"gpt-4o-2024-11-20", Provider::openai},
+        {"gpt-4o-mini", Provider::openai},
+        {"gpt-4o-mini-2024-07-18", Provider::openai},
+        {"chatgpt-4o-latest", Provider::openai},
+        {"gpt-4-turbo", Provider::openai},
+        {"gpt-4", Provider::openai},
+        {"gpt-3.5-turbo", Provider::openai},
+        {"gpt-4.1", Provider::openai},
+        {"gpt-4.1-2025-04-14", Provider::openai},
+        {"gpt-4.1-mini", Provider::openai},
+        {"gpt-4.1-nano", Provider::openai},
+        {"gpt-5", Provider::openai},
+        {"gpt-5-mini", Provider::openai},
+        {"gpt-5-nano", Provider::openai},
+        {"o1", Provider::openai},
+        {"o1-mini", Provider::openai},
+        {"o3", Provider::openai},
+        {"o3-mini", Provider::openai},
+        {"o4-mini", Provider::openai},
+        {"sim-1", Provider::openai},
+        {"text-embedding-3-small", Provider::openai},
+        {"text-embedding-3-large", Provider::openai},
+        {"text-embedding-ada-002", Provider::openai},
+        {"claude-3-haiku-20240307", Provider::anthropic},
+        {"claude-3-opus-20240229", Provider::anthropic},
+        {"claude-3-opus-latest", Provider::anthropic},
+        {"claude-3-5-haiku-20241022", Provider::anthropic},
+        {"claude-3-5-haiku-latest", Provider::anthropic},
+        {"claude-3-5-sonnet-20240620", Provider::anthropic},
+        {"claude-3-5-sonnet-20241022", Provider::anthropic},
+        {"claude-3-5-sonnet-latest", Provider::anthropic},
+        {"claude-3-7-sonnet-20250219", Provider::anthropic},
+        {"claude-3-7-sonnet-latest", Provider::anthropic},
+        {"claude-sonnet-4-20250514", Provider::anthropic},
+        {"claude-sonnet-4-0", Provider::anthropic},
+        {"claude-opus-4-20250514", Provider::anthropic},
+        {"claude-opus-4-0", Provider::anthropic},
+        {"claude-opus-4-1-20250805", Provider::anthropic},
+        {"claude-opus-4-1", Provider::anthropic},
+        {"claude-sonnet-4-5-20250929", Provider::anthropic},
+        {"claude-sonnet-4-5", Provider::anthropic},
+        {"claude-haiku-4-5-20251001", Provider::anthropic},
+        {"claude-haiku-4-5", Provider::anthropic},
+        {"claude-sonnet-4-6", Provider::anthropic},
+        {"claude-opus-4-7", Provider::anthropic},
+        {"claude-sonnet-5", Provider::anthropic},
+        {"claude-opus-5", Provider::anthropic},
+    };
     return models;
 }
 
-bool is_known_model(const std::string& id) {
+bool is_known_model(const std::string& id, const Behaviour& behaviour) {
+    if (behaviour.any_model) return !id.empty();
     for (const auto& m : known_models())
-        if (m == id) return true;
+        if (m.id == id) return true;
     return false;
 }
 

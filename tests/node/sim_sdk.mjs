@@ -160,4 +160,30 @@ await check('errors arrive as the SDKs\' typed errors', async () => {
   assert.equal((await noKey.json()).error.type, 'invalid_request_error');
 });
 
+await check('model aliases and snapshots are served, and listed in each SDK\'s shape', async () => {
+  const short = [{ role: 'user', content: 'hi' }];
+  for (const model of ['gpt-4o-2024-08-06', 'chatgpt-4o-latest', 'gpt-4.1-nano', 'o4-mini']) {
+    const r = await openai.chat.completions.create({ model, messages: short, temperature: 0 });
+    assert.equal(r.model, model);
+  }
+  for (const model of ['claude-3-5-haiku-latest', 'claude-3-7-sonnet-20250219', 'claude-sonnet-4-0']) {
+    const r = await anthropic.messages.create({ model, max_tokens: 16, messages: short });
+    assert.equal(r.model, model);
+  }
+  const listed = [];
+  for await (const m of openai.models.list()) listed.push(m.id);
+  assert.ok(listed.includes('gpt-4o-mini') && listed.includes('claude-3-5-haiku-latest'), listed.join(' '));
+  const claude = [];
+  for await (const m of anthropic.models.list()) claude.push(m.id);
+  assert.ok(claude.includes('claude-3-5-haiku-latest'), claude.join(' '));
+  assert.ok(claude.every((id) => id.startsWith('claude-')), 'Anthropic lists its own models');
+  // The control: a name neither provider has is a 404, unless the sim
+  // serves any name (--any-model, or the header for one request).
+  await assert.rejects(anthropic.messages.create({ model: 'claude-9-nonesuch', max_tokens: 16, messages: short }),
+    (e) => e instanceof Anthropic.NotFoundError);
+  const own = await openai.chat.completions.create({ model: 'my-finetune-v3', messages: short },
+    { headers: { 'x-sim-any-model': '1' } });
+  assert.equal(own.model, 'my-finetune-v3');
+});
+
 console.log(`${checks} passed, 0 failed`);

@@ -28,6 +28,7 @@ struct Behaviour {
     std::vector<std::string> fail_kinds = {"429", "500"};  // 429, 500, 529, reset, midstream
     std::vector<std::string> fail_sequence;  // replaces fail_rate: ok,429,... consumed in order
     bool stateful_clock = false;             // include the server time in outputs
+    bool any_model = false;                  // answer to any model name (--any-model)
 };
 
 struct SimOptions {
