@@ -976,7 +976,7 @@ class Proxy final : public RecordingProxy {
     replay::AnswerSource& m_answers;                    // what answers each request
     EventApi m_events;
     RequestOrder m_order;  // numbers an exchange and takes its answer (exchange())
-    std::mutex m_mutex;  // guards the members below
+    std::mutex m_mutex;    // guards the members below
     std::set<tcp::socket*> m_upstream_sockets;  // in use by an exchange
     std::set<std::string> m_warned;
     std::unordered_map<const RecordedExchange*, bool> m_redacts_to_itself;

@@ -129,8 +129,7 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         x.truncated = recorded.truncated;
         x.header_us = recorded.header_us;
         x.client_cancelled = recorded.client_cancelled;
-        if (recorded.received_ns_before)
-            x.received_ns = e.start_ns - *recorded.received_ns_before;
+        if (recorded.received_ns_before) x.received_ns = e.start_ns - *recorded.received_ns_before;
         x.chunks = std::move(recorded.chunks);
         RETRACE_ASSIGN(x.request_body, load_blob(store, run_id, e, e.request));
         x.response_digest = e.response;

@@ -42,7 +42,8 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     if (!body.contains("model") || !body["model"].is_string())
         return invalid("model: Field required");
     std::string model = body["model"];
-    if (!is_known_model(model, b)) return anthropic_error(404, "not_found_error", "model: " + model);
+    if (!is_known_model(model, b))
+        return anthropic_error(404, "not_found_error", "model: " + model);
     if (!body.contains("max_tokens")) return invalid("max_tokens: Field required");
     if (!body["max_tokens"].is_number_integer() || body["max_tokens"].get<long long>() < 1)
         return invalid("max_tokens: Input should be a valid integer greater than 0");

@@ -63,7 +63,8 @@ void check_files(Store& store, const std::string& run_id, const Json& conditions
         for (const auto& [path, info] : conditions["data"]["inputs"].items())
             expected.insert({"input", path, info.value("digest", "")});
     if (outcome && outcome->outputs)
-        for (const auto& [path, digest] : *outcome->outputs) expected.insert({"output", path, digest});
+        for (const auto& [path, digest] : *outcome->outputs)
+            expected.insert({"output", path, digest});
     auto files = store.files(run_id);
     if (!files) throw Broken{files.status().message()};
     for (const auto& f : *files) actual.insert({f.role, f.path, f.digest});

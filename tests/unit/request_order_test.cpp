@@ -73,8 +73,8 @@ class RequestOrderTest : public ::testing::Test {
     // were sent before either was answered (5 ms later). #3 came after.
     std::string twins() {
         return m_twins = record({{"written second", 1'000'020'000, 1'000'100'000, 5000},
-                       {"written first", 1'000'000'000, 1'000'110'000, 5000},
-                       {"sent after", 2'000'000'000, 2'000'010'000, 5000}});
+                                 {"written first", 1'000'000'000, 1'000'110'000, 5000},
+                                 {"sent after", 2'000'000'000, 2'000'010'000, 5000}});
     }
 
     std::unique_ptr<replay::Cassette> cassette(const std::string& run) {
@@ -115,8 +115,8 @@ TEST_F(RequestOrderTest, TheCassetteQueuesIdenticalRequestsByWhenTheyReachedTheM
 }
 
 TEST_F(RequestOrderTest, AnOlderRecordingWithoutReceiveTimesKeepsItsOrderOfIssue) {
-    auto c = cassette(record({{"one", std::nullopt, 1'000'010'000, 5000},
-                              {"two", std::nullopt, 1'000'000'000, 5000}}));
+    auto c = cassette(record(
+        {{"one", std::nullopt, 1'000'010'000, 5000}, {"two", std::nullopt, 1'000'000'000, 5000}}));
     std::string digest = c->digest_of(chat());
     EXPECT_EQ(c->take(digest)->seq, 1);
     EXPECT_EQ(c->take(digest)->seq, 2);
@@ -182,7 +182,7 @@ TEST_F(RequestOrderTest, IdenticalRequestsTakeTheAnswersOfTheRequestsWrittenInTh
     std::string digest = c->digest_of(chat());
     RequestOrder::Pending first(order, 5'000'000'000), second(order, 5'000'000'020);
     ASSERT_TRUE(order.waits(digest, 5'000'000'020));
-    EXPECT_TRUE(order.pending_before(5'000'000'020));  // the second waits
+    EXPECT_TRUE(order.pending_before(5'000'000'020));   // the second waits
     EXPECT_FALSE(order.pending_before(5'000'000'000));  // the first does not
     auto a = order.number(replay_writer(), chat(), digest, true, first);
     EXPECT_FALSE(order.pending_before(5'000'000'020));

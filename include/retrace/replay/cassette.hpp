@@ -64,7 +64,7 @@ struct RecordedExchange {
     bool truncated = false;
     std::optional<long long> header_us;                   // when its header arrived
     std::optional<trace::ClientCancel> client_cancelled;  // the recorded client left first
-    std::optional<long long> received_ns;  // when the request reached the machine
+    std::optional<long long> received_ns;                 // when the request reached the machine
     std::string match;                                    // match digest
 
     std::string label() const;  // "#3 POST /openai/chat/completions"

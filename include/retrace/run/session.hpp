@@ -42,10 +42,10 @@ class RunSession {
     Status complete(core::Event event, std::vector<store::Blob> blobs);
 
     struct End {
-        core::Json conditions;  // as known at the start; the traffic facts are merged in
+        core::Json conditions;     // as known at the start; the traffic facts are merged in
         core::RunOutcome outcome;  // its exit code is also the run's exit_code column
         std::vector<store::FileRow> outputs;  // the rows of outcome.outputs
-        long long ended_ns = 0;  // 0: now
+        long long ended_ns = 0;               // 0: now
     };
     // Completes the spans the program never ended (marked unfinished),
     // waits for every queued event, and seals the run in one transaction.
