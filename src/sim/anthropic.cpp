@@ -1,8 +1,6 @@
 // The Anthropic side of the sim: POST /v1/messages, plain and streamed
 // (message_start, content blocks, message_delta, message_stop, ping), with
 // tool_use blocks and Anthropic's error shapes.
-#include <algorithm>
-
 #include "common.hpp"
 
 namespace retrace::sim {
@@ -56,8 +54,7 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
         return invalid("temperature: Input should be a number between 0 and 1");
 
     long long input_tokens = 0;
-    std::string last_text;
-    bool after_tool_result = false;
+    ToolContext context;  // the last user message's text, the tool_use blocks since
     for (std::size_t i = 0; i < body["messages"].size(); ++i) {
         const Json& m = body["messages"][i];
         if (!m.is_object() || !m.contains("role") || !m.contains("content"))
@@ -66,13 +63,16 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
         if (role != "user" && role != "assistant")
             return invalid("messages." + std::to_string(i) +
                            ".role: Input should be 'user' or 'assistant'");
-        last_text = content_text(m["content"]);
-        after_tool_result = false;
-        if (m["content"].is_array())
+        std::string text = content_text(m["content"]);
+        if (role == "user" && !text.empty()) {
+            context.task = text;
+            context.calls_made = 0;
+        }
+        if (role == "assistant" && m["content"].is_array())
             for (const auto& block : m["content"])
-                if (block.is_object() && block.value("type", "") == "tool_result")
-                    after_tool_result = true;
-        input_tokens += count_tokens(last_text) + 3;
+                if (block.is_object() && block.value("type", "") == "tool_use")
+                    ++context.calls_made;
+        input_tokens += count_tokens(text) + 3;
     }
     if (body.contains("system")) input_tokens += content_tokens(body["system"]);
 
@@ -83,14 +83,22 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
                 tools.push_back(
                     {{"name", t["name"]}, {"parameters", t.value("input_schema", Json::object())}});
     Json choice = body.value("tool_choice", Json{{"type", "auto"}});
-    std::string choice_type = choice.is_object() ? choice.value("type", "auto") : "auto";
-    std::string forced = choice_type == "tool" ? choice.value("name", "") : "";
-    bool want_tool =
-        !tools.empty() && !after_tool_result && choice_type != "none" &&
-        (choice_type == "any" || !forced.empty() || last_text.find("tool") != std::string::npos ||
-         std::any_of(tools.begin(), tools.end(), [&](const Json& t) {
-             return last_text.find(t["name"].get<std::string>()) != std::string::npos;
-         }));
+    ToolChoice tool_choice;
+    if (choice.is_object()) {
+        std::string type = choice.value("type", "auto");
+        if (type == "none") tool_choice.mode = ToolChoice::Mode::none;
+        if (type == "any") tool_choice.mode = ToolChoice::Mode::required;
+        if (type == "tool") {
+            tool_choice.mode = ToolChoice::Mode::named;
+            tool_choice.name = choice.value("name", "");
+        }
+        tool_choice.parallel = !choice.value("disable_parallel_tool_use", false);
+    }
+    // Structured output (`output_format` json_schema), as for OpenAI.
+    Json format = body.value("output_format", Json());
+    Json schema = format.is_object() && format.value("type", "") == "json_schema"
+                      ? format.value("schema", Json::object())
+                      : Json();
 
     double temperature = body.value("temperature", 1.0);
     SimState::Draw d = state.draw(b, temperature == 0);
@@ -112,6 +120,7 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
                 {"tool_choice", choice},
                 {"temperature", temperature},
                 {"fingerprint", d.fingerprint}};
+    if (!schema.is_null()) key["output_format"] = format;
     if (temperature > 0) key["sample"] = std::to_string(d.sample);
     if (d.noisy) key["noise"] = d.request_index;
     if (b.persona_by_key) key["persona"] = api_key;
@@ -119,12 +128,12 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
     g.seed = generation_seed(key);
     g.max_tokens = body["max_tokens"];
     g.tools = tools;
-    g.want_tool_call = want_tool;
-    g.forced_tool = forced;
+    g.calls = plan_tool_calls(tools, tool_choice, context, g.seed);
+    g.schema = schema;
     if (b.stateful_clock) g.prefix = clock_prefix();
     Generation gen = generate(g);
 
-    std::string id = make_id("msg_", d.sample);
+    std::string id = make_id("msg_", g.seed);  // (from the request, as the text)
     Json content = Json::array();
     if (!gen.text.empty()) content.push_back({{"type", "text"}, {"text", gen.text}});
     for (const auto& tc : gen.tool_calls)
@@ -176,7 +185,7 @@ Reply handle_anthropic(const HttpRequest& r, SimState& state) {
             sse({{"type", "content_block_start"}, {"index", i}, {"content_block", empty}},
                 "content_block_start"));
         if (block["type"] == "text") {
-            for (const auto& piece : stream_pieces(block["text"], d.sample))
+            for (const auto& piece : stream_pieces(block["text"], g.seed))
                 reply.frames.push_back(sse({{"type", "content_block_delta"},
                                             {"index", i},
                                             {"delta", {{"type", "text_delta"}, {"text", piece}}}},

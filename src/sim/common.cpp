@@ -86,6 +86,26 @@ long long content_tokens(const Json& content) {
     return count_tokens(content_text(content));
 }
 
+// tool_choice and parallel_tool_calls as Chat Completions and Responses
+// send them: "none", "auto", "required", or a function named
+// ({"type":"function","function":{"name"}} or {"type":"function","name"}).
+ToolChoice openai_tool_choice(const Json& body) {
+    ToolChoice c;
+    const Json choice = body.value("tool_choice", Json());
+    if (choice == "none") c.mode = ToolChoice::Mode::none;
+    if (choice == "required") c.mode = ToolChoice::Mode::required;
+    if (choice.is_object()) {
+        const Json& f = choice.contains("function") ? choice["function"] : choice;
+        if (f.is_object() && f.contains("name") && f["name"].is_string()) {
+            c.mode = ToolChoice::Mode::named;
+            c.name = f["name"];
+        }
+    }
+    if (body.contains("parallel_tool_calls") && body["parallel_tool_calls"].is_boolean())
+        c.parallel = body["parallel_tool_calls"].get<bool>();
+    return c;
+}
+
 std::string clock_prefix() {
     return core::utc_time(core::unix_now_ns(), "It is %Y-%m-%d %H:%M:%S UTC.");
 }

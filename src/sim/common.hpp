@@ -5,6 +5,7 @@
 #include <vector>
 
 #include "protocol.hpp"
+#include "retrace/sim/tool_plan.hpp"
 
 namespace retrace::sim {
 
@@ -27,6 +28,8 @@ long long unix_seconds();
 long long content_tokens(const Json& content);
 // The text of a message content (string, or the text parts of an array).
 std::string content_text(const Json& content);
+// tool_choice and parallel_tool_calls of a Chat Completions or Responses request.
+ToolChoice openai_tool_choice(const Json& body);
 // Prefix for --stateful-clock outputs: "It is 2026-11-22 12:00 UTC."
 std::string clock_prefix();
 

@@ -3,6 +3,7 @@
 #include <array>
 
 #include "retrace/core/digest.hpp"
+#include "retrace/sim/schema_value.hpp"
 
 namespace retrace::sim {
 
@@ -38,26 +39,6 @@ std::string word_sentence(Rng& rng, long long count) {
     return out;
 }
 
-Json argument_for(const Json& schema, Rng& rng) {
-    std::string type = schema.is_object() ? schema.value("type", "string") : "string";
-    if (schema.is_object() && schema.contains("enum") && schema["enum"].is_array() &&
-        !schema["enum"].empty())
-        return schema["enum"][rng.below(schema["enum"].size())];
-    if (type == "integer") return static_cast<long long>(rng.below(100));
-    if (type == "number") return static_cast<double>(rng.below(10000)) / 100.0;
-    if (type == "boolean") return rng.below(2) == 1;
-    if (type == "array") return Json::array({std::string(k_words[rng.below(k_words.size())])});
-    if (type == "object") {
-        Json obj = Json::object();
-        if (schema.is_object() && schema.contains("properties") && schema["properties"].is_object())
-            for (const auto& [name, sub] : schema["properties"].items())
-                obj[name] = argument_for(sub, rng);
-        return obj;
-    }
-    return std::string(k_words[rng.below(k_words.size())]) + " " +
-           std::string(k_words[rng.below(k_words.size())]);
-}
-
 }  // namespace
 
 std::uint64_t Rng::next() {
@@ -74,6 +55,10 @@ std::uint64_t seed_of(std::string_view text) {
     return v;
 }
 
+std::string_view random_word(Rng& rng) {
+    return k_words[rng.below(k_words.size())];
+}
+
 long long count_tokens(std::string_view text) {
     long long n = 0;
     bool in_word = false;
@@ -88,22 +73,24 @@ long long count_tokens(std::string_view text) {
 Generation generate(const GenerationRequest& req) {
     Rng rng(req.seed);
     Generation g;
-    bool call = (req.want_tool_call || !req.forced_tool.empty()) && req.tools.is_array() &&
-                !req.tools.empty();
-    if (call) {
-        const Json* tool = &req.tools[rng.below(req.tools.size())];
-        for (const auto& t : req.tools)
-            if (t.value("name", "") == req.forced_tool) tool = &t;
-        Generation::ToolCall tc;
-        tc.id = "call_" + core::Digest::of(std::to_string(rng.next())).hex().substr(0, 24);
-        tc.name = tool->value("name", "tool");
-        Json params = tool->contains("parameters") ? (*tool)["parameters"] : Json::object();
-        if (!params.is_object() || params.value("type", "object") != "object")
-            params = Json{{"type", "object"}, {"properties", Json::object()}};
-        params["type"] = "object";
-        tc.arguments = argument_for(params, rng).dump();
-        g.output_tokens = count_tokens(tc.arguments) + 3;
-        g.tool_calls.push_back(std::move(tc));
+    if (!req.calls.empty() && req.tools.is_array() && !req.tools.empty()) {
+        for (const auto& name : req.calls) {
+            // (a draw for the tool it once picked, kept so that arguments
+            // stay what they were for a given seed)
+            const Json* tool = &req.tools[rng.below(req.tools.size())];
+            for (const auto& t : req.tools)
+                if (t.value("name", "") == name) tool = &t;
+            Generation::ToolCall tc;
+            tc.id = "call_" + core::Digest::of(std::to_string(rng.next())).hex().substr(0, 24);
+            tc.name = tool->value("name", "tool");
+            Json params = tool->contains("parameters") ? (*tool)["parameters"] : Json::object();
+            if (!params.is_object() || params.value("type", "object") != "object")
+                params = Json{{"type", "object"}, {"properties", Json::object()}};
+            params["type"] = "object";
+            tc.arguments = value_for_schema(params, rng).dump();
+            g.output_tokens += count_tokens(tc.arguments) + 3;
+            g.tool_calls.push_back(std::move(tc));
+        }
         return g;
     }
     long long words = 8 + static_cast<long long>(rng.below(25));
@@ -113,7 +100,9 @@ Generation generate(const GenerationRequest& req) {
         body = std::string(k_persona_openers[prng.below(k_persona_openers.size())]) + " " + body;
     }
     if (!req.prefix.empty()) body = req.prefix + " " + body;
-    if (req.json_object) {
+    if (req.schema.is_object() || req.schema.is_boolean()) {
+        body = value_for_schema(req.schema, rng).dump();
+    } else if (req.json_object) {
         body = Json{{"answer", body}, {"confidence", static_cast<double>(rng.below(100)) / 100.0}}
                    .dump();
     }

@@ -112,7 +112,8 @@ Json generation_key(const Json& body, const Common& c, const SimState::Draw& d, 
                 {"temperature", temperature_of(body)},
                 {"fingerprint", d.fingerprint},
                 {"choice", choice}};
-    for (const char* k : {"top_p", "tool_choice", "response_format", "instructions"})
+    for (const char* k :
+         {"top_p", "tool_choice", "parallel_tool_calls", "response_format", "instructions"})
         if (body.contains(k)) key[k] = body[k];
     bool seeded =
         body.contains("seed") && body["seed"].is_number_integer() && !c.behaviour.ignore_seed;
@@ -137,25 +138,27 @@ Json normalize_tools(const Json& tools) {
     return out;
 }
 
-// Whether the model "decides" to call a tool: never after a tool result;
-// always when tool_choice requires it; otherwise when the user's last
-// message mentions a tool by name or asks for a tool.
-bool wants_tool(const Json& tools, const Json& tool_choice, const std::string& last_role,
-                const std::string& last_text, std::string* forced) {
-    if (tools.empty() || last_role == "tool") return false;
-    if (tool_choice.is_string()) {
-        if (tool_choice == "none") return false;
-        if (tool_choice == "required") return true;
+// The task (the last user message) and the tool calls made since it.
+ToolContext chat_context(const Json& messages) {
+    ToolContext c;
+    for (const auto& m : messages) {
+        if (m.value("role", "") == "user") {
+            c.task = content_text(m.value("content", Json()));
+            c.calls_made = 0;
+        } else if (m.value("role", "") == "assistant" && m.contains("tool_calls") &&
+                   m["tool_calls"].is_array()) {
+            c.calls_made += static_cast<long long>(m["tool_calls"].size());
+        }
     }
-    if (tool_choice.is_object()) {
-        const Json& f = tool_choice.contains("function") ? tool_choice["function"] : tool_choice;
-        *forced = f.value("name", "");
-        return true;
-    }
-    if (last_text.find("tool") != std::string::npos) return true;
-    for (const auto& t : tools)
-        if (last_text.find(t.value("name", "\x01")) != std::string::npos) return true;
-    return false;
+    return c;
+}
+
+// The JSON Schema of `response_format: {"type": "json_schema", ...}`, or null.
+Json chat_schema(const Json& body) {
+    const Json format = body.value("response_format", Json());
+    if (!format.is_object() || format.value("type", "") != "json_schema") return nullptr;
+    const Json spec = format.value("json_schema", Json::object());
+    return spec.is_object() ? spec.value("schema", Json::object()) : Json::object();
 }
 
 long long max_tokens_of(const Json& body) {
@@ -178,16 +181,13 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
             "Invalid 'messages': empty array. Expected an array with minimum length 1.",
             "messages");
     long long prompt_tokens = 0;
-    std::string last_role, last_text;
     for (std::size_t i = 0; i < body["messages"].size(); ++i) {
         const Json& m = body["messages"][i];
         std::string where = "messages[" + std::to_string(i) + "]";
         if (!m.is_object() || !m.contains("role") || !m["role"].is_string())
             return bad_request("Invalid '" + where + "': expected an object with a string 'role'.",
                                where + ".role");
-        last_role = m["role"];
-        last_text = content_text(m.value("content", Json()));
-        prompt_tokens += count_tokens(last_text) + 3;
+        prompt_tokens += count_tokens(content_text(m.value("content", Json()))) + 3;
     }
     Json tools = normalize_tools(body.value("tools", Json::array()));
     prompt_tokens += count_tokens(tools.dump()) / 2;
@@ -197,15 +197,15 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
     bool zero = temperature_of(body) == 0;
     SimState::Draw d = state.draw(c.behaviour, zero);
     if (auto fail = injected_failure(d.fault)) return *fail;
-    std::string forced;
-    bool tool = wants_tool(tools, body.value("tool_choice", Json()), last_role, last_text, &forced);
+    ToolChoice tool_choice = openai_tool_choice(body);
+    ToolContext context = chat_context(body["messages"]);
     bool json_object = body.contains("response_format") && body["response_format"].is_object() &&
                        body["response_format"].value("type", "") == "json_object";
     std::string model = body["model"];
-    std::string id = make_id("chatcmpl-", d.sample);
     long long created = unix_seconds();
 
     std::vector<Generation> gens;
+    std::vector<std::uint64_t> seeds;  // each choice's: its stream's pieces follow from it
     long long completion_tokens = 0;
     for (long long i = 0; i < n; ++i) {
         GenerationRequest g;
@@ -213,13 +213,17 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
             generation_key(body, c, d, body["messages"], tools, static_cast<int>(i)));
         g.max_tokens = max_tokens_of(body);
         g.tools = tools;
-        g.want_tool_call = tool;
-        g.forced_tool = forced;
+        g.calls = plan_tool_calls(tools, tool_choice, context, g.seed);
         g.json_object = json_object;
+        g.schema = chat_schema(body);
         if (c.behaviour.stateful_clock) g.prefix = clock_prefix();
+        seeds.push_back(g.seed);
         gens.push_back(generate(g));
         completion_tokens += gens.back().output_tokens;
     }
+    // The id, like the text, follows from the request (and the sampling
+    // draw where it counts), so a rerun gets the same one.
+    std::string id = make_id("chatcmpl-", seeds[0]);
     auto finish = [](const Generation& g) {
         return !g.tool_calls.empty() ? "tool_calls" : g.truncated ? "length" : "stop";
     };
@@ -289,7 +293,7 @@ Reply chat_completions(const HttpRequest& r, SimState& state) {
         reply.frames.push_back(chunk(
             {choice(i, {{"role", "assistant"}, {"content", ""}, {"refusal", nullptr}}, nullptr)}));
         if (g.tool_calls.empty()) {
-            for (const auto& piece : stream_pieces(g.text, d.sample + i))
+            for (const auto& piece : stream_pieces(g.text, seeds[i]))
                 reply.frames.push_back(chunk({choice(i, {{"content", piece}}, nullptr)}));
         }
         for (std::size_t t = 0; t < g.tool_calls.size(); ++t) {

@@ -23,24 +23,36 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     const Json& input = body["input"];
     if (!input.is_string() && !input.is_array())
         return responses_error("Invalid type for 'input': expected a string or an array.", "input");
-    std::string last_text = input.is_string() ? input.get<std::string>() : std::string();
-    std::string last_role = "user";
+    // The task (the last user message) and the function calls made since it.
+    ToolContext context;
     long long input_tokens = count_tokens(body.value("instructions", ""));
+    if (input.is_string()) {
+        context.task = input.get<std::string>();
+        input_tokens += count_tokens(context.task);
+    }
     if (input.is_array())
         for (const auto& item : input) {
             if (!item.is_object()) continue;
-            if (item.value("type", "") == "function_call_output") {
-                last_role = "tool";
-                last_text = item.value("output", "");
+            std::string type = item.value("type", "message");
+            std::string text;
+            if (type == "function_call_output") {
+                text = item.value("output", "");
+            } else if (type == "function_call") {
+                ++context.calls_made;
+                text = item.value("arguments", "");
+            } else if (type == "item_reference") {
+                // (a stored item sent back by its id, as the AI SDK does
+                // with the function calls of earlier steps)
+                if (item.value("id", "").rfind("fc_", 0) == 0) ++context.calls_made;
             } else {
-                last_role = item.value("role", "user");
-                last_text = content_text(item.value("content", Json()));
+                text = content_text(item.value("content", Json()));
+                if (item.value("role", "") == "user") {
+                    context.task = text;
+                    context.calls_made = 0;
+                }
             }
-            input_tokens += count_tokens(last_text) + 3;
+            input_tokens += count_tokens(text) + 3;
         }
-    else
-        input_tokens += count_tokens(last_text);
-
     double temperature = body.contains("temperature") && body["temperature"].is_number()
                              ? body["temperature"].get<double>()
                              : 1.0;
@@ -61,17 +73,20 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
             if (t.value("type", "") == "function")
                 tools.push_back({{"name", t.value("name", "")},
                                  {"parameters", t.value("parameters", Json::object())}});
-    bool want_tool = !tools.empty() && last_role != "tool" &&
-                     body.value("tool_choice", Json("auto")) != "none" &&
-                     (body.value("tool_choice", Json("auto")) == "required" ||
-                      last_text.find("tool") != std::string::npos);
 
+    // Structured output: `text.format` json_schema (or json_object).
+    const Json format = body.contains("text") && body["text"].is_object()
+                            ? body["text"].value("format", Json())
+                            : Json();
+    std::string format_type = format.is_object() ? format.value("type", "text") : "text";
     Json key = {{"model", body["model"]},
                 {"input", input},
                 {"instructions", body.value("instructions", Json())},
                 {"tools", tools},
                 {"temperature", temperature},
                 {"fingerprint", d.fingerprint}};
+    for (const char* k : {"tool_choice", "parallel_tool_calls", "text"})
+        if (body.contains(k)) key[k] = body[k];
     if (temperature > 0) key["sample"] = std::to_string(d.sample);
     if (d.noisy) key["noise"] = d.request_index;
     if (b.persona_by_key) key["persona"] = api_key;
@@ -79,12 +94,16 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
     g.seed = generation_seed(key);
     g.max_tokens = body.value("max_output_tokens", 0LL);
     g.tools = tools;
-    g.want_tool_call = want_tool;
+    g.calls = plan_tool_calls(tools, openai_tool_choice(body), context, g.seed);
+    g.json_object = format_type == "json_object";
+    if (format_type == "json_schema") g.schema = format.value("schema", Json::object());
     if (b.stateful_clock) g.prefix = clock_prefix();
     Generation gen = generate(g);
 
-    std::string id = make_id("resp_", d.sample);
-    std::string msg_id = make_id("msg_", d.sample + 1);
+    // Ids follow from the request, as the text does: an item id the program
+    // sends back in its next request is the same on every run.
+    std::string id = make_id("resp_", g.seed);
+    std::string msg_id = make_id("msg_", g.seed + 1);
     long long created = unix_seconds();
     Json usage = {{"input_tokens", input_tokens},
                   {"input_tokens_details", {{"cached_tokens", 0}}},
@@ -101,13 +120,15 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
              {{{"type", "output_text"}, {"text", gen.text}, {"annotations", Json::array()}}})}};
     Json output = Json::array();
     if (gen.tool_calls.empty()) output.push_back(message);
-    for (const auto& tc : gen.tool_calls)
+    for (std::size_t i = 0; i < gen.tool_calls.size(); ++i) {
+        const auto& tc = gen.tool_calls[i];
         output.push_back({{"type", "function_call"},
-                          {"id", make_id("fc_", d.sample + 2)},
+                          {"id", make_id("fc_", g.seed + 2 + i)},
                           {"call_id", tc.id},
                           {"name", tc.name},
                           {"arguments", tc.arguments},
                           {"status", "completed"}});
+    }
     auto response = [&](const std::string& status, Json out, Json use) {
         return Json{{"id", id},
                     {"object", "response"},
@@ -121,13 +142,15 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
                     {"max_output_tokens", body.value("max_output_tokens", Json())},
                     {"model", body["model"]},
                     {"output", std::move(out)},
-                    {"parallel_tool_calls", true},
+                    {"parallel_tool_calls", body.value("parallel_tool_calls", Json(true))},
                     {"previous_response_id", nullptr},
                     {"temperature", temperature},
                     {"top_p", body.value("top_p", 1.0)},
                     {"tool_choice", body.value("tool_choice", Json("auto"))},
                     {"tools", body.value("tools", Json::array())},
-                    {"text", {{"format", {{"type", "text"}}}}},
+                    {"text", body.contains("text") && body["text"].is_object()
+                                 ? body["text"]
+                                 : Json{{"format", {{"type", "text"}}}}},
                     {"usage", std::move(use)},
                     {"metadata", Json::object()}};
     };
@@ -162,7 +185,7 @@ Reply handle_responses(const HttpRequest&, SimState& state, const Json& body, co
             Json part = {{"type", "output_text"}, {"text", ""}, {"annotations", Json::array()}};
             event("response.content_part.added",
                   {{"item_id", msg_id}, {"output_index", i}, {"content_index", 0}, {"part", part}});
-            for (const auto& piece : stream_pieces(gen.text, d.sample))
+            for (const auto& piece : stream_pieces(gen.text, g.seed))
                 event("response.output_text.delta", {{"item_id", msg_id},
                                                      {"output_index", i},
                                                      {"content_index", 0},

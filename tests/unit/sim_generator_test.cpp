@@ -34,7 +34,7 @@ TEST(SimGenerator, MaxTokensTruncatesToAPrefix) {
 TEST(SimGenerator, ToolArgumentsFollowTheSchema) {
     GenerationRequest r;
     r.seed = 9;
-    r.want_tool_call = true;
+    r.calls = {"lookup"};
     r.tools = Json::parse(R"([{"name": "lookup", "parameters": {"type": "object", "properties": {
         "q": {"type": "string"}, "n": {"type": "integer"}, "x": {"type": "number"},
         "flag": {"type": "boolean"}, "mode": {"type": "string", "enum": ["a", "b"]}}}}])");
@@ -51,14 +51,29 @@ TEST(SimGenerator, ToolArgumentsFollowTheSchema) {
     EXPECT_EQ(generate(r).tool_calls[0].arguments, g.tool_calls[0].arguments);
 }
 
-TEST(SimGenerator, ForcedToolIsTheOneCalled) {
+TEST(SimGenerator, CallsTheToolsNamedInOrderWithDistinctIds) {
     GenerationRequest r;
+    r.seed = 3;
     r.tools = Json::parse(R"([{"name": "a"}, {"name": "b"}, {"name": "c"}])");
-    r.forced_tool = "c";
-    for (std::uint64_t seed = 0; seed < 10; ++seed) {
-        r.seed = seed;
-        EXPECT_EQ(generate(r).tool_calls.at(0).name, "c");
-    }
+    r.calls = {"c", "a"};
+    auto g = generate(r);
+    ASSERT_EQ(g.tool_calls.size(), 2u);
+    EXPECT_EQ(g.tool_calls[0].name, "c");
+    EXPECT_EQ(g.tool_calls[1].name, "a");
+    EXPECT_NE(g.tool_calls[0].id, g.tool_calls[1].id);
+    r.calls.clear();  // control: no calls, a text answer
+    EXPECT_TRUE(generate(r).tool_calls.empty());
+    EXPECT_FALSE(generate(r).text.empty());
+}
+
+TEST(SimGenerator, SchemaModeAnswersWithAValueOfTheSchema) {
+    GenerationRequest r;
+    r.seed = 5;
+    r.schema = Json::parse(R"({"type": "object", "required": ["n"],
+        "properties": {"n": {"type": "integer", "minimum": 5, "maximum": 6}}})");
+    Json j = Json::parse(generate(r).text);
+    EXPECT_TRUE(j["n"] == 5 || j["n"] == 6) << j;
+    EXPECT_EQ(generate(r).text, j.dump());
 }
 
 TEST(SimGenerator, JsonObjectModeProducesAnObject) {

@@ -48,14 +48,20 @@ struct GenerationRequest {
     std::uint64_t seed = 0;      // derived from everything that determines the output
     long long max_tokens = 0;    // 0: no limit
     Json tools = Json::array();  // normalized: [{"name", "parameters"}]
-    bool want_tool_call = false;
-    std::string forced_tool;   // tool_choice naming one tool
+    // The tools to call, in order (plan_tool_calls): the answer is these
+    // calls, with arguments following each tool's schema; empty: text.
+    std::vector<std::string> calls;
     bool json_object = false;  // response_format json_object
-    std::string persona;       // style layer (per account), may be empty
-    std::string prefix;        // text to start the answer with (e.g. server time)
+    // A JSON Schema the text must validate against (structured outputs), or null.
+    Json schema;
+    std::string persona;  // style layer (per account), may be empty
+    std::string prefix;   // text to start the answer with (e.g. server time)
 };
 
 Generation generate(const GenerationRequest& request);
+
+// A word of the sim's vocabulary, drawn from rng.
+std::string_view random_word(Rng& rng);
 
 // Counts tokens the way the sim does everywhere: whitespace-separated words.
 long long count_tokens(std::string_view text);
