@@ -11,6 +11,7 @@
 #include <unordered_map>
 
 #include "retrace/conditions/traffic_facts.hpp"
+#include "retrace/core/api_path.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/core/token.hpp"
@@ -414,7 +415,8 @@ class Proxy final : public RecordingProxy {
             co_await reply(client, out, in, no_url);
             co_return;
         }
-        http::request<http::string_body> fwd{req.method(), up.base_path + in.path + in.query, 11};
+        http::request<http::string_body> fwd{
+            req.method(), core::upstream_path(in.route, up.base_path, in.path) + in.query, 11};
         for (const auto& f : req) {
             std::string name = lower(f.name_string());
             // (the body is all here: an Expect would only have the upstream
@@ -823,7 +825,8 @@ class Proxy final : public RecordingProxy {
         in.query = target.size() > path.size() ? target.substr(path.size()) : "";
         auto slash = path.find('/', 1);
         in.route = path.substr(1, slash == std::string::npos ? std::string::npos : slash - 1);
-        in.path = slash == std::string::npos ? "" : path.substr(slash);
+        // (one path for each base-URL shape a provider's clients use)
+        in.path = core::api_path(in.route, slash == std::string::npos ? "" : path.substr(slash));
         if (in.route == "_retrace") {
             auto method = req.method_string();
             auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,

@@ -4,6 +4,7 @@
 #include <limits>
 #include <unordered_set>
 
+#include "retrace/core/api_path.hpp"
 #include "retrace/core/sse.hpp"
 #include "retrace/trace/exchange.hpp"
 #include "retrace/trace/sdk_event.hpp"
@@ -120,7 +121,8 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
         x.seq = e.seq;
         x.route = std::move(recorded.route);
         x.method = std::move(recorded.method);
-        x.path = std::move(recorded.path);
+        // (recorded before the base-URL shapes were told apart, as sent)
+        x.path = core::api_path(x.route, recorded.path);
         x.query = std::move(recorded.query);
         for (const auto& [k, v] : recorded.request_headers.items())
             x.request_headers.emplace_back(k, text_of(v));
