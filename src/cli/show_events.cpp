@@ -260,15 +260,27 @@ Status show_event(store::Store& store, const store::RunRow& run, long long seq, 
         if (!r.model.empty())
             std::cout << "  model        " << r.model
                       << (r.fingerprint.empty() ? "" : "  fingerprint " + r.fingerprint) << "\n";
-        if (!r.text.empty()) std::cout << "  text         " << r.text << "\n";
-        for (const auto& c : r.tool_calls)
-            std::cout << "  tool call    " << c.name << " " << c.arguments
-                      << (c.id.empty() ? "" : "  (id " + c.id + ")") << "\n";
+        auto print_calls = [](const std::vector<core::ToolCall>& calls) {
+            for (const auto& c : calls)
+                std::cout << "  tool call    " << c.name << " " << c.arguments
+                          << (c.id.empty() ? "" : "  (id " + c.id + ")") << "\n";
+        };
+        if (r.choices.empty()) {
+            if (!r.text.empty()) std::cout << "  text         " << r.text << "\n";
+            print_calls(r.tool_calls);
+        }
+        for (const auto& c : r.choices) {  // (n > 1: each answer on its own)
+            std::cout << "  choice " << c.index
+                      << (c.finish_reason.empty() ? "" : "  (" + c.finish_reason + ")") << "\n";
+            if (!c.text.empty()) std::cout << "  text         " << c.text << "\n";
+            print_calls(c.tool_calls);
+        }
         if (r.input_tokens || r.output_tokens)
             std::cout << "  tokens       "
                       << (r.input_tokens ? std::to_string(*r.input_tokens) : "?") << " in, "
                       << (r.output_tokens ? std::to_string(*r.output_tokens) : "?") << " out\n";
-        if (!r.finish_reason.empty()) std::cout << "  finish       " << r.finish_reason << "\n";
+        if (!r.finish_reason.empty() && r.choices.empty())
+            std::cout << "  finish       " << r.finish_reason << "\n";
         if (!r.error.empty()) std::cout << "  error        " << r.error << "\n";
     }
     if (stream) {

@@ -39,6 +39,16 @@ void error_from(LlmResponse& r, const Json& j) {
         r.error = str(e, "type") + (str(e, "type").empty() ? "" : ": ") + str(e, "message");
 }
 
+// The first choice as the response's text, tool calls and finish reason;
+// the list of choices kept only when there are several.
+void take_first_choice(LlmResponse& r) {
+    if (r.choices.empty()) return;
+    r.text = r.choices.front().text;
+    r.tool_calls = r.choices.front().tool_calls;
+    r.finish_reason = r.choices.front().finish_reason;
+    if (r.choices.size() == 1) r.choices.clear();
+}
+
 // One whole (non-stream) document, or the final object of a stream.
 void from_document(LlmResponse& r, std::string_view route, const Json& j) {
     if (!j.is_object()) return;
@@ -78,38 +88,61 @@ void from_document(LlmResponse& r, std::string_view route, const Json& j) {
     }
     const Json& choices = member(j, "choices");
     if (!choices.is_array() || choices.empty()) return;
-    const Json& choice = choices[0];
-    const Json& message = member(choice, "message");
-    r.text = str(message, "content");
-    for (const auto& call : member(message, "tool_calls"))
-        r.tool_calls.push_back({str(call, "id"), str(member(call, "function"), "name"),
-                                str(member(call, "function"), "arguments")});
-    r.finish_reason = str(choice, "finish_reason");
+    for (const auto& choice : choices) {
+        const Json& message = member(choice, "message");
+        Choice c;
+        c.index = num(choice, "index").value_or(static_cast<long long>(r.choices.size()));
+        c.text = str(message, "content");
+        for (const auto& call : member(message, "tool_calls"))
+            c.tool_calls.push_back({str(call, "id"), str(member(call, "function"), "name"),
+                                    str(member(call, "function"), "arguments")});
+        c.finish_reason = str(choice, "finish_reason");
+        r.choices.push_back(std::move(c));
+    }
+    take_first_choice(r);
 }
 
-void from_openai_chat_chunk(LlmResponse& r, const Json& j, std::map<long long, ToolCall>& calls) {
+// A chat stream's choices as their chunks arrive: each choice's text, and
+// its tool calls by their index within it.
+struct ChatChoices {
+    std::map<long long, Choice> choices;
+    std::map<std::pair<long long, long long>, ToolCall> calls;  // (choice, call index)
+};
+
+void from_openai_chat_chunk(LlmResponse& r, const Json& j, ChatChoices& acc) {
     if (!str(j, "model").empty()) r.model = str(j, "model");
     if (!str(j, "system_fingerprint").empty()) r.fingerprint = str(j, "system_fingerprint");
     usage_from(r, member(j, "usage"));
     error_from(r, j);
     for (const auto& choice : member(j, "choices")) {
+        long long index = num(choice, "index").value_or(0);
+        Choice& c = acc.choices[index];
+        c.index = index;
         const Json& delta = member(choice, "delta");
-        r.text += str(delta, "content");
+        c.text += str(delta, "content");
         for (const auto& call : member(delta, "tool_calls")) {
-            auto& c = calls[num(call, "index").value_or(0)];
-            if (!str(call, "id").empty()) c.id = str(call, "id");
+            auto& t = acc.calls[{index, num(call, "index").value_or(0)}];
+            if (!str(call, "id").empty()) t.id = str(call, "id");
             const Json& fn = member(call, "function");
-            c.name += str(fn, "name");
-            c.arguments += str(fn, "arguments");
+            t.name += str(fn, "name");
+            t.arguments += str(fn, "arguments");
         }
-        if (!str(choice, "finish_reason").empty()) r.finish_reason = str(choice, "finish_reason");
+        if (!str(choice, "finish_reason").empty()) c.finish_reason = str(choice, "finish_reason");
     }
+}
+
+void from_chat_choices(LlmResponse& r, ChatChoices& acc) {
+    if (acc.choices.empty()) return;
+    for (auto& [key, call] : acc.calls) acc.choices[key.first].tool_calls.push_back(call);
+    for (auto& [_, c] : acc.choices) r.choices.push_back(std::move(c));
+    take_first_choice(r);
 }
 
 void from_stream(LlmResponse& r, std::string_view route, std::string_view body) {
     r.stream = true;
     r.complete = false;
-    std::map<long long, ToolCall> calls;    // chat: by index; Anthropic: by block index
+    std::map<long long, ToolCall> calls;  // Anthropic: by block index
+    ChatChoices chat;
     std::map<std::string, ToolCall> items;  // Responses: by item id
     std::vector<std::string> item_order;
     for (const auto& e : parse_sse(body)) {
@@ -163,11 +196,12 @@ void from_stream(LlmResponse& r, std::string_view route, std::string_view body) 
                 return;
             }
         } else {
-            from_openai_chat_chunk(r, j, calls);
+            from_openai_chat_chunk(r, j, chat);
         }
     }
     for (const auto& id : item_order) r.tool_calls.push_back(items[id]);
     for (auto& [_, c] : calls) r.tool_calls.push_back(c);
+    from_chat_choices(r, chat);
 }
 
 }  // namespace
@@ -184,6 +218,19 @@ Json LlmResponse::to_json() const {
     if (!finish_reason.empty()) j["finish_reason"] = finish_reason;
     if (!error.empty()) j["error"] = error;
     if (embeddings) j["embeddings"] = *embeddings;
+    if (!choices.empty()) {
+        Json all = Json::array();
+        for (const auto& c : choices) {
+            Json calls_of = Json::array();
+            for (const auto& t : c.tool_calls)
+                calls_of.push_back({{"id", t.id}, {"name", t.name}, {"arguments", t.arguments}});
+            all.push_back({{"index", c.index},
+                           {"text", c.text},
+                           {"tool_calls", calls_of},
+                           {"finish_reason", c.finish_reason}});
+        }
+        j["choices"] = all;
+    }
     return j;
 }
 

@@ -72,4 +72,23 @@ expect_contains "$OUT" "x50 (total)"
 expect_eq "$(grep -c 'POST /openai/embeddings' <<< "$OUT")" 1
 expect_exit 0 retrace show many --all
 expect_eq "$(grep -c 'POST /openai/embeddings' <<< "$OUT")" 50
+# n: 2, streamed and not: each choice shown on its own (they ran together,
+# or only the first was shown). temperature 1 and a seed: two other answers.
+retrace record --name two -- sh -c 'for stream in true false; do curl -sS -o /dev/null "$OPENAI_BASE_URL/chat/completions" \
+  -H "authorization: Bearer k" -d "{\"model\":\"gpt-4o\",\"n\":2,\"seed\":1,\"stream\":$stream,\"messages\":[{\"role\":\"user\",\"content\":\"hi\"}]}"; done'
+for event in 2 3; do
+  retrace show two --event $event --json > two.json
+  first=$(json 'j["response"]["assembled"]["choices"][0]["text"]' < two.json)
+  second=$(json 'j["response"]["assembled"]["choices"][1]["text"]' < two.json)
+  [[ -n $first && -n $second ]] || fail "event $event: two choices assembled"
+  expect_ne "$first" "$second" "two different answers"
+  expect_exit 0 retrace show two --event $event
+  expect_contains "$OUT" "choice 0  (stop)
+  text         $first
+  choice 1  (stop)
+  text         $second"
+done
+# Control: one choice, no choice headings.
+expect_exit 0 retrace show trace --event 3
+expect_not_contains "$OUT" "choice 0"
 echo "show_trace: ok"

@@ -98,3 +98,38 @@ TEST(LlmResponse, ErrorsEmbeddingsAndGarbage) {
     EXPECT_EQ(q.messages, 2u);
     EXPECT_EQ(q.tools, (std::vector<std::string>{"f", "g"}));
 }
+
+TEST(LlmResponse, SeveralChoicesStayApartStreamedOrNot) {
+    // n: 2, streamed: the choices' chunks interleave.
+    std::string body =
+        "data: {\"choices\":[{\"index\":0,\"delta\":{\"content\":\"one \"}}]}\n\n"
+        "data: {\"choices\":[{\"index\":1,\"delta\":{\"content\":\"two \"}}]}\n\n"
+        "data: "
+        "{\"choices\":[{\"index\":0,\"delta\":{\"content\":\"uno\"},\"finish_reason\":\"stop\"}]}"
+        "\n\n"
+        "data: "
+        "{\"choices\":[{\"index\":1,\"delta\":{\"content\":\"dos\"},\"finish_reason\":\"length\"}]}"
+        "\n\n"
+        "data: [DONE]\n\n";
+    auto s = assemble_response("openai", "text/event-stream", body);
+    ASSERT_EQ(s.choices.size(), 2u);
+    EXPECT_EQ(s.choices[0].text, "one uno");
+    EXPECT_EQ(s.choices[1].text, "two dos");
+    EXPECT_EQ(s.choices[1].finish_reason, "length");
+    EXPECT_EQ(s.text, "one uno") << "the first choice is the response's text";
+    EXPECT_EQ(s.to_json()["choices"].size(), 2u);
+    auto d = assemble_response("openai", "application/json", R"({"choices":[
+        {"index":0,"message":{"content":"first"},"finish_reason":"stop"},
+        {"index":1,"message":{"content":null,"tool_calls":[{"id":"c","function":{"name":"f",
+        "arguments":"{}"}}]},"finish_reason":"tool_calls"}]})");
+    ASSERT_EQ(d.choices.size(), 2u);
+    EXPECT_EQ(d.choices[0].text, "first");
+    ASSERT_EQ(d.choices[1].tool_calls.size(), 1u);
+    EXPECT_EQ(d.choices[1].tool_calls[0].name, "f");
+    // Control: one choice, no list.
+    auto one = assemble_response("openai", "application/json",
+                                 R"({"choices":[{"index":0,"message":{"content":"x"}}]})");
+    EXPECT_TRUE(one.choices.empty());
+    EXPECT_EQ(one.text, "x");
+    EXPECT_FALSE(one.to_json().contains("choices"));
+}

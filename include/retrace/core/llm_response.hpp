@@ -19,6 +19,14 @@ struct ToolCall {
     std::string arguments;  // as the model produced it (JSON text)
 };
 
+// One of the answers a chat completion gives when asked for several (`n`).
+struct Choice {
+    long long index = 0;
+    std::string text;
+    std::vector<ToolCall> tool_calls;
+    std::string finish_reason;
+};
+
 struct LlmResponse {
     bool stream = false;
     bool complete = true;  // a stream that reached its end marker ([DONE], message_stop, ...)
@@ -30,6 +38,9 @@ struct LlmResponse {
     std::string finish_reason;
     std::string error;                    // the provider's error type and message
     std::optional<long long> embeddings;  // number of vectors, for embeddings
+    // Every choice, when there are several (`n` > 1); text, tool_calls and
+    // finish_reason above are then the first one's.
+    std::vector<Choice> choices;
 
     Json to_json() const;
 };
