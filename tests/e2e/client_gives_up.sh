@@ -1,6 +1,7 @@
 # A program that gives up on an answer is recorded as having given up,
 # and replays as it ran. Through the official Node SDK: a stream aborted
-# 250 ms after its first chunk (frames 100 ms apart), and a 300 ms SDK
+# 500 ms after its first chunk (frames 200 ms apart: 100 ms either side of
+# the abort, for a loaded machine), and a 300 ms SDK
 # timeout (one retry) against an answer that takes 1.5 s; with Python's
 # urllib, a 300 ms socket timeout. The recording says when the client left
 # and how many chunks it had read; the proxy stopped reading the upstream
@@ -29,7 +30,7 @@ except (urllib.error.URLError, socket.timeout) as e:
     print("timed out:", type(getattr(e, "reason", e)).__name__)
 PY
 
-start_sim --sim-seed 3 --stream-interval 100
+start_sim --sim-seed 3 --stream-interval 200
 STREAM_URL=$SIM_URL STREAM_PID=$SIM_PID
 start_sim --sim-seed 3 --latency 1500
 SLOW_URL=$SIM_URL SLOW_PID=$SIM_PID

@@ -1,6 +1,6 @@
 // A program that gives up on an answer, as users' programs do, through the
 // official SDK. `abort`: reads a stream and aborts it (AbortController)
-// 250 ms after its first chunk, with frames 100 ms apart. `timeout`: asks
+// 500 ms after its first chunk, with frames 200 ms apart. `timeout`: asks
 // with the SDK's 300 ms timeout and one retry for an answer that takes
 // longer. `whole`: reads the same stream to its end (the control).
 import OpenAI from 'openai';
@@ -22,7 +22,7 @@ if (mode === 'timeout') {
   let chunks = 0;
   try {
     for await (const chunk of stream) {
-      if (++chunks === 1 && mode === 'abort') setTimeout(() => controller.abort(), 250);
+      if (++chunks === 1 && mode === 'abort') setTimeout(() => controller.abort(), 500);
     }
     console.log(controller.signal.aborted ? `aborted after ${chunks} chunks` : `read ${chunks} chunks, the whole stream`);
   } catch (e) {
