@@ -593,4 +593,25 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     return r;
 }
 
+std::string answer_key(store::Store& store, const core::Event& e) {
+    return response_key(store, e);
+}
+
+std::vector<core::JsonDifference> answer_changes(store::Store& store, const core::Event& a,
+                                                 const core::Event& b) {
+    auto d = body_diff(store, a, b, true);
+    if (auto ea = a.attrs.find("error"), eb = b.attrs.find("error");
+        (ea == a.attrs.end()) != (eb == b.attrs.end()) || (ea != a.attrs.end() && *ea != *eb))
+        d.push_back({"$.error", ea == a.attrs.end() ? "null" : core::clip(ea->dump()),
+                     eb == b.attrs.end() ? "null" : core::clip(eb->dump())});
+    if (core::is_exchange(a.kind)) {
+        auto xa = trace::Exchange::from_attrs(a.attrs), xb = trace::Exchange::from_attrs(b.attrs);
+        if (xa.status != xb.status)
+            d.insert(d.begin(), {"status", std::to_string(xa.status), std::to_string(xb.status)});
+        if (xa.truncated != xb.truncated)
+            d.push_back({"stream", xa.truncated ? "cut" : "whole", xb.truncated ? "cut" : "whole"});
+    }
+    return d;
+}
+
 }  // namespace retrace::analysis

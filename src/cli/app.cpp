@@ -53,6 +53,7 @@ int run(int argc, char** argv) {
     add_replay_command(app, ctx);
     add_proxy_command(app, ctx);
     add_diff_command(app, ctx);
+    add_repro_command(app, ctx);
     add_doctor_command(app, ctx);
     add_probe_command(app, ctx);
     add_probes_command(app, ctx);

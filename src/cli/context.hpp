@@ -70,6 +70,7 @@ void add_sim_command(CLI::App& app, Context& ctx);
 void add_replay_command(CLI::App& app, Context& ctx);
 void add_proxy_command(CLI::App& app, Context& ctx);
 void add_diff_command(CLI::App& app, Context& ctx);
+void add_repro_command(CLI::App& app, Context& ctx);
 void add_doctor_command(CLI::App& app, Context& ctx);
 void add_probe_command(CLI::App& app, Context& ctx);
 void add_probes_command(CLI::App& app, Context& ctx);

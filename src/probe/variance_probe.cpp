@@ -15,8 +15,8 @@
 #include "retrace/core/clock.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/llm_response.hpp"
-#include "retrace/core/temp_dir.hpp"
 #include "retrace/run/child_process.hpp"
+#include "retrace/run/oracle.hpp"
 #include "retrace/run/run_setup.hpp"
 #include "retrace/run/session.hpp"
 #include "retrace/trace/exchange.hpp"
@@ -28,7 +28,6 @@ using run::new_run;
 using run::NewRun;
 using run::RecordOptions;
 using run::RecordOutcome;
-using run::run_child;
 using run::termination_signal;
 
 namespace {
@@ -59,23 +58,7 @@ Result<store::RunRow> seal_record(store::Store& store, const Json& conditions,
 // Runs the oracle for one run: exit 0 is a pass.
 Result<bool> judge(const std::string& oracle, const RecordOutcome& run, char** envp) {
     if (oracle.empty()) return run.exit_code == 0;
-    std::string out_file =
-        (core::temp_dir() / ("retrace-probe-" + std::to_string(::getpid()) + "-" + run.run_id))
-            .string();
-    {
-        std::ofstream f(out_file, std::ios::binary);
-        f << run.stdout_text;
-    }
-    std::vector<std::string> env;
-    for (char** e = envp; e && *e; ++e) env.emplace_back(*e);
-    env.push_back("RETRACE_RUN_ID=" + run.run_id);
-    env.push_back("RETRACE_STDOUT=" + out_file);
-    env.push_back("RETRACE_EXIT=" + std::to_string(run.exit_code));
-    auto result = run_child({"/bin/sh", "-c", oracle}, env, false);
-    std::error_code ec;
-    fs::remove(out_file, ec);
-    if (!result) return result.status().with_context("oracle");
-    return result->exit_code == 0;
+    return run::oracle_passes(oracle, run.run_id, run.stdout_text, run.exit_code, envp);
 }
 
 Json interval_json(analysis::Interval i) {

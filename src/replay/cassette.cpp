@@ -312,6 +312,42 @@ const RecordedEvent* Cassette::take_event(const std::string& digest) {
     return take_from(m_event_queues, digest);
 }
 
+namespace {
+
+template <class Queues>
+auto item_at(const Queues& queues, const std::string& digest, std::size_t k)
+    -> std::remove_cvref_t<decltype(queues.begin()->second.items[0])> {
+    auto it = queues.find(digest);
+    if (it == queues.end() || k >= it->second.items.size()) return nullptr;
+    return it->second.items[k];
+}
+
+template <class Queues>
+std::vector<std::pair<std::string, std::size_t>> sizes_of(const Queues& queues) {
+    std::vector<std::pair<std::string, std::size_t>> out;
+    for (const auto& [digest, q] : queues) out.emplace_back(digest, q.items.size());
+    std::sort(out.begin(), out.end());
+    return out;
+}
+
+}  // namespace
+
+const RecordedExchange* Cassette::exchange_at(const std::string& digest, std::size_t k) const {
+    return item_at(m_queues, digest, k);
+}
+
+const RecordedEvent* Cassette::event_at(const std::string& digest, std::size_t k) const {
+    return item_at(m_event_queues, digest, k);
+}
+
+std::vector<std::pair<std::string, std::size_t>> Cassette::exchange_digests() const {
+    return sizes_of(m_queues);
+}
+
+std::vector<std::pair<std::string, std::size_t>> Cassette::event_digests() const {
+    return sizes_of(m_event_queues);
+}
+
 // Fills in the nearest of the candidates (seq, recorded body) to body: the
 // fewest differing JSON fields, the first recorded of equals. Called locked.
 Divergence Cassette::diverge_from_nearest(

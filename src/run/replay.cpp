@@ -183,6 +183,7 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
         RETRACE_ASSIGN(run.feed, load_streams(*store, *source.process.determinism));
     }
     run.name = o.name;
+    run.pass_through = !o.quiet;
     run.command = command;
     run.replay_of = source.run.id;
     run.proxy.ca_file = o.ca_file;
@@ -197,7 +198,8 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
         none.source_id = source.run.id;
         return none;
     }
-    RETRACE_ASSIGN(RunStart start, capture_start({command, {}, {}, {}, redact}, opener, envp));
+    RETRACE_ASSIGN(RunStart start,
+                   capture_start({command, {}, o.params, {}, redact}, opener, envp));
     RETRACE_ASSIGN(RecordOutcome replayed,
                    run_command(std::move(run), std::move(start), opener, envp, launch_failure));
 

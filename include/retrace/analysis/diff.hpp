@@ -61,4 +61,13 @@ struct DiffReport {
 Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
                              const std::string& b_ref);
 
+// What an event's answer is compared by: a model's by what it said (model,
+// fingerprint, text, tool calls, finish, error; not the ids and timestamps
+// every response carries), with its status and whether it was cut; any
+// other by its bytes and error. Two answers with the same key are the same.
+std::string answer_key(store::Store& store, const core::Event& e);
+// How b's answer differs from a's, by JSON path (ids and timestamps left out).
+std::vector<core::JsonDifference> answer_changes(store::Store& store, const core::Event& a,
+                                                 const core::Event& b);
+
 }  // namespace retrace::analysis

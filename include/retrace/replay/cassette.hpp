@@ -138,6 +138,15 @@ class Cassette final : public AnswerSource {
 
     // The same for SDK events: input is the event's input as JSON text.
     const RecordedEvent* take_event(const std::string& digest);
+
+    // The k-th recorded answer (from 0, in the order take() gives them) for
+    // a digest, or nullptr; nothing is taken. For a source that chooses
+    // between recordings (replay/blend.hpp).
+    const RecordedExchange* exchange_at(const std::string& digest, std::size_t k) const;
+    const RecordedEvent* event_at(const std::string& digest, std::size_t k) const;
+    // Every digest with the number of answers recorded for it.
+    std::vector<std::pair<std::string, std::size_t>> exchange_digests() const;
+    std::vector<std::pair<std::string, std::size_t>> event_digests() const;
     trace::Divergence diverge_event(core::EventKind kind, std::string_view name,
                                     std::string_view input, const std::string& digest);
 

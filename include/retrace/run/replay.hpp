@@ -33,6 +33,8 @@ struct ReplayOptions {
     bool allow_unused = false;                           // --allow-unused
     std::vector<std::string> upstreams, routes, redact;  // as for record (live requests)
     std::optional<std::string> ca_file;
+    bool quiet = false;               // the program's output is not passed through to ours
+    std::vector<std::string> params;  // KEY=VALUE in the replay's conditions (as --param)
     // A run imported from elsewhere (a pack) carries a command nobody here
     // recorded: before running it, replay asks this (given the run, where it
     // came from and the command); false, or no function: refused.

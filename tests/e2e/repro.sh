@@ -1,0 +1,116 @@
+# `retrace repro`: a failed run is reproduced offline, and against a passing
+# run of the same program its cause is isolated among the answers that
+# differ and proven both ways. The program (repro/support_agent.py) closes an
+# account when its tools, retrieval, clock or random source say so; each
+# pair of runs plants one cause among answers that differ and change nothing.
+source "$(dirname "$0")/lib.sh"
+export PYTHONPATH=$SRC/sdk/python
+agent=$SRC/tests/e2e/repro/support_agent.py
+world() { printf '%s' "$2" > "$WORK/$1.json"; }
+record() {  # record NAME WORLD: a run of the agent in that world
+  set +e
+  WORLD=$WORK/$2.json retrace record --name "$1" -- python3 "$agent" > "$WORK/$2.out" 2> /dev/null
+  set -e
+}
+# (repro runs in the failing run's world: the program reads which lookups to
+# make from it; every answer comes from the recordings)
+repro_json() {  # repro_json ARGS...: the JSON report in $WORK/r.json, the exit code in RC
+  set +e
+  retrace repro "$@" --json > "$WORK/r.json" 2> "$WORK/r.err"
+  RC=$?
+  set -e
+}
+field() { json "$1" < "$WORK/r.json"; }
+
+# 1. A stale tool result among three lookups that differ for nothing.
+world pass1 '{"state": {"status": "overdue", "grace": true}, "docs": ["grace of 30 days"], "noise": {"a": 1, "b": 2, "c": 3}}'
+world fail1 '{"state": {"status": "overdue"}, "docs": ["grace of 30 days"], "noise": {"a": 9, "b": 8, "c": 7}}'
+record agent pass1
+record agent fail1
+expect_contains "$(cat "$WORK/fail1.out")" "closed account A-1: overdue without grace"
+failed=$(latest_id)
+WORLD=$WORK/fail1.json repro_json "$failed" --k 5
+expect_eq "$RC" 0 "repro exit code; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field 'j["validate"]["failed_as_recorded"], j["validate"]["replays"]')" "5 5"
+expect_eq "$(field 'j["passing"]["how"]')" "the newest passing run named agent"
+expect_eq "$(field 'len(j["differences"])')" 4 "account_state and three lookups differ"
+expect_eq "$(field '[(c["kind"], c["name"]) for c in j["isolate"]["cause"]]')" "[('tool', 'account_state')]"
+expect_eq "$(field '[c["path"] for c in j["isolate"]["cause"][0]["changes"]]')" "['\$.grace']"
+expect_eq "$(field 'j["proof"]["cause_applied_fails"], j["proof"]["cause_reverted_passes"], j["proof"]["of"]')" "5 5 5"
+# Every replay is a run of its own, marked as this repro's.
+expect_eq "$(field 'len(j["runs"])')" "$(retrace runs --json --name agent.repro | json 'len(j)')"
+expect_contains "$(retrace show "$(field 'j["runs"][-1]')" --json | json 'j["conditions"]["params"]')" "'retrace_repro': '$failed'"
+# The text report names the cause and its proof.
+set +e; text=$(WORLD=$WORK/fail1.json retrace repro "$failed" --k 2 2> /dev/null); set -e
+expect_contains "$text" "tool account_state"
+expect_contains "$text" "\$.grace: true -> (absent)"
+expect_contains "$text" "verdict    reproduced, cause isolated and proven"
+
+# 2. Two differences that fail only together: the clock past 23:00 and a
+# draw above 0.5. Either alone passes.
+world pass2 '{"state": {"status": "current"}, "docs": [], "now": 1764547200, "draw": 0.25, "noise": {"a": 1, "b": 2}}'
+world fail2 '{"state": {"status": "current"}, "docs": [], "now": 1764631800, "draw": 0.75, "noise": {"a": 5, "b": 6}}'
+record pair pass2
+record pair fail2
+WORLD=$WORK/fail2.json repro_json pair --k 3
+expect_eq "$RC" 0 "repro of the pair; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field 'sorted((c["kind"], c["name"]) for c in j["isolate"]["cause"])')" "[('clock', 'now'), ('random', 'random')]"
+expect_eq "$(field 'j["proof"]["proven"]')" "True"
+
+# 3. One cause among 50 differences: the policy documents, the last of
+# them (the worst place for the search), found in a logarithmic number of
+# test replays: 2 log2(50) + 4 = 15.3 at most.
+noise_p=$(python3 -c 'import json; print(json.dumps({"k%02d" % i: i for i in range(49)}))')
+noise_f=$(python3 -c 'import json; print(json.dumps({"k%02d" % i: 100 + i for i in range(49)}))')
+world pass3 "{\"state\": {\"status\": \"current\"}, \"docs\": [\"grace of 30 days\"], \"noise\": $noise_p}"
+world fail3 "{\"state\": {\"status\": \"current\"}, \"docs\": [\"no grace after 60 days\"], \"noise\": $noise_f}"
+record many pass3
+record many fail3
+WORLD=$WORK/fail3.json repro_json many --k 2
+expect_eq "$RC" 0 "repro among 50; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field 'len(j["differences"])')" 50
+expect_eq "$(field '[(c["kind"], c["name"]) for c in j["isolate"]["cause"]]')" "[('retrieval', 'policy')]"
+expect_eq "$(field 'j["isolate"]["tests"]')" 12 "test replays to isolate one cause among 50"
+
+# 4. Tests that ask for what neither run holds are unresolved, and the
+# cause is still found: `detail` is asked with the answers of n2 and n3
+# together, so a test with one of them from each run asks for neither's.
+world pass4 '{"state": {"status": "current"}, "docs": ["grace"], "noise": {"n1": 1, "n2": 2, "n3": 3, "n4": 4}}'
+world fail4 '{"state": {"status": "current"}, "docs": ["no grace"], "noise": {"n1": 9, "n2": 8, "n3": 7, "n4": 6}}'
+record follow pass4
+record follow fail4
+WORLD=$WORK/fail4.json repro_json follow --k 2
+expect_eq "$RC" 0 "repro with unresolved tests; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field '[(c["kind"], c["name"]) for c in j["isolate"]["cause"]]')" "[('retrieval', 'policy')]"
+expect_eq "$(field 'j["isolate"]["unresolved"] >= 1')" "True" "some tests were unresolved"
+
+# 5. No passing run: validated, and exit 3 with the way to get one.
+record alone fail1
+WORLD=$WORK/fail1.json repro_json alone --k 2
+expect_eq "$RC" 3 "no passing run"
+expect_eq "$(field 'j["validate"]["failed_as_recorded"]')" 2
+expect_contains "$(field 'j["not_isolated"]')" "retrace probe"
+
+# 6. A failure that does not reproduce: the program fails on its first run
+# only (a counter file it keeps, which nothing records).
+cat > "$WORK/flaky.py" <<'PY'
+import os, sys
+path = os.environ["COUNTER"]
+n = int(open(path).read()) if os.path.exists(path) else 0
+open(path, "w").write(str(n + 1))
+print("attempt", "first" if n == 0 else "later")
+sys.exit(1 if n == 0 else 0)
+PY
+set +e; COUNTER=$WORK/counter retrace record --name flaky -- python3 "$WORK/flaky.py" > /dev/null 2>&1; set -e
+set +e; COUNTER=$WORK/counter retrace repro flaky --k 3 > "$WORK/flaky.out" 2> /dev/null; rc=$?; set -e
+expect_eq "$rc" 1 "not reproduced"
+expect_contains "$(cat "$WORK/flaky.out")" "validate   0/3 replays failed as recorded"
+expect_contains "$(cat "$WORK/flaky.out")" 'stdout line 1: recorded "attempt first", replayed "attempt later"'
+expect_contains "$(cat "$WORK/flaky.out")" "verdict    not reproduced"
+
+# Bad input changes nothing and says so in one line.
+expect_exit 2 retrace repro "$failed" --k 0
+expect_contains "$ERR" "--k wants a count of 1 or more"
+expect_exit 2 retrace repro "$failed" --against "$failed"
+expect_contains "$ERR" "--against names the failed run itself"
+echo "repro: ok"
