@@ -8,7 +8,7 @@ namespace retrace::cli {
 
 namespace {
 
-void print_changes(const run::AnswerDifference& d) {
+void print_changes(const run::Difference& d) {
     std::size_t shown = 0;
     for (const auto& c : d.changes) {
         if (++shown > 3) {
@@ -30,14 +30,17 @@ void print_outcome(const run::ReproOutcome& o) {
     }
     if (o.passed_id)
         std::cout << "against    " << *o.passed_id << "  (" << o.passed_how << ")\n"
-                  << "differ     " << o.differences.size() << " answer(s) to the same requests\n";
+                  << "differ     " << o.differences.size() << " difference(s)\n";
     if (o.isolation) {
         std::cout << "isolate    " << o.isolation->tests << " test replays";
         if (o.isolation->unresolved) std::cout << ", " << o.isolation->unresolved << " unresolved";
         std::cout << "\ncause      " << o.cause.size() << " difference(s)\n";
         for (std::size_t i : o.cause) {
             const auto& d = o.differences[i];
-            std::cout << "  " << d.label() << " (the passing run's #" << d.passing_seq << ")\n";
+            std::cout << "  " << d.label();
+            if (d.what == run::Difference::What::answer)
+                std::cout << " (the passing run's #" << d.passing_seq << ")";
+            std::cout << "\n";
             print_changes(d);
         }
         std::cout << "proof      the passing run with the cause applied failed "

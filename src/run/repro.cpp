@@ -64,6 +64,49 @@ Json argv_of(const store::RunRow& row) {
     return conditions->value("code", Json::object()).value("argv", Json());
 }
 
+// The recorded environment variables of a run: name -> value (null:
+// recorded as absent). Secrets, stored as present or redacted, are left out.
+std::map<std::string, std::optional<std::string>> recorded_vars(const store::RunRow& row) {
+    std::map<std::string, std::optional<std::string>> out;
+    auto conditions = core::parse_json_strict(row.conditions);
+    if (!conditions || !conditions->is_object()) return out;
+    Json vars = conditions->value("env", Json::object()).value("vars", Json::object());
+    if (!vars.is_object()) return out;
+    for (const auto& [name, value] : vars.items()) {
+        if (value.is_null()) {
+            out[name] = std::nullopt;
+        } else if (value.is_string()) {
+            const std::string& v = value.get_ref<const std::string&>();
+            if (v != "<present>" && v.find(core::k_redacted) == std::string::npos) out[name] = v;
+        }
+    }
+    return out;
+}
+
+// An environment for a child: the caller's, with some variables set or
+// unset. Holds the strings the envp array points into.
+class Environment {
+  public:
+    Environment(char** base, const std::map<std::string, std::optional<std::string>>& changes) {
+        for (char** e = base; e && *e; ++e) {
+            std::string kv(*e);
+            std::string name = kv.substr(0, kv.find('='));
+            if (!changes.count(name)) m_strings.push_back(std::move(kv));
+        }
+        for (const auto& [name, value] : changes)
+            if (value) m_strings.push_back(name + "=" + *value);
+        for (auto& kv : m_strings) m_pointers.push_back(kv.data());
+        m_pointers.push_back(nullptr);
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+    char** envp() { return m_pointers.data(); }
+
+  private:
+    std::vector<std::string> m_strings;
+    std::vector<char*> m_pointers;
+};
+
 // Judges a replay the way the options say: the oracle, or the failed run's
 // exit code.
 class Judge {
@@ -122,6 +165,9 @@ class Repro {
         if (auto metadata = core::parse_json_strict(m_failed.row.metadata))
             if (auto patterns = recorded_redact_patterns(m_secret, *metadata)) m_redact = *patterns;
 
+        // Replays run in the failing run's recorded environment variables.
+        m_failed_vars = recorded_vars(m_failed.row);
+        m_failed_env = std::make_unique<Environment>(m_envp, m_failed_vars);
         RETRACE_TRY(validate());
         if (!m_out.validated()) return m_out;
         RETRACE_TRY(find_passing());
@@ -150,7 +196,8 @@ class Repro {
             r.params = params("validate");
             r.redact = m_redact;
             std::optional<LaunchFailure> launch;
-            RETRACE_ASSIGN(ReplayOutcome replayed, replay(r, m_opener, m_envp, &launch));
+            RETRACE_ASSIGN(ReplayOutcome replayed,
+                           replay(r, m_opener, m_failed_env->envp(), &launch));
             if (launch) return error(ErrorCode::invalid_input, launch->message);
             m_out.runs.push_back(replayed.run.run_id);
             RETRACE_ASSIGN(bool fails, m_judge->fails(replayed.run.run_id, replayed.run.stdout_text,
@@ -240,7 +287,7 @@ class Repro {
                     if (!fe || !pe) continue;
                     if (analysis::answer_key(*m_store, *fe) == analysis::answer_key(*m_store, *pe))
                         continue;
-                    AnswerDifference d;
+                    Difference d;
                     d.slot = Slot{event, digest, k};
                     d.failing_seq = f->seq;
                     d.passing_seq = p->seq;
@@ -267,6 +314,47 @@ class Repro {
             }));
         std::sort(m_out.differences.begin(), m_out.differences.end(),
                   [](const auto& a, const auto& b) { return a.failing_seq < b.failing_seq; });
+        // The command lines (unless a secret in one was stored redacted).
+        const auto& fa = m_failed.process.argv;
+        const auto& pa = m_passed.process.argv;
+        auto redacted = [](const std::vector<std::string>& argv) {
+            return std::any_of(argv.begin(), argv.end(), [](const std::string& a) {
+                return a.find(core::k_redacted) != std::string::npos;
+            });
+        };
+        if (fa != pa && !redacted(fa) && !redacted(pa)) {
+            Difference d;
+            d.what = Difference::What::argv;
+            d.kind = "argv";
+            d.name = "command line";
+            d.failing_argv = fa;
+            d.passing_argv = pa;
+            d.changes = core::json_diff(Json(pa), Json(fa));
+            for (auto& c : d.changes) c.path = "$.argv" + c.path.substr(1);
+            m_out.differences.push_back(std::move(d));
+        }
+        // The recorded environment variables.
+        auto passing_vars = recorded_vars(m_passed.row);
+        std::set<std::string> names;
+        for (const auto& [name, _] : m_failed_vars) names.insert(name);
+        for (const auto& [name, _] : passing_vars) names.insert(name);
+        auto text = [](const std::optional<std::string>& v) {
+            return v ? Json(*v).dump() : std::string("(absent)");
+        };
+        for (const auto& name : names) {
+            auto f = m_failed_vars.find(name), p = passing_vars.find(name);
+            // (a variable one run recorded as a secret, or did not record, is not compared)
+            if (f == m_failed_vars.end() || p == passing_vars.end() || f->second == p->second)
+                continue;
+            Difference d;
+            d.what = Difference::What::env;
+            d.kind = "env";
+            d.name = name;
+            d.failing_value = f->second;
+            d.passing_value = p->second;
+            d.changes = {{"$.env." + name, text(p->second), text(f->second)}};
+            m_out.differences.push_back(std::move(d));
+        }
         return Status::ok();
     }
 
@@ -279,15 +367,33 @@ class Repro {
     // from the failed run and every other answer from the passing run.
     Result<TestOutcome> test(const std::vector<std::size_t>& subset, const std::string& step) {
         std::set<Slot> from_failing;
-        for (std::size_t i : subset) from_failing.insert(m_out.differences[i].slot);
+        std::vector<std::string> command = m_failed.process.argv;
+        std::map<std::string, std::optional<std::string>> vars = m_failed_vars;
+        std::vector<bool> applied(m_out.differences.size(), false);
+        for (std::size_t i : subset) applied[i] = true;
+        for (std::size_t i = 0; i < m_out.differences.size(); ++i) {
+            const Difference& d = m_out.differences[i];
+            switch (d.what) {
+                case Difference::What::answer:
+                    if (applied[i]) from_failing.insert(d.slot);
+                    break;
+                case Difference::What::argv:
+                    command = applied[i] ? d.failing_argv : d.passing_argv;
+                    break;
+                case Difference::What::env:
+                    vars[d.name] = applied[i] ? d.failing_value : d.passing_value;
+                    break;
+            }
+        }
+        Environment env(m_envp, vars);
         Blend blend(*m_failing_cassette, *m_passing_cassette, std::move(from_failing));
         CommandRun run;
         run.name = display_name(m_failed.row) + ".repro";
-        run.command = m_failed.process.argv;
+        run.command = command;
         run.replay_of = m_failed.row.id;
         run.pass_through = false;
         run.proxy.answers = &blend;
-        RETRACE_ASSIGN(run.proxy.upstreams, upstream_urls(m_envp, {}, {}));
+        RETRACE_ASSIGN(run.proxy.upstreams, upstream_urls(env.envp(), {}, {}));
         for (const auto& name : m_failing_cassette->routes())
             run.proxy.upstreams.try_emplace(name, "");
         for (const auto& name : m_passing_cassette->routes())
@@ -297,10 +403,11 @@ class Repro {
             RETRACE_ASSIGN(run.feed, load_streams(*m_store, *m_failed.process.determinism));
         }
         RETRACE_ASSIGN(RunStart start, capture_start({run.command, {}, params(step), {}, m_redact},
-                                                     m_opener, m_envp));
+                                                     m_opener, env.envp()));
         std::optional<LaunchFailure> launch;
-        RETRACE_ASSIGN(RecordOutcome done,
-                       run_command(std::move(run), std::move(start), m_opener, m_envp, &launch));
+        RETRACE_ASSIGN(RecordOutcome done, run_command(std::move(run), std::move(start), m_opener,
+                                                       env.envp(), &launch));
+
         if (launch) return error(ErrorCode::invalid_input, launch->message);
         m_out.runs.push_back(done.run_id);
         if (blend.misses() > 0) return TestOutcome::unresolved;
@@ -321,11 +428,12 @@ class Repro {
                                                           m_passed.events, m_secret, policy));
         RETRACE_TRY(collect_differences());
         const std::size_t n = m_out.differences.size();
-        progress("repro: " + std::to_string(n) + " answer(s) differ between the two runs");
+        progress("repro: " + std::to_string(n) + " difference(s) between the two runs");
         if (n == 0) {
             m_out.not_isolated =
-                "the two runs got the same answers to the same requests: the difference is "
-                "not in what was recorded (the command, its inputs or its environment)";
+                "the two runs got the same answers to the same requests, with the same command "
+                "line and recorded environment: the difference is in what was not recorded (an "
+                "input file, a variable not declared with --env, unrecorded clock or randomness)";
             return Status::ok();
         }
         std::vector<std::size_t> all(n);
@@ -384,6 +492,8 @@ class Repro {
     std::vector<std::string> m_redact;
     std::optional<Judge> m_judge;
     Loaded m_failed, m_passed;
+    std::map<std::string, std::optional<std::string>> m_failed_vars;
+    std::unique_ptr<Environment> m_failed_env;
     std::unique_ptr<Cassette> m_failing_cassette, m_passing_cassette;
     ReproOutcome m_out;
 };
@@ -397,17 +507,19 @@ Json changes_json(const std::vector<core::JsonDifference>& changes) {
 
 }  // namespace
 
-std::string AnswerDifference::label() const {
-    return "#" + std::to_string(failing_seq) + " " + kind + " " + name;
+std::string Difference::label() const {
+    if (what == What::answer) return "#" + std::to_string(failing_seq) + " " + kind + " " + name;
+    return what == What::argv ? std::string("argv") : "env " + name;
 }
 
-Json AnswerDifference::to_json() const {
-    return {{"failing_seq", failing_seq},
-            {"passing_seq", passing_seq},
-            {"kind", kind},
-            {"name", name},
-            {"occurrence", slot.occurrence},
-            {"changes", changes_json(changes)}};
+Json Difference::to_json() const {
+    Json j = {{"kind", kind}, {"name", name}, {"changes", changes_json(changes)}};
+    if (what == What::answer) {
+        j["failing_seq"] = failing_seq;
+        j["passing_seq"] = passing_seq;
+        j["occurrence"] = slot.occurrence;
+    }
+    return j;
 }
 
 int ReproOutcome::exit_code() const {

@@ -1,15 +1,17 @@
 # `retrace repro`: a failed run is reproduced offline, and against a passing
-# run of the same program its cause is isolated among the answers that
-# differ and proven both ways. The program (repro/support_agent.py) closes an
-# account when its tools, retrieval, clock or random source say so; each
-# pair of runs plants one cause among answers that differ and change nothing.
+# run of the same program its cause is isolated among the differences and
+# proven both ways. The program (repro/support_agent.py) closes an account
+# when its tools, retrieval, clock, random source, model, provider, command
+# line or environment say so; each pair of runs plants one cause (one of
+# each kind) among answers that differ and change nothing.
 source "$(dirname "$0")/lib.sh"
 export PYTHONPATH=$SRC/sdk/python
 agent=$SRC/tests/e2e/repro/support_agent.py
 world() { printf '%s' "$2" > "$WORK/$1.json"; }
-record() {  # record NAME WORLD: a run of the agent in that world
+record() {  # record NAME WORLD [ARGS...]: a run of the agent in that world
   set +e
-  WORLD=$WORK/$2.json retrace record --name "$1" -- python3 "$agent" > "$WORK/$2.out" 2> /dev/null
+  WORLD=$WORK/$2.json retrace record --name "$1" --env ACCOUNT_TIER -- python3 "$agent" "${@:3}" \
+    > "$WORK/$2.out" 2> /dev/null
   set -e
 }
 # (repro runs in the failing run's world: the program reads which lookups to
@@ -107,6 +109,69 @@ expect_eq "$rc" 1 "not reproduced"
 expect_contains "$(cat "$WORK/flaky.out")" "validate   0/3 replays failed as recorded"
 expect_contains "$(cat "$WORK/flaky.out")" 'stdout line 1: recorded "attempt first", replayed "attempt later"'
 expect_contains "$(cat "$WORK/flaky.out")" "verdict    not reproduced"
+
+# 7. The command line: a trigger word among answers that differ for nothing.
+world pass7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 1, "b": 2}}'
+world fail7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 3, "b": 4}}'
+record words pass7
+record words fail7 --urgent
+WORLD=$WORK/fail7.json repro_json words --k 2
+expect_eq "$RC" 0 "repro of a trigger word; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field '[(c["kind"], c["changes"][0]["path"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
+  "[('argv', '\$.argv[2]', '\"--urgent\"')]"
+
+# 8. An environment variable declared with --env: the tests run in the
+# failing run's recorded environment, whatever the shell running repro has.
+record tier pass7
+ACCOUNT_TIER=trial record tier fail7
+ACCOUNT_TIER=gold WORLD=$WORK/fail7.json repro_json tier --k 2
+expect_eq "$RC" 0 "repro of an environment variable; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field 'j["validate"]["failed_as_recorded"]')" 2 "replayed in the recorded environment"
+expect_eq "$(field '[(c["kind"], c["name"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
+  "[('env', 'ACCOUNT_TIER', '\"trial\"')]"
+
+# 9. A model's answer under another backend fingerprint: the same request,
+# answered at temperature 0 by a backend that rotates its fingerprint with
+# every request (its second request is the recorded one). TRIGGER is a word
+# that answer holds and the first backend's does not.
+start_sim --sim-seed 9
+SIM_A=$SIM_URL
+ask='{"model": "gpt-4o", "temperature": 0, "messages": [{"role": "user", "content": "Account A-1 is current. What should we do?"}]}'
+say() { curl -sS "$1/v1/chat/completions" -H 'authorization: Bearer k' -d "$ask" | json 'j["system_fingerprint"] + " " + j["choices"][0]["message"]["content"]'; }
+start_sim --sim-seed 9 --rotate-fingerprint 1  # (a sim to learn the second answer from)
+say "$SIM_URL" > /dev/null
+a=$(say "$SIM_A") b=$(say "$SIM_URL")
+expect_ne "${a%% *}" "${b%% *}" "two backends, two fingerprints"
+start_sim --sim-seed 9 --rotate-fingerprint 1
+SIM_B=$SIM_URL
+say "$SIM_B" > /dev/null
+export TRIGGER=$(python3 -c 'import sys; a = set(sys.argv[1].split()[1:]); print(next(w for w in sys.argv[2].split()[1:] if w not in a))' "$a" "$b")
+export OPENAI_API_KEY=sk-test-REPRO000000001
+world model '{"state": {"status": "current"}, "docs": [], "ask_model": true, "noise": {"a": 1}}'
+OPENAI_BASE_URL=$SIM_A/v1 record backend model
+world model2 '{"state": {"status": "current"}, "docs": [], "ask_model": true, "noise": {"a": 2}}'
+OPENAI_BASE_URL=$SIM_B/v1 record backend model2
+expect_contains "$(cat "$WORK/model2.out")" "the model said $TRIGGER"
+WORLD=$WORK/model2.json repro_json backend --k 2
+expect_eq "$RC" 0 "repro of a model's answer; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field '[(c["kind"], c["name"]) for c in j["isolate"]["cause"]]')" "[('llm', 'POST /chat/completions')]"
+expect_contains "$(field '[c["path"] for c in j["isolate"]["cause"][0]["changes"]]')" "'\$.system_fingerprint'"
+
+# 10. A provider fault: a 429, retried, and a retry path that loses the
+# grace flag. The failing run's retry (a request the passing run never
+# made) is answered from the failing run.
+start_sim --sim-seed 9 --fail-sequence 429,ok
+SIM_C=$SIM_URL
+world grace '{"state": {"status": "overdue", "grace": true}, "docs": [], "ask_model": true, "noise": {"a": 1}}'
+world grace2 '{"state": {"status": "overdue", "grace": true}, "docs": [], "ask_model": true, "noise": {"a": 2}}'
+OPENAI_BASE_URL=$SIM_A/v1 record fault grace
+OPENAI_BASE_URL=$SIM_C/v1 record fault grace2
+expect_contains "$(cat "$WORK/grace2.out")" "retried after a 429"
+WORLD=$WORK/grace2.json repro_json fault --k 2
+expect_eq "$RC" 0 "repro of a provider fault; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field '[(c["kind"], c["changes"][0]["path"], c["changes"][0]["passing"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
+  "[('llm', 'status', '200', '429')]"
+unset TRIGGER
 
 # Bad input changes nothing and says so in one line.
 expect_exit 2 retrace repro "$failed" --k 0

@@ -7,10 +7,11 @@
 // 2. Isolate: with a passing run of the same program, the candidates are
 //    the answers the two runs got differently to the same request (tool and
 //    retrieval results, clock and random values, model responses, provider
-//    faults). A test replays the program with a subset of them taken from
-//    the failing run and every other answer from the passing run
-//    (replay/blend.hpp); delta debugging (analysis/delta_debug.hpp) finds
-//    the smallest subset that fails.
+//    faults), their command lines and their recorded environment variables.
+//    A test replays the program with a subset of them taken from the
+//    failing run and every other from the passing run (replay/blend.hpp);
+//    delta debugging (analysis/delta_debug.hpp) finds the smallest subset
+//    that fails. Tests run in the failing run's recorded environment.
 // 3. Prove: the passing run with only the cause applied fails K of K, and
 //    the failing run with only the cause reverted passes K of K.
 // Every replay is a run in the store, named NAME.repro and marked with the
@@ -40,14 +41,21 @@ struct ReproOptions {
     std::function<void(const std::string&)> progress;  // one line at a time, for stderr
 };
 
-// One answer the two runs got differently to the same request.
-struct AnswerDifference {
-    replay::Slot slot;
-    long long failing_seq = 0, passing_seq = 0;
-    std::string kind, name;                     // "tool", "lookup_account"
-    std::vector<core::JsonDifference> changes;  // from the passing run's answer to the failing's
+// One difference between the failing and the passing run that a test can
+// apply or not: an answer the two runs got differently to the same request,
+// their command lines, or a recorded environment variable.
+struct Difference {
+    enum class What { answer, argv, env } what = What::answer;
+    replay::Slot slot;                           // answer: the request
+    long long failing_seq = 0, passing_seq = 0;  // answer: the events
+    std::string kind, name;                      // "tool" "lookup_account"; "argv"; "env" "TZ"
+    std::vector<core::JsonDifference> changes;   // from the passing run's to the failing's
+    // argv: each run's command line; env: each run's value (unset: absent).
+    std::vector<std::string> failing_argv, passing_argv;
+    std::optional<std::string> failing_value, passing_value;
+
     core::Json to_json() const;
-    std::string label() const;  // "#5 tool lookup_account"
+    std::string label() const;  // "#5 tool lookup_account", "argv", "env TZ"
 };
 
 struct ReproOutcome {
@@ -58,7 +66,7 @@ struct ReproOutcome {
     std::vector<std::string> escaped;  // when fewer than K: what differed, doctor's findings
     std::optional<std::string> passed_id;
     std::string passed_how;  // "given", or how it was found
-    std::vector<AnswerDifference> differences;
+    std::vector<Difference> differences;
     std::optional<analysis::Isolation> isolation;
     std::vector<std::size_t> cause;  // indices into differences
     int proof_applied_fails = 0;     // the passing run with the cause applied: failures of K

@@ -12,7 +12,10 @@ when those answers change are the planted causes:
 - the policy documents say "no grace": close;
 - the clock reads past the 23:00 cutoff and the random draw is above 0.5,
   both: close (two causes that fail only together);
-- the model's answer holds $TRIGGER: close.
+- the model's answer holds $TRIGGER: close;
+- a 429 from the provider, retried, loses the grace flag: close (a retry bug);
+- the command line says --urgent: close (a trigger word);
+- $ACCOUNT_TIER is "trial": close.
 
 Closing an account that should have had a grace period exits 1.
 """
@@ -21,6 +24,7 @@ import os
 import random
 import sys
 import time
+import urllib.error
 import urllib.request
 
 world = json.load(open(os.environ["WORLD"]))
@@ -44,6 +48,7 @@ now = retrace.now()
 draw = retrace.random()
 
 answer = ""
+retried = False
 if world.get("ask_model"):
     body = json.dumps({"model": "gpt-4o", "temperature": 0, "messages": [
         {"role": "user", "content": "Account A-1 is " + state["status"] + ". What should we do?"}]})
@@ -51,11 +56,20 @@ if world.get("ask_model"):
                                      data=body.encode(), headers={
                                          "content-type": "application/json",
                                          "authorization": "Bearer " + os.environ.get("OPENAI_API_KEY", "")})
-    answer = json.load(urllib.request.urlopen(request))["choices"][0]["message"]["content"]
+    for attempt in range(3):
+        try:
+            answer = json.load(urllib.request.urlopen(request))["choices"][0]["message"]["content"]
+            break
+        except urllib.error.HTTPError as e:
+            if e.code != 429:
+                raise
+            retried = True  # and, the bug: the retry path forgets the grace flag
 
 reasons = []
 if state["status"] == "overdue" and not state.get("grace"):
     reasons.append("overdue without grace")
+if retried and state["status"] == "overdue":
+    reasons.append("retried after a 429 and lost the grace flag")
 if any("no grace" in d for d in docs):
     reasons.append("the policy says no grace")
 if time.gmtime(now).tm_hour >= 23 and draw > 0.5:
@@ -63,6 +77,10 @@ if time.gmtime(now).tm_hour >= 23 and draw > 0.5:
 trigger = os.environ.get("TRIGGER")
 if trigger and trigger in answer.split():
     reasons.append("the model said " + trigger)
+if "--urgent" in sys.argv[1:]:
+    reasons.append("asked to act urgently")
+if os.environ.get("ACCOUNT_TIER") == "trial":
+    reasons.append("trial accounts get no grace")
 if reasons:
     print("closed account A-1: " + "; ".join(reasons))
     sys.exit(1)
