@@ -364,7 +364,7 @@ class Repro {
     }
 
     // One test: the program replayed with the differences in `subset` taken
-    // from the failed run and every other answer from the passing run.
+    // from the failed run and every other one from the passing run.
     Result<TestOutcome> test(const std::vector<std::size_t>& subset, const std::string& step) {
         std::set<Slot> from_failing;
         std::vector<std::string> command = m_failed.process.argv;
@@ -407,7 +407,6 @@ class Repro {
         std::optional<LaunchFailure> launch;
         RETRACE_ASSIGN(RecordOutcome done, run_command(std::move(run), std::move(start), m_opener,
                                                        env.envp(), &launch));
-
         if (launch) return error(ErrorCode::invalid_input, launch->message);
         m_out.runs.push_back(done.run_id);
         if (blend.misses() > 0) return TestOutcome::unresolved;
