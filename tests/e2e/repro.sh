@@ -172,6 +172,12 @@ expect_eq "$RC" 0 "repro of a provider fault; $(tail -3 "$WORK/r.err")"
 expect_eq "$(field '[(c["kind"], c["changes"][0]["path"], c["changes"][0]["passing"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
   "[('llm', 'status', '200', '429')]"
 unset TRIGGER
+# No credential reaches the store (every repro replay included) or the report.
+store_dump > "$WORK/dump.txt"
+grep -qF "retrace_repro_step" "$WORK/dump.txt" || fail "control: the repro runs' params are not in the dump"
+for where in "$WORK/dump.txt" "$WORK/r.json"; do
+  if grep -aqF "$OPENAI_API_KEY" "$where"; then fail "the API key leaked into $where"; fi
+done
 
 # Bad input changes nothing and says so in one line.
 expect_exit 2 retrace repro "$failed" --k 0
