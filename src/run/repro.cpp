@@ -194,7 +194,6 @@ class Repro {
             r.name = display_name(m_failed.row) + ".repro";
             r.quiet = true;
             r.params = params("validate");
-            r.redact = m_redact;
             std::optional<LaunchFailure> launch;
             RETRACE_ASSIGN(ReplayOutcome replayed,
                            replay(r, m_opener, m_failed_env->envp(), &launch));
