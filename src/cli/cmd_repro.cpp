@@ -3,6 +3,7 @@
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/run/repro.hpp"
+#include "retrace/run/repro_bundle.hpp"
 
 namespace retrace::cli {
 
@@ -55,6 +56,64 @@ void print_outcome(const run::ReproOutcome& o) {
               << "\n";
 }
 
+void print_bundle(const run::BundleSummary& b) {
+    std::cout << "bundle     " << (b.archive ? b.archive->string() : b.dir.string()) << "  ("
+              << b.files << " files, " << b.bytes << " bytes; " << b.runs << " runs in "
+              << b.pack_bytes << " bytes)\n";
+    std::cout << "  program  " << (b.code ? "code/: " : "") << b.code_note << "\n";
+    for (const auto& [path, why] : b.left_out)
+        std::cout << "  left out " << path << ": " << why << "\n";
+}
+
+void print_check(const run::CheckOutcome& c, const char* lead) {
+    for (const auto& e : c.environment) std::cout << "  differs  " << e << "\n";
+    if (!c.replayed) return;
+    const auto& r = *c.replayed;
+    std::cout << lead << "reproduced " << r.reproduced << "/" << r.k;
+    if (c.cause_expected)
+        std::cout << "; the cause applied failed " << r.proof_applied_fails << "/" << r.k
+                  << ", reverted passed " << r.proof_reverted_passes << "/" << r.k;
+    std::cout << "\n";
+    for (const auto& e : r.escaped) std::cout << "  escaped  " << e << "\n";
+}
+
+// `retrace repro check BUNDLE`.
+void add_check_command(CLI::App& repro, Context& ctx) {
+    auto* cmd = repro.add_subcommand(
+        "check", "replay a reproduction bundle here: check its digests, compare the environment");
+    cmd->footer(
+        "Refuses a bundle whose files do not match their digests; prints how this machine\n"
+        "differs from the recorded one (--strict: a difference fails); replays the failure K\n"
+        "times in a fresh scratch directory (its own store, HOME and copy of the program),\n"
+        "then proves the bundle's cause again. Exits 0 reproduced K/K, 1 not, 2 bad bundle.");
+    auto o = std::make_shared<run::CheckOptions>();
+    cmd->add_option("bundle", o->bundle, "a bundle directory or its .tar.gz")->required();
+    cmd->add_option("--k", o->k, "replays per check (default: as the bundle was made)");
+    cmd->add_flag("--strict", o->strict, "an environment difference is a failure");
+    cmd->add_flag("--json", ctx.json, "print the check as one JSON document");
+    cmd->callback([&ctx, o] {
+        o->progress = [](const std::string& line) { std::cerr << line << "\n"; };
+        auto outcome = check(run::check_bundle(*o, ctx.envp));
+        if (ctx.json) {
+            print_json(outcome.to_json());
+        } else {
+            std::cout << "bundle     " << o->bundle.string() << ": " << outcome.files
+                      << " files, every digest matches\n";
+            std::cout << "environment " << (outcome.environment.empty() ? "as recorded" : "differs")
+                      << "\n";
+            print_check(outcome, "replayed   ");
+            if (outcome.replayed) {
+                const auto& r = *outcome.replayed;
+                for (std::size_t i : r.cause)
+                    std::cout << "cause      " << r.differences[i].label() << "\n";
+            } else {
+                std::cout << "verdict    not replayed: the environment differs (--strict)\n";
+            }
+        }
+        if (int code = outcome.exit_code(o->strict)) throw Exit{code, ""};
+    });
+}
+
 }  // namespace
 
 void add_repro_command(CLI::App& app, Context& ctx) {
@@ -67,22 +126,55 @@ void add_repro_command(CLI::App& app, Context& ctx) {
         "both ways, K of K. Exits 0 reproduced (and the cause proven), 1 not reproduced,\n"
         "3 reproduced but the cause not isolated, 2 bad input. See docs/repro.md.");
     auto o = std::make_shared<run::ReproOptions>();
-    cmd->add_option("failed", o->failed, "the failed run")->required();
+    auto b = std::make_shared<run::BundleOptions>();
+    cmd->add_option("failed", o->failed, "the failed run");
     cmd->add_option("--against", o->against, "a passing run of the same program");
     cmd->add_option("--oracle", o->oracle,
                     "shell command judging each replay (RETRACE_RUN_ID, RETRACE_STDOUT, "
                     "RETRACE_EXIT; exit 0 passes); default: a replay fails when it exits as "
                     "the failed run did");
     cmd->add_option("--k", o->k, "replays per check (default 10)");
+    cmd->add_option("-o,--output", b->dir, "write a reproduction bundle into this new directory");
+    cmd->add_option("--archive", b->archive, "write the bundle as this .tar.gz");
+    cmd->add_flag(
+        "--no-code", [b](std::int64_t) { b->code = false; },
+        "leave the program's files out of the bundle");
     cmd->add_flag("--json", ctx.json, "print every step's figures as one JSON document");
-    cmd->callback([&ctx, o] {
+    add_check_command(*cmd, ctx);
+    cmd->require_subcommand(0, 1);
+    cmd->callback([&ctx, cmd, o, b] {
+        if (!cmd->get_subcommands().empty()) return;
+        if (o->failed.empty()) throw Exit{2, "repro: give the failed run (retrace repro RUN)"};
         o->progress = [](const std::string& line) { std::cerr << line << "\n"; };
         auto outcome = check(run::repro(*o, ctx.opener(), ctx.envp));
-        if (ctx.json)
-            print_json(outcome.to_json());
-        else
-            print_outcome(outcome);
-        if (int code = outcome.exit_code()) throw Exit{code, ""};
+        core::Json j = outcome.to_json();
+        if (!ctx.json) print_outcome(outcome);
+        int code = outcome.exit_code();
+        // A failure that reproduced is bundled, its cause isolated or not.
+        if (outcome.validated() && (b->dir || b->archive)) {
+            auto bundle = check(run::write_bundle(outcome, *o, *b, ctx.store(), ctx.envp));
+            // Re-validated as the receiving machine would: in a fresh directory.
+            run::CheckOptions c;
+            c.bundle = bundle.archive ? *bundle.archive : bundle.dir;
+            c.progress = o->progress;
+            auto checked = run::check_bundle(c, ctx.envp);
+            if (!b->dir) {
+                std::error_code ec;
+                std::filesystem::remove_all(bundle.dir.parent_path(), ec);
+            }
+            auto rechecked = check(std::move(checked));
+            j["bundle"] = {{"path", c.bundle.string()},     {"files", bundle.files},
+                           {"bytes", bundle.bytes},         {"pack_bytes", bundle.pack_bytes},
+                           {"runs", bundle.runs},           {"code", bundle.code},
+                           {"code_note", bundle.code_note}, {"revalidated", rechecked.to_json()}};
+            if (!ctx.json) {
+                print_bundle(bundle);
+                print_check(rechecked, "revalidate in a fresh directory: ");
+            }
+            if (rechecked.exit_code(false) != 0 && code == 0) code = 1;
+        }
+        if (ctx.json) print_json(j);
+        if (code) throw Exit{code, ""};
     });
 }
 

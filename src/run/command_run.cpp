@@ -178,6 +178,8 @@ Result<RunStart> capture_start(const StartSpec& spec, store::StoreOpener& opener
         conditions::capture_env({spec.env_names, s.repo_root.value_or(s.cwd), envp}, s.redactor);
     s.conditions["data"] = s.inputs.empty() ? Json::object() : Json{{"inputs", s.inputs}};
     s.conditions["params"] = params;
+    if (spec.keep_worktree && s.repo_root)
+        s.worktree = conditions::capture_worktree(*s.repo_root, spec.inputs, s.redactor);
     return s;
 }
 
@@ -197,6 +199,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     Json extra = Json::object();
     if (!start.redact.empty())
         extra[k_redact_metadata] = seal_redact_patterns(o.proxy.secret, start.redact);
+    if (start.worktree) extra["worktree"] = start.worktree->metadata;
     RETRACE_ASSIGN(NewRun fresh, new_run(start.conditions, o.name, o.replay_of, extra));
     std::string run_id = fresh.row.id;
     std::vector<store::FileRow> inputs;
@@ -250,6 +253,10 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
         process.layout = trace::ProcessRecord::layout_of(result.layout_error);
         outcome.shim_divergences = shim->divergences();
     }
+    // (the work tree's changed files: blobs of the run, named by its metadata)
+    if (start.worktree)
+        for (auto& [digest, bytes] : start.worktree->contents)
+            process_blobs.push_back({digest, std::move(bytes)});
     core::Event event = process.to_event(process_seq, fs::path(o.command[0]).filename().string(),
                                          result.start_ns, result.end_ns);
     RETRACE_TRY(session->complete(std::move(event), std::move(process_blobs)));

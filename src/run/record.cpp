@@ -7,14 +7,16 @@ namespace retrace::run {
 namespace {
 
 StartSpec start_spec(const RecordOptions& o) {
-    return {o.command, o.inputs, o.params, o.env_names, o.redact};
+    return {o.command, o.inputs, o.params, o.env_names, o.redact, true};
 }
 
 }  // namespace
 
 Result<core::Json> static_conditions(const RecordOptions& o, store::StoreOpener& opener,
                                      char** envp) {
-    RETRACE_ASSIGN(RunStart start, capture_start(start_spec(o), opener, envp));
+    StartSpec spec = start_spec(o);
+    spec.keep_worktree = false;
+    RETRACE_ASSIGN(RunStart start, capture_start(spec, opener, envp));
     return start.conditions;
 }
 

@@ -154,7 +154,7 @@ class Repro {
             return error(ErrorCode::invalid_input,
                          "run " + m_failed.row.id +
                              " exited 0: give --oracle CMD to say what makes it a failure");
-        m_judge.emplace(m_o.oracle, failed_exit, m_envp);
+        m_judge.emplace(local(m_o.oracle), failed_exit, m_envp);
         m_out.oracle = m_judge->describe();
         RETRACE_ASSIGN(bool recorded_fails,
                        m_judge->fails(m_failed.row.id, m_failed.stdout_text, failed_exit));
@@ -170,6 +170,7 @@ class Repro {
         m_failed_env = std::make_unique<Environment>(m_envp, m_failed_vars);
         RETRACE_TRY(validate());
         if (!m_out.validated()) return m_out;
+        if (m_o.cause && !m_o.against) return m_out;  // checking a bundle without a cause
         RETRACE_TRY(find_passing());
         if (!m_out.passed_id) return m_out;
         RETRACE_TRY(isolate());
@@ -179,6 +180,27 @@ class Repro {
   private:
     void progress(const std::string& line) const {
         if (m_o.progress) m_o.progress(line);
+    }
+
+    // A command line or oracle as it runs here: the program's files moved
+    // from path_from to path_to.
+    std::string local(std::string text) const {
+        if (m_o.path_from.empty()) return text;
+        for (std::size_t at = text.find(m_o.path_from); at != std::string::npos;
+             at = text.find(m_o.path_from, at + m_o.path_to.size())) {
+            std::size_t end = at + m_o.path_from.size();
+            if (end < text.size() && text[end] != '/' && text[end] != ' ' && text[end] != '"' &&
+                text[end] != '\'') {
+                at += 1;
+                continue;
+            }
+            text.replace(at, m_o.path_from.size(), m_o.path_to);
+        }
+        return text;
+    }
+    std::vector<std::string> local(std::vector<std::string> argv) const {
+        for (auto& a : argv) a = local(std::move(a));
+        return argv;
     }
 
     std::vector<std::string> params(const std::string& step) const {
@@ -194,6 +216,9 @@ class Repro {
             r.name = display_name(m_failed.row) + ".repro";
             r.quiet = true;
             r.params = params("validate");
+            if (!m_o.path_from.empty()) r.command = local(m_failed.process.argv);
+            r.confirm_imported = [this](const std::string&, const std::string&,
+                                        const std::vector<std::string>&) { return m_o.imported; };
             std::optional<LaunchFailure> launch;
             RETRACE_ASSIGN(ReplayOutcome replayed,
                            replay(r, m_opener, m_failed_env->envp(), &launch));
@@ -388,7 +413,7 @@ class Repro {
         Blend blend(*m_failing_cassette, *m_passing_cassette, std::move(from_failing));
         CommandRun run;
         run.name = display_name(m_failed.row) + ".repro";
-        run.command = command;
+        run.command = local(command);
         run.replay_of = m_failed.row.id;
         run.pass_through = false;
         run.proxy.answers = &blend;
@@ -436,6 +461,19 @@ class Repro {
         }
         std::vector<std::size_t> all(n);
         for (std::size_t i = 0; i < n; ++i) all[i] = i;
+        if (m_o.cause) {  // known: only the proof
+            for (const auto& label : *m_o.cause) {
+                auto it = std::find_if(m_out.differences.begin(), m_out.differences.end(),
+                                       [&](const Difference& d) { return d.label() == label; });
+                if (it == m_out.differences.end())
+                    return error(ErrorCode::corrupt,
+                                 "the cause " + label + " is not a difference between run " +
+                                     m_failed.row.id + " and run " + m_passed.row.id);
+                m_out.cause.push_back(static_cast<std::size_t>(it - m_out.differences.begin()));
+            }
+            std::sort(m_out.cause.begin(), m_out.cause.end());
+            return prove(all);
+        }
         // The controls: every difference applied fails, none passes.
         RETRACE_ASSIGN(TestOutcome with_all, test(all, "control"));
         RETRACE_ASSIGN(TestOutcome with_none, test({}, "control"));
@@ -464,15 +502,21 @@ class Repro {
         });
         RETRACE_TRY(failed);
         m_out.cause = m_out.isolation->cause;
-        // 3. The proof, both ways.
+        return prove(all);
+    }
+
+    // 3. The proof, both ways.
+    Status prove(const std::vector<std::size_t>& all) {
         std::vector<std::size_t> rest;
         std::set_difference(all.begin(), all.end(), m_out.cause.begin(), m_out.cause.end(),
                             std::back_inserter(rest));
         for (int i = 0; i < m_o.k; ++i) {
             RETRACE_ASSIGN(TestOutcome applied, test(m_out.cause, "proof"));
             if (applied == TestOutcome::fail) ++m_out.proof_applied_fails;
+            m_out.proof_runs.push_back(m_out.runs.back());
             RETRACE_ASSIGN(TestOutcome reverted, test(rest, "proof"));
             if (reverted == TestOutcome::pass) ++m_out.proof_reverted_passes;
+            m_out.proof_runs.push_back(m_out.runs.back());
             progress("repro: proof " + std::to_string(i + 1) + "/" + std::to_string(m_o.k) +
                      ": the cause applied " + word(applied) + ", reverted " + word(reverted));
         }
@@ -537,13 +581,15 @@ Json ReproOutcome::to_json() const {
     Json diffs = Json::array();
     for (const auto& d : differences) diffs.push_back(d.to_json());
     j["differences"] = diffs;
-    if (isolation) {
-        Json cause_json = Json::array();
-        for (std::size_t i : cause) cause_json.push_back(differences[i].to_json());
+    Json cause_json = Json::array();
+    for (std::size_t i : cause) cause_json.push_back(differences[i].to_json());
+    if (isolation)
         j["isolate"] = {{"tests", isolation->tests},
                         {"unresolved", isolation->unresolved},
                         {"cause", cause_json}};
-        j["proof"] = {{"cause_applied_fails", proof_applied_fails},
+    if (!cause.empty()) {  // (isolated here, or known: a bundle's, proven again)
+        j["proof"] = {{"cause", cause_json},
+                      {"cause_applied_fails", proof_applied_fails},
                       {"cause_reverted_passes", proof_reverted_passes},
                       {"of", k},
                       {"proven", proven()}};

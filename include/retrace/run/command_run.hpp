@@ -10,6 +10,7 @@
 #include <string>
 #include <vector>
 
+#include "retrace/conditions/worktree.hpp"
 #include "retrace/core/canonical_json.hpp"
 #include "retrace/core/redact.hpp"
 #include "retrace/core/result.hpp"
@@ -36,6 +37,8 @@ struct StartSpec {
     std::vector<std::string> params;     // --param KEY=VALUE
     std::vector<std::string> env_names;  // --env NAME
     std::vector<std::string> redact;     // --redact REGEX
+    // record: keep what rebuilds a dirty git work tree (conditions/worktree.hpp)
+    bool keep_worktree = false;
 };
 struct RunStart {
     core::Redactor redactor;
@@ -46,6 +49,9 @@ struct RunStart {
     std::optional<std::filesystem::path> repo_root;
     core::Json inputs = core::Json::object();      // path -> {digest, kind, files, bytes}
     core::Json conditions = core::Json::object();  // code, env, data, params
+    // keep_worktree in a git work tree: the run's "worktree" metadata, and
+    // the changed files' content, stored as blobs of the run.
+    std::optional<conditions::WorktreeCapture> worktree;
 };
 // Captures code, env, data and params as `record` does (the store's stat
 // cache, when it has one, speeds up input digests; the store is not opened).

@@ -39,6 +39,16 @@ struct ReproOptions {
     std::string oracle;
     int k = 10;
     std::function<void(const std::string&)> progress;  // one line at a time, for stderr
+
+    // Checking a bundle (repro_bundle.hpp): the cause is known, named by
+    // its differences' labels, so isolation is skipped and only the proof
+    // is run; the runs came from the bundle's pack; the program's files are
+    // elsewhere than where they were recorded: every argument of the
+    // command lines and the oracle starting with path_from is moved under
+    // path_to.
+    std::optional<std::vector<std::string>> cause;
+    bool imported = false;
+    std::string path_from, path_to;
 };
 
 // One difference between the failing and the passing run that a test can
@@ -68,11 +78,12 @@ struct ReproOutcome {
     std::string passed_how;  // "given", or how it was found
     std::vector<Difference> differences;
     std::optional<analysis::Isolation> isolation;
-    std::vector<std::size_t> cause;  // indices into differences
-    int proof_applied_fails = 0;     // the passing run with the cause applied: failures of K
-    int proof_reverted_passes = 0;   // the failing run with it reverted: passes of K
-    std::string not_isolated;        // why isolation stopped short, when it did
-    std::vector<std::string> runs;   // every replay's run id, in order
+    std::vector<std::size_t> cause;       // indices into differences
+    int proof_applied_fails = 0;          // the passing run with the cause applied: failures of K
+    int proof_reverted_passes = 0;        // the failing run with it reverted: passes of K
+    std::string not_isolated;             // why isolation stopped short, when it did
+    std::vector<std::string> runs;        // every replay's run id, in order
+    std::vector<std::string> proof_runs;  // those of the proof
 
     bool validated() const { return reproduced == k; }
     bool proven() const {

@@ -1,0 +1,240 @@
+// `retrace repro check BUNDLE`: a bundle's failure seen again on this
+// machine (repro_bundle.hpp).
+#include <unistd.h>
+
+#include <map>
+#include <sstream>
+
+#include "bundle_files.hpp"
+#include "retrace/conditions/environment.hpp"
+#include "retrace/core/temp_dir.hpp"
+#include "retrace/run/child_process.hpp"
+#include "retrace/run/repro_bundle.hpp"
+#include "retrace/store/pack.hpp"
+
+namespace retrace::run {
+
+namespace {
+
+namespace fs = std::filesystem;
+using core::Json;
+
+// A scratch directory, removed with everything in it when this goes.
+class Scratch {
+  public:
+    static Result<Scratch> make(const std::string& prefix) {
+        std::string tmpl = (core::temp_dir() / (prefix + "-XXXXXX")).string();
+        if (!mkdtemp(tmpl.data())) return error(ErrorCode::io, "cannot create a scratch directory");
+        return Scratch(tmpl);
+    }
+    Scratch(Scratch&& o) noexcept : m_path(std::exchange(o.m_path, {})) {}
+    Scratch& operator=(Scratch&&) = delete;
+    ~Scratch() {
+        std::error_code ec;
+        if (!m_path.empty()) fs::remove_all(m_path, ec);
+    }
+    const fs::path& path() const { return m_path; }
+
+  private:
+    explicit Scratch(fs::path p) : m_path(std::move(p)) {}
+    fs::path m_path;
+};
+
+// The working directory, restored when this goes: the replays run the
+// program from the bundle's copy of it.
+class WorkingDirectory {
+  public:
+    explicit WorkingDirectory(const fs::path& dir) : m_before(fs::current_path()) {
+        fs::current_path(dir);
+    }
+    ~WorkingDirectory() {
+        std::error_code ec;
+        fs::current_path(m_before, ec);
+    }
+    WorkingDirectory(const WorkingDirectory&) = delete;
+    WorkingDirectory& operator=(const WorkingDirectory&) = delete;
+
+  private:
+    fs::path m_before;
+};
+
+std::vector<std::string> env_strings(char** envp) {
+    std::vector<std::string> out;
+    for (char** e = envp; e && *e; ++e) out.emplace_back(*e);
+    return out;
+}
+
+// The bundle's directory: given, or unpacked from its archive into scratch.
+Result<fs::path> bundle_dir(const fs::path& given, const fs::path& scratch, char** envp) {
+    std::error_code ec;
+    if (fs::is_directory(given, ec)) return fs::absolute(given);
+    if (!fs::is_regular_file(given, ec))
+        return error(ErrorCode::not_found, "no bundle at " + given.string());
+    fs::path into = scratch / "bundle";
+    fs::create_directories(into, ec);
+    auto result = run_child({"tar", "-xzf", fs::absolute(given).string(), "-C", into.string(),
+                             "--no-same-owner", "--no-same-permissions"},
+                            env_strings(envp), false);
+    if (!result || result->exit_code != 0)
+        return error(ErrorCode::corrupt,
+                     given.string() + ": not a bundle archive (tar refused it)");
+    std::vector<fs::path> dirs;
+    for (const auto& entry : fs::directory_iterator(into, ec)) dirs.push_back(entry.path());
+    if (dirs.size() != 1 || !fs::is_directory(dirs[0], ec))
+        return error(ErrorCode::corrupt,
+                     given.string() + ": not a bundle archive (one directory expected)");
+    return dirs[0];
+}
+
+// The manifest, once its digest and every file's check out.
+Result<Json> checked_manifest(const fs::path& dir, int& files) {
+    std::string where = "bundle " + dir.string() + ": ";
+    RETRACE_ASSIGN(std::string text, bundle::read_all(dir / bundle::k_manifest));
+    auto digest_line = bundle::read_all(dir / bundle::k_manifest_digest);
+    if (!digest_line)
+        return error(ErrorCode::corrupt, where + bundle::k_manifest_digest + " is missing");
+    if (digest_line->substr(0, 64) != core::Digest::of(text).hex())
+        return error(ErrorCode::corrupt,
+                     where +
+                         "manifest.json does not match its digest in manifest.json.sha256 "
+                         "(changed after the bundle was written)");
+    auto manifest = core::parse_json_strict(text);
+    if (!manifest || !manifest->is_object() || manifest->value("format", "") != k_bundle_format)
+        return error(ErrorCode::corrupt, where + "manifest.json is not a " +
+                                             std::string(k_bundle_format) + " manifest");
+    Json listed = manifest->value("files", Json::object());
+    RETRACE_ASSIGN(auto present, bundle::file_digests(dir));
+    for (const auto& [path, digest] : present) {
+        if (!listed.contains(path))
+            return error(ErrorCode::corrupt,
+                         where + path + " is not listed in manifest.json (added afterwards)");
+        if (listed[path] != digest)
+            return error(ErrorCode::corrupt, where + path +
+                                                 " does not match its digest in manifest.json "
+                                                 "(changed after the bundle was written)");
+    }
+    for (const auto& [path, _] : listed.items())
+        if (!present.count(path)) return error(ErrorCode::corrupt, where + path + " is missing");
+    files = static_cast<int>(present.size()) + 2;
+    return *manifest;
+}
+
+std::string text_of(const Json& v) {
+    return v.is_string() ? v.get<std::string>() : v.is_null() ? std::string("absent") : v.dump();
+}
+
+// "what: X here, Y recorded" for everything the recording names that
+// differs here.
+std::vector<std::string> compare_environment(const Json& recorded, const Json& here) {
+    std::vector<std::string> out;
+    auto compare = [&](const std::string& what, const Json& r, const Json& h) {
+        if (r != h) out.push_back(what + ": " + text_of(h) + " here, " + text_of(r) + " recorded");
+    };
+    Json rs = recorded.value("software", Json::object()),
+         hs = here.value("software", Json::object());
+    for (const auto& [name, value] : rs.items()) {
+        if (name == "python_packages") continue;
+        compare(name, value, hs.value(name, Json()));
+    }
+    Json rp = rs.value("python_packages", Json::object()),
+         hp = hs.value("python_packages", Json::object());
+    for (const auto& [name, value] : rp.items())
+        compare("python package " + name, value, hp.value(name, Json()));
+    Json rm = recorded.value("machine", Json::object()), hm = here.value("machine", Json::object());
+    for (const auto& [name, value] : rm.items()) compare(name, value, hm.value(name, Json()));
+    return out;
+}
+
+class Environment {
+  public:
+    Environment(char** base, const std::map<std::string, std::string>& set) {
+        for (char** e = base; e && *e; ++e) {
+            std::string kv(*e);
+            if (!set.count(kv.substr(0, kv.find('=')))) m_strings.push_back(std::move(kv));
+        }
+        for (const auto& [name, value] : set) m_strings.push_back(name + "=" + value);
+        for (auto& s : m_strings) m_pointers.push_back(s.data());
+        m_pointers.push_back(nullptr);
+    }
+    Environment(const Environment&) = delete;
+    Environment& operator=(const Environment&) = delete;
+    char** envp() { return m_pointers.data(); }
+
+  private:
+    std::vector<std::string> m_strings;
+    std::vector<char*> m_pointers;
+};
+
+}  // namespace
+
+int CheckOutcome::exit_code(bool strict) const {
+    if (strict && !environment.empty()) return 1;
+    if (!replayed || !replayed->validated()) return 1;
+    return cause_expected && !replayed->proven() ? 1 : 0;
+}
+
+Json CheckOutcome::to_json() const {
+    Json j = {{"files_checked", files}, {"environment_differences", environment}};
+    if (replayed) {
+        j["reproduced"] = replayed->reproduced;
+        j["k"] = replayed->k;
+        j["repro"] = replayed->to_json();
+    }
+    return j;
+}
+
+Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
+    CheckOutcome out;
+    RETRACE_ASSIGN(Scratch scratch, Scratch::make("retrace-check"));
+    RETRACE_ASSIGN(fs::path dir, bundle_dir(o.bundle, scratch.path(), envp));
+    RETRACE_ASSIGN(Json manifest, checked_manifest(dir, out.files));
+    if (o.progress)
+        o.progress("repro check: " + std::to_string(out.files) + " files, every digest matches");
+
+    auto here = conditions::capture_env({{}, fs::current_path(), envp}, core::Redactor());
+    out.environment = compare_environment(manifest.value("environment", Json::object()),
+                                          bundle::comparable_environment(here));
+    if (o.strict && !out.environment.empty()) return out;
+
+    // A fresh store, HOME and work tree.
+    fs::path store_dir = scratch.path() / "store", home = scratch.path() / "home",
+             work = scratch.path() / "work";
+    std::error_code ec;
+    fs::create_directories(home, ec);
+    fs::create_directories(work, ec);
+    out.scratch = scratch.path();
+    store::StoreOpener opener(store_dir);
+    RETRACE_TRY(store::read_pack(dir / bundle::k_pack, [&] { return opener.open(true); }).status());
+
+    Json code = manifest.value("code", Json::object());
+    fs::path run_in = work;
+    ReproOptions r;
+    if (code.value("included", false)) {
+        fs::copy(dir / bundle::k_code, work, fs::copy_options::recursive, ec);
+        if (ec) return error(ErrorCode::io, "cannot copy the program: " + ec.message());
+        std::string cwd = code.value("cwd", ".");
+        if (!cwd.starts_with("/") && cwd != ".") run_in = work / cwd;
+        r.path_from = code.value("root", "");
+        r.path_to = work.string();
+    }
+    r.failed = manifest["source"].value("run", "");
+    if (manifest["passing"].is_object()) r.against = manifest["passing"].value("run", "");
+    Json oracle = manifest.value("oracle", Json::object());
+    r.oracle = oracle.value("command", "");
+    r.k = o.k > 0 ? o.k : manifest.value("k", 10);
+    r.cause.emplace();
+    for (const auto& c : manifest.value("cause", Json::array()))
+        r.cause->push_back(c.value("label", ""));
+    out.cause_expected = !r.cause->empty();
+    if (!out.cause_expected) r.against.reset();  // validate only
+    r.imported = true;
+    r.progress = o.progress;
+
+    Environment env(envp, {{"HOME", home.string()}, {"RETRACE_STORE", store_dir.string()}});
+    fs::create_directories(run_in, ec);
+    WorkingDirectory in(run_in);
+    RETRACE_ASSIGN(out.replayed, repro(r, opener, env.envp()));
+    return out;
+}
+
+}  // namespace retrace::run
