@@ -77,10 +77,16 @@ class GatewayRouter final : public RunRouter {
         std::string key = header.empty() ? group + "\n" + credential : group;
         std::lock_guard lock(m_mutex);
         auto it = m_open.find(key);
-        if (it != m_open.end() && it->second.owner != credential)
-            return error(ErrorCode::denied, "run '" + group +
-                                                "' was opened with another credential: "
-                                                "choose another x-retrace-run");
+        // A named run is bound to the first credential it sees; a request
+        // carrying none (the service's calls to its own tools, its SDK
+        // events) joins it, one carrying another is refused.
+        if (it != m_open.end() && !credential.empty()) {
+            if (it->second.owner.empty()) it->second.owner = credential;
+            if (it->second.owner != credential)
+                return error(ErrorCode::denied, "run '" + group +
+                                                    "' was opened with another credential: "
+                                                    "choose another x-retrace-run");
+        }
         if (it == m_open.end()) {
             OpenRun run;
             run.owner = credential;

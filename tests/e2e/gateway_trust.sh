@@ -69,13 +69,30 @@ expect_eq "${codes[*]}" "200 403 200 200 200 200"
 expect_contains "$(cat last.json)" "choices"
 expect_eq "$(event $GW_URL events sk-test-CLIENTA0001 shared \
   '{"kind":"tool","name":"lookup","input":{"q":"TOOL-INPUT-OF-A-7"},"output":{"hit":1}}')" "200"
+# A request without a credential (the service's call to its own tools)
+# joins the run it names; the first credential it sees then binds it.
+tool_call() {  # tool_call GROUP: an SDK event without a credential; prints the status
+  curl -s -o last.json -w '%{http_code}' -H 'content-type: application/json' \
+    -H "x-retrace-run: $1" "$GW_URL/_retrace/v1/events" \
+    -d '{"kind":"tool","name":"account","input":{"id":"A-1"},"output":{"ok":1}}'
+}
+codes=(
+  "$(tool_call shared)"
+  "$(tool_call tools-first)"
+  "$(ask $GW_URL/openai sk-test-CLIENTB0002 seven 'x-retrace-run: tools-first')"
+  "$(ask $GW_URL/openai sk-test-CLIENTA0001 eight 'x-retrace-run: tools-first')"
+)
+expect_eq "${codes[*]}" "200 200 200 403"
 stop_gateway
 llm_count() { retrace show "$1" --json | json 'sum(e["kind"] == "llm" for e in j["events"])'; }
 expect_eq "$(llm_count shared)" "2" "only its opener's exchanges"
-expect_eq "$(retrace show shared --json | json 'sum(e["kind"] == "tool" for e in j["events"])')" "1"
+expect_eq "$(retrace show shared --json | json 'sum(e["kind"] == "tool" for e in j["events"])')" "2"
 expect_eq "$(llm_count bs-own)" "1"
-# (shared, bs-own, and the hour's run once per credential; the SDK event counts)
-expect_contains "$(cat gw.err)" "4 run(s) sealed, 6 exchange(s)"
+expect_eq "$(llm_count tools-first)" "1" "the credential it saw first"
+expect_eq "$(retrace show tools-first --json | json 'sum(e["kind"] == "tool" for e in j["events"])')" "1"
+# (shared, bs-own, tools-first, and the hour's run once per credential; the
+# SDK events count)
+expect_contains "$(cat gw.err)" "5 run(s) sealed, 9 exchange(s)"
 source_run=$(retrace runs --json | json '[r["id"] for r in j if r["name"] == "shared"][0]')
 
 # --- A replaying gateway keeps recorded content to itself ------------------------

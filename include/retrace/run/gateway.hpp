@@ -1,8 +1,10 @@
 // `retrace proxy`: the recording proxy as a long-running gateway, for
 // services that cannot be wrapped in `record`. Exchanges are grouped into
 // runs by the client-chosen `x-retrace-run` request header, else into one
-// run per hour (UTC) and credential. A run is bound to the credential
-// (Authorization, x-api-key, ...) that opened it: another gets a 403. A run is sealed when it has
+// run per hour (UTC) and credential. A run is bound to the first credential
+// (Authorization, x-api-key, ...) it sees: another gets a 403, while a
+// request carrying none (a call to the service's own tools on a --route, an
+// SDK event) joins the run it names. A run is sealed when it has
 // been idle for the idle timeout, and every open run is sealed on SIGINT or SIGTERM, after the
 // exchanges in flight have been recorded. With a replay source, answers
 // come from that recording instead of the upstreams.
