@@ -134,6 +134,8 @@ void add_repro_command(CLI::App& app, Context& ctx) {
                     "RETRACE_EXIT; exit 0 passes); default: a replay fails when it exits as "
                     "the failed run did");
     cmd->add_option("--k", o->k, "replays per check (default 10)");
+    cmd->add_option("--command", o->command,
+                    "the program to drive, a shell command line (a gateway's runs have none)");
     cmd->add_option("-o,--output", b->dir, "write a reproduction bundle into this new directory");
     cmd->add_option("--archive", b->archive, "write the bundle as this .tar.gz");
     cmd->add_flag(

@@ -99,9 +99,6 @@ Result<Source> load_source(store::Store& store, store::RunRow run,
         }
         break;
     }
-    if (s.process.argv.empty())
-        return error(ErrorCode::invalid_input,
-                     "run " + s.run.id + " has no recorded command (give one after --)");
     return s;
 }
 
@@ -153,6 +150,9 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
     events = {};  // (the cassette holds what it needs)
 
     std::vector<std::string> command = o.command.empty() ? source.process.argv : o.command;
+    if (command.empty())  // (a gateway's run: the service's code is not its command)
+        return error(ErrorCode::invalid_input,
+                     "run " + source.run.id + " has no recorded command (give one after --)");
     if (o.command.empty())
         for (const auto& arg : command)
             if (arg.find(core::k_redacted) != std::string::npos)
@@ -216,9 +216,11 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
     if (auto recorded = source.process.exit_code; recorded && *recorded != replayed.exit_code)
         out.differences.push_back("exit code: recorded " + std::to_string(*recorded) +
                                   ", replayed " + std::to_string(replayed.exit_code));
+    // (a gateway's run has no output of its own to compare)
+    bool has_output = !source.process.stdout_digest.empty();
     std::string recorded = masked(redactor.redact(source.stdout_text), masks);
     std::string replayed_text = masked(replayed.stdout_text, masks);
-    if (recorded != replayed_text) {
+    if (has_output && recorded != replayed_text) {
         out.differences.push_back(first_difference(recorded, replayed_text));
         if (recorded.find(core::k_redacted) != std::string::npos &&
             replayed_text.find(core::k_redacted) == std::string::npos)

@@ -111,12 +111,16 @@ class Environment {
 // exit code.
 class Judge {
   public:
-    Judge(std::string oracle, int failed_exit, char** envp)
-        : m_oracle(std::move(oracle)), m_failed_exit(failed_exit), m_envp(envp) {}
+    Judge(std::string oracle, int failed_exit, char** envp, std::filesystem::path store)
+        : m_oracle(std::move(oracle)),
+          m_failed_exit(failed_exit),
+          m_envp(envp),
+          m_store(std::move(store)) {}
 
     Result<bool> fails(const std::string& run_id, const std::string& stdout_text, int exit) const {
         if (m_oracle.empty()) return exit == m_failed_exit;
-        RETRACE_ASSIGN(bool passes, oracle_passes(m_oracle, run_id, stdout_text, exit, m_envp));
+        RETRACE_ASSIGN(bool passes,
+                       oracle_passes(m_oracle, run_id, stdout_text, exit, m_envp, m_store));
         return !passes;
     }
     std::string describe() const {
@@ -127,6 +131,7 @@ class Judge {
     std::string m_oracle;
     int m_failed_exit;
     char** m_envp;
+    std::filesystem::path m_store;
 };
 
 class Repro {
@@ -143,18 +148,26 @@ class Repro {
         RETRACE_ASSIGN(m_failed, load_run(*m_store, std::move(failed_row)));
         m_out.failed_id = m_failed.row.id;
         m_out.k = m_o.k;
-        if (m_failed.process.argv.empty())
+        if (!m_o.command.empty())
+            m_command = {"/bin/sh", "-c", m_o.command};
+        else
+            m_command = m_failed.process.argv;
+        if (m_command.empty())
             return error(ErrorCode::invalid_input,
-                         "run " + m_failed.row.id + " has no recorded command to replay");
-        if (!m_failed.process.exit_code)
+                         "run " + m_failed.row.id +
+                             " has no recorded command (a gateway's run): give --command CMD, "
+                             "the program to drive");
+        if (!m_failed.process.exit_code && m_o.oracle.empty())
             return error(ErrorCode::invalid_input,
-                         "run " + m_failed.row.id + " has no recorded exit code");
-        int failed_exit = static_cast<int>(*m_failed.process.exit_code);
+                         "run " + m_failed.row.id +
+                             " has no recorded exit code (a gateway's run): give --oracle CMD "
+                             "to say what makes it a failure");
+        int failed_exit = static_cast<int>(m_failed.process.exit_code.value_or(0));
         if (m_o.oracle.empty() && failed_exit == 0)
             return error(ErrorCode::invalid_input,
                          "run " + m_failed.row.id +
                              " exited 0: give --oracle CMD to say what makes it a failure");
-        m_judge.emplace(local(m_o.oracle), failed_exit, m_envp);
+        m_judge.emplace(local(m_o.oracle), failed_exit, m_envp, m_opener.directory());
         m_out.oracle = m_judge->describe();
         RETRACE_ASSIGN(bool recorded_fails,
                        m_judge->fails(m_failed.row.id, m_failed.stdout_text, failed_exit));
@@ -216,7 +229,7 @@ class Repro {
             r.name = display_name(m_failed.row) + ".repro";
             r.quiet = true;
             r.params = params("validate");
-            if (!m_o.path_from.empty()) r.command = local(m_failed.process.argv);
+            if (!m_o.path_from.empty() || !m_o.command.empty()) r.command = local(m_command);
             r.confirm_imported = [this](const std::string&, const std::string&,
                                         const std::vector<std::string>&) { return m_o.imported; };
             std::optional<LaunchFailure> launch;
@@ -275,7 +288,8 @@ class Repro {
                 continue;
             if (!m_failed.row.name && argv_of(row) != argv) continue;
             RETRACE_ASSIGN(auto loaded, load_run(*m_store, row));
-            if (loaded.process.argv.empty() || !loaded.process.exit_code) continue;
+            if (m_o.command.empty() && (loaded.process.argv.empty() || !loaded.process.exit_code))
+                continue;
             RETRACE_ASSIGN(bool fails, judge_recorded(loaded));
             if (fails) continue;
             m_passed = std::move(loaded);
@@ -346,7 +360,8 @@ class Repro {
                 return a.find(core::k_redacted) != std::string::npos;
             });
         };
-        if (fa != pa && !redacted(fa) && !redacted(pa)) {
+        // (with --command, neither is the program's)
+        if (m_o.command.empty() && fa != pa && !redacted(fa) && !redacted(pa)) {
             Difference d;
             d.what = Difference::What::argv;
             d.kind = "argv";
@@ -391,7 +406,7 @@ class Repro {
     // from the failed run and every other one from the passing run.
     Result<TestOutcome> test(const std::vector<std::size_t>& subset, const std::string& step) {
         std::set<Slot> from_failing;
-        std::vector<std::string> command = m_failed.process.argv;
+        std::vector<std::string> command = m_command;
         std::map<std::string, std::optional<std::string>> vars = m_failed_vars;
         std::vector<bool> applied(m_out.differences.size(), false);
         for (std::size_t i : subset) applied[i] = true;
@@ -533,6 +548,7 @@ class Repro {
     std::string m_secret;
     std::vector<std::string> m_redact;
     std::optional<Judge> m_judge;
+    std::vector<std::string> m_command;  // the program, as recorded or as --command gives it
     Loaded m_failed, m_passed;
     std::map<std::string, std::optional<std::string>> m_failed_vars;
     std::unique_ptr<Environment> m_failed_env;

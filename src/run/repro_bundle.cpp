@@ -2,9 +2,11 @@
 
 #include <sys/stat.h>
 
+#include <map>
 #include <sstream>
 
 #include "bundle_files.hpp"
+#include "retrace/conditions/code.hpp"
 #include "retrace/conditions/worktree.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/temp_dir.hpp"
@@ -86,7 +88,7 @@ class Writer {
     Status prepare_dir() {
         std::error_code ec;
         if (m_b.dir) {
-            m_sum.dir = fs::absolute(*m_b.dir);
+            m_sum.dir = fs::absolute(*m_b.dir).lexically_normal();
             if (fs::exists(m_sum.dir, ec) && !fs::is_empty(m_sum.dir, ec))
                 return error(
                     ErrorCode::invalid_input,
@@ -118,9 +120,32 @@ class Writer {
     Status write_code() {
         Json metadata = parse_or_object(m_failed.metadata);
         Json code = m_conditions.value("code", Json::object());
+        m_cwd = code.value("cwd", ".");
         if (!m_b.code) {
             m_sum.code_note = "left out (--no-code): the receiving machine runs its own copy";
             return Status::ok();
+        }
+        if (!m_o.command.empty() && !metadata.contains("worktree")) {
+            // A gateway's run: the program driven is the work tree here, now.
+            fs::path here = fs::current_path();
+            auto root = conditions::find_repo_root(here);
+            if (!root) {
+                m_sum.code_note =
+                    "left out: --command was not run in a git work tree (the receiving machine "
+                    "runs its own copy)";
+                return Status::ok();
+            }
+            auto capture = conditions::capture_worktree(*root, {}, redactor());
+            std::map<std::string, std::string> contents(capture.contents.begin(),
+                                                        capture.contents.end());
+            m_cwd = conditions::condition_path(here, root);
+            return materialize(
+                capture.metadata,
+                [&](const std::string& digest) {
+                    auto it = contents.find(digest);
+                    return it == contents.end() ? std::optional<std::string>() : it->second;
+                },
+                "the program --command drives, as its work tree is now");
         }
         if (!metadata.contains("worktree")) {
             m_sum.code_note =
@@ -130,15 +155,22 @@ class Writer {
                       "machine runs its own copy)";
             return Status::ok();
         }
-        const Json& worktree = metadata["worktree"];
-        auto redactor = core::Redactor::from_environment(m_envp);
-        auto done = conditions::materialize_worktree(
-            worktree,
+        return materialize(
+            metadata["worktree"],
             [this](const std::string& digest) -> std::optional<std::string> {
                 auto blob = m_store.get_blob(digest);
                 return blob && *blob ? **blob : std::optional<std::string>();
             },
-            m_sum.dir / bundle::k_code, redactor);
+            "the work tree as it was recorded");
+    }
+
+    core::Redactor redactor() const { return core::Redactor::from_environment(m_envp); }
+
+    Status materialize(const Json& worktree,
+                       const std::function<std::optional<std::string>(const std::string&)>& blob,
+                       const std::string& what) {
+        auto done = conditions::materialize_worktree(worktree, blob, m_sum.dir / bundle::k_code,
+                                                     redactor());
         if (!done) {
             std::error_code ec;
             fs::remove_all(m_sum.dir / bundle::k_code, ec);
@@ -148,15 +180,15 @@ class Writer {
         m_sum.code = true;
         m_sum.left_out = done->left_out;
         m_root = worktree.value("root", "");
-        Json git = code.value("git", Json::object());
+        Json commit = worktree.value("commit", Json());
         std::ostringstream note;
-        Json commit = git.value("commit", Json());
-        note << done->files << " file(s), " << done->bytes << " bytes: commit "
+        note << what << ", " << done->files << " file(s), " << done->bytes << " bytes: commit "
              << (commit.is_string() ? commit.get<std::string>() : std::string("(none)"));
-        if (worktree.value("files", Json::array()).size() ||
-            worktree.value("deleted", Json::array()).size())
-            note << " with the work tree's " << worktree["files"].size() << " changed and "
-                 << worktree["deleted"].size() << " deleted file(s) at record time";
+        std::size_t changed = worktree.value("files", Json::array()).size(),
+                    deleted = worktree.value("deleted", Json::array()).size();
+        if (changed || deleted)
+            note << " with " << changed << " changed and " << deleted
+                 << " deleted file(s) not committed";
         m_sum.code_note = note.str();
         return Status::ok();
     }
@@ -183,9 +215,12 @@ class Writer {
           << m_out.k
           << " times in a fresh scratch directory, nothing reaching the network and no real "
              "tool called, printing `reproduced K/K`. `retrace repro check DIR` does the same.\n\n";
-        r << "The recorded command: `" << shell_line(command()) << "`";
-        std::string cwd = m_conditions.value("code", Json::object()).value("cwd", ".");
-        if (m_sum.code) r << ", run in `code/" << (cwd == "." ? "" : cwd) << "`";
+        if (m_o.command.empty())
+            r << "The recorded command: `" << shell_line(command()) << "`";
+        else
+            r << "The program driven (`--command`, the run was recorded by the gateway): `"
+              << m_o.command << "`";
+        if (m_sum.code) r << ", run in `code/" << (m_cwd == "." ? "" : m_cwd) << "`";
         r << ".\n\n";
         r << "## Cause\n\n";
         if (m_out.proven()) {
@@ -265,6 +300,7 @@ class Writer {
     }
 
     std::vector<std::string> command() const {
+        if (!m_o.command.empty()) return {"/bin/sh", "-c", m_o.command};
         Json argv = m_conditions.value("code", Json::object()).value("argv", Json::array());
         std::vector<std::string> out;
         for (const auto& a : argv)
@@ -293,7 +329,7 @@ class Writer {
         Json code = {{"included", m_sum.code}, {"note", m_sum.code_note}};
         if (m_sum.code) {
             code["root"] = m_root;
-            code["cwd"] = m_conditions.value("code", Json::object()).value("cwd", ".");
+            code["cwd"] = m_cwd;
             code["git"] = m_conditions.value("code", Json::object()).value("git", Json());
             Json left = Json::array();
             for (const auto& [path, why] : m_sum.left_out)
@@ -317,6 +353,7 @@ class Writer {
                                         {"record_digest", m_passed->record_digest.value_or("")}}
                                  : Json()},
             {"command", command()},
+            {"drive", m_o.command.empty() ? Json() : Json(m_o.command)},
             {"oracle", oracle},
             {"k", m_out.k},
             {"rates", rates},
@@ -369,6 +406,7 @@ class Writer {
     Json m_conditions;
     std::vector<std::string> m_runs;
     std::string m_root;
+    std::string m_cwd = ".";
 };
 
 }  // namespace

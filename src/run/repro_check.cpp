@@ -221,6 +221,8 @@ Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
     if (manifest["passing"].is_object()) r.against = manifest["passing"].value("run", "");
     Json oracle = manifest.value("oracle", Json::object());
     r.oracle = oracle.value("command", "");
+    if (manifest.value("drive", Json()).is_string())
+        r.command = manifest["drive"].get<std::string>();
     r.k = o.k > 0 ? o.k : manifest.value("k", 10);
     r.cause.emplace();
     for (const auto& c : manifest.value("cause", Json::array()))

@@ -38,6 +38,10 @@ struct ReproOptions {
     // fails when it exits with the failed run's exit code.
     std::string oracle;
     int k = 10;
+    // --command: the program to drive, a shell command line, instead of the
+    // recorded one (a gateway's runs have none: the service's code is not
+    // the gateway's command). The runs' command lines are then not compared.
+    std::string command;
     std::function<void(const std::string&)> progress;  // one line at a time, for stderr
 
     // Checking a bundle (repro_bundle.hpp): the cause is known, named by
