@@ -33,7 +33,10 @@ void print_outcome(const run::ReproOutcome& o) {
         std::cout << "against    " << *o.passed_id << "  (" << o.passed_how << ")\n"
                   << "differ     " << o.differences.size() << " difference(s)\n";
     if (o.isolation) {
-        std::cout << "isolate    " << o.isolation->tests << " test replays";
+        if (o.differences.size() == 1)
+            std::cout << "isolate    the only difference: the controls decide it";
+        else
+            std::cout << "isolate    " << o.isolation->tests << " test replays";
         if (o.isolation->unresolved) std::cout << ", " << o.isolation->unresolved << " unresolved";
         std::cout << "\ncause      " << o.cause.size() << " difference(s)\n";
         for (std::size_t i : o.cause) {
