@@ -70,7 +70,8 @@ Result<Json> parse_params(const std::vector<std::string>& params, const core::Re
 
 std::vector<std::string> child_environment(char** envp, const std::string& run_id, int proxy_port,
                                            const ProxyOptions& proxy, const ShimSession* shim,
-                                           const proxy::IssueLedger* issues) {
+                                           const proxy::IssueLedger* issues,
+                                           const std::map<std::string, std::string>& params) {
     // (every URL carries the run's access token in its path: any client
     // given a base URL presents it unchanged)
     std::string base =
@@ -105,6 +106,14 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
         for (char c : name)
             upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
         set.push_back("RETRACE_ROUTE_" + upper + "=" + base + "/" + name);
+    }
+    for (const auto& [key, value] : params) {
+        std::string name = "RETRACE_PARAM_";
+        for (char c : key)
+            name.push_back(std::isalnum(static_cast<unsigned char>(c))
+                               ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                               : '_');
+        set.push_back(name + "=" + value);
     }
     std::vector<std::string> env;
     for (char** e = envp; e && *e; ++e) {
@@ -167,6 +176,27 @@ std::optional<LaunchFailure> check_command(const std::string& argv0) {
         code, code == 127 ? "command not found: " + argv0 : "command cannot be run: " + argv0};
 }
 
+std::map<std::string, std::string> recorded_params(const Json& conditions) {
+    std::map<std::string, std::string> out;
+    if (!conditions.is_object()) return out;
+    Json params = conditions.value("params", Json::object());
+    if (!params.is_object()) return out;
+    for (const auto& [key, value] : params.items())
+        if (value.is_string() &&
+            value.get_ref<const std::string&>().find(core::k_redacted) == std::string::npos)
+            out[key] = value.get<std::string>();
+    return out;
+}
+
+std::map<std::string, std::string> param_map(const std::vector<std::string>& params) {
+    std::map<std::string, std::string> out;
+    for (const auto& p : params) {
+        auto eq = p.find('=');
+        if (eq != std::string::npos && eq > 0) out.try_emplace(p.substr(0, eq), p.substr(eq + 1));
+    }
+    return out;
+}
+
 Result<RunStart> capture_start(const StartSpec& spec, store::StoreOpener& opener, char** envp) {
     RETRACE_ASSIGN(core::Redactor redactor, core::Redactor::from_environment(envp, spec.redact));
     RunStart s{std::move(redactor), spec.redact, fs::current_path(), {}, {}, {}};
@@ -220,7 +250,7 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
     RETRACE_ASSIGN(auto proxy, RecordingProxy::start(o.proxy, router, redactor));
     auto child = run_child(o.command,
                            child_environment(envp, run_id, proxy->port(), o.proxy,
-                                             shim ? &*shim : nullptr, issues.get()),
+                                             shim ? &*shim : nullptr, issues.get(), o.params),
                            o.pass_through, o.deterministic);
     proxy->stop();  // every exchange in flight is recorded before the seal
     ChildResult result;

@@ -37,6 +37,7 @@ Result<RecordOutcome> record(const RecordOptions& o, store::StoreOpener& opener,
     run.outputs = o.outputs;
     run.pass_through = o.pass_through;
     run.deterministic = o.deterministic;
+    run.params = param_map(o.params);
     run.proxy.ca_file = o.ca_file;
     run.proxy.max_request_body = o.max_body;
     RETRACE_TRY(set_timeouts(run.proxy, o.read_timeout, o.keepalive_timeout));

@@ -179,6 +179,9 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
                          "randomness values to feed back");
     const bool deterministic = o.deterministic.value_or(recorded_deterministic);
     run.deterministic = deterministic;
+    // (the program gets the params it was recorded with; --param names the replay's own)
+    if (auto conditions = core::parse_json_strict(source.run.conditions))
+        run.params = recorded_params(*conditions);
     if (deterministic) {
         RETRACE_ASSIGN(run.feed, load_streams(*store, *source.process.determinism));
     }

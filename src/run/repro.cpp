@@ -394,7 +394,43 @@ class Repro {
             d.changes = {{"$.env." + name, text(p->second), text(f->second)}};
             m_out.differences.push_back(std::move(d));
         }
+        collect_param_differences();
         return Status::ok();
+    }
+
+    // The params (record --param), which the program gets as
+    // RETRACE_PARAM_<KEY>; repro's own markers are not compared.
+    void collect_param_differences() {
+        auto failing = params_of(m_failed.row), passing = params_of(m_passed.row);
+        std::set<std::string> keys;
+        for (const auto& [k, _] : failing) keys.insert(k);
+        for (const auto& [k, _] : passing) keys.insert(k);
+        auto text = [](const std::optional<std::string>& v) {
+            return v ? Json(*v).dump() : std::string("(absent)");
+        };
+        for (const auto& key : keys) {
+            auto f = failing.find(key), p = passing.find(key);
+            std::optional<std::string> fv, pv;
+            if (f != failing.end()) fv = f->second;
+            if (p != passing.end()) pv = p->second;
+            if (fv == pv) continue;
+            Difference d;
+            d.what = Difference::What::param;
+            d.kind = "param";
+            d.name = key;
+            d.failing_value = fv;
+            d.passing_value = pv;
+            d.changes = {{"$.params." + key, text(pv), text(fv)}};
+            m_out.differences.push_back(std::move(d));
+        }
+    }
+
+    static std::map<std::string, std::string> params_of(const store::RunRow& row) {
+        auto conditions = core::parse_json_strict(row.conditions);
+        auto params =
+            conditions ? recorded_params(*conditions) : std::map<std::string, std::string>{};
+        std::erase_if(params, [](const auto& kv) { return kv.first.starts_with("retrace_repro"); });
+        return params;
     }
 
     static const core::Event* event_of(const Loaded& run, long long seq) {
@@ -408,6 +444,7 @@ class Repro {
         std::set<Slot> from_failing;
         std::vector<std::string> command = m_command;
         std::map<std::string, std::optional<std::string>> vars = m_failed_vars;
+        std::map<std::string, std::string> program_params = params_of(m_failed.row);
         std::vector<bool> applied(m_out.differences.size(), false);
         for (std::size_t i : subset) applied[i] = true;
         for (std::size_t i = 0; i < m_out.differences.size(); ++i) {
@@ -422,6 +459,14 @@ class Repro {
                 case Difference::What::env:
                     vars[d.name] = applied[i] ? d.failing_value : d.passing_value;
                     break;
+                case Difference::What::param: {
+                    const auto& value = applied[i] ? d.failing_value : d.passing_value;
+                    if (value)
+                        program_params[d.name] = *value;
+                    else
+                        program_params.erase(d.name);
+                    break;
+                }
             }
         }
         Environment env(m_envp, vars);
@@ -431,6 +476,7 @@ class Repro {
         run.command = local(command);
         run.replay_of = m_failed.row.id;
         run.pass_through = false;
+        run.params = std::move(program_params);
         run.proxy.answers = &blend;
         RETRACE_ASSIGN(run.proxy.upstreams, upstream_urls(env.envp(), {}, {}));
         for (const auto& name : m_failing_cassette->routes())
@@ -566,8 +612,17 @@ Json changes_json(const std::vector<core::JsonDifference>& changes) {
 }  // namespace
 
 std::string Difference::label() const {
-    if (what == What::answer) return "#" + std::to_string(failing_seq) + " " + kind + " " + name;
-    return what == What::argv ? std::string("argv") : "env " + name;
+    switch (what) {
+        case What::answer:
+            return "#" + std::to_string(failing_seq) + " " + kind + " " + name;
+        case What::argv:
+            return "argv";
+        case What::env:
+            return "env " + name;
+        case What::param:
+            return "param " + name;
+    }
+    return name;
 }
 
 Json Difference::to_json() const {

@@ -8,10 +8,11 @@ source "$(dirname "$0")/lib.sh"
 export PYTHONPATH=$SRC/sdk/python
 agent=$SRC/tests/e2e/repro/support_agent.py
 world() { printf '%s' "$2" > "$WORK/$1.json"; }
+params=()  # record's --param options for the next runs
 record() {  # record NAME WORLD [ARGS...]: a run of the agent in that world
   set +e
-  WORLD=$WORK/$2.json retrace record --name "$1" --env ACCOUNT_TIER -- python3 "$agent" "${@:3}" \
-    > "$WORK/$2.out" 2> /dev/null
+  WORLD=$WORK/$2.json retrace record --name "$1" --env ACCOUNT_TIER "${params[@]}" -- \
+    python3 "$agent" "${@:3}" > "$WORK/$2.out" 2> /dev/null
   set -e
 }
 # (repro runs in the failing run's world: the program reads which lookups to
@@ -86,12 +87,17 @@ expect_eq "$RC" 0 "repro with unresolved tests; $(tail -3 "$WORK/r.err")"
 expect_eq "$(field '[(c["kind"], c["name"]) for c in j["isolate"]["cause"]]')" "[('retrieval', 'policy')]"
 expect_eq "$(field 'j["isolate"]["unresolved"] >= 1')" "True" "some tests were unresolved"
 
-# 5. No passing run: validated, and exit 3 with the way to get one.
+# 5. No passing run: validated, bundled, and exit 3 with the way to get one.
 record alone fail1
-WORLD=$WORK/fail1.json repro_json alone --k 2
+WORLD=$WORK/fail1.json repro_json alone --k 2 -o "$WORK/alone"
 expect_eq "$RC" 3 "no passing run"
 expect_eq "$(field 'j["validate"]["failed_as_recorded"]')" 2
 expect_contains "$(field 'j["not_isolated"]')" "retrace probe"
+expect_eq "$(field 'j["bundle"]["runs"], j["bundle"]["revalidated"]["reproduced"]')" "1 2" "bundled and re-validated"
+expect_eq "$(json 'j["cause"], j["passing"]' < "$WORK/alone/manifest.json")" "[] None"
+expect_contains "$(cat "$WORK/alone/README.md")" "Not isolated: no passing run of this program"
+WORLD=$WORK/fail1.json expect_exit 0 retrace repro check "$WORK/alone" --k 1
+expect_contains "$OUT" "reproduced 1/1"
 
 # 6. A failure that does not reproduce: the program fails on its first run
 # only (a counter file it keeps, which nothing records).
@@ -129,6 +135,19 @@ expect_eq "$RC" 0 "repro of an environment variable; $(tail -3 "$WORK/r.err")"
 expect_eq "$(field 'j["validate"]["failed_as_recorded"]')" 2 "replayed in the recorded environment"
 expect_eq "$(field '[(c["kind"], c["name"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
   "[('env', 'ACCOUNT_TIER', '\"trial\"')]"
+
+# 8b. A param (record --param, which the program gets as RETRACE_PARAM_REGION),
+# beside one that differs and changes nothing.
+params=(--param REGION=eu --param BATCH=1); record region pass7
+params=(--param REGION=legacy --param BATCH=2); record region fail7
+params=()
+expect_contains "$(cat "$WORK/fail7.out")" "the legacy region closes"
+WORLD=$WORK/fail7.json repro_json region --k 2
+expect_eq "$RC" 0 "repro of a param; $(tail -3 "$WORK/r.err")"
+expect_eq "$(field 'sorted(d["kind"] + " " + d["name"] for d in j["differences"] if d["kind"] == "param")')" \
+  "['param BATCH', 'param REGION']"
+expect_eq "$(field '[(c["kind"], c["name"], c["changes"][0]["passing"], c["changes"][0]["failing"]) for c in j["isolate"]["cause"]]')" \
+  "[('param', 'REGION', '\"eu\"', '\"legacy\"')]"
 
 # 9. A model's answer under another backend fingerprint: the same request,
 # answered at temperature 0 by a backend that rotates its fingerprint with

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <filesystem>
+#include <map>
 #include <optional>
 #include <string>
 #include <vector>
@@ -66,7 +67,17 @@ struct CommandRun {
     std::optional<std::string> replay_of;
     bool deterministic = false;  // under the shim: record streams, or feed back `feed`
     std::vector<ShimStream> feed;
+    // The run's params, given to the program as RETRACE_PARAM_<KEY> (the
+    // key upper-cased, other than letters and digits as _): record's own,
+    // a replay's source's (recorded_params).
+    std::map<std::string, std::string> params;
 };
+
+// The params a run recorded (its conditions' params section), as a replay
+// gives them to the program; a secret-named one, stored redacted, is left out.
+std::map<std::string, std::string> recorded_params(const core::Json& conditions);
+// KEY=VALUE strings (as --param takes them) into a map; the first of a key wins.
+std::map<std::string, std::string> param_map(const std::vector<std::string>& params);
 
 struct RecordOutcome {
     std::string run_id;

@@ -57,19 +57,19 @@ struct ReproOptions {
 
 // One difference between the failing and the passing run that a test can
 // apply or not: an answer the two runs got differently to the same request,
-// their command lines, or a recorded environment variable.
+// their command lines, a recorded environment variable, or a param.
 struct Difference {
-    enum class What { answer, argv, env } what = What::answer;
+    enum class What { answer, argv, env, param } what = What::answer;
     replay::Slot slot;                           // answer: the request
     long long failing_seq = 0, passing_seq = 0;  // answer: the events
     std::string kind, name;                      // "tool" "lookup_account"; "argv"; "env" "TZ"
     std::vector<core::JsonDifference> changes;   // from the passing run's to the failing's
-    // argv: each run's command line; env: each run's value (unset: absent).
+    // argv: each run's command line; env, param: each run's value (unset: absent).
     std::vector<std::string> failing_argv, passing_argv;
     std::optional<std::string> failing_value, passing_value;
 
     core::Json to_json() const;
-    std::string label() const;  // "#5 tool lookup_account", "argv", "env TZ"
+    std::string label() const;  // "#5 tool lookup_account", "argv", "env TZ", "param REGION"
 };
 
 struct ReproOutcome {

@@ -15,7 +15,9 @@ when those answers change are the planted causes:
 - the model's answer holds $TRIGGER: close;
 - a 429 from the provider, retried, loses the grace flag: close (a retry bug);
 - the command line says --urgent: close (a trigger word);
-- $ACCOUNT_TIER is "trial": close.
+- $ACCOUNT_TIER is "trial": close;
+- the run's param REGION (record --param, given as $RETRACE_PARAM_REGION)
+  is "legacy": close.
 
 Closing an account that should have had a grace period exits 1.
 """
@@ -81,6 +83,8 @@ if "--urgent" in sys.argv[1:]:
     reasons.append("asked to act urgently")
 if os.environ.get("ACCOUNT_TIER") == "trial":
     reasons.append("trial accounts get no grace")
+if os.environ.get("RETRACE_PARAM_REGION") == "legacy":
+    reasons.append("the legacy region closes overdue reviews")
 if reasons:
     print("closed account A-1: " + "; ".join(reasons))
     sys.exit(1)
