@@ -107,9 +107,11 @@ class Writer {
     }
 
     Status write_pack() {
+        // What reproducing needs: the failed run, and the passing one the
+        // proof draws answers from. (The proof's own replays stay in the
+        // store: `reproduce` proves the cause again where it runs.)
         std::vector<std::string> ids = {m_out.failed_id};
         if (m_out.passed_id) ids.push_back(*m_out.passed_id);
-        for (const auto& id : m_out.proof_runs) ids.push_back(id);
         RETRACE_ASSIGN(auto pack, store::write_pack(m_store, ids, m_sum.dir / bundle::k_pack));
         m_sum.runs = pack.runs;
         m_sum.pack_bytes = pack.bytes;
@@ -363,6 +365,7 @@ class Writer {
              bundle::comparable_environment(m_conditions.value("env", Json::object()))},
             {"code", code},
             {"runs", m_runs},
+            {"proof_runs", m_out.proof_runs},
             {"files", file_json}};
         std::string text = manifest.dump(2) + "\n";
         RETRACE_TRY(bundle::write_all(m_sum.dir / bundle::k_manifest, text));

@@ -8,8 +8,8 @@
 //                         recorded environment, and the digest of every
 //                         other file of the bundle
 //   manifest.json.sha256  the manifest's own digest (sha256sum -c reads it)
-//   runs.pack             the failed run, the passing one and the proof's
-//                         replays, with only the blobs they use
+//   runs.pack             the failed run and the passing one, with only the
+//                         blobs they use
 //   code/                 the program: the recorded commit's files with the
 //                         work tree's changes at record time laid over them
 //   reproduce             runs `retrace repro check` on its own directory
