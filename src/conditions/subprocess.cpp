@@ -66,4 +66,21 @@ std::optional<std::string> run_capture(const std::vector<std::string>& argv,
     return out;
 }
 
+std::optional<std::string> git(const std::filesystem::path& root, std::vector<std::string> args) {
+    args.insert(args.begin(), {"git", "-C", root.string()});
+    return run_capture(args, {"GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"});
+}
+
+std::vector<std::string> split_nul(const std::string& s) {
+    std::vector<std::string> out;
+    std::size_t start = 0;
+    while (start < s.size()) {
+        std::size_t end = s.find('\0', start);
+        if (end == std::string::npos) end = s.size();
+        if (end > start) out.push_back(s.substr(start, end - start));
+        start = end + 1;
+    }
+    return out;
+}
+
 }  // namespace retrace::conditions

@@ -17,25 +17,6 @@ namespace {
 namespace fs = std::filesystem;
 using core::Json;
 
-const std::vector<std::string> k_git_env = {"GIT_OPTIONAL_LOCKS=0", "LC_ALL=C"};
-
-std::optional<std::string> git(const fs::path& root, std::vector<std::string> args) {
-    args.insert(args.begin(), {"git", "-C", root.string()});
-    return run_capture(args, k_git_env);
-}
-
-std::vector<std::string> split_nul(const std::string& s) {
-    std::vector<std::string> out;
-    std::size_t start = 0;
-    while (start < s.size()) {
-        std::size_t end = s.find('\0', start);
-        if (end == std::string::npos) end = s.size();
-        if (end > start) out.push_back(s.substr(start, end - start));
-        start = end + 1;
-    }
-    return out;
-}
-
 std::string lower(std::string s) {
     std::transform(s.begin(), s.end(), s.begin(),
                    [](unsigned char c) { return static_cast<char>(std::tolower(c)); });

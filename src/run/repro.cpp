@@ -4,6 +4,7 @@
 #include <map>
 #include <set>
 
+#include "environment_block.hpp"
 #include "retrace/analysis/diff.hpp"
 #include "retrace/analysis/doctor.hpp"
 #include "retrace/run/command_run.hpp"
@@ -83,30 +84,6 @@ std::map<std::string, std::optional<std::string>> recorded_vars(const store::Run
     return out;
 }
 
-// An environment for a child: the caller's, with some variables set or
-// unset. Holds the strings the envp array points into.
-class Environment {
-  public:
-    Environment(char** base, const std::map<std::string, std::optional<std::string>>& changes) {
-        for (char** e = base; e && *e; ++e) {
-            std::string kv(*e);
-            std::string name = kv.substr(0, kv.find('='));
-            if (!changes.count(name)) m_strings.push_back(std::move(kv));
-        }
-        for (const auto& [name, value] : changes)
-            if (value) m_strings.push_back(name + "=" + *value);
-        for (auto& kv : m_strings) m_pointers.push_back(kv.data());
-        m_pointers.push_back(nullptr);
-    }
-    Environment(const Environment&) = delete;
-    Environment& operator=(const Environment&) = delete;
-    char** envp() { return m_pointers.data(); }
-
-  private:
-    std::vector<std::string> m_strings;
-    std::vector<char*> m_pointers;
-};
-
 // Judges a replay the way the options say: the oracle, or the failed run's
 // exit code.
 class Judge {
@@ -180,7 +157,7 @@ class Repro {
 
         // Replays run in the failing run's recorded environment variables.
         m_failed_vars = recorded_vars(m_failed.row);
-        m_failed_env = std::make_unique<Environment>(m_envp, m_failed_vars);
+        m_failed_env = std::make_unique<EnvironmentBlock>(m_envp, m_failed_vars);
         RETRACE_TRY(validate());
         if (!m_out.validated()) return m_out;
         if (m_o.cause && !m_o.against) return m_out;  // checking a bundle without a cause
@@ -469,7 +446,7 @@ class Repro {
                 }
             }
         }
-        Environment env(m_envp, vars);
+        EnvironmentBlock env(m_envp, vars);
         Blend blend(*m_failing_cassette, *m_passing_cassette, std::move(from_failing));
         CommandRun run;
         run.name = display_name(m_failed.row) + ".repro";
@@ -597,7 +574,7 @@ class Repro {
     std::vector<std::string> m_command;  // the program, as recorded or as --command gives it
     Loaded m_failed, m_passed;
     std::map<std::string, std::optional<std::string>> m_failed_vars;
-    std::unique_ptr<Environment> m_failed_env;
+    std::unique_ptr<EnvironmentBlock> m_failed_env;
     std::unique_ptr<Cassette> m_failing_cassette, m_passing_cassette;
     ReproOutcome m_out;
 };

@@ -6,6 +6,7 @@
 #include <sstream>
 
 #include "bundle_files.hpp"
+#include "environment_block.hpp"
 #include "retrace/conditions/environment.hpp"
 #include "retrace/core/temp_dir.hpp"
 #include "retrace/run/child_process.hpp"
@@ -145,26 +146,6 @@ std::vector<std::string> compare_environment(const Json& recorded, const Json& h
     return out;
 }
 
-class Environment {
-  public:
-    Environment(char** base, const std::map<std::string, std::string>& set) {
-        for (char** e = base; e && *e; ++e) {
-            std::string kv(*e);
-            if (!set.count(kv.substr(0, kv.find('=')))) m_strings.push_back(std::move(kv));
-        }
-        for (const auto& [name, value] : set) m_strings.push_back(name + "=" + value);
-        for (auto& s : m_strings) m_pointers.push_back(s.data());
-        m_pointers.push_back(nullptr);
-    }
-    Environment(const Environment&) = delete;
-    Environment& operator=(const Environment&) = delete;
-    char** envp() { return m_pointers.data(); }
-
-  private:
-    std::vector<std::string> m_strings;
-    std::vector<char*> m_pointers;
-};
-
 }  // namespace
 
 int CheckOutcome::exit_code(bool strict) const {
@@ -232,7 +213,7 @@ Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
     r.imported = true;
     r.progress = o.progress;
 
-    Environment env(envp, {{"HOME", home.string()}, {"RETRACE_STORE", store_dir.string()}});
+    EnvironmentBlock env(envp, {{"HOME", home.string()}, {"RETRACE_STORE", store_dir.string()}});
     fs::create_directories(run_in, ec);
     WorkingDirectory in(run_in);
     RETRACE_ASSIGN(out.replayed, repro(r, opener, env.envp()));
