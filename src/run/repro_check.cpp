@@ -46,8 +46,9 @@ class Scratch {
 class WorkingDirectory {
   public:
     explicit WorkingDirectory(const fs::path& dir) : m_before(fs::current_path()) {
-        fs::current_path(dir);
+        fs::current_path(dir, m_error);
     }
+    const std::error_code& error() const { return m_error; }
     ~WorkingDirectory() {
         std::error_code ec;
         fs::current_path(m_before, ec);
@@ -57,6 +58,7 @@ class WorkingDirectory {
 
   private:
     fs::path m_before;
+    std::error_code m_error;
 };
 
 std::vector<std::string> env_strings(char** envp) {
@@ -146,6 +148,32 @@ std::vector<std::string> compare_environment(const Json& recorded, const Json& h
     return out;
 }
 
+// The repro a bundle's manifest asks for, its program copied into work.
+Status read_manifest(const Json& manifest, const fs::path& dir, const fs::path& work,
+                     ReproOptions& r, fs::path& run_in) {
+    Json code = manifest.value("code", Json::object());
+    if (code.value("included", false)) {
+        std::error_code ec;
+        fs::copy(dir / bundle::k_code, work, fs::copy_options::recursive, ec);
+        if (ec) return error(ErrorCode::io, "cannot copy the program: " + ec.message());
+        std::string cwd = code.value("cwd", ".");
+        if (!cwd.starts_with("/") && cwd != ".") run_in = work / cwd;
+        r.path_from = code.value("root", "");
+        r.path_to = work.string();
+    }
+    r.failed = manifest.value("source", Json::object()).value("run", "");
+    Json passing = manifest.value("passing", Json());
+    if (passing.is_object()) r.against = passing.value("run", "");
+    r.oracle = manifest.value("oracle", Json::object()).value("command", "");
+    Json drive = manifest.value("drive", Json());
+    if (drive.is_string()) r.command = drive.get<std::string>();
+    r.k = manifest.value("k", 10);
+    r.cause.emplace();
+    for (const auto& c : manifest.value("cause", Json::array()))
+        r.cause->push_back(c.value("label", ""));
+    return Status::ok();
+}
+
 }  // namespace
 
 int CheckOutcome::exit_code(bool strict) const {
@@ -164,11 +192,12 @@ Json CheckOutcome::to_json() const {
     return j;
 }
 
-Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
+namespace {
+
+Result<CheckOutcome> check(const CheckOptions& o, char** envp, const Scratch& scratch,
+                           const fs::path& dir, const Json& manifest, int files) {
     CheckOutcome out;
-    RETRACE_ASSIGN(Scratch scratch, Scratch::make("retrace-check"));
-    RETRACE_ASSIGN(fs::path dir, bundle_dir(o.bundle, scratch.path(), envp));
-    RETRACE_ASSIGN(Json manifest, checked_manifest(dir, out.files));
+    out.files = files;
     if (o.progress)
         o.progress("repro check: " + std::to_string(out.files) + " files, every digest matches");
 
@@ -187,27 +216,12 @@ Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
     store::StoreOpener opener(store_dir);
     RETRACE_TRY(store::read_pack(dir / bundle::k_pack, [&] { return opener.open(true); }).status());
 
-    Json code = manifest.value("code", Json::object());
-    fs::path run_in = work;
     ReproOptions r;
-    if (code.value("included", false)) {
-        fs::copy(dir / bundle::k_code, work, fs::copy_options::recursive, ec);
-        if (ec) return error(ErrorCode::io, "cannot copy the program: " + ec.message());
-        std::string cwd = code.value("cwd", ".");
-        if (!cwd.starts_with("/") && cwd != ".") run_in = work / cwd;
-        r.path_from = code.value("root", "");
-        r.path_to = work.string();
-    }
-    r.failed = manifest["source"].value("run", "");
-    if (manifest["passing"].is_object()) r.against = manifest["passing"].value("run", "");
-    Json oracle = manifest.value("oracle", Json::object());
-    r.oracle = oracle.value("command", "");
-    if (manifest.value("drive", Json()).is_string())
-        r.command = manifest["drive"].get<std::string>();
-    r.k = o.k > 0 ? o.k : manifest.value("k", 10);
-    r.cause.emplace();
-    for (const auto& c : manifest.value("cause", Json::array()))
-        r.cause->push_back(c.value("label", ""));
+    fs::path run_in = work;
+    RETRACE_TRY(read_manifest(manifest, dir, work, r, run_in));
+    if (r.failed.empty())
+        return error(ErrorCode::corrupt, "bundle " + dir.string() + ": manifest.json names no run");
+    r.k = o.k > 0 ? o.k : r.k;
     out.cause_expected = !r.cause->empty();
     if (!out.cause_expected) r.against.reset();  // validate only
     r.imported = true;
@@ -216,8 +230,28 @@ Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
     EnvironmentBlock env(envp, {{"HOME", home.string()}, {"RETRACE_STORE", store_dir.string()}});
     fs::create_directories(run_in, ec);
     WorkingDirectory in(run_in);
+    if (in.error())
+        return error(ErrorCode::io,
+                     "cannot enter " + run_in.string() + ": " + in.error().message());
     RETRACE_ASSIGN(out.replayed, repro(r, opener, env.envp()));
     return out;
+}
+
+}  // namespace
+
+Result<CheckOutcome> check_bundle(const CheckOptions& o, char** envp) {
+    RETRACE_ASSIGN(Scratch scratch, Scratch::make("retrace-check"));
+    RETRACE_ASSIGN(fs::path dir, bundle_dir(o.bundle, scratch.path(), envp));
+    int files = 0;
+    RETRACE_ASSIGN(Json manifest, checked_manifest(dir, files));
+    // (the manifest's digest held, but it may still have been written by
+    // hand: a field of the wrong type is a bad bundle, not a crash)
+    try {
+        return check(o, envp, scratch, dir, manifest, files);
+    } catch (const Json::exception& e) {
+        return error(ErrorCode::corrupt,
+                     "bundle " + dir.string() + ": manifest.json is malformed: " + e.what());
+    }
 }
 
 }  // namespace retrace::run

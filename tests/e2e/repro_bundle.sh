@@ -121,6 +121,20 @@ echo 'import os' > "$WORK/tampered/code/sitecustomize.py"
 expect_exit 2 retrace repro check "$WORK/tampered" --k 1
 expect_contains "$ERR" "code/sitecustomize.py is not listed in manifest.json"
 
+# A manifest written by hand, its digest recomputed, with a field of the
+# wrong type: refused in one line, not a crash.
+rm -rf "$WORK/odd"; cp -r "$b" "$WORK/odd"
+python3 - "$WORK/odd/manifest.json" << 'EOF'
+import json, sys
+m = json.load(open(sys.argv[1]))
+m["environment"] = "Debian"
+open(sys.argv[1], "w").write(json.dumps(m, indent=2) + "\n")
+EOF
+(cd "$WORK/odd" && sha256sum manifest.json > manifest.json.sha256)
+expect_exit 2 retrace repro check "$WORK/odd"
+expect_contains "$ERR" "manifest.json is malformed"
+expect_eq "$(grep -c '^retrace:' <<< "$ERR")" 1 "one error line"
+
 # 4. Another Python on the receiving machine: reported; fatal with --strict.
 rm -rf "$WORK/other"; cp -r "$b" "$WORK/other"
 recorded=$(json 'j["environment"]["software"]["python3"]' < "$b/manifest.json")
