@@ -73,6 +73,9 @@ class Budget {
     std::size_t m_files = 0, m_total = 0;
 };
 
+// How many files left out are listed one by one; the rest are counted.
+constexpr std::size_t k_max_listed = 100;
+
 // A relative path that stays inside the directory it is joined to.
 bool safe_relative(const std::string& path) {
     fs::path p(path);
@@ -126,12 +129,15 @@ WorktreeCapture capture_worktree(const fs::path& root, const std::vector<std::st
     for (auto& f : split_nul(git(root, args).value_or(""))) changed.insert(std::move(f));
 
     Budget budget(limits);
+    std::size_t left_count = 0;
     for (const auto& path : changed) {
         fs::path p = root / path;
         std::error_code ec;
         auto status = fs::symlink_status(p, ec);
         auto leave = [&](const std::string& why) {
-            left_out.push_back({{"path", path}, {"reason", why}});
+            if (left_out.size() < k_max_listed)
+                left_out.push_back({{"path", path}, {"reason", why}});
+            ++left_count;
         };
         if (ec || status.type() == fs::file_type::not_found) {
             deleted.push_back(path);
@@ -167,6 +173,10 @@ WorktreeCapture capture_worktree(const fs::path& root, const std::vector<std::st
                          {"executable", executable}});
         out.contents.emplace_back(digest, std::move(*bytes));
     }
+    if (left_count > left_out.size())
+        left_out.push_back({{"path", "..."},
+                            {"reason", std::to_string(left_count - left_out.size()) +
+                                           " more file(s) left out, not listed"}});
     out.metadata = {{"root", root.string()},
                     {"commit", commit.empty() ? Json() : Json(commit)},
                     {"files", files},
@@ -175,10 +185,25 @@ WorktreeCapture capture_worktree(const fs::path& root, const std::vector<std::st
     return out;
 }
 
+WorktreeCapture clean_worktree(const fs::path& root, const Json& commit) {
+    WorktreeCapture out;
+    out.metadata = {{"root", root.string()},
+                    {"commit", commit.is_string() ? commit : Json()},
+                    {"files", Json::array()},
+                    {"deleted", Json::array()},
+                    {"left_out", Json::array()}};
+    return out;
+}
+
 Result<Materialized> materialize_worktree(
     const Json& metadata, const std::function<std::optional<std::string>(const std::string&)>& blob,
     const fs::path& dest, const core::Redactor& redactor, const WorktreeLimits& limits) {
     Materialized out;
+    std::size_t left_count = 0;
+    auto leave = [&](const std::string& path, const std::string& why) {
+        if (out.left_out.size() < k_max_listed) out.left_out.emplace_back(path, why);
+        ++left_count;
+    };
     std::error_code ec;
     fs::create_directories(dest, ec);
     if (ec) return error(ErrorCode::io, "cannot create " + dest.string() + ": " + ec.message());
@@ -209,16 +234,16 @@ Result<Materialized> materialize_worktree(
             head >> mode >> type >> object >> size;
             if (recorded.count(path) || path.starts_with(".retrace/")) continue;
             if (type != "blob") {
-                out.left_out.emplace_back(path, "a " + type + " (submodule) is not bundled");
+                leave(path, "a " + type + " (submodule) is not bundled");
                 continue;
             }
             if (credential_file_name(path)) {
-                out.left_out.emplace_back(path, "its name says it holds a credential");
+                leave(path, "its name says it holds a credential");
                 continue;
             }
             std::size_t bytes = size == "-" ? 0 : std::stoull(size);
             if (auto why = budget.take(bytes)) {
-                out.left_out.emplace_back(path, *why);
+                leave(path, *why);
                 continue;
             }
             wanted.push_back(path);
@@ -241,7 +266,7 @@ Result<Materialized> materialize_worktree(
                 if (!bytes) continue;
                 if (redactor.contains_secret(*bytes)) {
                     fs::remove(dest / w, ec);
-                    out.left_out.emplace_back(w, "it holds a credential");
+                    leave(w, "it holds a credential");
                     continue;
                 }
                 ++out.files;
@@ -271,6 +296,9 @@ Result<Materialized> materialize_worktree(
         ++out.files;
         out.bytes += static_cast<long long>(bytes->size());
     }
+    if (left_count > out.left_out.size())
+        out.left_out.emplace_back("...", std::to_string(left_count - out.left_out.size()) +
+                                             " more file(s) of the commit left out, not listed");
     for (const auto& l : metadata.value("left_out", Json::array()))
         out.left_out.emplace_back(l.value("path", ""), l.value("reason", "") + " (at record time)");
     return out;

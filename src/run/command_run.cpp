@@ -208,8 +208,12 @@ Result<RunStart> capture_start(const StartSpec& spec, store::StoreOpener& opener
         conditions::capture_env({spec.env_names, s.repo_root.value_or(s.cwd), envp}, s.redactor);
     s.conditions["data"] = s.inputs.empty() ? Json::object() : Json{{"inputs", s.inputs}};
     s.conditions["params"] = params;
-    if (spec.keep_worktree && s.repo_root)
-        s.worktree = conditions::capture_worktree(*s.repo_root, spec.inputs, s.redactor);
+    if (spec.keep_worktree && s.repo_root) {
+        Json git = s.conditions["code"].value("git", Json::object());
+        s.worktree = git.value("dirty", true)
+                         ? conditions::capture_worktree(*s.repo_root, spec.inputs, s.redactor)
+                         : conditions::clean_worktree(*s.repo_root, git.value("commit", Json()));
+    }
     return s;
 }
 

@@ -1,6 +1,7 @@
 // The work tree a bundle carries: its changes captured at record time, and
 // the tree rebuilt from the commit with them laid over it, without
 // credentials and within bounds.
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 
 #include <cstdlib>
@@ -130,6 +131,19 @@ TEST_F(Worktree, ACommittedCredentialIsNotRebuilt) {
     EXPECT_FALSE(tree.count("settings.py"));
     EXPECT_TRUE(tree.count("app.py"));
     EXPECT_EQ(left.size(), 2u);
+}
+
+TEST_F(Worktree, ACleanTreeKnownFromTheCodeConditionRebuildsTheSame) {
+    auto captured = capture_worktree(root(), {}, core::Redactor());
+    auto known = conditions::clean_worktree(root(), captured.metadata["commit"]);
+    EXPECT_EQ(known.metadata, captured.metadata);
+}
+
+TEST_F(Worktree, ManyFilesLeftOutAreCountedNotAllListed) {
+    for (int i = 0; i < 150; ++i) test::write_file(root() / fmt::format("k{}.pem", i), "x");
+    auto c = capture_worktree(root(), {}, core::Redactor());
+    ASSERT_EQ(c.metadata["left_out"].size(), 101u);
+    EXPECT_EQ(c.metadata["left_out"][100]["reason"], "50 more file(s) left out, not listed");
 }
 
 TEST_F(Worktree, DeclaredInputsAreNotPartOfIt) {

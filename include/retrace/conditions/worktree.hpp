@@ -45,6 +45,10 @@ WorktreeCapture capture_worktree(const std::filesystem::path& root,
                                  const std::vector<std::string>& inputs,
                                  const core::Redactor& redactor, const WorktreeLimits& limits = {});
 
+// The same for a work tree known to be clean at `commit` (the code
+// condition has just asked git): no change to keep.
+WorktreeCapture clean_worktree(const std::filesystem::path& root, const core::Json& commit);
+
 struct Materialized {
     std::size_t files = 0;
     long long bytes = 0;
