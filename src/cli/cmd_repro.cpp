@@ -126,7 +126,9 @@ void add_repro_command(CLI::App& app, Context& ctx) {
         "Replays FAILED K times with nothing reaching the network; with a passing run of the\n"
         "same program (--against, else the newest one of the same name or command), finds the\n"
         "smallest set of differing answers that makes it fail (delta debugging) and proves it\n"
-        "both ways, K of K. Exits 0 reproduced (and the cause proven), 1 not reproduced,\n"
+        "both ways, K of K. With -o DIR or --archive FILE, writes a bundle that fails the same\n"
+        "way on another machine (`retrace repro check`) and re-validates it in a fresh\n"
+        "directory. Exits 0 reproduced (and the cause proven), 1 not reproduced,\n"
         "3 reproduced but the cause not isolated, 2 bad input. See docs/repro.md.");
     auto o = std::make_shared<run::ReproOptions>();
     auto b = std::make_shared<run::BundleOptions>();
@@ -150,6 +152,12 @@ void add_repro_command(CLI::App& app, Context& ctx) {
     cmd->callback([&ctx, cmd, o, b] {
         if (!cmd->get_subcommands().empty()) return;
         if (o->failed.empty()) throw Exit{2, "repro: give the failed run (retrace repro RUN)"};
+        // (a bundle's place is checked before minutes of replays, not after)
+        std::error_code ec;
+        if (b->dir && std::filesystem::exists(*b->dir, ec) &&
+            !std::filesystem::is_empty(*b->dir, ec))
+            throw Exit{2,
+                       "-o " + b->dir->string() + ": not empty (a bundle needs a new directory)"};
         o->progress = [](const std::string& line) { std::cerr << line << "\n"; };
         auto outcome = check(run::repro(*o, ctx.opener(), ctx.envp));
         core::Json j = outcome.to_json();
@@ -163,10 +171,7 @@ void add_repro_command(CLI::App& app, Context& ctx) {
             c.bundle = bundle.archive ? *bundle.archive : bundle.dir;
             c.progress = o->progress;
             auto checked = run::check_bundle(c, ctx.envp);
-            if (!b->dir) {
-                std::error_code ec;
-                std::filesystem::remove_all(bundle.dir.parent_path(), ec);
-            }
+            if (!b->dir) std::filesystem::remove_all(bundle.dir.parent_path(), ec);
             auto rechecked = check(std::move(checked));
             j["bundle"] = {{"path", c.bundle.string()},     {"files", bundle.files},
                            {"bytes", bundle.bytes},         {"pack_bytes", bundle.pack_bytes},

@@ -53,6 +53,12 @@ expect_eq "$(cd "$b/code" && find . -type f | sort | tr '\n' ' ')" "./accounts.p
 expect_eq "$(cat "$b/code/policy.py")" "$(cat "$fixtures/policy_changed.py")"
 (cd "$b" && sha256sum -c --quiet manifest.json.sha256) || fail "manifest digest"
 m() { json "$1" < "$b/manifest.json"; }
+# A directory already in use is refused before anything is replayed.
+count_runs() { retrace runs --json --limit 100000 | json 'len(j)'; }
+before=$(count_runs)
+expect_exit 2 retrace repro "$failed" --k 3 -o "$b"
+expect_contains "$ERR" "not empty (a bundle needs a new directory)"
+expect_eq "$(count_runs)" "$before" "no replay ran"
 expect_eq "$(m 'j["format"]')" "retrace-repro-bundle/1"
 expect_eq "$(m 'j["source"]["run"]')" "$failed"
 expect_eq "$(m 'j["source"]["record_digest"]')" "$(retrace show "$failed" --json | json 'j["record_digest"]')"
