@@ -155,8 +155,13 @@ class Repro {
         if (auto metadata = core::parse_json_strict(m_failed.row.metadata))
             if (auto patterns = recorded_redact_patterns(m_secret, *metadata)) m_redact = *patterns;
 
+        if (m_o.against) {  // (bad input is refused before any replay)
+            RETRACE_ASSIGN(auto row, store::resolve_run(*m_store, *m_o.against));
+            if (row.id == m_failed.row.id)
+                return error(ErrorCode::invalid_input, "--against names the failed run itself");
+        }
         // Replays run in the failing run's recorded environment variables.
-        m_failed_vars = recorded_vars(m_failed.row);
+        m_failed_vars = local(recorded_vars(m_failed.row));
         m_failed_env = std::make_unique<EnvironmentBlock>(m_envp, m_failed_vars);
         RETRACE_TRY(validate());
         if (!m_out.validated()) return m_out;
@@ -192,6 +197,13 @@ class Repro {
         for (auto& a : argv) a = local(std::move(a));
         return argv;
     }
+    // (a recorded variable may name a file of the program's: CONFIG=/repo/app.yaml)
+    std::map<std::string, std::optional<std::string>> local(
+        std::map<std::string, std::optional<std::string>> vars) const {
+        for (auto& [_, value] : vars)
+            if (value) value = local(std::move(*value));
+        return vars;
+    }
 
     std::vector<std::string> params(const std::string& step) const {
         return {"retrace_repro=" + m_failed.row.id, "retrace_repro_step=" + step};
@@ -217,8 +229,18 @@ class Repro {
             RETRACE_ASSIGN(bool fails, m_judge->fails(replayed.run.run_id, replayed.run.stdout_text,
                                                       replayed.run.exit_code));
             bool answered = replayed.divergences.empty() && replayed.run.shim_divergences.empty();
-            if (fails && answered) {
+            // Judged by its exit code alone, a replay that crashed with the
+            // same code would pass for the failure: it must also print what
+            // the failed run printed.
+            bool same_way = !m_o.oracle.empty() || replayed.run.stdout_text == m_failed.stdout_text;
+            if (fails && answered && same_way) {
                 ++m_out.reproduced;
+            } else if (fails && answered) {
+                std::string how;
+                for (const auto& d : replayed.differences)
+                    if (d.starts_with("stdout")) how = d;
+                escaped.insert("a replay failed another way: " +
+                               (how.empty() ? std::string("its output differs") : how));
             } else if (!answered) {
                 escaped.insert(replayed.differences.empty() ? "the replay diverged"
                                                             : replayed.differences.front());
@@ -244,8 +266,6 @@ class Repro {
     Status find_passing() {
         if (m_o.against) {
             RETRACE_ASSIGN(auto row, store::resolve_run(*m_store, *m_o.against));
-            if (row.id == m_failed.row.id)
-                return error(ErrorCode::invalid_input, "--against names the failed run itself");
             RETRACE_ASSIGN(m_passed, load_run(*m_store, std::move(row)));
             RETRACE_ASSIGN(bool fails, judge_recorded(m_passed));
             if (fails)
@@ -350,7 +370,7 @@ class Repro {
             m_out.differences.push_back(std::move(d));
         }
         // The recorded environment variables.
-        auto passing_vars = recorded_vars(m_passed.row);
+        auto passing_vars = local(recorded_vars(m_passed.row));
         std::set<std::string> names;
         for (const auto& [name, _] : m_failed_vars) names.insert(name);
         for (const auto& [name, _] : passing_vars) names.insert(name);

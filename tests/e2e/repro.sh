@@ -116,6 +116,22 @@ expect_contains "$(cat "$WORK/flaky.out")" "validate   0/3 replays failed as rec
 expect_contains "$(cat "$WORK/flaky.out")" 'stdout line 1: recorded "attempt first", replayed "attempt later"'
 expect_contains "$(cat "$WORK/flaky.out")" "verdict    not reproduced"
 
+# 6b. A replay that exits as the failure did, but crashed on the way (an input
+# that is gone): not the same failure.
+cat > "$WORK/reads.py" <<'PY'
+import os, sys
+print("closed: " + open(os.environ["INPUT_FILE"]).read().strip())
+sys.exit(1)
+PY
+echo "stale" > "$WORK/input.txt"
+set +e; INPUT_FILE=$WORK/input.txt retrace record --name reads -- python3 "$WORK/reads.py" > /dev/null 2>&1; set -e
+INPUT_FILE=$WORK/input.txt expect_exit 3 retrace repro reads --k 2
+expect_contains "$OUT" "validate   2/2 replays failed as recorded" "control: the input still there"
+rm "$WORK/input.txt"
+INPUT_FILE=$WORK/input.txt expect_exit 1 retrace repro reads --k 2
+expect_contains "$OUT" "validate   0/2 replays failed as recorded"
+expect_contains "$OUT" 'escaped  a replay failed another way: stdout line 1: recorded "closed: stale"'
+
 # 7. The command line: a trigger word among answers that differ for nothing.
 world pass7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 1, "b": 2}}'
 world fail7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 3, "b": 4}}'
@@ -201,6 +217,9 @@ done
 # Bad input changes nothing and says so in one line.
 expect_exit 2 retrace repro "$failed" --k 0
 expect_contains "$ERR" "--k wants a count of 1 or more"
+count_runs() { retrace runs --json --limit 100000 | json 'len(j)'; }
+before=$(count_runs)
 expect_exit 2 retrace repro "$failed" --against "$failed"
 expect_contains "$ERR" "--against names the failed run itself"
+expect_eq "$(count_runs)" "$before" "no replay ran"
 echo "repro: ok"

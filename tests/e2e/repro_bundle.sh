@@ -16,8 +16,9 @@ repo=$WORK/billing
 mkdir -p "$repo"
 cp "$fixtures/agent.py" "$repo/agent.py"
 cp "$fixtures/policy_committed.py" "$repo/policy.py"
+echo "Notice to the account holder" > "$repo/notice.txt"
 git -C "$repo" init -q
-git -C "$repo" add agent.py policy.py
+git -C "$repo" add agent.py policy.py notice.txt
 git -C "$repo" -c user.name=ci -c user.email=ci@localhost commit -q -m billing
 cp "$fixtures/policy_changed.py" "$repo/policy.py"
 cp "$fixtures/accounts.py" "$repo/accounts.py"
@@ -29,7 +30,8 @@ accounts() { printf '{"A-1": %s}' "$1" > "$WORK/accounts.json"; }
 export ACCOUNTS=$WORK/accounts.json
 record() {  # record NAME: the agent as the on-call engineer ran it, in its work tree
   set +e
-  (cd "$repo" && OPENAI_BASE_URL=$SIM_URL/v1 OPENAI_API_KEY=$key retrace record --name "$1" -- \
+  (cd "$repo" && OPENAI_BASE_URL=$SIM_URL/v1 OPENAI_API_KEY=$key NOTICE_TEMPLATE=$repo/notice.txt \
+    retrace record --name "$1" --env NOTICE_TEMPLATE -- \
     python3 "$repo/agent.py" > "$WORK/$1.out" 2> "$WORK/$1.err")
   set -e
 }
@@ -48,7 +50,7 @@ expect_contains "$OUT" "revalidate in a fresh directory: reproduced 3/3; the cau
 b=$WORK/bundle
 expect_eq "$(cd "$b" && find . -maxdepth 1 | sort | tr '\n' ' ')" \
   ". ./README.md ./code ./manifest.json ./manifest.json.sha256 ./reproduce ./runs.pack "
-expect_eq "$(cd "$b/code" && find . -type f | sort | tr '\n' ' ')" "./accounts.py ./agent.py ./policy.py "
+expect_eq "$(cd "$b/code" && find . -type f | sort | tr '\n' ' ')" "./accounts.py ./agent.py ./notice.txt ./policy.py "
 # The program as it ran: the work tree's change, not the commit.
 expect_eq "$(cat "$b/code/policy.py")" "$(cat "$fixtures/policy_changed.py")"
 (cd "$b" && sha256sum -c --quiet manifest.json.sha256) || fail "manifest digest"
@@ -64,7 +66,7 @@ expect_eq "$(m 'j["source"]["run"]')" "$failed"
 expect_eq "$(m 'j["source"]["record_digest"]')" "$(retrace show "$failed" --json | json 'j["record_digest"]')"
 expect_eq "$(m '[c["label"] for c in j["cause"]]')" "['#2 tool account_state']"
 expect_eq "$(m 'j["rates"]["validate"]')" "{'failed_as_recorded': 3, 'replays': 3}"
-expect_eq "$(m 'sorted(j["files"])')" "['README.md', 'code/accounts.py', 'code/agent.py', 'code/policy.py', 'reproduce', 'runs.pack']"
+expect_eq "$(m 'sorted(j["files"])')" "['README.md', 'code/accounts.py', 'code/agent.py', 'code/notice.txt', 'code/policy.py', 'reproduce', 'runs.pack']"
 expect_eq "$(m 'sorted(l["path"] for l in j["code"]["left_out"])')" "['.env', 'notes.txt']"
 # The ticket's README: what failed, the one command, the cause, the identity.
 readme=$(cat "$b/README.md")

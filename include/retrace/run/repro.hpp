@@ -47,9 +47,9 @@ struct ReproOptions {
     // Checking a bundle (repro_bundle.hpp): the cause is known, named by
     // its differences' labels, so isolation is skipped and only the proof
     // is run; the runs came from the bundle's pack; the program's files are
-    // elsewhere than where they were recorded: every argument of the
-    // command lines and the oracle starting with path_from is moved under
-    // path_to.
+    // elsewhere than where they were recorded: a path under path_from in
+    // the command lines, the recorded variables and the oracle is moved
+    // under path_to.
     std::optional<std::vector<std::string>> cause;
     bool imported = false;
     std::string path_from, path_to;

@@ -28,5 +28,8 @@ request = urllib.request.Request(os.environ["OPENAI_BASE_URL"] + "/chat/completi
 notice = json.load(urllib.request.urlopen(request))["choices"][0]["message"]["content"]
 verdict = decide(state)
 print(verdict)
-print("notice: " + notice[:40])
+# (the notice's heading, from a file of the work tree the run names in a variable)
+template = os.environ.get("NOTICE_TEMPLATE")
+heading = open(template).read().strip() if template else "notice"
+print(heading + ": " + notice[:40])
 sys.exit(1 if verdict.startswith("closed") else 0)
