@@ -211,7 +211,9 @@ class Repro {
 
     // 1. The failed run replayed K times, judged each time.
     Status validate() {
-        std::set<std::string> escaped;
+        // What escaped, the first replay's word for each way (replays that
+        // differ by a random value would otherwise each add a line).
+        std::map<std::string, std::string> escaped;
         for (int i = 1; i <= m_o.k; ++i) {
             ReplayOptions r;
             r.run = m_failed.row.id;
@@ -239,21 +241,24 @@ class Repro {
                 std::string how;
                 for (const auto& d : replayed.differences)
                     if (d.starts_with("stdout")) how = d;
-                escaped.insert("a replay failed another way: " +
-                               (how.empty() ? std::string("its output differs") : how));
+                escaped.try_emplace("failed another way",
+                                    "a replay failed another way: " +
+                                        (how.empty() ? std::string("its output differs") : how));
             } else if (!answered) {
-                escaped.insert(replayed.differences.empty() ? "the replay diverged"
-                                                            : replayed.differences.front());
+                escaped.try_emplace("diverged", replayed.differences.empty()
+                                                    ? "the replay diverged"
+                                                    : replayed.differences.front());
             } else {
                 std::string how;
                 for (const auto& d : replayed.differences) how += (how.empty() ? "" : "; ") + d;
-                escaped.insert("a replay passed: " + (how.empty() ? "the oracle passed it" : how));
+                escaped.try_emplace(
+                    "passed", "a replay passed: " + (how.empty() ? "the oracle passed it" : how));
             }
             progress("repro: validating: " + std::to_string(i) + "/" + std::to_string(m_o.k) +
                      " replays, " + std::to_string(m_out.reproduced) + " failed as recorded");
         }
         if (m_out.validated()) return Status::ok();
-        m_out.escaped.assign(escaped.begin(), escaped.end());
+        for (auto& [_, what] : escaped) m_out.escaped.push_back(std::move(what));
         if (auto doctor = analysis::doctor_run(*m_store, m_failed.row.id))
             for (const auto& f : doctor->findings)
                 if (f.severity != "info")

@@ -132,6 +132,20 @@ INPUT_FILE=$WORK/input.txt expect_exit 1 retrace repro reads --k 2
 expect_contains "$OUT" "validate   0/2 replays failed as recorded"
 expect_contains "$OUT" 'escaped  a replay failed another way: stdout line 1: recorded "closed: stale"'
 
+# 6c. An unrecorded source of randomness (recorded without --deterministic):
+# every replay fails, each with another order id than the recording's.
+cat > "$WORK/orders.py" <<'PY'
+import sys, uuid
+print("duplicate order", uuid.uuid4())
+sys.exit(1)
+PY
+set +e; retrace record --name orders -- python3 "$WORK/orders.py" > /dev/null 2>&1; set -e
+expect_exit 1 retrace repro orders --k 3
+expect_contains "$OUT" "validate   0/3 replays failed as recorded"
+expect_contains "$OUT" "escaped  a replay failed another way: stdout line 1"
+expect_eq "$(grep -c 'failed another way' <<< "$OUT")" 1 "said once, not once per replay"
+expect_contains "$OUT" "escaped  doctor: clock and randomness"
+
 # 7. The command line: a trigger word among answers that differ for nothing.
 world pass7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 1, "b": 2}}'
 world fail7 '{"state": {"status": "current"}, "docs": [], "noise": {"a": 3, "b": 4}}'
