@@ -12,4 +12,11 @@ expect_contains "$OUT" "verdict    backend differs: the program asked for the sa
 expect_contains "$OUT" "error    sampling: openai gpt-4o: temperature 0.8 without a seed"
 expect_contains "$OUT" "verdict    deterministic pass"
 expect_contains "$OUT" 'verdict    conditional on input (variants {"question":"|| refund policy"})'
+# The incident: the stale answer isolated and proven, the bundle reproducing
+# elsewhere with the provider and the account service stopped.
+expect_contains "$OUT" "T-4411: account A-7 closed"
+expect_contains "$OUT" "  #1 http GET /accounts/A-7 (the passing run's #1)"
+expect_contains "$OUT" "verdict    reproduced, cause isolated and proven"
+expect_contains "$OUT" "revalidate in a fresh directory: reproduced 5/5; the cause applied failed 5/5, reverted passed 5/5"
+expect_contains "$OUT" "replayed   reproduced 5/5; the cause applied failed 5/5, reverted passed 5/5"
 echo "demo: ok"
