@@ -212,7 +212,6 @@ Result<CheckOutcome> check(const CheckOptions& o, char** envp, const Scratch& sc
     std::error_code ec;
     fs::create_directories(home, ec);
     fs::create_directories(work, ec);
-    out.scratch = scratch.path();
     store::StoreOpener opener(store_dir);
     RETRACE_TRY(store::read_pack(dir / bundle::k_pack, [&] { return opener.open(true); }).status());
 

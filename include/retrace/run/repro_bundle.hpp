@@ -59,7 +59,6 @@ struct CheckOptions {
 struct CheckOutcome {
     int files = 0;                         // files whose digests were checked
     std::vector<std::string> environment;  // "python3: 3.11.2 here, 3.9.1 recorded"
-    std::filesystem::path scratch;         // where it replayed (removed afterwards)
     std::optional<ReproOutcome> replayed;  // unset when --strict stopped it
     bool cause_expected = false;           // the bundle names a proven cause
 
