@@ -7,9 +7,11 @@ find_package(fmt 9 REQUIRED)
 find_package(CLI11 2.1 REQUIRED)
 find_package(Boost 1.74 REQUIRED)
 find_package(Threads REQUIRED)
+find_package(PkgConfig REQUIRED)
+# The team store's client library (docs/team-store.md).
+pkg_check_modules(libpq REQUIRED IMPORTED_TARGET libpq>=15)
 # The binary's allocator; sanitizer builds keep the sanitizers' own.
 if(NOT RETRACE_SANITIZE)
-  find_package(PkgConfig REQUIRED)
   pkg_check_modules(jemalloc REQUIRED IMPORTED_TARGET jemalloc>=5)
 endif()
 if(RETRACE_BUILD_TESTS)

@@ -42,7 +42,8 @@ int run(int argc, char** argv) {
     Context ctx;
     ctx.envp = environ;
     app.add_option("--store", ctx.store_dir,
-                   "store directory (default: $RETRACE_STORE, else the nearest .retrace/)");
+                   "store: a directory, or a PostgreSQL connection string (postgres://...) "
+                   "(default: $RETRACE_STORE, else the nearest .retrace/)");
 
     add_record_command(app, ctx);
     add_runs_commands(app, ctx);

@@ -12,7 +12,7 @@ namespace retrace::run {
 
 Result<bool> oracle_passes(const std::string& oracle, const std::string& run_id,
                            const std::string& stdout_text, int exit_code, char** envp,
-                           const std::filesystem::path& store) {
+                           const std::string& store) {
     std::filesystem::path out_file =
         core::temp_dir() / ("retrace-oracle-" + std::to_string(::getpid()) + "-" + run_id);
     {
@@ -27,7 +27,7 @@ Result<bool> oracle_passes(const std::string& oracle, const std::string& run_id,
         env.push_back(std::move(kv));
     }
     if (!store.empty()) {
-        env.push_back("RETRACE_STORE=" + store.string());
+        env.push_back("RETRACE_STORE=" + store);
         std::error_code ec;
         auto self = std::filesystem::read_symlink("/proc/self/exe", ec).parent_path().string();
         const char* path = nullptr;

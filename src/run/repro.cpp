@@ -88,7 +88,7 @@ std::map<std::string, std::optional<std::string>> recorded_vars(const store::Run
 // exit code.
 class Judge {
   public:
-    Judge(std::string oracle, int failed_exit, char** envp, std::filesystem::path store)
+    Judge(std::string oracle, int failed_exit, char** envp, std::string store)
         : m_oracle(std::move(oracle)),
           m_failed_exit(failed_exit),
           m_envp(envp),
@@ -108,7 +108,7 @@ class Judge {
     std::string m_oracle;
     int m_failed_exit;
     char** m_envp;
-    std::filesystem::path m_store;
+    std::string m_store;  // given to the oracle as $RETRACE_STORE
 };
 
 class Repro {
@@ -144,7 +144,7 @@ class Repro {
             return error(ErrorCode::invalid_input,
                          "run " + m_failed.row.id +
                              " exited 0: give --oracle CMD to say what makes it a failure");
-        m_judge.emplace(local(m_o.oracle), failed_exit, m_envp, m_opener.directory());
+        m_judge.emplace(local(m_o.oracle), failed_exit, m_envp, m_opener.location().str());
         m_out.oracle = m_judge->describe();
         RETRACE_ASSIGN(bool recorded_fails,
                        m_judge->fails(m_failed.row.id, m_failed.stdout_text, failed_exit));

@@ -83,7 +83,7 @@ class SqliteStore final : public Store {
   public:
     SqliteStore(fs::path dir, Database db) : m_dir(std::move(dir)), m_db(std::move(db)) {}
 
-    fs::path directory() const override { return m_dir; }
+    StoreLocation location() const override { return StoreLocation(m_dir); }
     bool read_only() const override { return m_db.read_only(); }
     Result<std::unique_ptr<Store>> connect() override { return open_sqlite_store(m_dir, false); }
 
@@ -526,27 +526,6 @@ Result<std::unique_ptr<Store>> open_sqlite_store(const fs::path& dir, bool creat
     auto migrated = migrate(*db);
     if (!migrated.is_ok()) return migrated.with_context("store " + file.string());
     return std::unique_ptr<Store>(new SqliteStore(dir, std::move(db).value()));
-}
-
-Result<Store*> StoreOpener::open(bool create) {
-    if (!m_store) {
-        RETRACE_ASSIGN(m_store, open_sqlite_store(m_dir, create));
-    }
-    if (create && m_store->read_only())
-        return error(ErrorCode::io,
-                     "cannot write to the store " + m_dir.string() + ": it is read-only");
-    return m_store.get();
-}
-
-fs::path locate_store(const std::optional<std::string>& explicit_dir, const fs::path& cwd) {
-    if (explicit_dir && !explicit_dir->empty()) return fs::absolute(*explicit_dir);
-    if (const char* env = std::getenv("RETRACE_STORE"); env && *env) return fs::absolute(env);
-    for (fs::path dir = cwd;; dir = dir.parent_path()) {
-        std::error_code ec;
-        if (fs::is_directory(dir / ".retrace", ec)) return dir / ".retrace";
-        if (dir == dir.parent_path()) break;
-    }
-    return cwd / ".retrace";
 }
 
 }  // namespace retrace::store

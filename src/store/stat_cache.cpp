@@ -4,6 +4,7 @@
 #include <sqlite3.h>
 #include <sys/mman.h>
 #include <unistd.h>
+#include <cstdlib>
 
 #include <chrono>
 #include <mutex>
@@ -303,9 +304,20 @@ std::unique_ptr<StatCache> open_stat_cache(const fs::path& file) {
 }
 
 std::unique_ptr<StatCache> StoreOpener::stat_cache() const {
+    if (m_location.is_postgres()) {
+        // A shared store's files are this machine's: the cache stays here.
+        fs::path base;
+        if (const char* xdg = std::getenv("XDG_CACHE_HOME"); xdg && *xdg)
+            base = xdg;
+        else if (const char* home = std::getenv("HOME"); home && *home)
+            base = fs::path(home) / ".cache";
+        else
+            return nullptr;
+        return open_stat_cache(base / "retrace" / "stat.db");
+    }
     std::error_code ec;
-    if (!fs::is_directory(m_dir, ec)) return nullptr;
-    return open_stat_cache(m_dir / "cache" / "stat.db");
+    if (!fs::is_directory(m_location.directory(), ec)) return nullptr;
+    return open_stat_cache(m_location.directory() / "cache" / "stat.db");
 }
 
 }  // namespace retrace::store

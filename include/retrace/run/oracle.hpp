@@ -15,6 +15,6 @@ namespace retrace::run {
 
 Result<bool> oracle_passes(const std::string& oracle, const std::string& run_id,
                            const std::string& stdout_text, int exit_code, char** envp,
-                           const std::filesystem::path& store = {});
+                           const std::string& store = {});
 
 }  // namespace retrace::run

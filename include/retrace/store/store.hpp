@@ -1,5 +1,6 @@
 // The Store: where runs live. One interface; SQLite is the embedded default
-// (src/store/sqlite_store.cpp). Format: docs/store-format.md.
+// (src/store/sqlite_store.cpp), PostgreSQL the team store
+// (src/store/postgres_store.cpp). Format: docs/store-format.md.
 //
 // Thread safety: a Store object is used from one thread at a time. Several
 // processes may use one store concurrently (write transactions wait for the
@@ -11,6 +12,7 @@
 #include <memory>
 #include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 #include "retrace/core/canonical_json.hpp"
@@ -97,6 +99,42 @@ struct BlobInfo {
     long long stored_size = 0;
 };
 
+// Where a store is: a directory holding the SQLite store, or a PostgreSQL
+// connection string (a postgres:// or postgresql:// URI, or libpq's
+// key=value pairs; PG* variables and ~/.pgpass fill in the rest as libpq
+// does). The password a connection string may hold is never shown:
+// display() and mask() are what output and errors use.
+class StoreLocation {
+  public:
+    // The SQLite store in dir.
+    StoreLocation(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    static StoreLocation postgres(std::string conninfo);
+    // What a user wrote (--store, $RETRACE_STORE, --to, --from): a
+    // connection string as it is, else a directory made absolute from cwd.
+    static StoreLocation parse(const std::string& text, const std::filesystem::path& cwd);
+    static bool is_connection_string(std::string_view text);
+
+    bool is_postgres() const { return m_postgres; }
+    // SQLite's directory; empty for PostgreSQL.
+    const std::filesystem::path& directory() const { return m_dir; }
+    // PostgreSQL's connection string as given, password and all: for libpq
+    // and for a child's $RETRACE_STORE, never for output.
+    const std::string& conninfo() const { return m_conninfo; }
+    // What a child process is given as $RETRACE_STORE.
+    std::string str() const { return m_postgres ? m_conninfo : m_dir.string(); }
+    // For output and errors: the path, or the connection string with its
+    // password replaced by "****".
+    std::string display() const;
+    // text with every occurrence of this location's password replaced.
+    std::string mask(std::string_view text) const;
+
+  private:
+    std::filesystem::path m_dir;
+    std::string m_conninfo;
+    std::string m_password;  // as it appears in m_conninfo (raw and decoded forms are masked)
+    bool m_postgres = false;
+};
+
 // A connection to a store of runs (docs/store-format.md).
 //
 // Thread safety: a Store object is used by one thread at a time; another
@@ -113,8 +151,8 @@ class Store {
   public:
     virtual ~Store() = default;
 
-    // The directory the store lives in.
-    virtual std::filesystem::path directory() const = 0;
+    // Where the store is.
+    virtual StoreLocation location() const = 0;
     // Whether this connection only reads: the store is this user's to read
     // but not to write. Every write then fails with io, saying so.
     virtual bool read_only() const = 0;
@@ -198,6 +236,13 @@ inline std::string blob_text(Store& store, const std::string& digest) {
 // database when create is true). Errors name the store path. Outside the
 // store room only tests call this: commands go through a StoreOpener.
 Result<std::unique_ptr<Store>> open_sqlite_store(const std::filesystem::path& dir, bool create);
+// Connects to the PostgreSQL store at conninfo, creating its tables when
+// create is true and they do not exist yet. A server that cannot be
+// reached, refused credentials or a schema newer than this retrace knows
+// are invalid_input, with the password masked.
+Result<std::unique_ptr<Store>> open_postgres_store(const StoreLocation& location, bool create);
+// The store at location, whichever engine it is.
+Result<std::unique_ptr<Store>> open_store(const StoreLocation& location, bool create);
 
 // Where a command's store is, and its connection once opened. Code that
 // makes or reads runs (record, replay, the gateway, probes) receives one of
@@ -210,30 +255,32 @@ class StatCache;
 
 class StoreOpener {
   public:
-    // The store of directory dir (today always the SQLite store).
-    explicit StoreOpener(std::filesystem::path dir) : m_dir(std::move(dir)) {}
+    // The store at location.
+    explicit StoreOpener(StoreLocation location) : m_location(std::move(location)) {}
     // A connection already open (another thread's: store.connect()).
     explicit StoreOpener(std::unique_ptr<Store> store)
-        : m_dir(store->directory()), m_store(std::move(store)) {}
-    // Where the store is, known without opening it (caches live beside it).
-    const std::filesystem::path& directory() const { return m_dir; }
+        : m_location(store->location()), m_store(std::move(store)) {}
+    // Where the store is, known without opening it.
+    const StoreLocation& location() const { return m_location; }
     // The store, opened on the first call that succeeds (and created then
     // when create is true and it does not exist); the same connection on
     // every call after that. create also asks to write: a store that is
     // read-only for this user is then refused (io, "read-only").
     Result<Store*> open(bool create);
     // The stat cache kept beside the store (stat_cache.hpp), without
-    // opening the store; null when the store does not exist yet.
+    // opening the store; null when the store does not exist yet. A
+    // PostgreSQL store's is this machine's ($XDG_CACHE_HOME/retrace/).
     std::unique_ptr<StatCache> stat_cache() const;
 
   private:
-    std::filesystem::path m_dir;
+    StoreLocation m_location;
     std::unique_ptr<Store> m_store;
 };
 
-// Where the store is: explicit dir > $RETRACE_STORE > nearest .retrace/ walking
-// up from cwd > cwd/.retrace (to be created).
-std::filesystem::path locate_store(const std::optional<std::string>& explicit_dir,
-                                   const std::filesystem::path& cwd);
+// Where the store is: explicit (--store) > $RETRACE_STORE > nearest .retrace/
+// walking up from cwd > cwd/.retrace (to be created). Either of the first two
+// may be a PostgreSQL connection string.
+StoreLocation locate_store(const std::optional<std::string>& explicit_store,
+                           const std::filesystem::path& cwd);
 
 }  // namespace retrace::store

@@ -1,0 +1,761 @@
+// The PostgreSQL team store (docs/team-store.md): the Store interface on
+// libpq. Many recorders on many machines write at once: a run has one
+// writer and its own (run_id, seq) keys; blobs are deduplicated with
+// INSERT ... ON CONFLICT DO NOTHING, in digest order so that two writers
+// never wait on each other in a cycle. Each write is one transaction of
+// multi-row INSERTs. A connection lost mid-run (the server restarted) is
+// restored with backoff for a bounded time, and the write repeated so that
+// whatever already committed is not written twice.
+#include <sys/random.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cstdlib>
+#include <thread>
+#include <unordered_set>
+
+#include "blob_codec.hpp"
+#include "pg.hpp"
+#include "postgres_schema_sql.hpp"
+#include "retrace/core/clock.hpp"
+#include "retrace/core/digest.hpp"
+#include "retrace/store/store.hpp"
+
+namespace retrace::store {
+
+namespace {
+
+namespace fs = std::filesystem;
+
+constexpr int k_schema_version = 1;
+// Append here; never edit a migration that has shipped.
+struct Migration {
+    int to_version;
+    const char* sql;
+};
+const Migration k_migrations[] = {
+    {1, detail::k_postgres_schema_sql},
+};
+// Held while migrating, so that two first connections do not both create.
+constexpr long long k_migration_lock = 0x7265747261636531;  // "retrace1"
+
+// Blobs smaller than this are stored raw: a zstd frame would not be smaller.
+constexpr std::size_t k_min_compress = 64;
+// PostgreSQL takes at most 65535 parameters in one statement.
+constexpr std::size_t k_max_params = 60000;
+// Rows of one run's events read at a time.
+constexpr int k_event_page = 10000;
+
+constexpr const char* k_run_columns =
+    "id, name, state, replay_of, started_ns, ended_ns, exit_code, conditions, "
+    "conditions_digest, metadata, metadata_digest, outcome, outcome_digest, chain_head, "
+    "event_count, record_digest";
+
+// How long a lost connection is tried again before the write fails:
+// $RETRACE_STORE_RETRY_SECONDS, 30 by default.
+std::chrono::milliseconds retry_budget() {
+    if (const char* v = std::getenv("RETRACE_STORE_RETRY_SECONDS"); v && *v) {
+        char* end = nullptr;
+        double s = std::strtod(v, &end);
+        if (end && *end == '\0' && s >= 0)
+            return std::chrono::milliseconds(static_cast<long long>(s * 1000));
+    }
+    return std::chrono::seconds(30);
+}
+
+// The connection string with what retrace wants unless the user said
+// otherwise: a bounded connect timeout, and a name in pg_stat_activity.
+std::string with_defaults(const std::string& conninfo) {
+    std::string extra;
+    bool uri = conninfo.starts_with("postgres://") || conninfo.starts_with("postgresql://");
+    auto add = [&](const char* key, const char* value) {
+        if (conninfo.find(key) != std::string::npos) return;
+        if (uri) {
+            bool has_query = conninfo.find('?') != std::string::npos || !extra.empty();
+            extra += std::string(has_query ? "&" : "?") + key + "=" + value;
+        } else {
+            extra += std::string(" ") + key + "=" + value;
+        }
+    };
+    if (!std::getenv("PGCONNECT_TIMEOUT")) add("connect_timeout", "10");
+    add("fallback_application_name", "retrace");
+    return conninfo + extra;
+}
+
+// "a\_b%" for LIKE 'a\_b%': a prefix matched literally.
+std::string like_prefix(const std::string& prefix) {
+    std::string out;
+    for (char c : prefix) {
+        if (c == '%' || c == '_' || c == '\\') out += '\\';
+        out += c;
+    }
+    return out + "%";
+}
+
+// "($1,$2,$3),($4,$5,$6)": rows of n parameters each, numbered from first.
+std::string values_list(std::size_t rows, std::size_t n, const char* const* casts = nullptr) {
+    std::string out;
+    std::size_t p = 1;
+    for (std::size_t r = 0; r < rows; ++r) {
+        out += r ? ",(" : "(";
+        for (std::size_t c = 0; c < n; ++c, ++p) {
+            if (c) out += ',';
+            out += '$' + std::to_string(p);
+            if (casts && casts[c]) out += casts[c];
+        }
+        out += ')';
+    }
+    return out;
+}
+
+RunRow read_run(const pg::Rows& q, int i) {
+    RunRow r;
+    r.id = q.text(i, 0);
+    r.name = q.optional_text(i, 1);
+    r.state = q.text(i, 2);
+    r.replay_of = q.optional_text(i, 3);
+    r.started_ns = q.integer(i, 4);
+    r.ended_ns = q.optional_integer(i, 5);
+    r.exit_code = q.optional_integer(i, 6);
+    r.conditions = q.text(i, 7);
+    r.conditions_digest = q.text(i, 8);
+    r.metadata = q.text(i, 9);
+    r.metadata_digest = q.optional_text(i, 10);
+    r.outcome = q.optional_text(i, 11);
+    r.outcome_digest = q.optional_text(i, 12);
+    r.chain_head = q.optional_text(i, 13);
+    r.event_count = q.optional_integer(i, 14);
+    r.record_digest = q.optional_text(i, 15);
+    return r;
+}
+
+const Status& status_of(const Status& s) {
+    return s;
+}
+template <typename T>
+const Status& status_of(const Result<T>& r) {
+    return r.status();
+}
+
+class PostgresStore final : public Store {
+  public:
+    PostgresStore(StoreLocation location, pg::Connection conn, bool read_only)
+        : m_location(std::move(location)), m_conn(std::move(conn)), m_read_only(read_only) {}
+
+    StoreLocation location() const override { return m_location; }
+    bool read_only() const override { return m_read_only; }
+    Result<std::unique_ptr<Store>> connect() override {
+        return open_postgres_store(m_location, false);
+    }
+
+    Result<std::string> secret() override {
+        if (!m_secret.empty()) return m_secret;
+        return attempt([&]() -> Result<std::string> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT secret FROM store_secret"));
+            if (q.size() == 1) return m_secret = q.text(0, 0);
+            unsigned char raw[32];
+            if (getrandom(raw, sizeof raw, 0) != static_cast<ssize_t>(sizeof raw))
+                return error(ErrorCode::io, "getrandom failed");
+            std::string key =
+                core::to_hex(std::string_view(reinterpret_cast<char*>(raw), sizeof raw));
+            RETRACE_TRY(
+                m_conn.exec("INSERT INTO store_secret (secret) VALUES ($1) "
+                            "ON CONFLICT DO NOTHING",
+                            pg::Params().text(key)));
+            // Another recorder may have got there first: theirs is the one.
+            RETRACE_ASSIGN(auto again, m_conn.exec("SELECT secret FROM store_secret"));
+            if (again.size() != 1)
+                return error(ErrorCode::corrupt, "the store has no secret after making one");
+            return m_secret = again.text(0, 0);
+        });
+    }
+
+    Status insert_run(const RunRow& run, const std::vector<FileRow>& files) override {
+        return attempt([&]() -> Status {
+            bool again = m_reconnected;
+            return transaction([&]() -> Status {
+                RETRACE_ASSIGN(long long inserted, insert_run_row(run, again));
+                // (a repeat after a lost connection finds its own first try)
+                if (inserted == 0 && !again)
+                    return error(ErrorCode::invalid_input, "run " + run.id + " already exists");
+                return insert_files(files);
+            });
+        });
+    }
+
+    Status append(const std::string& run_id, const std::vector<EventRow>& events,
+                  const std::vector<Blob>& blobs) override {
+        if (run_id != m_stored_run) {
+            m_stored_run = run_id;
+            m_stored.clear();
+        }
+        std::vector<const Blob*> order;
+        std::unordered_set<std::string_view> seen;
+        for (const auto& b : blobs)
+            if (!m_stored.count(b.digest) && seen.insert(b.digest).second) order.push_back(&b);
+        std::sort(order.begin(), order.end(),
+                  [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        Status s = attempt([&]() -> Status {
+            bool again = m_reconnected;
+            RETRACE_ASSIGN(auto encoded, encode_missing(order));
+            return transaction([&]() -> Status {
+                RETRACE_TRY(insert_blobs(encoded));
+                RETRACE_TRY(insert_blob_refs(run_id, order));
+                return insert_events(run_id, events, again);
+            });
+        });
+        if (!s.is_ok()) return s;
+        for (const Blob* b : order)
+            if (m_stored.size() < k_stored_cache) m_stored.insert(b->digest);
+        return Status::ok();
+    }
+
+    Status seal(const SealRequest& s) override {
+        return attempt([&]() -> Status {
+            bool again = m_reconnected;
+            return transaction([&]() -> Status {
+                pg::Params p;
+                p.integer(s.ended_ns).optional_integer(s.exit_code).text(s.metadata);
+                p.text(s.metadata_digest).text(s.outcome).text(s.outcome_digest);
+                p.text(s.chain_head).integer(s.event_count).text(s.record_digest);
+                p.optional_text(s.conditions).optional_text(s.conditions_digest).text(s.run_id);
+                RETRACE_ASSIGN(
+                    auto upd,
+                    m_conn.exec("UPDATE runs SET state='sealed', ended_ns=$1, exit_code=$2, "
+                                "metadata=$3, metadata_digest=$4, outcome=$5, outcome_digest=$6, "
+                                "chain_head=$7, event_count=$8, record_digest=$9, "
+                                "conditions=coalesce($10, conditions), "
+                                "conditions_digest=coalesce($11, conditions_digest) "
+                                "WHERE id=$12 AND state='incomplete'",
+                                p));
+                if (upd.affected() != 1) {
+                    if (again) {
+                        // The first try may have committed before the connection broke.
+                        RETRACE_ASSIGN(auto q, m_conn.exec("SELECT record_digest FROM runs "
+                                                           "WHERE id=$1 AND state='sealed'",
+                                                           pg::Params().text(s.run_id)));
+                        if (q.size() == 1 && q.get(0, 0) == s.record_digest) return Status::ok();
+                    }
+                    return error(ErrorCode::invalid_input,
+                                 "run " + s.run_id + " is not an incomplete run");
+                }
+                RETRACE_TRY(set_event_digests(s.run_id, s.event_digests));
+                return insert_files(s.files);
+            });
+        });
+    }
+
+    Status remove_runs(const std::vector<std::string>& ids) override {
+        return attempt([&]() -> Status {
+            return m_conn
+                .exec("DELETE FROM runs WHERE id = ANY($1::text[])", pg::Params().text_array(ids))
+                .status();
+        });
+    }
+
+    Result<std::pair<long long, long long>> gc() override {
+        return attempt([&]() -> Result<std::pair<long long, long long>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("WITH gone AS (DELETE FROM blobs b WHERE NOT EXISTS "
+                                               "(SELECT 1 FROM run_blobs r WHERE r.digest = "
+                                               "b.digest) RETURNING octet_length(b.data) AS n) "
+                                               "SELECT count(*), coalesce(sum(n), 0) FROM gone"));
+            return std::pair<long long, long long>{q.integer(0, 0), q.integer(0, 1)};
+        });
+    }
+
+    Result<int> import_runs(const std::vector<RunRow>& runs,
+                            const std::vector<std::vector<EventRow>>& events,
+                            const std::vector<std::vector<FileRow>>& files,
+                            const std::vector<Blob>& blobs,
+                            const std::optional<std::string>& source) override {
+        std::vector<const Blob*> order;
+        std::unordered_set<std::string_view> seen;
+        for (const auto& b : blobs)
+            if (seen.insert(b.digest).second) order.push_back(&b);
+        std::sort(order.begin(), order.end(),
+                  [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        return attempt([&]() -> Result<int> {
+            int imported = 0;
+            RETRACE_ASSIGN(auto encoded, encode_missing(order));
+            long long now = core::unix_now_ns();
+            Status written = transaction([&]() -> Status {
+                imported = 0;
+                RETRACE_TRY(insert_blobs(encoded));
+                for (std::size_t i = 0; i < runs.size(); ++i) {
+                    RETRACE_ASSIGN(long long inserted, insert_run_row(runs[i], true));
+                    if (inserted == 0) continue;  // already here: left as it is
+                    RETRACE_TRY(insert_events(runs[i].id, events[i], false));
+                    RETRACE_TRY(insert_files(files[i]));
+                    RETRACE_TRY(insert_blob_refs(runs[i].id, order));
+                    if (source)
+                        RETRACE_TRY(
+                            m_conn.exec("INSERT INTO run_imports (run_id, source, "
+                                        "imported_ns) VALUES ($1, $2, $3)",
+                                        pg::Params().text(runs[i].id).text(*source).integer(now)));
+                    ++imported;
+                }
+                return Status::ok();
+            });
+            if (!written.is_ok()) return written;
+            return imported;
+        });
+    }
+
+    Result<std::vector<RunRow>> list_runs(const RunFilter& f) override {
+        return attempt([&]() -> Result<std::vector<RunRow>> {
+            pg::Params p;
+            p.optional_text(f.name);
+            p.optional_integer(f.since_ns);
+            p.optional_integer(f.limit ? std::optional<long long>(*f.limit) : std::nullopt);
+            RETRACE_ASSIGN(auto q, m_conn.exec(std::string("SELECT ") + k_run_columns +
+                                                   " FROM runs WHERE ($1::text IS NULL OR name = "
+                                                   "$1) AND ($2::bigint IS NULL OR started_ns >= "
+                                                   "$2) ORDER BY started_ns DESC, id COLLATE \"C\" "
+                                                   "DESC LIMIT $3::bigint",
+                                               p));
+            std::vector<RunRow> out;
+            for (int i = 0; i < q.size(); ++i) out.push_back(read_run(q, i));
+            return out;
+        });
+    }
+
+    Result<std::optional<RunRow>> get_run(const std::string& id) override {
+        return attempt([&]() -> Result<std::optional<RunRow>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec(std::string("SELECT ") + k_run_columns +
+                                                   " FROM runs WHERE id = $1",
+                                               pg::Params().text(id)));
+            if (q.size() == 0) return std::optional<RunRow>();
+            return std::optional<RunRow>(read_run(q, 0));
+        });
+    }
+
+    Result<std::optional<std::string>> imported_from(const std::string& id) override {
+        return attempt([&]() -> Result<std::optional<std::string>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT source FROM run_imports WHERE run_id = $1",
+                                               pg::Params().text(id)));
+            if (q.size() == 0) return std::optional<std::string>();
+            return std::optional<std::string>(q.text(0, 0));
+        });
+    }
+
+    Result<std::vector<std::string>> run_ids_with_prefix(const std::string& prefix) override {
+        return attempt([&]() -> Result<std::vector<std::string>> {
+            std::string pattern = like_prefix(prefix);
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT id FROM runs WHERE id LIKE $1 ESCAPE '\\' "
+                                               "ORDER BY id COLLATE \"C\" DESC LIMIT 20",
+                                               pg::Params().text(pattern)));
+            return column(q);
+        });
+    }
+
+    Status each_event(const std::string& run_id, const EventVisitor& fn) override {
+        // Page by page (keyset on seq): a run of any length, in bounded memory.
+        long long after = 0;
+        for (;;) {
+            RETRACE_ASSIGN(auto q, attempt([&]() -> Result<pg::Rows> {
+                               return m_conn.exec(
+                                   "SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
+                                   "request, response, digest FROM events WHERE run_id = $1 AND "
+                                   "seq > $2 ORDER BY seq LIMIT $3",
+                                   pg::Params().text(run_id).integer(after).integer(k_event_page));
+                           }));
+            for (int i = 0; i < q.size(); ++i) {
+                EventRow e;
+                e.event.seq = q.integer(i, 0);
+                std::string kind = q.text(i, 1);
+                auto known = core::parse_event_kind(kind);
+                if (!known)
+                    return error(ErrorCode::corrupt, "event " + std::to_string(e.event.seq) +
+                                                         " of run " + run_id +
+                                                         " has an unknown kind '" + kind + "'");
+                e.event.kind = *known;
+                e.event.name = q.text(i, 2);
+                e.event.parent = q.integer(i, 3);
+                e.event.start_ns = q.integer(i, 4);
+                e.event.end_ns = q.integer(i, 5);
+                e.attrs_text = q.text(i, 6);
+                auto parsed = core::parse_json_strict(e.attrs_text);
+                e.event.attrs = parsed ? parsed.value() : Json::object();
+                e.event.request = q.optional_text(i, 7).value_or("");
+                e.event.response = q.optional_text(i, 8).value_or("");
+                e.digest = q.optional_text(i, 9);
+                after = e.event.seq;
+                RETRACE_TRY(fn(std::move(e)));
+            }
+            if (q.size() < k_event_page) return Status::ok();
+        }
+    }
+
+    Result<std::vector<FileRow>> files(const std::string& run_id) override {
+        return attempt([&]() -> Result<std::vector<FileRow>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT run_id, role, path, digest FROM run_files "
+                                               "WHERE run_id = $1 ORDER BY role COLLATE \"C\", "
+                                               "path COLLATE \"C\"",
+                                               pg::Params().text(run_id)));
+            return file_rows(q);
+        });
+    }
+
+    Result<std::vector<FileRow>> files_with_digest(const std::string& digest) override {
+        return attempt([&]() -> Result<std::vector<FileRow>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT f.run_id, f.role, f.path, f.digest FROM "
+                                               "run_files f JOIN runs r ON r.id = f.run_id WHERE "
+                                               "f.digest = $1 ORDER BY r.started_ns DESC, r.id "
+                                               "COLLATE \"C\" DESC, f.role COLLATE \"C\", f.path "
+                                               "COLLATE \"C\"",
+                                               pg::Params().text(digest)));
+            return file_rows(q);
+        });
+    }
+
+    Result<std::vector<std::string>> run_blob_digests(const std::string& run_id) override {
+        return attempt([&]() -> Result<std::vector<std::string>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT digest FROM run_blobs WHERE run_id = $1 "
+                                               "ORDER BY digest COLLATE \"C\"",
+                                               pg::Params().text(run_id)));
+            return column(q);
+        });
+    }
+
+    Result<std::optional<std::string>> get_blob(const std::string& digest) override {
+        return attempt([&]() -> Result<std::optional<std::string>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT size, codec, data FROM blobs WHERE "
+                                               "digest = $1",
+                                               pg::Params().text(digest), true));
+            if (q.size() == 0) return std::optional<std::string>();
+            auto size = static_cast<std::size_t>(q.binary_integer(0, 0));
+            std::string_view codec = q.get(0, 1), data = q.get(0, 2);
+            if (codec == "raw") {
+                if (data.size() != size)
+                    return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");
+                return std::optional<std::string>(std::string(data));
+            }
+            if (codec != "zstd")
+                return error(ErrorCode::corrupt, "blob " + digest + ": unknown codec");
+            auto decoded = zstd_decompress(data, size);
+            if (!decoded) return decoded.status().with_context("blob " + digest);
+            return std::optional<std::string>(std::move(decoded).value());
+        });
+    }
+
+    Result<std::optional<BlobInfo>> blob_info(const std::string& digest) override {
+        return attempt([&]() -> Result<std::optional<BlobInfo>> {
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT digest, size, codec, octet_length(data) "
+                                               "FROM blobs WHERE digest = $1",
+                                               pg::Params().text(digest)));
+            if (q.size() == 0) return std::optional<BlobInfo>();
+            return std::optional<BlobInfo>(
+                BlobInfo{q.text(0, 0), q.integer(0, 1), q.text(0, 2), q.integer(0, 3)});
+        });
+    }
+
+  private:
+    // A blob as it goes into the table: the bytes, compressed when that
+    // makes them smaller.
+    struct Encoded {
+        const Blob* blob;
+        std::string frame;  // empty: stored raw
+    };
+
+    // Runs fn (one statement, or one whole transaction) and returns what it
+    // gives. A serialization failure or deadlock is run again; a lost
+    // connection is restored (for up to the retry budget) and fn run again
+    // with m_reconnected set, so that a write whose commit may have reached
+    // the server is repeated without writing anything twice. Errors come
+    // back naming the store, password masked.
+    template <typename F>
+    auto attempt(F&& fn) -> decltype(fn()) {
+        for (int conflicts = 0;;) {
+            auto r = fn();
+            const Status& s = status_of(r);
+            if (s.is_ok()) {
+                m_reconnected = false;
+                return r;
+            }
+            if (m_conn.conflicted() && ++conflicts < 20) continue;
+            if (!m_conn.lost()) return masked(s);
+            Status back = reconnect(s);
+            if (!back.is_ok()) return back;
+        }
+    }
+
+    Status reconnect(const Status& cause) {
+        auto budget = retry_budget();
+        auto deadline = std::chrono::steady_clock::now() + budget;
+        auto pause = std::chrono::milliseconds(100);
+        for (;;) {
+            if (m_conn.reset().is_ok()) {
+                m_reconnected = true;
+                return Status::ok();
+            }
+            if (std::chrono::steady_clock::now() + pause > deadline)
+                return masked(error(ErrorCode::io,
+                                    "the connection was lost and not restored within " +
+                                        std::to_string(budget.count() / 1000) +
+                                        " s ($RETRACE_STORE_RETRY_SECONDS): " + cause.message()));
+            std::this_thread::sleep_for(pause);
+            pause = std::min(pause * 2, std::chrono::milliseconds(2000));
+        }
+    }
+
+    Status masked(const Status& s) const {
+        return Status(s.code(),
+                      m_location.mask("store " + m_location.display() + ": " + s.message()));
+    }
+
+    // body inside BEGIN ... COMMIT; rolled back when it fails.
+    template <typename F>
+    Status transaction(F&& body) {
+        RETRACE_TRY(m_conn.exec_script("BEGIN"));
+        Status s = body();
+        if (s.is_ok()) s = m_conn.exec_script("COMMIT");
+        if (!s.is_ok()) m_conn.rollback();
+        return s;
+    }
+
+    Result<long long> insert_run_row(const RunRow& r, bool if_absent) {
+        pg::Params p;
+        p.text(r.id).optional_text(r.name).text(r.state).optional_text(r.replay_of);
+        p.integer(r.started_ns).optional_integer(r.ended_ns).optional_integer(r.exit_code);
+        p.text(r.conditions).text(r.conditions_digest).text(r.metadata);
+        p.optional_text(r.metadata_digest).optional_text(r.outcome).optional_text(r.outcome_digest);
+        p.optional_text(r.chain_head)
+            .optional_integer(r.event_count)
+            .optional_text(r.record_digest);
+        RETRACE_ASSIGN(auto q, m_conn.exec(std::string("INSERT INTO runs (") + k_run_columns +
+                                               ") VALUES " + values_list(1, 16) +
+                                               (if_absent ? " ON CONFLICT (id) DO NOTHING" : ""),
+                                           p));
+        return q.affected();
+    }
+
+    Status insert_files(const std::vector<FileRow>& files) {
+        for (std::size_t at = 0; at < files.size();) {
+            std::size_t n = std::min(files.size() - at, k_max_params / 4);
+            pg::Params p;
+            for (std::size_t i = at; i < at + n; ++i)
+                p.text(files[i].run_id)
+                    .text(files[i].role)
+                    .text(files[i].path)
+                    .text(files[i].digest);
+            RETRACE_TRY(m_conn.exec("INSERT INTO run_files (run_id, role, path, digest) VALUES " +
+                                        values_list(n, 4) +
+                                        " ON CONFLICT (run_id, role, path) DO UPDATE SET digest = "
+                                        "EXCLUDED.digest",
+                                    p));
+            at += n;
+        }
+        return Status::ok();
+    }
+
+    Status insert_events(const std::string& run_id, const std::vector<EventRow>& events,
+                         bool if_absent) {
+        std::vector<std::string> kinds;
+        kinds.reserve(events.size());
+        for (const auto& row : events) kinds.emplace_back(core::to_string(row.event.kind));
+        for (std::size_t at = 0; at < events.size();) {
+            std::size_t n = std::min(events.size() - at, k_max_params / 11);
+            pg::Params p;
+            for (std::size_t i = at; i < at + n; ++i) {
+                const auto& e = events[i].event;
+                p.text(run_id).integer(e.seq).text(kinds[i]).text(e.name).integer(e.parent);
+                p.integer(e.start_ns).integer(e.end_ns).text(events[i].attrs_text);
+                if (e.request.empty())
+                    p.null();
+                else
+                    p.text(e.request);
+                if (e.response.empty())
+                    p.null();
+                else
+                    p.text(e.response);
+                p.optional_text(events[i].digest);
+            }
+            RETRACE_TRY(m_conn.exec(
+                "INSERT INTO events (run_id, seq, kind, name, parent, "
+                "start_ns, end_ns, attrs, request, response, digest) VALUES " +
+                    values_list(n, 11) + (if_absent ? " ON CONFLICT (run_id, seq) DO NOTHING" : ""),
+                p));
+            at += n;
+        }
+        return Status::ok();
+    }
+
+    // The blobs among order the store does not hold yet, compressed.
+    Result<std::vector<Encoded>> encode_missing(const std::vector<const Blob*>& order) {
+        std::vector<Encoded> out;
+        if (order.empty()) return out;
+        std::unordered_set<std::string> present;
+        for (std::size_t at = 0; at < order.size(); at += 10000) {
+            std::vector<std::string> digests;
+            for (std::size_t i = at; i < std::min(order.size(), at + 10000); ++i)
+                digests.push_back(order[i]->digest);
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT digest FROM blobs WHERE digest = "
+                                               "ANY($1::text[])",
+                                               pg::Params().text_array(digests)));
+            for (int i = 0; i < q.size(); ++i) present.insert(q.text(i, 0));
+        }
+        for (const Blob* b : order) {
+            if (present.count(b->digest)) continue;
+            std::string frame;
+            if (b->data.size() >= k_min_compress) {
+                frame = zstd_compress(b->data);
+                if (frame.size() >= b->data.size()) frame.clear();
+            }
+            out.push_back(Encoded{b, std::move(frame)});
+        }
+        return out;
+    }
+
+    Status insert_blobs(const std::vector<Encoded>& encoded) {
+        // Bounded by bytes as well as rows: one statement need not carry
+        // every large answer of a batch at once.
+        for (std::size_t at = 0; at < encoded.size();) {
+            std::size_t n = 0, bytes = 0;
+            while (at + n < encoded.size() && n < k_max_params / 4 &&
+                   (n == 0 || bytes < (std::size_t{32} << 20))) {
+                const auto& e = encoded[at + n];
+                bytes += e.frame.empty() ? e.blob->data.size() : e.frame.size();
+                ++n;
+            }
+            pg::Params p;
+            for (std::size_t i = at; i < at + n; ++i) {
+                const auto& e = encoded[i];
+                bool compressed = !e.frame.empty();
+                p.text(e.blob->digest).integer(static_cast<long long>(e.blob->data.size()));
+                p.text(compressed ? "zstd" : "raw").bytes(compressed ? e.frame : e.blob->data);
+            }
+            RETRACE_TRY(m_conn.exec("INSERT INTO blobs (digest, size, codec, data) VALUES " +
+                                        values_list(n, 4) + " ON CONFLICT (digest) DO NOTHING",
+                                    p));
+            at += n;
+        }
+        return Status::ok();
+    }
+
+    Status insert_blob_refs(const std::string& run_id, const std::vector<const Blob*>& order) {
+        for (std::size_t at = 0; at < order.size();) {
+            std::size_t n = std::min(order.size() - at, k_max_params / 2);
+            pg::Params p;
+            for (std::size_t i = at; i < at + n; ++i) p.text(run_id).text(order[i]->digest);
+            RETRACE_TRY(m_conn.exec("INSERT INTO run_blobs (run_id, digest) VALUES " +
+                                        values_list(n, 2) + " ON CONFLICT DO NOTHING",
+                                    p));
+            at += n;
+        }
+        return Status::ok();
+    }
+
+    Status set_event_digests(const std::string& run_id,
+                             const std::vector<std::pair<long long, std::string>>& digests) {
+        static const char* const casts[] = {"::bigint", "::text"};
+        for (std::size_t at = 0; at < digests.size();) {
+            std::size_t n = std::min(digests.size() - at, k_max_params / 2 - 1);
+            pg::Params p;
+            p.text(run_id);
+            for (std::size_t i = at; i < at + n; ++i)
+                p.integer(digests[i].first).text(digests[i].second);
+            // ($2, $3), ($4, $5), ...: numbered after the run id.
+            std::string values;
+            for (std::size_t i = 0; i < n; ++i)
+                values += (i ? ",($" : "($") + std::to_string(2 + 2 * i) + casts[0] + ",$" +
+                          std::to_string(3 + 2 * i) + casts[1] + ")";
+            RETRACE_TRY(m_conn.exec("UPDATE events e SET digest = v.digest FROM (VALUES " + values +
+                                        ") AS v (seq, digest) WHERE e.run_id = $1 AND e.seq = "
+                                        "v.seq",
+                                    p));
+            at += n;
+        }
+        return Status::ok();
+    }
+
+    static std::vector<std::string> column(const pg::Rows& q) {
+        std::vector<std::string> out;
+        for (int i = 0; i < q.size(); ++i) out.push_back(q.text(i, 0));
+        return out;
+    }
+
+    static std::vector<FileRow> file_rows(const pg::Rows& q) {
+        std::vector<FileRow> out;
+        for (int i = 0; i < q.size(); ++i)
+            out.push_back(FileRow{q.text(i, 0), q.text(i, 1), q.text(i, 2), q.text(i, 3)});
+        return out;
+    }
+
+    StoreLocation m_location;
+    pg::Connection m_conn;
+    bool m_read_only = false;
+    bool m_reconnected = false;
+    std::string m_secret;
+    // Digests of blobs stored for m_stored_run by append(), up to a bound.
+    static constexpr std::size_t k_stored_cache = 100000;
+    std::string m_stored_run;
+    std::unordered_set<std::string> m_stored;
+};
+
+// Creates or upgrades the tables, one migration per transaction, under an
+// advisory lock so that recorders starting at once do not race.
+Status migrate(pg::Connection& conn, bool create, const StoreLocation& location) {
+    auto version = [&]() -> Result<int> {
+        RETRACE_ASSIGN(auto q, conn.exec("SELECT CASE WHEN to_regclass('retrace_schema') IS NULL "
+                                         "THEN -1 ELSE 0 END"));
+        if (q.integer(0, 0) < 0) return -1;
+        RETRACE_ASSIGN(auto v, conn.exec("SELECT coalesce(max(version), 0) FROM retrace_schema"));
+        return static_cast<int>(v.integer(0, 0));
+    };
+    RETRACE_ASSIGN(int now, version());
+    if (now > k_schema_version)
+        return error(ErrorCode::invalid_input, "store " + location.display() +
+                                                   " has schema version " + std::to_string(now) +
+                                                   ", newer than this retrace understands (" +
+                                                   std::to_string(k_schema_version) + ")");
+    if (now < 0 && !create)
+        return error(ErrorCode::not_found, "no retrace store at " + location.display() +
+                                               " (the database has no retrace tables)");
+    if (now == k_schema_version) return Status::ok();
+    for (const auto& m : k_migrations) {
+        if (m.to_version <= now) continue;
+        RETRACE_TRY(conn.exec_script("BEGIN"));
+        Status s = [&]() -> Status {
+            RETRACE_TRY(conn.exec("SELECT pg_advisory_xact_lock($1::bigint)",
+                                  pg::Params().integer(k_migration_lock)));
+            RETRACE_ASSIGN(int current, version());
+            if (current >= m.to_version) return Status::ok();
+            RETRACE_TRY(conn.exec_script(m.sql));
+            RETRACE_TRY(conn.exec("INSERT INTO retrace_schema (version) VALUES ($1::bigint)",
+                                  pg::Params().integer(m.to_version)));
+            return Status::ok();
+        }();
+        if (s.is_ok()) s = conn.exec_script("COMMIT");
+        if (!s.is_ok()) {
+            (void)conn.exec_script("ROLLBACK");
+            return s;
+        }
+    }
+    return Status::ok();
+}
+
+}  // namespace
+
+Result<std::unique_ptr<Store>> open_postgres_store(const StoreLocation& location, bool create) {
+    auto conn = pg::Connection::connect(with_defaults(location.conninfo()));
+    if (!conn)
+        return error(ErrorCode::invalid_input,
+                     location.mask("cannot connect to the store " + location.display() + ": " +
+                                   conn.status().message()));
+    Status migrated = migrate(*conn, create, location);
+    if (!migrated.is_ok())
+        return Status(
+            migrated.code(),
+            location.mask(migrated.message().starts_with("store ") ||
+                                  migrated.message().starts_with("no retrace store")
+                              ? migrated.message()
+                              : "store " + location.display() + ": " + migrated.message()));
+    auto writable = conn->exec("SELECT has_table_privilege('events', 'INSERT')");
+    if (!writable)
+        return error(ErrorCode::io, location.mask("store " + location.display() + ": " +
+                                                  writable.status().message()));
+    bool read_only = writable->get(0, 0) != "t";
+    return std::unique_ptr<Store>(new PostgresStore(location, std::move(conn).value(), read_only));
+}
+
+}  // namespace retrace::store
