@@ -50,6 +50,7 @@ int run(int argc, char** argv) {
     add_show_commands(app, ctx);
     add_verify_command(app, ctx);
     add_pack_commands(app, ctx);
+    add_push_commands(app, ctx);
     add_which_command(app, ctx);
     add_replay_command(app, ctx);
     add_proxy_command(app, ctx);

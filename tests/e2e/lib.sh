@@ -19,6 +19,7 @@ cleanup() {
   local rc=$?
   for pid in "${BG_PIDS[@]}"; do kill "$pid" 2> /dev/null || true; done
   for pid in "${BG_PIDS[@]}"; do wait "$pid" 2> /dev/null || true; done
+  [[ -z ${PG_DIR:-} ]] || bash "$SRC/tests/support/postgres.sh" stop "$PG_DIR"
   [[ -n ${KEEP:-} ]] || rm -rf "$WORK"
   exit $rc
 }
@@ -104,6 +105,21 @@ while True:
   TRIP_URL=http://127.0.0.1:$(cat "$WORK/tripwire.port")
   BG_PIDS+=("$TRIP_PID")
 }
+# start_postgres: a PostgreSQL server of this scenario's own
+# (tests/support/postgres.sh: initdb in a temp dir as an unprivileged
+# user, an ephemeral loopback port); sets PG_URL (its superuser, password
+# included) and PG_DIR; stopped and removed when the scenario ends.
+start_postgres() {
+  PG_DIR=$(mktemp -d /tmp/retrace-pg-XXXXXX)
+  PG_URL=$(bash "$SRC/tests/support/postgres.sh" start "$PG_DIR")
+}
+# pg_database NAME: creates database NAME on that server, prints its URL.
+pg_database() {
+  psql "$PG_URL" -qAt -v ON_ERROR_STOP=1 -c "CREATE DATABASE $1" > /dev/null
+  echo "${PG_URL%/postgres}/$1"
+}
+# sql URL STATEMENTS: runs SQL (psql, unaligned, no headers), prints rows.
+sql() { psql "$1" -qAt -v ON_ERROR_STOP=1 -c "$2"; }
 # store_dump: every value of every table of the store, one line each as
 # "TABLE: VALUE", zstd blobs decompressed; Python's sqlite3 reads the WAL
 # too. What a secret-leak check greps.
