@@ -139,10 +139,13 @@ namespace {
 // libpq's messages end in a newline and may run over several lines; an
 // error here is one line.
 std::string one_line(const char* message) {
-    std::string out = message ? message : "";
-    while (!out.empty() && (out.back() == '\n' || out.back() == ' ')) out.pop_back();
-    for (auto& c : out)
-        if (c == '\n' || c == '\t') c = ' ';
+    std::string out;
+    for (const char* p = message ? message : ""; *p; ++p) {
+        bool space = *p == '\n' || *p == '\t' || *p == ' ';
+        if (space && (out.empty() || out.back() == ' ')) continue;
+        out += space ? ' ' : *p;
+    }
+    while (!out.empty() && out.back() == ' ') out.pop_back();
     return out;
 }
 }  // namespace

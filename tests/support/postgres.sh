@@ -5,6 +5,8 @@
 #                           and print its superuser URL (password included)
 #   postgres.sh stop DIR    stop it and remove DIR
 #   postgres.sh restart DIR restart it as a crash would (-m immediate)
+#   postgres.sh halt DIR    stop it as a crash would, keeping its data
+#   postgres.sh resume DIR  start it again on the same port
 # The superuser is retrace_admin with a password (scram-sha-256 over TCP),
 # so that the tests exercise a password in the connection string.
 set -euo pipefail
@@ -48,9 +50,18 @@ case $cmd in
       -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
       restart > /dev/null
     ;;
+  halt)
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate -w stop > /dev/null
+    ;;
+  resume)
+    port=$(cat "$dir/port")
+    "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+      start > /dev/null
+    ;;
   stop)
     [[ -d $dir/data ]] && "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>&1 || true
     rm -rf "$dir"
     ;;
-  *) echo "usage: postgres.sh start|stop|restart DIR" >&2; exit 2 ;;
+  *) echo "usage: postgres.sh start|stop|restart|halt|resume DIR" >&2; exit 2 ;;
 esac
