@@ -18,6 +18,11 @@ as=()
 
 case $cmd in
   start)
+    # (what an interrupted run left behind is stopped and removed first)
+    if [[ -d $dir/data ]]; then
+      "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -m immediate stop > /dev/null 2>&1 || true
+    fi
+    rm -rf "$dir"
     mkdir -p "$dir"
     chmod 755 "$dir"
     [[ $(id -u) != 0 ]] || chown nobody "$dir"
