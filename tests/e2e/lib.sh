@@ -120,6 +120,12 @@ pg_database() {
 }
 # sql URL STATEMENTS: runs SQL (psql, unaligned, no headers), prints rows.
 sql() { psql "$1" -qAt -v ON_ERROR_STOP=1 -c "$2"; }
+# RETRACE_E2E_STORE=postgres runs a scenario against a PostgreSQL store of
+# its own instead of SQLite (CTest's e2e.NAME@postgres variants).
+if [[ ${RETRACE_E2E_STORE:-} == postgres ]]; then
+  start_postgres
+  RETRACE_STORE=$(pg_database e2e)
+fi
 # store_dump: every value of every table of the store, one line each as
 # "TABLE: VALUE", zstd blobs decompressed; Python's sqlite3 reads the WAL
 # too. What a secret-leak check greps.

@@ -110,4 +110,21 @@ tamper runs outcome "id = '$agent1'" "$(flip_text outcome)"
 tamper blobs data "digest = (SELECT response FROM events WHERE run_id = '$agent1' AND seq = 2)" \
   "set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 1)"
 tamper events start_ns "run_id = '$agent1' AND seq = 4" "start_ns # 1"
+
+# pack from PostgreSQL, unpack into another PostgreSQL database; rm and gc.
+# (one pack per run: an unpacked run refers to every blob of its pack)
+expect_exit 0 retrace pack "$agent1" -o "$WORK/agent.pack"
+expect_exit 0 retrace pack local -o "$WORK/local.pack"
+OTHER=$(pg_database other)
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" unpack "$WORK/agent.pack"
+expect_contains "$OUT" "verified 1 runs, imported 1"
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" unpack "$WORK/local.pack"
+expect_eq "$(RETRACE_STORE=$OTHER "$RETRACE_BIN" show "$agent1" --json)" "$(retrace show "$agent1" --json)" "show after pack/unpack"
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" verify --all
+blobs_before=$(sql "$OTHER" "SELECT count(*) FROM blobs")
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" rm "$agent1"
+expect_eq "$(RETRACE_STORE=$OTHER "$RETRACE_BIN" runs --json | json 'len(j)')" 1 "runs after rm"
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" gc
+expect_eq "$(sql "$OTHER" "SELECT count(*) < $blobs_before FROM blobs")" t "gc freed the removed run's blobs"
+expect_exit 0 env RETRACE_STORE=$OTHER "$RETRACE_BIN" verify --all
 echo "postgres_core: ok ($runs runs on PostgreSQL, copied to SQLite and back)"
