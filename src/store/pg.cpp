@@ -14,6 +14,10 @@ Params& Params::add(const char* data, std::size_t size) {
     return *this;
 }
 
+std::string& Params::own(std::string value) {
+    return *m_owned.emplace_back(std::make_unique<std::string>(std::move(value)));
+}
+
 Params& Params::text(std::string_view v) {
     // (a non-null pointer even for "": null means SQL NULL)
     return add(v.empty() ? "" : v.data(), v.size());
@@ -24,7 +28,7 @@ Params& Params::optional_text(const std::optional<std::string>& v) {
 }
 
 Params& Params::integer(long long v) {
-    std::string& be = m_owned.emplace_back(8, '\0');
+    std::string& be = own(std::string(8, '\0'));
     auto u = static_cast<std::uint64_t>(v);
     for (int i = 7; i >= 0; --i, u >>= 8)
         be[static_cast<std::size_t>(i)] = static_cast<char>(u & 0xff);
@@ -40,7 +44,7 @@ Params& Params::bytes(std::string_view v) {
 }
 
 Params& Params::text_array(const std::vector<std::string>& v) {
-    std::string& literal = m_owned.emplace_back("{");
+    std::string& literal = own("{");
     for (std::size_t i = 0; i < v.size(); ++i) {
         if (i) literal += ',';
         literal += '"';
@@ -121,7 +125,10 @@ Connection::~Connection() {
 }
 
 Connection::Connection(Connection&& other) noexcept
-    : m_conn(other.m_conn), m_sqlstate(std::move(other.m_sqlstate)) {
+    : m_conn(other.m_conn),
+      m_sqlstate(std::move(other.m_sqlstate)),
+      m_prepared(std::move(other.m_prepared)),
+      m_named(other.m_named) {
     other.m_conn = nullptr;
 }
 
@@ -130,6 +137,8 @@ Connection& Connection::operator=(Connection&& other) noexcept {
         if (m_conn) PQfinish(m_conn);
         m_conn = other.m_conn;
         m_sqlstate = std::move(other.m_sqlstate);
+        m_prepared = std::move(other.m_prepared);
+        m_named = other.m_named;
         other.m_conn = nullptr;
     }
     return *this;
@@ -196,6 +205,91 @@ Status Connection::exec_script(std::string_view sql) {
     return Status::ok();
 }
 
+namespace {
+// The most statements one connection keeps prepared: the shapes a writer
+// sends over and over are few (a multi-row INSERT per row count seen).
+constexpr std::size_t k_max_prepared = 256;
+}  // namespace
+
+Result<std::vector<Rows>> Connection::pipeline(const std::vector<Statement>& statements) {
+    m_sqlstate.clear();
+    if (PQenterPipelineMode(m_conn) != 1) return failure("PostgreSQL pipeline", nullptr);
+    // Each statement is sent prepared: a statement seen before runs by its
+    // name; a new one is prepared first, in the same pipeline (its own
+    // result comes first), while there is room.
+    std::vector<bool> preparing(statements.size(), false);
+    std::vector<std::string> names(statements.size());
+    bool sent = true;
+    for (std::size_t i = 0; sent && i < statements.size(); ++i) {
+        const auto& s = statements[i];
+        auto known = m_prepared.find(s.sql);
+        if (known != m_prepared.end()) {
+            names[i] = known->second;
+        } else if (m_named < k_max_prepared) {
+            names[i] = "retrace_" + std::to_string(m_named++);
+            preparing[i] = true;
+            sent = PQsendPrepare(m_conn, names[i].c_str(), s.sql.c_str(), s.params.size(),
+                                 nullptr) == 1;
+        }
+        if (!sent) break;
+        sent = names[i].empty() ? PQsendQueryParams(m_conn, s.sql.c_str(), s.params.size(), nullptr,
+                                                    s.params.values(), s.params.lengths(),
+                                                    s.params.formats(), s.binary ? 1 : 0) == 1
+                                : PQsendQueryPrepared(m_conn, names[i].c_str(), s.params.size(),
+                                                      s.params.values(), s.params.lengths(),
+                                                      s.params.formats(), s.binary ? 1 : 0) == 1;
+        if (sent && preparing[i]) m_prepared.emplace(s.sql, names[i]);
+    }
+    if (sent && PQpipelineSync(m_conn) != 1) sent = false;
+    std::vector<Rows> out;
+    Status first = sent ? Status::ok() : failure("PostgreSQL", nullptr);
+    bool lost_midway = !sent;
+    // One result (and its closing null) per prepare and per statement.
+    auto next = [&](bool keep) -> bool {
+        PGresult* r = PQgetResult(m_conn);
+        if (!r) {  // (the connection broke: no more results will come)
+            if (first.is_ok()) first = failure("PostgreSQL", nullptr);
+            lost_midway = true;
+            return false;
+        }
+        auto status = PQresultStatus(r);
+        if (status == PGRES_COMMAND_OK || status == PGRES_TUPLES_OK) {
+            if (keep)
+                out.emplace_back(r);
+            else
+                PQclear(r);
+        } else if (first.is_ok() && status != PGRES_PIPELINE_ABORTED) {
+            first = failure("PostgreSQL", r);
+        } else {
+            PQclear(r);
+        }
+        if (PGresult* end = PQgetResult(m_conn)) PQclear(end);
+        return true;
+    };
+    for (std::size_t i = 0; sent && i < statements.size(); ++i) {
+        if (preparing[i] && !next(false)) break;
+        if (!next(true)) break;
+    }
+    if (!lost_midway) {
+        // The sync's own result closes the pipeline.
+        while (PGresult* r = PQgetResult(m_conn)) {
+            bool sync = PQresultStatus(r) == PGRES_PIPELINE_SYNC;
+            PQclear(r);
+            if (sync) break;
+        }
+    }
+    std::string state = m_sqlstate;
+    PQexitPipelineMode(m_conn);
+    m_sqlstate = state;
+    // What this pipeline prepared may not have been (a failure before it
+    // skips it): forgotten, to be prepared again under a new name.
+    if (!first.is_ok())
+        for (std::size_t i = 0; i < statements.size(); ++i)
+            if (preparing[i]) m_prepared.erase(statements[i].sql);
+    if (!first.is_ok()) return first;
+    return out;
+}
+
 bool Connection::lost() const {
     if (!m_conn || PQstatus(m_conn) == CONNECTION_BAD) return true;
     // Connection exceptions, and the server shutting down or starting up.
@@ -213,6 +307,8 @@ void Connection::rollback() {
 }
 
 Status Connection::reset() {
+    m_prepared.clear();  // (a new session has none)
+    m_named = 0;
     PQreset(m_conn);
     if (PQstatus(m_conn) != CONNECTION_OK)
         return error(ErrorCode::io, one_line(PQerrorMessage(m_conn)));

@@ -6,10 +6,11 @@
 #pragma once
 
 #include <cstdint>
-#include <deque>
+#include <memory>
 #include <optional>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 #include "retrace/core/result.hpp"
@@ -21,8 +22,17 @@ namespace retrace::store::pg {
 
 // Parameters of one statement ($1, $2, ...). Text and bytes are referenced,
 // not copied: what they point to must outlive the call they are used in.
+// Values made here (integers, arrays) live on the heap, so that moving the
+// Params (a pipeline's vector of statements growing) keeps them where the
+// pointers say; a copy could not, so there is none.
 class Params {
   public:
+    Params() = default;
+    Params(Params&&) noexcept = default;
+    Params& operator=(Params&&) noexcept = default;
+    Params(const Params&) = delete;
+    Params& operator=(const Params&) = delete;
+
     Params& text(std::string_view v);
     Params& optional_text(const std::optional<std::string>& v);
     Params& integer(long long v);
@@ -39,7 +49,8 @@ class Params {
 
   private:
     Params& add(const char* data, std::size_t size);
-    std::deque<std::string> m_owned;
+    std::string& own(std::string value);
+    std::vector<std::unique_ptr<std::string>> m_owned;
     std::vector<const char*> m_values;
     std::vector<int> m_lengths;
     std::vector<int> m_formats;
@@ -70,6 +81,13 @@ class Rows {
     pg_result* m_result = nullptr;
 };
 
+// One statement of a pipeline.
+struct Statement {
+    std::string sql;
+    Params params;
+    bool binary = false;  // results in binary format
+};
+
 class Connection {
   public:
     Connection() = default;
@@ -88,6 +106,12 @@ class Connection {
     Result<Rows> exec(std::string_view sql, const Params& params = {}, bool binary = false);
     // Runs statements with no parameters (may be several, ';'-separated).
     Status exec_script(std::string_view sql);
+    // Sends every statement at once and then reads their results (libpq's
+    // pipeline mode: one round trip for all). The first failure is the
+    // error; the statements after it are not run. Run inside BEGIN ...
+    // COMMIT for all or nothing (a COMMIT among them after a failure is
+    // not run either: the caller rolls back).
+    Result<std::vector<Rows>> pipeline(const std::vector<Statement>& statements);
 
     // Whether the last failure lost the connection (the server restarted,
     // the network broke): worth reconnecting and retrying.
@@ -107,6 +131,10 @@ class Connection {
 
     pg_conn* m_conn = nullptr;
     std::string m_sqlstate;  // of the last failure
+    // Statements a pipeline has prepared on this connection (by their
+    // text): planned once, then only bound and run.
+    std::unordered_map<std::string, std::string> m_prepared;
+    std::size_t m_named = 0;  // names given so far
 };
 
 }  // namespace retrace::store::pg

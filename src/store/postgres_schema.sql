@@ -2,7 +2,12 @@
 -- docs/team-store.md and docs/store-format.md). The same logical format as
 -- schema.sql: JSON columns hold RFC 8785 canonical text, exactly the bytes
 -- that were hashed, so `verify` recomputes every digest from what is stored
--- and a run's digests are the same on either engine.
+-- and a run's digests are the same on either engine. Two differences of
+-- layout, for a server's sake: a sealed run's chain links are one value on
+-- its row (events.digest in SQLite; sealing then writes one row, not one
+-- version more of every event), and a run's rows refer to it without
+-- foreign keys (checked per inserted row, they cost more than the insert;
+-- retrace deletes a run's rows itself, in one transaction).
 
 -- The schema version; retrace refuses a database whose version is newer
 -- than it knows. Each later version is a numbered migration.
@@ -39,7 +44,9 @@ CREATE TABLE runs (
     outcome_digest    text,
     chain_head        text,
     event_count       bigint,
-    record_digest     text
+    record_digest     text,
+    event_links       bytea                 -- set when sealed: each event's chain link,
+                                            -- 32 bytes per event in seq order
 );
 CREATE INDEX runs_by_name ON runs (name, started_ns);
 CREATE INDEX runs_by_start ON runs (started_ns);
@@ -47,7 +54,7 @@ CREATE INDEX runs_by_id_pattern ON runs (id text_pattern_ops);
 
 -- One writer per run, so (run_id, seq) never contends between recorders.
 CREATE TABLE events (
-    run_id   text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    run_id   text NOT NULL,
     seq      bigint NOT NULL,               -- order of issue, from 1
     kind     text NOT NULL,
     name     text NOT NULL,
@@ -57,7 +64,6 @@ CREATE TABLE events (
     attrs    text NOT NULL,                 -- canonical JSON
     request  text,                          -- blob digest
     response text,                          -- blob digest
-    digest   text,                          -- chain link, set when the run is sealed
     PRIMARY KEY (run_id, seq)
 );
 
@@ -72,19 +78,20 @@ CREATE TABLE blobs (
 );
 ALTER TABLE blobs ALTER COLUMN data SET STORAGE EXTERNAL;
 
--- Which runs refer to which blobs; gc drops blobs no run refers to. The
--- foreign key makes a gc racing a recorder fail rather than strand a
--- reference.
+-- Which runs refer to which blobs; gc drops blobs no run refers to. (gc
+-- and the writers exclude each other with an advisory lock, shared by the
+-- writers: a blob a writer found stored is not deleted before it refers
+-- to it.)
 CREATE TABLE run_blobs (
-    run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
-    digest text NOT NULL REFERENCES blobs (digest),
+    run_id text NOT NULL,
+    digest text NOT NULL,
     PRIMARY KEY (run_id, digest)
 );
 CREATE INDEX run_blobs_by_digest ON run_blobs (digest);
 
 -- Declared inputs and recorded outputs, for `retrace which`.
 CREATE TABLE run_files (
-    run_id text NOT NULL REFERENCES runs (id) ON DELETE CASCADE,
+    run_id text NOT NULL,
     role   text NOT NULL CHECK (role IN ('input', 'output')),
     path   text NOT NULL,
     digest text NOT NULL,
@@ -94,7 +101,7 @@ CREATE INDEX run_files_by_digest ON run_files (digest);
 
 -- Runs that came from elsewhere (`retrace unpack`, `push`, `pull`).
 CREATE TABLE run_imports (
-    run_id      text PRIMARY KEY REFERENCES runs (id) ON DELETE CASCADE,
+    run_id      text PRIMARY KEY,
     source      text NOT NULL,
     imported_ns bigint NOT NULL
 );

@@ -38,6 +38,10 @@ const Migration k_migrations[] = {
 };
 // Held while migrating, so that two first connections do not both create.
 constexpr long long k_migration_lock = 0x7265747261636531;  // "retrace1"
+// Held shared by every transaction that stores or refers to blobs, and
+// exclusively by gc: a blob a writer found stored is not deleted before
+// the writer's reference to it commits.
+constexpr long long k_blob_lock = 0x7265747261636532;  // "retrace2"
 
 // Blobs smaller than this are stored raw: a zstd frame would not be smaller.
 constexpr std::size_t k_min_compress = 64;
@@ -129,6 +133,38 @@ RunRow read_run(const pg::Rows& q, int i) {
     return r;
 }
 
+int hex_value(char c) {
+    if (c >= '0' && c <= '9') return c - '0';
+    if (c >= 'a' && c <= 'f') return c - 'a' + 10;
+    return -1;
+}
+
+// A sealed run's chain links as stored: 32 raw bytes per event, in seq
+// order ("sha256:<hex>" each, as the Store interface has them).
+Result<std::string> pack_links(const std::vector<std::string>& links) {
+    std::string out;
+    out.reserve(links.size() * 32);
+    for (const auto& link : links) {
+        std::string_view hex = link;
+        if (!hex.starts_with("sha256:") || hex.size() != 7 + 64)
+            return error(ErrorCode::invalid_input, "bad chain link " + link);
+        for (std::size_t i = 7; i < hex.size(); i += 2) {
+            int hi = hex_value(hex[i]), lo = hex_value(hex[i + 1]);
+            if (hi < 0 || lo < 0) return error(ErrorCode::invalid_input, "bad chain link " + link);
+            out += static_cast<char>(hi * 16 + lo);
+        }
+    }
+    return out;
+}
+
+// Event seq's chain link from the run's stored links, if it has one.
+std::optional<std::string> link_of(std::string_view links, long long seq) {
+    if (seq < 1) return std::nullopt;
+    auto at = static_cast<std::size_t>(seq - 1) * 32;
+    if (at + 32 > links.size()) return std::nullopt;
+    return "sha256:" + core::to_hex(links.substr(at, 32));
+}
+
 const Status& status_of(const Status& s) {
     return s;
 }
@@ -172,14 +208,15 @@ class PostgresStore final : public Store {
 
     Status insert_run(const RunRow& run, const std::vector<FileRow>& files) override {
         return attempt([&]() -> Status {
-            bool again = m_reconnected;
-            return transaction([&]() -> Status {
-                RETRACE_ASSIGN(long long inserted, insert_run_row(run, again));
-                // (a repeat after a lost connection finds its own first try)
-                if (inserted == 0 && !again)
-                    return error(ErrorCode::invalid_input, "run " + run.id + " already exists");
-                return insert_files(files);
-            });
+            // (a repeat after a lost connection finds its own first try)
+            std::vector<pg::Statement> st;
+            st.emplace_back().sql = "BEGIN";
+            add_run_row(st, run, std::nullopt, m_reconnected);
+            add_files(st, files);
+            st.emplace_back().sql = "COMMIT";
+            auto done = m_conn.pipeline(st);
+            if (!done) m_conn.rollback();
+            return done.status();
         });
     }
 
@@ -196,13 +233,9 @@ class PostgresStore final : public Store {
         std::sort(order.begin(), order.end(),
                   [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
         Status s = attempt([&]() -> Status {
-            bool again = m_reconnected;
-            RETRACE_ASSIGN(auto encoded, encode_missing(order));
-            return transaction([&]() -> Status {
-                RETRACE_TRY(insert_blobs(encoded));
-                RETRACE_TRY(insert_blob_refs(run_id, order));
-                return insert_events(run_id, events, again);
-            });
+            Status w = write_batch(run_id, events, order, m_reconnected, true);
+            if (!w.is_ok()) m_conn.rollback();
+            return w;
         });
         if (!s.is_ok()) return s;
         for (const Blob* b : order)
@@ -211,6 +244,16 @@ class PostgresStore final : public Store {
     }
 
     Status seal(const SealRequest& s) override {
+        // The chain links go on the run's row, in seq order.
+        std::vector<std::string> digests;
+        digests.reserve(s.event_digests.size());
+        for (std::size_t i = 0; i < s.event_digests.size(); ++i) {
+            if (s.event_digests[i].first != static_cast<long long>(i) + 1)
+                return error(ErrorCode::internal,
+                             "run " + s.run_id + ": chain links out of seq order");
+            digests.push_back(s.event_digests[i].second);
+        }
+        RETRACE_ASSIGN(std::string links, pack_links(digests));
         return attempt([&]() -> Status {
             bool again = m_reconnected;
             return transaction([&]() -> Status {
@@ -219,14 +262,15 @@ class PostgresStore final : public Store {
                 p.text(s.metadata_digest).text(s.outcome).text(s.outcome_digest);
                 p.text(s.chain_head).integer(s.event_count).text(s.record_digest);
                 p.optional_text(s.conditions).optional_text(s.conditions_digest).text(s.run_id);
+                p.bytes(links);
                 RETRACE_ASSIGN(
                     auto upd,
                     m_conn.exec("UPDATE runs SET state='sealed', ended_ns=$1, exit_code=$2, "
                                 "metadata=$3, metadata_digest=$4, outcome=$5, outcome_digest=$6, "
                                 "chain_head=$7, event_count=$8, record_digest=$9, "
                                 "conditions=coalesce($10, conditions), "
-                                "conditions_digest=coalesce($11, conditions_digest) "
-                                "WHERE id=$12 AND state='incomplete'",
+                                "conditions_digest=coalesce($11, conditions_digest), "
+                                "event_links=$13 WHERE id=$12 AND state='incomplete'",
                                 p));
                 if (upd.affected() != 1) {
                     if (again) {
@@ -239,27 +283,45 @@ class PostgresStore final : public Store {
                     return error(ErrorCode::invalid_input,
                                  "run " + s.run_id + " is not an incomplete run");
                 }
-                RETRACE_TRY(set_event_digests(s.run_id, s.event_digests));
                 return insert_files(s.files);
             });
         });
     }
 
     Status remove_runs(const std::vector<std::string>& ids) override {
+        // A run's rows refer to it without foreign keys: each table here.
         return attempt([&]() -> Status {
-            return m_conn
-                .exec("DELETE FROM runs WHERE id = ANY($1::text[])", pg::Params().text_array(ids))
-                .status();
+            return transaction([&]() -> Status {
+                for (const char* table : {"events", "run_blobs", "run_files", "run_imports"})
+                    RETRACE_TRY(m_conn.exec(
+                        std::string("DELETE FROM ") + table + " WHERE run_id = ANY($1::text[])",
+                        pg::Params().text_array(ids)));
+                return m_conn
+                    .exec("DELETE FROM runs WHERE id = ANY($1::text[])",
+                          pg::Params().text_array(ids))
+                    .status();
+            });
         });
     }
 
     Result<std::pair<long long, long long>> gc() override {
         return attempt([&]() -> Result<std::pair<long long, long long>> {
-            RETRACE_ASSIGN(auto q, m_conn.exec("WITH gone AS (DELETE FROM blobs b WHERE NOT EXISTS "
-                                               "(SELECT 1 FROM run_blobs r WHERE r.digest = "
-                                               "b.digest) RETURNING octet_length(b.data) AS n) "
-                                               "SELECT count(*), coalesce(sum(n), 0) FROM gone"));
-            return std::pair<long long, long long>{q.integer(0, 0), q.integer(0, 1)};
+            std::pair<long long, long long> freed;
+            Status s = transaction([&]() -> Status {
+                // (waits for the writers in flight; new ones wait for it)
+                RETRACE_TRY(m_conn.exec("SELECT pg_advisory_xact_lock($1::bigint)",
+                                        pg::Params().integer(k_blob_lock)));
+                RETRACE_ASSIGN(
+                    auto q,
+                    m_conn.exec("WITH gone AS (DELETE FROM blobs b WHERE NOT EXISTS (SELECT 1 "
+                                "FROM run_blobs r WHERE r.digest = b.digest) RETURNING "
+                                "octet_length(b.data) AS n) SELECT count(*), coalesce(sum(n), 0) "
+                                "FROM gone"));
+                freed = {q.integer(0, 0), q.integer(0, 1)};
+                return Status::ok();
+            });
+            if (!s.is_ok()) return s;
+            return freed;
         });
     }
 
@@ -274,24 +336,35 @@ class PostgresStore final : public Store {
             if (seen.insert(b.digest).second) order.push_back(&b);
         std::sort(order.begin(), order.end(),
                   [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        // Each sealed run's chain links, as its row keeps them.
+        std::vector<std::optional<std::string>> links(runs.size());
+        for (std::size_t i = 0; i < runs.size(); ++i) {
+            if (!runs[i].sealed()) continue;
+            std::vector<std::string> digests;
+            for (const auto& e : events[i]) {
+                if (!e.digest || e.event.seq != static_cast<long long>(digests.size()) + 1)
+                    return error(ErrorCode::invalid_input,
+                                 "run " + runs[i].id +
+                                     ": sealed, but its events' chain links are not all there");
+                digests.push_back(*e.digest);
+            }
+            RETRACE_ASSIGN(links[i], pack_links(digests));
+        }
         return attempt([&]() -> Result<int> {
             int imported = 0;
-            RETRACE_ASSIGN(auto encoded, encode_missing(order));
             long long now = core::unix_now_ns();
             Status written = transaction([&]() -> Status {
                 imported = 0;
-                RETRACE_TRY(insert_blobs(encoded));
                 for (std::size_t i = 0; i < runs.size(); ++i) {
-                    RETRACE_ASSIGN(long long inserted, insert_run_row(runs[i], true));
+                    RETRACE_ASSIGN(long long inserted, insert_run_row(runs[i], links[i], true));
                     if (inserted == 0) continue;  // already here: left as it is
-                    RETRACE_TRY(insert_events(runs[i].id, events[i], false));
+                    RETRACE_TRY(write_batch(runs[i].id, events[i], order, false, false));
                     RETRACE_TRY(insert_files(files[i]));
-                    RETRACE_TRY(insert_blob_refs(runs[i].id, order));
                     if (source)
-                        RETRACE_TRY(
-                            m_conn.exec("INSERT INTO run_imports (run_id, source, "
-                                        "imported_ns) VALUES ($1, $2, $3)",
-                                        pg::Params().text(runs[i].id).text(*source).integer(now)));
+                        RETRACE_TRY(m_conn.exec(
+                            "INSERT INTO run_imports (run_id, source, imported_ns) VALUES "
+                            "($1, $2, $3)",
+                            pg::Params().text(runs[i].id).text(*source).integer(now)));
                     ++imported;
                 }
                 return Status::ok();
@@ -349,13 +422,20 @@ class PostgresStore final : public Store {
     }
 
     Status each_event(const std::string& run_id, const EventVisitor& fn) override {
+        // A sealed run's chain links are one value on its row.
+        RETRACE_ASSIGN(auto links, attempt([&]() -> Result<pg::Rows> {
+                           return m_conn.exec("SELECT event_links FROM runs WHERE id = $1",
+                                              pg::Params().text(run_id), true);
+                       }));
+        std::string_view chain =
+            links.size() == 1 && !links.is_null(0, 0) ? links.get(0, 0) : std::string_view();
         // Page by page (keyset on seq): a run of any length, in bounded memory.
         long long after = 0;
         for (;;) {
             RETRACE_ASSIGN(auto q, attempt([&]() -> Result<pg::Rows> {
                                return m_conn.exec(
                                    "SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
-                                   "request, response, digest FROM events WHERE run_id = $1 AND "
+                                   "request, response FROM events WHERE run_id = $1 AND "
                                    "seq > $2 ORDER BY seq LIMIT $3",
                                    pg::Params().text(run_id).integer(after).integer(k_event_page));
                            }));
@@ -378,7 +458,7 @@ class PostgresStore final : public Store {
                 e.event.attrs = parsed ? parsed.value() : Json::object();
                 e.event.request = q.optional_text(i, 7).value_or("");
                 e.event.response = q.optional_text(i, 8).value_or("");
-                e.digest = q.optional_text(i, 9);
+                if (!chain.empty()) e.digest = link_of(chain, e.event.seq);
                 after = e.event.seq;
                 RETRACE_TRY(fn(std::move(e)));
             }
@@ -513,53 +593,70 @@ class PostgresStore final : public Store {
         return s;
     }
 
-    Result<long long> insert_run_row(const RunRow& r, bool if_absent) {
-        pg::Params p;
+    static void add_run_row(std::vector<pg::Statement>& out, const RunRow& r,
+                            const std::optional<std::string>& links, bool if_absent) {
+        pg::Statement& st = out.emplace_back();
+        pg::Params& p = st.params;
         p.text(r.id).optional_text(r.name).text(r.state).optional_text(r.replay_of);
         p.integer(r.started_ns).optional_integer(r.ended_ns).optional_integer(r.exit_code);
         p.text(r.conditions).text(r.conditions_digest).text(r.metadata);
         p.optional_text(r.metadata_digest).optional_text(r.outcome).optional_text(r.outcome_digest);
-        p.optional_text(r.chain_head)
-            .optional_integer(r.event_count)
-            .optional_text(r.record_digest);
-        RETRACE_ASSIGN(auto q, m_conn.exec(std::string("INSERT INTO runs (") + k_run_columns +
-                                               ") VALUES " + values_list(1, 16) +
-                                               (if_absent ? " ON CONFLICT (id) DO NOTHING" : ""),
-                                           p));
-        return q.affected();
+        p.optional_text(r.chain_head).optional_integer(r.event_count);
+        p.optional_text(r.record_digest);
+        if (links)
+            p.bytes(*links);
+        else
+            p.null();
+        st.sql = std::string("INSERT INTO runs (") + k_run_columns + ", event_links) VALUES " +
+                 values_list(1, 17) + (if_absent ? " ON CONFLICT (id) DO NOTHING" : "");
     }
 
-    Status insert_files(const std::vector<FileRow>& files) {
+    // The run's row; how many were inserted (0: if_absent, and it was there).
+    Result<long long> insert_run_row(const RunRow& r, const std::optional<std::string>& links,
+                                     bool if_absent) {
+        std::vector<pg::Statement> st;
+        add_run_row(st, r, links, if_absent);
+        RETRACE_ASSIGN(auto done, m_conn.pipeline(st));
+        return done.front().affected();
+    }
+
+    // The statements that write rows, added to a pipeline (pg::Connection::
+    // pipeline: sent at once, one round trip). Values are referenced, not
+    // copied: what they point into outlives the pipeline.
+
+    void add_files(std::vector<pg::Statement>& out, const std::vector<FileRow>& files) {
         for (std::size_t at = 0; at < files.size();) {
             std::size_t n = std::min(files.size() - at, k_max_params / 4);
-            pg::Params p;
+            pg::Statement& st = out.emplace_back();
             for (std::size_t i = at; i < at + n; ++i)
-                p.text(files[i].run_id)
+                st.params.text(files[i].run_id)
                     .text(files[i].role)
                     .text(files[i].path)
                     .text(files[i].digest);
-            RETRACE_TRY(m_conn.exec("INSERT INTO run_files (run_id, role, path, digest) VALUES " +
-                                        values_list(n, 4) +
-                                        " ON CONFLICT (run_id, role, path) DO UPDATE SET digest = "
-                                        "EXCLUDED.digest",
-                                    p));
+            st.sql = "INSERT INTO run_files (run_id, role, path, digest) VALUES " +
+                     values_list(n, 4) +
+                     " ON CONFLICT (run_id, role, path) DO UPDATE SET digest = EXCLUDED.digest";
             at += n;
         }
-        return Status::ok();
     }
 
-    Status insert_events(const std::string& run_id, const std::vector<EventRow>& events,
-                         bool if_absent) {
-        std::vector<std::string> kinds;
-        kinds.reserve(events.size());
-        for (const auto& row : events) kinds.emplace_back(core::to_string(row.event.kind));
+    Status insert_files(const std::vector<FileRow>& files) {
+        std::vector<pg::Statement> statements;
+        add_files(statements, files);
+        return m_conn.pipeline(statements).status();
+    }
+
+    void add_events(std::vector<pg::Statement>& out, const std::string& run_id,
+                    const std::vector<EventRow>& events, bool if_absent) {
         for (std::size_t at = 0; at < events.size();) {
-            std::size_t n = std::min(events.size() - at, k_max_params / 11);
-            pg::Params p;
+            std::size_t n = std::min(events.size() - at, k_max_params / 10);
+            pg::Statement& st = out.emplace_back();
+            pg::Params& p = st.params;
             for (std::size_t i = at; i < at + n; ++i) {
                 const auto& e = events[i].event;
-                p.text(run_id).integer(e.seq).text(kinds[i]).text(e.name).integer(e.parent);
-                p.integer(e.start_ns).integer(e.end_ns).text(events[i].attrs_text);
+                p.text(run_id).integer(e.seq).text(core::to_string(e.kind)).text(e.name);
+                p.integer(e.parent).integer(e.start_ns).integer(e.end_ns);
+                p.text(events[i].attrs_text);
                 if (e.request.empty())
                     p.null();
                 else
@@ -568,32 +665,37 @@ class PostgresStore final : public Store {
                     p.null();
                 else
                     p.text(e.response);
-                p.optional_text(events[i].digest);
             }
-            RETRACE_TRY(m_conn.exec(
-                "INSERT INTO events (run_id, seq, kind, name, parent, "
-                "start_ns, end_ns, attrs, request, response, digest) VALUES " +
-                    values_list(n, 11) + (if_absent ? " ON CONFLICT (run_id, seq) DO NOTHING" : ""),
-                p));
+            // (chain links live on the run's row: the seal, or import_runs)
+            st.sql =
+                "INSERT INTO events (run_id, seq, kind, name, parent, start_ns, end_ns, attrs, "
+                "request, response) VALUES " +
+                values_list(n, 10) + (if_absent ? " ON CONFLICT (run_id, seq) DO NOTHING" : "");
             at += n;
         }
-        return Status::ok();
     }
 
-    // The blobs among order the store does not hold yet, compressed.
-    Result<std::vector<Encoded>> encode_missing(const std::vector<const Blob*>& order) {
-        std::vector<Encoded> out;
-        if (order.empty()) return out;
-        std::unordered_set<std::string> present;
+    // Statements asking which of order's blobs are stored (digest rows).
+    static void add_blob_lookup(std::vector<pg::Statement>& out,
+                                const std::vector<const Blob*>& order) {
         for (std::size_t at = 0; at < order.size(); at += 10000) {
             std::vector<std::string> digests;
             for (std::size_t i = at; i < std::min(order.size(), at + 10000); ++i)
                 digests.push_back(order[i]->digest);
-            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT digest FROM blobs WHERE digest = "
-                                               "ANY($1::text[])",
-                                               pg::Params().text_array(digests)));
-            for (int i = 0; i < q.size(); ++i) present.insert(q.text(i, 0));
+            pg::Statement& st = out.emplace_back();
+            st.sql = "SELECT digest FROM blobs WHERE digest = ANY($1::text[])";
+            st.params.text_array(digests);
         }
+    }
+
+    // The blobs among order not in present (what the lookups returned),
+    // compressed.
+    static std::vector<Encoded> encode_missing(const std::vector<const Blob*>& order,
+                                               const std::vector<pg::Rows>& present_rows) {
+        std::unordered_set<std::string_view> present;
+        for (const auto& q : present_rows)
+            for (int i = 0; i < q.size(); ++i) present.insert(q.get(i, 0));
+        std::vector<Encoded> out;
         for (const Blob* b : order) {
             if (present.count(b->digest)) continue;
             std::string frame;
@@ -606,7 +708,7 @@ class PostgresStore final : public Store {
         return out;
     }
 
-    Status insert_blobs(const std::vector<Encoded>& encoded) {
+    static void add_blobs(std::vector<pg::Statement>& out, const std::vector<Encoded>& encoded) {
         // Bounded by bytes as well as rows: one statement need not carry
         // every large answer of a batch at once.
         for (std::size_t at = 0; at < encoded.size();) {
@@ -617,55 +719,54 @@ class PostgresStore final : public Store {
                 bytes += e.frame.empty() ? e.blob->data.size() : e.frame.size();
                 ++n;
             }
-            pg::Params p;
+            pg::Statement& st = out.emplace_back();
             for (std::size_t i = at; i < at + n; ++i) {
                 const auto& e = encoded[i];
                 bool compressed = !e.frame.empty();
-                p.text(e.blob->digest).integer(static_cast<long long>(e.blob->data.size()));
-                p.text(compressed ? "zstd" : "raw").bytes(compressed ? e.frame : e.blob->data);
+                st.params.text(e.blob->digest).integer(static_cast<long long>(e.blob->data.size()));
+                st.params.text(compressed ? "zstd" : "raw")
+                    .bytes(compressed ? e.frame : e.blob->data);
             }
-            RETRACE_TRY(m_conn.exec("INSERT INTO blobs (digest, size, codec, data) VALUES " +
-                                        values_list(n, 4) + " ON CONFLICT (digest) DO NOTHING",
-                                    p));
+            st.sql = "INSERT INTO blobs (digest, size, codec, data) VALUES " + values_list(n, 4) +
+                     " ON CONFLICT (digest) DO NOTHING";
             at += n;
         }
-        return Status::ok();
     }
 
-    Status insert_blob_refs(const std::string& run_id, const std::vector<const Blob*>& order) {
+    static void add_blob_refs(std::vector<pg::Statement>& out, const std::string& run_id,
+                              const std::vector<const Blob*>& order) {
         for (std::size_t at = 0; at < order.size();) {
             std::size_t n = std::min(order.size() - at, k_max_params / 2);
-            pg::Params p;
-            for (std::size_t i = at; i < at + n; ++i) p.text(run_id).text(order[i]->digest);
-            RETRACE_TRY(m_conn.exec("INSERT INTO run_blobs (run_id, digest) VALUES " +
-                                        values_list(n, 2) + " ON CONFLICT DO NOTHING",
-                                    p));
+            pg::Statement& st = out.emplace_back();
+            for (std::size_t i = at; i < at + n; ++i) st.params.text(run_id).text(order[i]->digest);
+            st.sql = "INSERT INTO run_blobs (run_id, digest) VALUES " + values_list(n, 2) +
+                     " ON CONFLICT DO NOTHING";
             at += n;
         }
-        return Status::ok();
     }
 
-    Status set_event_digests(const std::string& run_id,
-                             const std::vector<std::pair<long long, std::string>>& digests) {
-        static const char* const casts[] = {"::bigint", "::text"};
-        for (std::size_t at = 0; at < digests.size();) {
-            std::size_t n = std::min(digests.size() - at, k_max_params / 2 - 1);
-            pg::Params p;
-            p.text(run_id);
-            for (std::size_t i = at; i < at + n; ++i)
-                p.integer(digests[i].first).text(digests[i].second);
-            // ($2, $3), ($4, $5), ...: numbered after the run id.
-            std::string values;
-            for (std::size_t i = 0; i < n; ++i)
-                values += (i ? ",($" : "($") + std::to_string(2 + 2 * i) + casts[0] + ",$" +
-                          std::to_string(3 + 2 * i) + casts[1] + ")";
-            RETRACE_TRY(m_conn.exec("UPDATE events e SET digest = v.digest FROM (VALUES " + values +
-                                        ") AS v (seq, digest) WHERE e.run_id = $1 AND e.seq = "
-                                        "v.seq",
-                                    p));
-            at += n;
-        }
-        return Status::ok();
+    // Stores blobs and run_id's references to them, and its events: the
+    // blob lock and which blobs are stored already, then every insert, in
+    // two round trips. own: in a transaction of its own (begun and
+    // committed here; the caller rolls back a failure), else in the one
+    // open on m_conn.
+    Status write_batch(const std::string& run_id, const std::vector<EventRow>& events,
+                       const std::vector<const Blob*>& order, bool if_absent, bool own) {
+        std::vector<pg::Statement> first;
+        if (own) first.emplace_back().sql = "BEGIN";
+        pg::Statement& lock = first.emplace_back();
+        lock.sql = "SELECT pg_advisory_xact_lock_shared($1::bigint)";
+        lock.params.integer(k_blob_lock);
+        add_blob_lookup(first, order);
+        RETRACE_ASSIGN(auto found, m_conn.pipeline(first));
+        found.erase(found.begin(), found.begin() + (own ? 2 : 1));  // (BEGIN's, the lock's)
+        std::vector<Encoded> encoded = encode_missing(order, found);
+        std::vector<pg::Statement> second;
+        add_blobs(second, encoded);
+        add_blob_refs(second, run_id, order);
+        add_events(second, run_id, events, if_absent);
+        if (own) second.emplace_back().sql = "COMMIT";
+        return m_conn.pipeline(second).status();
     }
 
     static std::vector<std::string> column(const pg::Rows& q) {

@@ -110,6 +110,8 @@ tamper runs outcome "id = '$agent1'" "$(flip_text outcome)"
 tamper blobs data "digest = (SELECT response FROM events WHERE run_id = '$agent1' AND seq = 2)" \
   "set_byte(data, length(data) / 2, get_byte(data, length(data) / 2) # 1)"
 tamper events start_ns "run_id = '$agent1' AND seq = 4" "start_ns # 1"
+tamper runs event_links "id = '$agent1'" \
+  "set_byte(event_links, length(event_links) / 2, get_byte(event_links, length(event_links) / 2) # 1)"
 
 # pack from PostgreSQL, unpack into another PostgreSQL database; rm and gc.
 # (one pack per run: an unpacked run refers to every blob of its pack)

@@ -8,7 +8,9 @@
 #   postgres.sh halt DIR    stop it as a crash would, keeping its data
 #   postgres.sh resume DIR  start it again on the same port
 # The superuser is retrace_admin with a password (scram-sha-256 over TCP),
-# so that the tests exercise a password in the connection string.
+# so that the tests exercise a password in the connection string. Tests run
+# it with fsync off (a killed server loses nothing the OS has; the machine
+# does not crash); PG_FSYNC=on makes it durable, as benchmarks want it.
 set -euo pipefail
 cmd=$1 dir=$2
 bin=$(ls -d /usr/lib/postgresql/*/bin 2> /dev/null | sort -V | tail -1)
@@ -38,7 +40,7 @@ case $cmd in
     for _ in 1 2 3 4 5; do
       port=$(python3 -c 'import socket; s=socket.socket(); s.bind(("127.0.0.1", 0)); print(s.getsockname()[1])')
       if "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-          -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+          -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
           start > /dev/null 2>&1; then
         echo "$port" > "$dir/port"
         echo "postgres://retrace_admin:$password@127.0.0.1:$port/postgres" > "$dir/url"
@@ -52,7 +54,7 @@ case $cmd in
   restart)
     port=$(cat "$dir/port")
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 -m immediate \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
       restart > /dev/null
     ;;
   halt)
@@ -61,7 +63,7 @@ case $cmd in
   resume)
     port=$(cat "$dir/port")
     "${as[@]}" "$bin/pg_ctl" -D "$dir/data" -l "$dir/server.log" -w -t 60 \
-      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=off -c max_connections=200" \
+      -o "-p $port -k $dir -c listen_addresses=127.0.0.1 -c fsync=${PG_FSYNC:-off} -c max_connections=200" \
       start > /dev/null
     ;;
   stop)

@@ -211,7 +211,7 @@ TEST(PostgresStore, TheSameRunIsStoredAlikeOnBothEnginesWithTheSameDigests) {
 TEST(PostgresStore, ALongRunComesBackWholeAndInOrder) {
     auto pg = open_pg(fresh_database());
     ASSERT_TRUE(pg);
-    // Past one page of reads (10,000) and one multi-row insert (5,454 rows).
+    // Past one page of reads (10,000) and one multi-row insert (6,000 rows).
     std::string id = record_fixed(*pg, core::RunId::generate().str(), "long", 25000);
     long long expected = 1;
     ASSERT_TRUE(pg->each_event(id, [&](EventRow&& row) {
