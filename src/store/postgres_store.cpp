@@ -3,9 +3,10 @@
 // writer and its own (run_id, seq) keys; blobs are deduplicated with
 // INSERT ... ON CONFLICT DO NOTHING, in digest order so that two writers
 // never wait on each other in a cycle. Each write is one transaction of
-// multi-row INSERTs. A connection lost mid-run (the server restarted) is
-// restored with backoff for a bounded time, and the write repeated so that
-// whatever already committed is not written twice.
+// multi-row INSERTs, sent in two round trips (libpq's pipeline mode, each
+// statement prepared once per connection). A connection lost mid-run (the
+// server restarted) is restored with backoff for a bounded time, and the
+// write repeated so that whatever already committed is not written twice.
 #include <sys/random.h>
 
 #include <algorithm>
@@ -96,8 +97,8 @@ std::string like_prefix(const std::string& prefix) {
     return out + "%";
 }
 
-// "($1,$2,$3),($4,$5,$6)": rows of n parameters each, numbered from first.
-std::string values_list(std::size_t rows, std::size_t n, const char* const* casts = nullptr) {
+// "($1,$2,$3),($4,$5,$6)": rows of n parameters each.
+std::string values_list(std::size_t rows, std::size_t n) {
     std::string out;
     std::size_t p = 1;
     for (std::size_t r = 0; r < rows; ++r) {
@@ -105,7 +106,6 @@ std::string values_list(std::size_t rows, std::size_t n, const char* const* cast
         for (std::size_t c = 0; c < n; ++c, ++p) {
             if (c) out += ',';
             out += '$' + std::to_string(p);
-            if (casts && casts[c]) out += casts[c];
         }
         out += ')';
     }
