@@ -1,18 +1,81 @@
+#include <fstream>
+
 #include "context.hpp"
 #include "format.hpp"
+#include "retrace/interop/attestation.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "retrace/store/verify.hpp"
 
 namespace retrace::cli {
 
+namespace {
+
+// verify --attestation FILE --key PUBKEY: the signature, then the run in
+// the store and the outputs on disk against the statement.
+void verify_attestation(Context& ctx, const std::string& file, const std::string& key) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) fail(error(ErrorCode::invalid_input, "cannot read " + file));
+    std::string text((std::istreambuf_iterator<char>(in)), {});
+    auto envelope = core::parse_json_strict(text);
+    if (!envelope)
+        fail(
+            error(ErrorCode::invalid_input, file + " is not JSON: " + envelope.status().message()));
+    auto opened = interop::open_envelope(*envelope, key);
+    if (!opened) {
+        if (opened.status().code() != ErrorCode::corrupt) fail(opened.status());
+        if (ctx.json)
+            print_json({{"ok", false}, {"problems", {opened.status().message()}}});
+        else
+            std::cout << "FAILED attestation " << file << ": " << opened.status().message() << "\n";
+        throw Exit{1, ""};
+    }
+    if (opened->payload_type != interop::k_payload_type)
+        fail(error(ErrorCode::invalid_input,
+                   file + " carries " + opened->payload_type + ", not an in-toto statement"));
+    auto statement = core::parse_json_strict(opened->payload);
+    if (!statement)
+        fail(error(ErrorCode::invalid_input, file + ": the signed payload is not JSON"));
+    auto result = check(interop::check_statement(ctx.store(), *statement));
+    if (ctx.json) {
+        print_json({{"ok", result.problems.empty()},
+                    {"run_id", result.run_id},
+                    {"keyid", opened->keyid},
+                    {"outputs", result.outputs},
+                    {"problems", result.problems}});
+    } else if (result.problems.empty()) {
+        std::cout << "ok     attestation " << file << ": run " << result.run_id
+                  << " as signed by keyid " << opened->keyid << "; " << result.outputs
+                  << " output(s) on disk match\n";
+    } else {
+        for (const auto& p : result.problems)
+            std::cout << "FAILED attestation " << file << ": " << p << "\n";
+    }
+    if (!result.problems.empty()) throw Exit{1, ""};
+}
+
+}  // namespace
+
 void add_verify_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("verify", "recompute every digest, blob and chain link of runs");
     auto refs = std::make_shared<std::vector<std::string>>();
     auto all = std::make_shared<bool>(false);
+    auto attestation = std::make_shared<std::string>();
+    auto key = std::make_shared<std::string>();
     cmd->add_option("runs", *refs, "run references");
     cmd->add_flag("--all", *all, "verify every run in the store");
+    cmd->add_option("--attestation", *attestation,
+                    "check a signed statement (retrace attest): its signature, the run in the "
+                    "store, the outputs on disk");
+    cmd->add_option("--key", *key, "the public key an attestation was signed with");
     cmd->add_flag("--json", ctx.json, "print JSON");
-    cmd->callback([&ctx, refs, all] {
+    cmd->callback([&ctx, refs, all, attestation, key] {
+        if (!attestation->empty()) {
+            if (key->empty() || !refs->empty() || *all)
+                fail(error(ErrorCode::invalid_input,
+                           "--attestation FILE wants --key PUBKEY, and no runs"));
+            verify_attestation(ctx, *attestation, *key);
+            return;
+        }
         if (refs->empty() == !*all)
             fail(error(ErrorCode::invalid_input, "give run references or --all"));
         auto& store = ctx.store();
@@ -46,7 +109,8 @@ void add_verify_command(CLI::App& app, Context& ctx) {
                 std::cout << "ok     " << r.run_id << " (" << r.events << " events, " << r.blobs
                           << " blobs)\n";
         }
-        if (ctx.json) print_json({{"ok", failed == 0}, {"incomplete", incomplete}, {"runs", results}});
+        if (ctx.json)
+            print_json({{"ok", failed == 0}, {"incomplete", incomplete}, {"runs", results}});
         else if (incomplete)
             std::cout << incomplete
                       << " run(s) incomplete: their recorder stopped before the seal; what they "

@@ -16,13 +16,14 @@ import sys
 LAYERS = {
     "core": 0,   # identity, canonical JSON, digests, redaction, matching, clock
     "shim": 0,   # the preloaded determinism shim: nothing of ours at all
-    "store": 1,  # the Store interface, SQLite
+    "store": 1,  # the Store interface, SQLite and PostgreSQL
     "trace": 2,  # the exchange and event format, divergence
     "net": 2,    # HTTP plumbing with no retrace meaning
     "conditions": 3,
     "sim": 3,    # the simulated provider: net and core only
     "analysis": 4,
     "replay": 4,  # the cassette
+    "interop": 4,  # attestations (in-toto, DSSE); later OTLP, HAR, cassettes
     "proxy": 5,
     "run": 6,
     "probe": 7,
