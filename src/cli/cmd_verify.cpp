@@ -109,13 +109,36 @@ void add_verify_command(CLI::App& app, Context& ctx) {
                 std::cout << "ok     " << r.run_id << " (" << r.events << " events, " << r.blobs
                           << " blobs)\n";
         }
-        if (ctx.json)
-            print_json({{"ok", failed == 0}, {"incomplete", incomplete}, {"runs", results}});
-        else if (incomplete)
+        // --all: the store's own log as well (deleted, inserted, reordered runs).
+        core::Json log_json;
+        bool log_failed = false;
+        if (*all) {
+            auto log = check(store::verify_store_log(store));
+            log_failed = !log.problems.empty();
+            log_json = {{"present", log.present},
+                        {"entries", log.entries},
+                        {"head", log.head},
+                        {"problems", log.problems}};
+            if (!ctx.json) {
+                if (!log.present)
+                    std::cout << "store log: none (a store from before it, read-only here)\n";
+                for (const auto& p : log.problems) std::cout << "FAILED store log: " << p << "\n";
+                if (log.present && !log_failed)
+                    std::cout << "store log: " << log.entries << " entries, intact, head "
+                              << (log.head.empty() ? "(empty)" : log.head) << "\n";
+            }
+        }
+        if (ctx.json) {
+            core::Json doc = {
+                {"ok", failed == 0 && !log_failed}, {"incomplete", incomplete}, {"runs", results}};
+            if (*all) doc["log"] = log_json;
+            print_json(doc);
+        } else if (incomplete) {
             std::cout << incomplete
                       << " run(s) incomplete: their recorder stopped before the seal; what they "
                          "hold is intact\n";
-        if (failed) throw Exit{1, ""};
+        }
+        if (failed || log_failed) throw Exit{1, ""};
     });
 }
 

@@ -128,4 +128,15 @@ Digest record_digest(const RecordParts& p) {
         .digest();
 }
 
+Digest store_log_link(std::string_view prev, const StoreLogEntry& e) {
+    return TaggedHasher("retrace.store-log/1")
+        .field("prev", prev)
+        .field("position", e.position)
+        .field("kind", e.kind)
+        .field("run", e.run_id)
+        .field("record", e.record_digest)
+        .field("at", e.at_ns)
+        .digest();
+}
+
 }  // namespace retrace::core

@@ -267,6 +267,18 @@ Result<Json> run_statement(store::Store& store, const std::string& run_id) {
                       {"ended_ns", run.ended_ns ? Json(core::ns_text(*run.ended_ns)) : Json()},
                       {"exit_code", run.exit_code ? Json(*run.exit_code) : Json()},
                       {"retrace_version", RETRACE_VERSION}};
+    // Where the run entered the store's history: its log entry (whose link
+    // covers every entry before it) and the head when the statement was made.
+    RETRACE_ASSIGN(auto log, store.store_log());
+    if (log)
+        for (auto it = log->rbegin(); it != log->rend(); ++it)
+            if (it->kind == "added" && it->run_id == run.id) {
+                predicate["log"] = {{"position", it->position},
+                                    {"entry", it->digest},
+                                    {"entries", static_cast<long long>(log->size())},
+                                    {"head", log->back().digest}};
+                break;
+            }
     return Json{{"_type", k_statement_type},
                 {"subject", subjects},
                 {"predicateType", k_run_predicate_type},
@@ -298,6 +310,26 @@ Result<StatementCheck> check_statement(store::Store& store, const Json& statemen
         out.problems.push_back("run " + out.run_id + ": conditions digest " +
                                found->conditions_digest + " in the store, " + conditions +
                                " in the statement");
+    // The store's history still holds the run where the statement saw it,
+    // and the history up to the statement's head is the same.
+    if (predicate.contains("log") && predicate["log"].is_object()) {
+        RETRACE_ASSIGN(auto log, store.store_log());
+        const Json& at = predicate["log"];
+        long long position = at.value("position", 0LL), entries = at.value("entries", 0LL);
+        auto entry = [&](long long p) -> const core::StoreLogEntry* {
+            return log && p >= 1 && p <= static_cast<long long>(log->size())
+                       ? &(*log)[static_cast<std::size_t>(p - 1)]
+                       : nullptr;
+        };
+        const auto* added = entry(position);
+        if (!added || added->digest != at.value("entry", "") || added->run_id != out.run_id)
+            out.problems.push_back("the store log has no entry " + std::to_string(position) +
+                                   " for run " + out.run_id + " as the statement records it");
+        const auto* head = entry(entries);
+        if (!head || head->digest != at.value("head", ""))
+            out.problems.push_back("the store log's first " + std::to_string(entries) +
+                                   " entries are not those the statement saw");
+    }
     RETRACE_ASSIGN(auto verified, store::verify_run(store, out.run_id));
     if (!verified.ok)
         out.problems.push_back("run " + out.run_id + " fails verification: " + verified.problem);

@@ -4,6 +4,7 @@
 #include <vector>
 
 #include "schema_sql.hpp"
+#include "sqlite_log.hpp"
 
 namespace retrace::store {
 
@@ -11,6 +12,8 @@ namespace {
 struct Migration {
     int to_version;
     const char* sql;
+    // Run after sql, in the same transaction: what SQL alone cannot do.
+    Status (*then)(Database&) = nullptr;
 };
 // Append here; never edit a migration that has shipped.
 const std::vector<Migration> k_migrations = {
@@ -23,6 +26,19 @@ const std::vector<Migration> k_migrations = {
      "    source      TEXT NOT NULL,\n"
      "    imported_ns INTEGER NOT NULL\n"
      ");"},
+    // The store log: every sealed run that entered the store and every one
+    // removed, each entry linked to the one before (docs/store-format.md).
+    // The runs already sealed go in first, by seal time.
+    {3,
+     "CREATE TABLE store_log (\n"
+     "    position      INTEGER PRIMARY KEY,\n"
+     "    kind          TEXT NOT NULL CHECK (kind IN ('added', 'removed')),\n"
+     "    run_id        TEXT NOT NULL,\n"
+     "    record_digest TEXT NOT NULL,\n"
+     "    at_ns         INTEGER NOT NULL,\n"
+     "    digest        TEXT NOT NULL\n"
+     ");",
+     backfill_store_log},
 };
 
 Result<int> user_version(Database& db) {
@@ -49,6 +65,7 @@ Status migrate(Database& db) {
         RETRACE_ASSIGN(int now, user_version(db));
         if (now >= m.to_version) continue;
         RETRACE_TRY(db.exec(m.sql));
+        if (m.then) RETRACE_TRY(m.then(db));
         RETRACE_TRY(db.exec("INSERT OR REPLACE INTO meta (key, value) VALUES ('schema_version', '" +
                             std::to_string(m.to_version) + "')"));
         RETRACE_TRY(db.exec("PRAGMA user_version = " + std::to_string(m.to_version)));

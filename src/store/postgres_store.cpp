@@ -20,6 +20,7 @@
 #include "postgres_schema_sql.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
+#include "retrace/core/identity.hpp"
 #include "retrace/store/store.hpp"
 
 namespace retrace::store {
@@ -28,17 +29,36 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int k_schema_version = 1;
+constexpr int k_schema_version = 2;
+
+Status backfill_store_log(pg::Connection& conn);
+
 // Append here; never edit a migration that has shipped.
 struct Migration {
     int to_version;
     const char* sql;
+    // Run after sql, in the same transaction: what SQL alone cannot do.
+    Status (*then)(pg::Connection&) = nullptr;
 };
 const Migration k_migrations[] = {
     {1, detail::k_postgres_schema_sql},
+    // The store log (docs/store-format.md); the runs already sealed go in
+    // first, by seal time.
+    {2,
+     "CREATE TABLE store_log (\n"
+     "    position      bigint PRIMARY KEY,\n"
+     "    kind          text NOT NULL CHECK (kind IN ('added', 'removed')),\n"
+     "    run_id        text NOT NULL,\n"
+     "    record_digest text NOT NULL,\n"
+     "    at_ns         bigint NOT NULL,\n"
+     "    digest        text NOT NULL\n"
+     ");",
+     backfill_store_log},
 };
 // Held while migrating, so that two first connections do not both create.
 constexpr long long k_migration_lock = 0x7265747261636531;  // "retrace1"
+// Held by the transaction that appends to the store log: one at a time.
+constexpr long long k_log_lock = 0x7265747261636533;  // "retrace3"
 // Held shared by every transaction that stores or refers to blobs, and
 // exclusively by gc: a blob a writer found stored is not deleted before
 // the writer's reference to it commits.
@@ -165,6 +185,40 @@ std::optional<std::string> link_of(std::string_view links, long long seq) {
     return "sha256:" + core::to_hex(links.substr(at, 32));
 }
 
+// Appends an entry to the store log, inside the transaction open on conn
+// (which then holds the log's lock until it ends).
+Status append_store_log(pg::Connection& conn, const std::string& kind, const std::string& run_id,
+                        const std::string& record_digest, long long at_ns) {
+    RETRACE_TRY(
+        conn.exec("SELECT pg_advisory_xact_lock($1::bigint)", pg::Params().integer(k_log_lock)));
+    RETRACE_ASSIGN(auto last, conn.exec("SELECT position, digest FROM store_log "
+                                        "ORDER BY position DESC LIMIT 1"));
+    core::StoreLogEntry e{
+        last.size() ? last.integer(0, 0) + 1 : 1, kind, run_id, record_digest, at_ns, ""};
+    e.digest = core::store_log_link(last.size() ? last.get(0, 1) : "", e).to_string();
+    return conn
+        .exec(
+            "INSERT INTO store_log (position, kind, run_id, record_digest, at_ns, digest) "
+            "VALUES ($1, $2, $3, $4, $5, $6)",
+            pg::Params()
+                .integer(e.position)
+                .text(e.kind)
+                .text(e.run_id)
+                .text(e.record_digest)
+                .integer(e.at_ns)
+                .text(e.digest))
+        .status();
+}
+
+Status backfill_store_log(pg::Connection& conn) {
+    RETRACE_ASSIGN(auto q, conn.exec("SELECT id, coalesce(record_digest, ''), "
+                                     "coalesce(ended_ns, started_ns) FROM runs WHERE state = "
+                                     "'sealed' ORDER BY 3, id COLLATE \"C\""));
+    for (int i = 0; i < q.size(); ++i)
+        RETRACE_TRY(append_store_log(conn, "added", q.text(i, 0), q.text(i, 1), q.integer(i, 2)));
+    return Status::ok();
+}
+
 const Status& status_of(const Status& s) {
     return s;
 }
@@ -283,7 +337,9 @@ class PostgresStore final : public Store {
                     return error(ErrorCode::invalid_input,
                                  "run " + s.run_id + " is not an incomplete run");
                 }
-                return insert_files(s.files);
+                RETRACE_TRY(insert_files(s.files));
+                return append_store_log(m_conn, "added", s.run_id, s.record_digest,
+                                        core::unix_now_ns());
             });
         });
     }
@@ -292,6 +348,15 @@ class PostgresStore final : public Store {
         // A run's rows refer to it without foreign keys: each table here.
         return attempt([&]() -> Status {
             return transaction([&]() -> Status {
+                RETRACE_ASSIGN(auto sealed,
+                               m_conn.exec("SELECT id, coalesce(record_digest, '') FROM runs "
+                                           "WHERE id = ANY($1::text[]) AND state = 'sealed' "
+                                           "ORDER BY id COLLATE \"C\"",
+                                           pg::Params().text_array(ids)));
+                long long now = core::unix_now_ns();
+                for (int i = 0; i < sealed.size(); ++i)
+                    RETRACE_TRY(append_store_log(m_conn, "removed", sealed.text(i, 0),
+                                                 sealed.text(i, 1), now));
                 for (const char* table : {"events", "run_blobs", "run_files", "run_imports"})
                     RETRACE_TRY(m_conn.exec(
                         std::string("DELETE FROM ") + table + " WHERE run_id = ANY($1::text[])",
@@ -365,6 +430,9 @@ class PostgresStore final : public Store {
                             "INSERT INTO run_imports (run_id, source, imported_ns) VALUES "
                             "($1, $2, $3)",
                             pg::Params().text(runs[i].id).text(*source).integer(now)));
+                    if (runs[i].sealed())
+                        RETRACE_TRY(append_store_log(m_conn, "added", runs[i].id,
+                                                     runs[i].record_digest.value_or(""), now));
                     ++imported;
                 }
                 return Status::ok();
@@ -515,6 +583,21 @@ class PostgresStore final : public Store {
             auto decoded = zstd_decompress(data, size);
             if (!decoded) return decoded.status().with_context("blob " + digest);
             return std::optional<std::string>(std::move(decoded).value());
+        });
+    }
+
+    Result<std::optional<std::vector<core::StoreLogEntry>>> store_log() override {
+        return attempt([&]() -> Result<std::optional<std::vector<core::StoreLogEntry>>> {
+            // (absent from a store of schema 1 this role may only read)
+            RETRACE_ASSIGN(auto table, m_conn.exec("SELECT to_regclass('store_log') IS NOT NULL"));
+            if (table.get(0, 0) != "t") return std::optional<std::vector<core::StoreLogEntry>>();
+            RETRACE_ASSIGN(auto q, m_conn.exec("SELECT position, kind, run_id, record_digest, "
+                                               "at_ns, digest FROM store_log ORDER BY position"));
+            std::vector<core::StoreLogEntry> out;
+            for (int i = 0; i < q.size(); ++i)
+                out.push_back({q.integer(i, 0), q.text(i, 1), q.text(i, 2), q.text(i, 3),
+                               q.integer(i, 4), q.text(i, 5)});
+            return std::optional<std::vector<core::StoreLogEntry>>(std::move(out));
         });
     }
 
@@ -822,6 +905,7 @@ Status migrate(pg::Connection& conn, bool create, const StoreLocation& location)
             RETRACE_ASSIGN(int current, version());
             if (current >= m.to_version) return Status::ok();
             RETRACE_TRY(conn.exec_script(m.sql));
+            if (m.then) RETRACE_TRY(m.then(conn));
             RETRACE_TRY(conn.exec("INSERT INTO retrace_schema (version) VALUES ($1::bigint)",
                                   pg::Params().integer(m.to_version)));
             return Status::ok();
@@ -844,6 +928,10 @@ Result<std::unique_ptr<Store>> open_postgres_store(const StoreLocation& location
                      location.mask("cannot connect to the store " + location.display() + ": " +
                                    conn.status().message()));
     Status migrated = migrate(*conn, create, location);
+    // A role that may only read reads an older schema as it is (a table
+    // added since is simply absent), as for SQLite.
+    if (!migrated.is_ok() && migrated.code() == ErrorCode::denied && !create)
+        migrated = Status::ok();
     if (!migrated.is_ok())
         return Status(
             migrated.code(),

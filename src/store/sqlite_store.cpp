@@ -16,6 +16,7 @@
 #include "retrace/core/digest.hpp"
 #include "retrace/store/sqlite.hpp"
 #include "retrace/store/store.hpp"
+#include "sqlite_log.hpp"
 
 namespace retrace::store {
 
@@ -168,13 +169,23 @@ class SqliteStore final : public Store {
             RETRACE_TRY(ev.run());
         }
         RETRACE_TRY(insert_files(s.files));
+        RETRACE_TRY(
+            append_store_log(m_db, "added", s.run_id, s.record_digest, core::unix_now_ns()));
         return tx.commit();
     }
 
     Status remove_runs(const std::vector<std::string>& ids) override {
         RETRACE_ASSIGN(auto tx, Transaction::begin(m_db));
+        RETRACE_ASSIGN(auto sealed, m_db.prepare("SELECT record_digest FROM runs "
+                                                 "WHERE id=? AND state='sealed'"));
         RETRACE_ASSIGN(auto del, m_db.prepare("DELETE FROM runs WHERE id=?"));
+        long long now = core::unix_now_ns();
         for (const auto& id : ids) {
+            sealed.bind(1, id);
+            RETRACE_ASSIGN(bool was_sealed, sealed.step());
+            std::string record = was_sealed ? sealed.optional_text(0).value_or("") : "";
+            sealed.reset();
+            if (was_sealed) RETRACE_TRY(append_store_log(m_db, "removed", id, record, now));
             del.bind(1, id);
             RETRACE_TRY(del.run());
         }
@@ -224,6 +235,9 @@ class SqliteStore final : public Store {
                 RETRACE_TRY(mark.run());
                 mark.reset();
             }
+            if (runs[i].sealed())
+                RETRACE_TRY(append_store_log(m_db, "added", runs[i].id,
+                                             runs[i].record_digest.value_or(""), now));
             ++imported;
         }
         RETRACE_TRY(tx.commit());
@@ -358,6 +372,24 @@ class SqliteStore final : public Store {
         auto decoded = zstd_decompress(data, size);
         if (!decoded) return decoded.status().with_context("blob " + digest);
         return std::optional<std::string>(std::move(decoded).value());
+    }
+
+    Result<std::optional<std::vector<core::StoreLogEntry>>> store_log() override {
+        using Log = std::optional<std::vector<core::StoreLogEntry>>;
+        // (absent from a store of schema 2 opened read-only)
+        RETRACE_ASSIGN(auto table,
+                       m_db.prepare("SELECT 1 FROM sqlite_master WHERE name = 'store_log'"));
+        RETRACE_ASSIGN(bool has_table, table.step());
+        if (!has_table) return Log();
+        RETRACE_ASSIGN(auto q, m_db.prepare("SELECT position, kind, run_id, record_digest, at_ns, "
+                                            "digest FROM store_log ORDER BY position"));
+        std::vector<core::StoreLogEntry> out;
+        for (;;) {
+            RETRACE_ASSIGN(bool row, q.step());
+            if (!row) break;
+            out.push_back({q.integer(0), q.text(1), q.text(2), q.text(3), q.integer(4), q.text(5)});
+        }
+        return Log(std::move(out));
     }
 
     Result<std::optional<BlobInfo>> blob_info(const std::string& digest) override {

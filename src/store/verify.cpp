@@ -1,5 +1,6 @@
 #include "retrace/store/verify.hpp"
 
+#include <map>
 #include <set>
 
 #include "retrace/core/outcome.hpp"
@@ -164,6 +165,53 @@ Result<VerifyResult> verify_run(Store& store, const std::string& run_id) {
         out.ok = false;
         out.problem = std::string("malformed stored value: ") + e.what();
     }
+    return out;
+}
+
+Result<LogCheck> verify_store_log(Store& store) {
+    LogCheck out;
+    RETRACE_ASSIGN(auto log, store.store_log());
+    if (!log) return out;
+    out.present = true;
+    out.entries = static_cast<long long>(log->size());
+    // run id -> record digest, for the runs the log says are in the store
+    std::map<std::string, std::string> held;
+    std::string prev;
+    for (std::size_t i = 0; i < log->size(); ++i) {
+        const auto& e = (*log)[i];
+        std::string where = "store log entry " + std::to_string(e.position);
+        if (e.position != static_cast<long long>(i) + 1)
+            out.problems.push_back(where + ": out of place (expected position " +
+                                   std::to_string(i + 1) + ")");
+        if (core::store_log_link(prev, e).to_string() != e.digest)
+            out.problems.push_back(where + " (" + e.kind + " " + e.run_id +
+                                   "): link mismatch (changed, inserted, removed or reordered)");
+        prev = e.digest;
+        if (e.kind == "added")
+            held[e.run_id] = e.record_digest;
+        else
+            held.erase(e.run_id);
+    }
+    out.head = prev;
+    RETRACE_ASSIGN(auto runs, store.list_runs({}));
+    for (const auto& r : runs) {
+        if (!r.sealed()) continue;
+        auto it = held.find(r.id);
+        if (it == held.end()) {
+            out.problems.push_back("run " + r.id +
+                                   " is sealed in the store but not in its log (inserted?)");
+            continue;
+        }
+        if (it->second != r.record_digest.value_or(""))
+            out.problems.push_back("run " + r.id + ": record digest " +
+                                   r.record_digest.value_or("") + " in the store, " + it->second +
+                                   " in the log");
+        held.erase(it);
+    }
+    for (const auto& [id, record] : held)
+        out.problems.push_back("run " + id +
+                               " is in the store log but not in the store, and was not removed "
+                               "with retrace rm (deleted?)");
     return out;
 }
 

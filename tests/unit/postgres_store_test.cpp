@@ -350,5 +350,30 @@ TEST(PostgresStore, CopiesBetweenEnginesAreVerifiedAndIdempotent) {
     EXPECT_FALSE(pg->get_run(c).value());
 }
 
+TEST(PostgresStore, TheStoreLogFollowsSealsRemovalsAndImportsAndNamesADeletedRun) {
+    std::string url = fresh_database();
+    auto pg = open_pg(url);
+    ASSERT_TRUE(pg);
+    std::string a = record_fixed(*pg, core::RunId::generate().str(), "a", 3);
+    std::string b = record_fixed(*pg, core::RunId::generate().str(), "b", 3);
+    ASSERT_TRUE(pg->remove_runs({a}).is_ok());
+    test::TempDir dir;
+    auto lite = open_sqlite_store(dir.path() / "lite", true).value();
+    std::string c = record_fixed(*lite, core::RunId::generate().str(), "c", 3);
+    ASSERT_TRUE(transfer_runs(*lite, *pg, {c}, "pushed", nullptr).is_ok());
+    auto entries = pg->store_log().value().value();
+    ASSERT_EQ(entries.size(), 4u);
+    EXPECT_EQ(entries[2].kind + " " + entries[2].run_id, "removed " + a);
+    EXPECT_EQ(entries[3].kind + " " + entries[3].run_id, "added " + c);
+    auto log = verify_store_log(*pg).value();
+    EXPECT_TRUE(log.problems.empty()) << log.problems.front();
+    // Deleted without retrace.
+    ASSERT_EQ(run_sql(url, "DELETE FROM runs WHERE id = '" + b + "'"), "");
+    log = verify_store_log(*pg).value();
+    ASSERT_EQ(log.problems.size(), 1u);
+    EXPECT_NE(log.problems[0].find("run " + b + " is in the store log but not in the store"),
+              std::string::npos);
+}
+
 }  // namespace
 }  // namespace retrace::store

@@ -372,6 +372,74 @@ TEST(StoreOpen, MissingStoreIsNotCreatedByReaders) {
     EXPECT_FALSE(std::filesystem::exists(dir.path() / "nope"));
 }
 
+// The store log: what retrace does keeps it intact; a run deleted,
+// inserted or reordered behind retrace's back is named.
+TEST_F(StoreTest, TheStoreLogFollowsSealsAndRemovalsAndNamesWhatBypassedIt) {
+    std::string a = make_run(*m_store, "a", 1), b = make_run(*m_store, "b", 1);
+    auto log = verify_store_log(*m_store).value();
+    EXPECT_TRUE(log.present);
+    EXPECT_EQ(log.entries, 2);
+    EXPECT_TRUE(log.problems.empty()) << log.problems.front();
+    ASSERT_TRUE(m_store->remove_runs({a}).is_ok());  // the control: rm leaves a tombstone
+    log = verify_store_log(*m_store).value();
+    EXPECT_EQ(log.entries, 3);
+    EXPECT_TRUE(log.problems.empty());
+    auto entries = m_store->store_log().value().value();
+    EXPECT_EQ(entries[2].kind, "removed");
+    EXPECT_EQ(entries[2].run_id, a);
+
+    // Deleted without retrace.
+    sql("DELETE FROM runs WHERE id = '" + b + "'");
+    log = verify_store_log(*m_store).value();
+    ASSERT_EQ(log.problems.size(), 1u);
+    EXPECT_NE(log.problems[0].find("run " + b + " is in the store log but not in the store"),
+              std::string::npos);
+}
+
+TEST_F(StoreTest, TheStoreLogNamesAnInsertedRunAndReorderedEntries) {
+    std::string a = make_run(*m_store, "a", 1), b = make_run(*m_store, "b", 1);
+    sql("INSERT INTO runs SELECT 'X' || substr(id, 2), name, state, replay_of, started_ns, "
+        "ended_ns, exit_code, conditions, conditions_digest, metadata, metadata_digest, outcome, "
+        "outcome_digest, chain_head, event_count, record_digest FROM runs WHERE id = '" +
+        a + "'");
+    auto log = verify_store_log(*m_store).value();
+    ASSERT_EQ(log.problems.size(), 1u);
+    EXPECT_NE(log.problems[0].find("is sealed in the store but not in its log"), std::string::npos);
+    sql("DELETE FROM runs WHERE id LIKE 'X%'");
+    EXPECT_TRUE(verify_store_log(*m_store)->problems.empty());  // the control
+    sql("UPDATE store_log SET position = 3 WHERE position = 1");
+    sql("UPDATE store_log SET position = 1 WHERE position = 2");
+    sql("UPDATE store_log SET position = 2 WHERE position = 3");
+    log = verify_store_log(*m_store).value();
+    EXPECT_FALSE(log.problems.empty());
+    EXPECT_NE(log.problems[0].find("link mismatch"), std::string::npos) << log.problems[0];
+    (void)b;
+}
+
+TEST(StoreLog, AStoreFromBeforeTheLogGetsItsSealedRunsOnOpening) {
+    test::TempDir dir;
+    std::string a, b;
+    {
+        auto store = open_sqlite_store(dir.path(), true).value();
+        a = make_run(*store, "a", 1);
+        b = make_run(*store, "b", 1);
+    }
+    // Back to schema 2: no log.
+    sqlite3* db = nullptr;
+    ASSERT_EQ(sqlite3_open((dir.path() / "retrace.db").c_str(), &db), SQLITE_OK);
+    ASSERT_EQ(sqlite3_exec(db, "DROP TABLE store_log; PRAGMA user_version = 2", nullptr, nullptr,
+                           nullptr),
+              SQLITE_OK);
+    sqlite3_close(db);
+    auto store = open_sqlite_store(dir.path(), false).value();
+    auto entries = store->store_log().value().value();
+    ASSERT_EQ(entries.size(), 2u);
+    EXPECT_EQ(entries[0].kind, "added");
+    auto log = verify_store_log(*store).value();
+    EXPECT_TRUE(log.problems.empty());
+    EXPECT_EQ(log.head, entries[1].digest);
+}
+
 }  // namespace
 }  // namespace retrace::store
 

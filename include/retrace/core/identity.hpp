@@ -22,7 +22,7 @@ inline constexpr std::array<std::string_view, 7> k_declared_sections = {
 // as observed in its requests), not the program's code, data or
 // parameters: they follow from what the program did, not what it was given.
 inline constexpr std::array<std::string_view, 3> k_traffic_sections = {"models", "prompts",
-                                                                        "tools"};
+                                                                       "tools"};
 inline bool is_traffic_section(std::string_view section) {
     for (auto s : k_traffic_sections)
         if (s == section) return true;
@@ -86,5 +86,20 @@ struct RecordParts {
     Digest outcome;
 };
 Digest record_digest(const RecordParts& parts);
+
+// The store's own log (docs/store-format.md): every sealed run that
+// entered the store ("added": sealed here, or imported) and every one
+// removed ("removed"), each entry linked to the one before it, so that a
+// run deleted, inserted or reordered behind retrace's back shows.
+struct StoreLogEntry {
+    long long position = 0;  // 1, 2, ...
+    std::string kind;        // "added" or "removed"
+    std::string run_id;
+    std::string record_digest;
+    long long at_ns = 0;
+    std::string digest;  // the link: store_log_link over the entry and the one before
+};
+// prev is the previous entry's digest, "" for the first.
+Digest store_log_link(std::string_view prev, const StoreLogEntry& entry);
 
 }  // namespace retrace::core

@@ -172,16 +172,19 @@ class Store {
     // completed once this returns ok; the store keeps them across a crash.
     virtual Status append(const std::string& run_id, const std::vector<EventRow>& events,
                           const std::vector<Blob>& blobs) = 0;
-    // Seals an incomplete run (its outcome, digests and chain head).
-    // invalid_input when the run is unknown or already sealed.
+    // Seals an incomplete run (its outcome, digests and chain head), and
+    // adds it to the store log, in one transaction. invalid_input when the
+    // run is unknown or already sealed.
     virtual Status seal(const SealRequest& seal) = 0;
     // Removes runs with their events, files and blob references (unknown
-    // ids are passed over), all or none. The blobs stay until gc().
+    // ids are passed over), all or none; a sealed run's removal goes into
+    // the store log. The blobs stay until gc().
     virtual Status remove_runs(const std::vector<std::string>& ids) = 0;
     // Deletes blobs no run refers to; returns {blobs removed, bytes freed}.
     virtual Result<std::pair<long long, long long>> gc() = 0;
     // Imports complete runs with their events, files and blobs in one
-    // transaction; existing runs with the same id are left as they are.
+    // transaction (each new sealed run into the store log too); existing
+    // runs with the same id are left as they are.
     // Returns how many runs were new.
     // source, when set, names where the runs came from (a pack file): each
     // new run is marked imported from it (imported_from()).
@@ -222,6 +225,9 @@ class Store {
     // check the digest (verify does).
     virtual Result<std::optional<std::string>> get_blob(const std::string& digest) = 0;
     virtual Result<std::optional<BlobInfo>> blob_info(const std::string& digest) = 0;
+    // The store log (core::StoreLogEntry), in position order; nullopt for a
+    // store from before it that this user may only read.
+    virtual Result<std::optional<std::vector<core::StoreLogEntry>>> store_log() = 0;
 };
 
 // A blob's text for reading and reports: "" when the digest is empty, the
