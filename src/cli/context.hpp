@@ -64,8 +64,8 @@ void add_record_command(CLI::App& app, Context& ctx);
 void add_runs_commands(CLI::App& app, Context& ctx);  // runs, rm, gc
 void add_show_commands(CLI::App& app, Context& ctx);  // show, conditions
 void add_verify_command(CLI::App& app, Context& ctx);
-void add_pack_commands(CLI::App& app, Context& ctx);  // pack, unpack
-void add_push_commands(CLI::App& app, Context& ctx);  // push, pull
+void add_pack_commands(CLI::App& app, Context& ctx);    // pack, unpack
+void add_push_commands(CLI::App& app, Context& ctx);    // push, pull
 void add_attest_commands(CLI::App& app, Context& ctx);  // keygen, attest
 void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);

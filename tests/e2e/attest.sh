@@ -122,6 +122,15 @@ expect_exit 0 retrace rm "$run"
 expect_exit 1 retrace verify --attestation report.intoto.json --key signing.key.pub
 expect_contains "$OUT" "run $run is not in this store"
 
+# No secret reaches a statement: a key in the command line is stored
+# redacted, and the statement says what was stored.
+export OPENAI_API_KEY=sk-test-ATTESTSECRET0000001
+retrace record --name secret --output s.txt -- sh -c "echo $OPENAI_API_KEY | wc -c > s.txt" > /dev/null 2>&1
+expect_exit 0 retrace attest secret --key signing.key -o secret.json
+python3 -c 'import base64,json,sys; print(base64.b64decode(json.load(open(sys.argv[1]))["payload"]).decode())' secret.json > secret.payload
+expect_contains "$(cat secret.payload)" "[REDACTED]" "the redacted command line in the statement"
+expect_not_contains "$(cat secret.payload secret.json)" "ATTESTSECRET" "the key in the statement"
+
 # Bad input: exit 2, one line.
 expect_exit 2 retrace verify --attestation report.intoto.json
 expect_contains "$ERR" "--attestation FILE wants --key PUBKEY"
