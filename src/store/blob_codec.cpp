@@ -49,4 +49,17 @@ Result<std::string> zstd_decompress(std::string_view frame, std::size_t expected
     return out;
 }
 
+Result<std::string> decode_blob(const std::string& digest, std::string_view codec,
+                                std::string_view data, std::size_t size) {
+    if (codec == "raw") {
+        if (data.size() != size)
+            return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");
+        return std::string(data);
+    }
+    if (codec != "zstd") return error(ErrorCode::corrupt, "blob " + digest + ": unknown codec");
+    auto decoded = zstd_decompress(data, size);
+    if (!decoded) return decoded.status().with_context("blob " + digest);
+    return decoded;
+}
+
 }  // namespace retrace::store

@@ -219,6 +219,20 @@ Status backfill_store_log(pg::Connection& conn) {
     return Status::ok();
 }
 
+// blobs once each (none whose digest skip holds), in digest order: the
+// order every writer inserts them in, so two never wait on each other in
+// a cycle.
+std::vector<const Blob*> in_digest_order(const std::vector<Blob>& blobs,
+                                         const std::unordered_set<std::string>& skip = {}) {
+    std::vector<const Blob*> order;
+    std::unordered_set<std::string_view> seen;
+    for (const auto& b : blobs)
+        if (!skip.count(b.digest) && seen.insert(b.digest).second) order.push_back(&b);
+    std::sort(order.begin(), order.end(),
+              [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+    return order;
+}
+
 const Status& status_of(const Status& s) {
     return s;
 }
@@ -280,12 +294,7 @@ class PostgresStore final : public Store {
             m_stored_run = run_id;
             m_stored.clear();
         }
-        std::vector<const Blob*> order;
-        std::unordered_set<std::string_view> seen;
-        for (const auto& b : blobs)
-            if (!m_stored.count(b.digest) && seen.insert(b.digest).second) order.push_back(&b);
-        std::sort(order.begin(), order.end(),
-                  [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        std::vector<const Blob*> order = in_digest_order(blobs, m_stored);
         Status s = attempt([&]() -> Status {
             Status w = write_batch(run_id, events, order, m_reconnected, true);
             if (!w.is_ok()) m_conn.rollback();
@@ -395,12 +404,7 @@ class PostgresStore final : public Store {
                             const std::vector<std::vector<FileRow>>& files,
                             const std::vector<Blob>& blobs,
                             const std::optional<std::string>& source) override {
-        std::vector<const Blob*> order;
-        std::unordered_set<std::string_view> seen;
-        for (const auto& b : blobs)
-            if (seen.insert(b.digest).second) order.push_back(&b);
-        std::sort(order.begin(), order.end(),
-                  [](const Blob* a, const Blob* b) { return a->digest < b->digest; });
+        std::vector<const Blob*> order = in_digest_order(blobs);
         // Each sealed run's chain links, as its row keeps them.
         std::vector<std::optional<std::string>> links(runs.size());
         for (std::size_t i = 0; i < runs.size(); ++i) {
@@ -573,16 +577,8 @@ class PostgresStore final : public Store {
             if (q.size() == 0) return std::optional<std::string>();
             auto size = static_cast<std::size_t>(q.binary_integer(0, 0));
             std::string_view codec = q.get(0, 1), data = q.get(0, 2);
-            if (codec == "raw") {
-                if (data.size() != size)
-                    return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");
-                return std::optional<std::string>(std::string(data));
-            }
-            if (codec != "zstd")
-                return error(ErrorCode::corrupt, "blob " + digest + ": unknown codec");
-            auto decoded = zstd_decompress(data, size);
-            if (!decoded) return decoded.status().with_context("blob " + digest);
-            return std::optional<std::string>(std::move(decoded).value());
+            RETRACE_ASSIGN(auto bytes, decode_blob(digest, codec, data, size));
+            return std::optional<std::string>(std::move(bytes));
         });
     }
 

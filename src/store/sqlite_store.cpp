@@ -363,15 +363,8 @@ class SqliteStore final : public Store {
         q->reset();  // (a statement left stepping would hold its read transaction)
         if (!row) return row.status();
         if (!*row) return std::optional<std::string>();
-        if (codec == "raw") {
-            if (data.size() != size)
-                return error(ErrorCode::corrupt, "blob " + digest + " has the wrong size");
-            return std::optional<std::string>(std::move(data));
-        }
-        if (codec != "zstd") return error(ErrorCode::corrupt, "blob " + digest + ": unknown codec");
-        auto decoded = zstd_decompress(data, size);
-        if (!decoded) return decoded.status().with_context("blob " + digest);
-        return std::optional<std::string>(std::move(decoded).value());
+        RETRACE_ASSIGN(auto bytes, decode_blob(digest, codec, data, size));
+        return std::optional<std::string>(std::move(bytes));
     }
 
     Result<std::optional<std::vector<core::StoreLogEntry>>> store_log() override {
