@@ -52,6 +52,7 @@ int run(int argc, char** argv) {
     add_pack_commands(app, ctx);
     add_push_commands(app, ctx);
     add_attest_commands(app, ctx);
+    add_export_commands(app, ctx);
     add_which_command(app, ctx);
     add_replay_command(app, ctx);
     add_proxy_command(app, ctx);

@@ -67,6 +67,7 @@ void add_verify_command(CLI::App& app, Context& ctx);
 void add_pack_commands(CLI::App& app, Context& ctx);    // pack, unpack
 void add_push_commands(CLI::App& app, Context& ctx);    // push, pull
 void add_attest_commands(CLI::App& app, Context& ctx);  // keygen, attest
+void add_export_commands(CLI::App& app, Context& ctx);  // export, import
 void add_which_command(CLI::App& app, Context& ctx);
 void add_sim_command(CLI::App& app, Context& ctx);
 void add_replay_command(CLI::App& app, Context& ctx);

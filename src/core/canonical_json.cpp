@@ -462,4 +462,14 @@ Result<std::string> canonicalize_text(std::string_view text) {
     return canonicalize(v);
 }
 
+bool is_utf8(std::string_view text) {
+    char32_t cp;
+    for (std::size_t i = 0; i < text.size();) {
+        std::size_t n = utf8_sequence(text, i, &cp);
+        if (n == 0) return false;
+        i += n;
+    }
+    return true;
+}
+
 }  // namespace retrace::core

@@ -53,6 +53,7 @@ void take_first_choice(LlmResponse& r) {
 void from_document(LlmResponse& r, std::string_view route, const Json& j) {
     if (!j.is_object()) return;
     error_from(r, j);
+    if (!str(j, "id").empty()) r.id = str(j, "id");
     if (!str(j, "model").empty()) r.model = str(j, "model");
     if (!str(j, "system_fingerprint").empty()) r.fingerprint = str(j, "system_fingerprint");
     usage_from(r, member(j, "usage"));
@@ -110,6 +111,7 @@ struct ChatChoices {
 };
 
 void from_openai_chat_chunk(LlmResponse& r, const Json& j, ChatChoices& acc) {
+    if (!str(j, "id").empty()) r.id = str(j, "id");
     if (!str(j, "model").empty()) r.model = str(j, "model");
     if (!str(j, "system_fingerprint").empty()) r.fingerprint = str(j, "system_fingerprint");
     usage_from(r, member(j, "usage"));
@@ -157,6 +159,7 @@ void from_stream(LlmResponse& r, std::string_view route, std::string_view body) 
         if (route == "anthropic") {
             if (type == "message_start") {
                 const Json& m = member(j, "message");
+                r.id = str(m, "id");
                 r.model = str(m, "model");
                 usage_from(r, member(m, "usage"));
             } else if (type == "content_block_start") {
@@ -178,9 +181,10 @@ void from_stream(LlmResponse& r, std::string_view route, std::string_view body) 
                 error_from(r, j);
             }
         } else if (type.starts_with("response.")) {
-            if (type == "response.created" || type == "response.in_progress")
+            if (type == "response.created" || type == "response.in_progress") {
+                r.id = str(member(j, "response"), "id");
                 r.model = str(member(j, "response"), "model");
-            else if (type == "response.output_text.delta")
+            } else if (type == "response.output_text.delta")
                 r.text += str(j, "delta");
             else if (type == "response.output_item.added" &&
                      str(member(j, "item"), "type") == "function_call") {

@@ -1,5 +1,6 @@
 #include "retrace/core/run_id.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/core/digest.hpp"
 
 #include <sys/random.h>
 
@@ -63,6 +64,10 @@ std::uint64_t RunId::unix_ms() const {
     for (std::size_t i = 0; i < 10; ++i)
         v = v * 32 + static_cast<std::uint64_t>(decode_char(m_text[i]));
     return v;
+}
+
+std::string trace_id_of(std::string_view run_id) {
+    return Digest::of(run_id).hex().substr(0, 32);
 }
 
 }  // namespace retrace::core

@@ -13,6 +13,8 @@
 #include <fstream>
 #include <memory>
 
+#include "retrace/core/base64.hpp"
+#include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
 #include "retrace/core/identity.hpp"
 #include "retrace/core/outcome.hpp"
@@ -23,7 +25,9 @@ namespace retrace::interop {
 namespace {
 
 namespace fs = std::filesystem;
+using core::base64;
 using core::Json;
+using core::unbase64;
 
 struct PkeyFree {
     void operator()(EVP_PKEY* k) const { EVP_PKEY_free(k); }
@@ -37,30 +41,6 @@ struct MdCtxFree {
     void operator()(EVP_MD_CTX* c) const { EVP_MD_CTX_free(c); }
 };
 using MdCtx = std::unique_ptr<EVP_MD_CTX, MdCtxFree>;
-
-std::string base64(std::string_view bytes) {
-    std::string out(4 * ((bytes.size() + 2) / 3), '\0');
-    int n = EVP_EncodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(bytes.data()),
-                            static_cast<int>(bytes.size()));
-    out.resize(static_cast<std::size_t>(n));
-    return out;
-}
-
-// Standard base64 with padding, as DSSE writes it; nullopt for anything else.
-std::optional<std::string> unbase64(std::string_view text) {
-    if (text.size() % 4 != 0) return std::nullopt;
-    std::string out(text.size() / 4 * 3, '\0');
-    int n = EVP_DecodeBlock(reinterpret_cast<unsigned char*>(out.data()),
-                            reinterpret_cast<const unsigned char*>(text.data()),
-                            static_cast<int>(text.size()));
-    if (n < 0) return std::nullopt;
-    std::size_t pad = 0;
-    if (!text.empty() && text.back() == '=') ++pad;
-    if (text.size() > 1 && text[text.size() - 2] == '=') ++pad;
-    out.resize(static_cast<std::size_t>(n) - pad);
-    return out;
-}
 
 std::string read_all(const fs::path& path, bool& ok) {
     std::ifstream in(path, std::ios::binary);
@@ -115,18 +95,6 @@ Status write_new(const fs::path& path, const std::string& content, mode_t mode) 
     ::close(fd);
     if (!ok) return error(ErrorCode::io, "cannot write " + path.string());
     return Status::ok();
-}
-
-// "2026-12-07T15:01:16.204581342Z"
-std::string rfc3339(long long ns) {
-    std::time_t s = static_cast<std::time_t>(ns / 1000000000);
-    std::tm tm{};
-    gmtime_r(&s, &tm);
-    char buf[64];
-    std::strftime(buf, sizeof buf, "%Y-%m-%dT%H:%M:%S", &tm);
-    char frac[16];
-    std::snprintf(frac, sizeof frac, ".%09lldZ", ns % 1000000000);
-    return std::string(buf) + frac;
 }
 
 std::string hex_of(const std::string& digest) {
@@ -261,9 +229,9 @@ Result<Json> run_statement(store::Store& store, const std::string& run_id) {
                       {"command", conditions["code"].value("argv", Json::array())},
                       {"models", conditions["models"]},
                       {"backend", conditions["backend"]},
-                      {"started", rfc3339(run.started_ns)},
+                      {"started", core::rfc3339(run.started_ns, 9)},
                       {"started_ns", core::ns_text(run.started_ns)},
-                      {"ended", run.ended_ns ? Json(rfc3339(*run.ended_ns)) : Json()},
+                      {"ended", run.ended_ns ? Json(core::rfc3339(*run.ended_ns, 9)) : Json()},
                       {"ended_ns", run.ended_ns ? Json(core::ns_text(*run.ended_ns)) : Json()},
                       {"exit_code", run.exit_code ? Json(*run.exit_code) : Json()},
                       {"retrace_version", RETRACE_VERSION}};

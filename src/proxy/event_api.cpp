@@ -182,10 +182,6 @@ Result<EventMessage> parse_message(const Json& j) {
 
 }  // namespace
 
-std::string trace_id_of(std::string_view run_id) {
-    return core::Digest::of(run_id).hex().substr(0, 32);
-}
-
 long long SpanTable::seq_of(const std::string& id) {
     std::lock_guard lock(m_mutex);
     Span& s = m_spans[id];

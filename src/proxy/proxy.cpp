@@ -14,6 +14,7 @@
 #include "retrace/core/api_path.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/llm_response.hpp"
+#include "retrace/core/run_id.hpp"
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/client_watch.hpp"
@@ -840,7 +841,7 @@ class Proxy final : public RecordingProxy {
             // (the run's trace id is a digest: only worked out when a header names a span)
             std::string traceparent = str(req["traceparent"]);
             in.parent = run->spans->parent_for_request(
-                traceparent, traceparent.empty() ? std::string() : trace_id_of(in.run_id));
+                traceparent, traceparent.empty() ? std::string() : core::trace_id_of(in.run_id));
         }
         trace::Exchange x;  // what is recorded of it
         std::optional<long long> received_ns = pending.received_ns();

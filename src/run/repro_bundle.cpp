@@ -345,7 +345,7 @@ class Writer {
         for (const auto& [path, digest] : files) file_json[path] = digest;
         Json manifest = {
             {"format", k_bundle_format},
-            {"created", rfc3339(core::unix_now_ns())},
+            {"created", core::rfc3339(core::unix_now_ns())},
             {"source",
              {{"run", m_failed.id},
               {"name", m_failed.name ? Json(*m_failed.name) : Json()},

@@ -20,12 +20,6 @@ std::string hostname() {
 
 }  // namespace
 
-std::string rfc3339(long long ns) {
-    char millis[8];
-    std::snprintf(millis, sizeof millis, ".%03lldZ", (ns / 1000000) % 1000);
-    return core::utc_time(ns, "%Y-%m-%dT%H:%M:%S") + millis;
-}
-
 std::optional<std::string> env_value(char** envp, std::string_view name) {
     for (char** e = envp; e && *e; ++e) {
         std::string_view kv(*e);
@@ -48,7 +42,7 @@ Result<NewRun> new_run(core::Json conditions, const std::optional<std::string>& 
     r.row.replay_of = replay_of;
     r.metadata = {{"id", r.row.id},
                   {"started_ns", core::ns_text(r.row.started_ns)},
-                  {"started_at", rfc3339(r.row.started_ns)},
+                  {"started_at", core::rfc3339(r.row.started_ns)},
                   {"host", hostname()},
                   {"pid", static_cast<long long>(getpid())},
                   {"retrace_version", RETRACE_VERSION}};

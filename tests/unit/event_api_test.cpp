@@ -44,7 +44,7 @@ class EventApiTest : public ::testing::Test {
     }
 
     std::string traceparent(const std::string& span) {
-        return "00-" + trace_id_of(m_run_id) + "-" + span + "-01";
+        return "00-" + core::trace_id_of(m_run_id) + "-" + span + "-01";
     }
 
     test::TempDir m_dir;
@@ -161,15 +161,16 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", k_b},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2) << "innermost of a chain";
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2)
+        << "innermost of a chain";
     // A tool's span (not a group) is never guessed: its end may be in flight.
     post("/v1/events",
          {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c}, {"parent", k_b}});
-    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 2);
-    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), trace_id_of(m_run_id)), 3);
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2);
+    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), core::trace_id_of(m_run_id)), 3);
     // Another run's trace id names nothing here.
     EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "-01",
-                                          trace_id_of(m_run_id)),
+                                          core::trace_id_of(m_run_id)),
               2);
     // Two open branches: ambiguous, so top level.
     post("/v1/events", {{"kind", "custom"},
@@ -178,7 +179,7 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", "00000000000000d4"},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request("", trace_id_of(m_run_id)), 0);
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 0);
     // Spans left open are completed as unfinished, so the run can be sealed.
     m_spans->close_all(1800000000000000000);
     auto rows = events();

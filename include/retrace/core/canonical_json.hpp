@@ -63,6 +63,10 @@ Result<std::string> canonicalize_text(std::string_view text);
 // dump() would throw. For answers and logs, never for digested text.
 std::string message_json(const Json& value);
 
+// Whether text is valid UTF-8 (no overlong forms, surrogates or code points
+// above U+10FFFF): what JSON and YAML may carry as text.
+bool is_utf8(std::string_view text);
+
 // ECMAScript Number::toString of a finite double ("1e+21", "0.002", "-0" -> "0").
 std::string format_number(double value);
 

@@ -6,7 +6,9 @@
 // clock reads are fed back by the determinism shim, not by this.
 #pragma once
 
+#include <optional>
 #include <string>
+#include <string_view>
 
 namespace retrace::core {
 
@@ -43,5 +45,11 @@ class ScopedClock {
 
 // strftime of the UTC time unix_ns with format, e.g. "%Y-%m-%d %H:%M:%S".
 std::string utc_time(long long unix_ns, const char* format);
+// "2026-11-22T15:24:55.123Z": RFC 3339 in UTC with `digits` fractional
+// digits (3: milliseconds, 9: nanoseconds).
+std::string rfc3339(long long unix_ns, int digits = 3);
+// Unix nanoseconds of an RFC 3339 / ISO 8601 date-time with an offset
+// ("...Z", "...+01:00"), fraction optional; nullopt for anything else.
+std::optional<long long> parse_rfc3339(std::string_view text);
 
 }  // namespace retrace::core

@@ -30,6 +30,7 @@ struct Choice {
 struct LlmResponse {
     bool stream = false;
     bool complete = true;  // a stream that reached its end marker ([DONE], message_stop, ...)
+    std::string id;        // the provider's response id (chatcmpl-..., msg_..., resp_...)
     std::string model;
     std::string fingerprint;  // OpenAI system_fingerprint, the last one seen
     std::string text;

@@ -33,4 +33,9 @@ class RunId {
     std::string m_text;
 };
 
+// The W3C trace id (32 hex digits) of a run, as the SDKs send it and as
+// an OTLP export names the run's trace: the first half of the SHA-256 of
+// its run id, so every side derives it without talking.
+std::string trace_id_of(std::string_view run_id);
+
 }  // namespace retrace::core

@@ -66,9 +66,6 @@ class SpanTable {
     std::map<std::string, Span> m_spans;
 };
 
-// The W3C trace id (32 hex digits) the SDKs use for a run: the first half of
-// the SHA-256 of its run id, so both sides derive it without talking.
-std::string trace_id_of(std::string_view run_id);
 
 struct EventApiReply {
     int status = 200;

@@ -12,7 +12,6 @@
 
 namespace retrace::run {
 
-std::string rfc3339(long long ns);  // 2026-11-22T15:24:55.123Z
 std::optional<std::string> env_value(char** envp, std::string_view name);
 
 // A new run's incomplete row (id, conditions and their digest, metadata).
