@@ -103,12 +103,15 @@ Trajectory load_trajectory(store::Store& store, std::vector<store::EventRow> row
     auto key_of = [](const core::Event& e) {
         return std::string(core::to_string(e.kind)) + "\x1f" + e.name + "\x1f" + e.request;
     };
+    // (an overlap under a millisecond is a clock's grain, not concurrency:
+    // OpenTelemetry's JavaScript SDK stamps a span's start in milliseconds)
+    constexpr long long k_clock_grain_ns = 1'000'000;
     std::size_t begin = 0;
     while (begin < events.size()) {
         std::size_t end = begin + 1;
         long long group_end = events[begin].end_ns;
         while (end < events.size() && events[end].parent == events[begin].parent &&
-               events[end].start_ns < group_end) {
+               events[end].start_ns + k_clock_grain_ns < group_end) {
             group_end = std::max(group_end, events[end].end_ns);
             ++end;
         }

@@ -115,8 +115,11 @@ void print_show(store::Store& store, const store::RunRow& r, bool all) {
     if (auto rows = store.events(r.id)) print_event_tree(store, *rows, all);
     if (full["outcome"].is_object()) {
         auto o = core::RunOutcome::from_json(full["outcome"]);
-        std::cout << "outcome    exit " << o.exit_code.value_or(0) << ", stdout "
-                  << short_digest(o.stdout_digest.value_or("")) << "\n";
+        if (o.exit_code)
+            std::cout << "outcome    exit " << *o.exit_code << ", stdout "
+                      << short_digest(o.stdout_digest.value_or("")) << "\n";
+        else if (o.exchanges)
+            std::cout << "outcome    " << *o.exchanges << " exchange(s), no program\n";
         for (const auto& [path, digest] : o.outputs.value_or(std::map<std::string, std::string>{}))
             std::cout << "  output   " << path << " " << digest << "\n";
     }

@@ -2,6 +2,7 @@
 
 #include <iostream>
 #include <map>
+#include <set>
 
 #include "format.hpp"
 #include "retrace/core/llm_response.hpp"
@@ -117,9 +118,49 @@ void print_line(const std::string& number, int depth, const Line& l, const std::
               << (l.detail.empty() ? "" : "  " + l.detail) << l.markers << "\n";
 }
 
+// The rows in tree order: each event after its parent, children in
+// number order. A parent usually has a lower number than its children,
+// but not always: an OpenTelemetry span arrives after the requests made
+// inside it. Events whose parent is missing (or that form a loop) are
+// taken as roots, so every row is printed once.
+std::vector<const store::EventRow*> tree_order(const std::vector<store::EventRow>& rows) {
+    std::map<long long, const store::EventRow*> by_seq;
+    for (const auto& row : rows) by_seq[row.event.seq] = &row;
+    std::map<long long, std::vector<const store::EventRow*>> children;
+    std::vector<const store::EventRow*> roots;
+    for (const auto& row : rows) {
+        long long p = row.event.parent;
+        if (p && p != row.event.seq && by_seq.count(p))
+            children[p].push_back(&row);
+        else
+            roots.push_back(&row);
+    }
+    std::vector<const store::EventRow*> out;
+    std::set<long long> placed;
+    auto place = [&](const store::EventRow* root) {
+        std::vector<const store::EventRow*> stack = {root};
+        while (!stack.empty()) {
+            const auto* row = stack.back();
+            stack.pop_back();
+            if (!placed.insert(row->event.seq).second) continue;
+            out.push_back(row);
+            auto it = children.find(row->event.seq);
+            if (it == children.end()) continue;
+            for (auto c = it->second.rbegin(); c != it->second.rend(); ++c) stack.push_back(*c);
+        }
+    };
+    for (const auto* root : roots) place(root);
+    for (const auto& row : rows)
+        if (!placed.count(row.event.seq)) place(&row);  // a loop of parents
+    return out;
+}
+
 }  // namespace
 
-void print_event_tree(store::Store& store, const std::vector<store::EventRow>& rows, bool all) {
+void print_event_tree(store::Store& store, const std::vector<store::EventRow>& all_rows, bool all) {
+    std::vector<store::EventRow> rows;
+    rows.reserve(all_rows.size());
+    for (const auto* row : tree_order(all_rows)) rows.push_back(*row);
     std::map<long long, int> depth;
     std::map<long long, bool> has_children;
     for (const auto& row : rows)

@@ -94,10 +94,12 @@ std::optional<long long> parse_rfc3339(std::string_view t) {
     if (at < t.size() && (t[at] == 'Z' || t[at] == 'z')) {
         ++at;
     } else if (at < t.size() && (t[at] == '+' || t[at] == '-')) {
-        auto oh = digits(at + 1, 2), om = digits(at + 4, 2);
-        if (!oh || !om || t[at + 3] != ':') return std::nullopt;
+        // +01:00, or ISO 8601's basic +0100
+        bool colon = at + 3 < t.size() && t[at + 3] == ':';
+        auto oh = digits(at + 1, 2), om = digits(at + (colon ? 4 : 3), 2);
+        if (!oh || !om) return std::nullopt;
         offset_s = (*oh * 3600LL + *om * 60LL) * (t[at] == '-' ? -1 : 1);
-        at += 6;
+        at += colon ? 6 : 5;
     } else {
         return std::nullopt;
     }

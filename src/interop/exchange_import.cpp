@@ -39,6 +39,7 @@ std::optional<Url> parse_url(const std::string& text) {
     if (colon == std::string::npos || colon == 0) return std::nullopt;
     Url u;
     u.scheme = lower(text.substr(0, colon));
+    if (u.scheme != "http" && u.scheme != "https") return std::nullopt;
     std::string rest = text.substr(colon + 3);
     auto slash = rest.find_first_of("/?#");
     std::string authority = rest.substr(0, slash);
@@ -77,11 +78,12 @@ struct Routed {
     std::string route, path;
 };
 
-Result<Routed> route_of(const ForeignExchange& x, const ImportOptions& options) {
+Result<Routed> route_of(const ForeignExchange& x, const ImportOptions& options,
+                        const std::string& label) {
     auto u = parse_url(x.url);
     if (!u)
         return error(ErrorCode::invalid_input,
-                     x.where + ": '" + x.url + "' is not an absolute http(s) URL");
+                     label + ": " + x.where + ": '" + x.url + "' is not an absolute http(s) URL");
     for (const auto& [name, prefix] : options.routes) {
         auto p = parse_url(prefix);
         if (!p)
@@ -181,16 +183,14 @@ Result<ExchangeFile> read_exchange_file(const std::filesystem::path& path) {
     std::string text((std::istreambuf_iterator<char>(in)), {});
     if (!in && !in.eof()) return error(ErrorCode::invalid_input, "cannot read " + path.string());
     auto first = text.find_first_not_of(" \t\r\n\xEF\xBB\xBF");
-    bool json = first != std::string::npos && text[first] == '{';
+    bool json = first != std::string::npos && (text[first] == '{' || text[first] == '[');
+    std::string label = (json ? "HAR file " : "vcrpy cassette ") + path.string();
     auto parsed = json ? parse_har(text) : parse_vcr(text);
-    if (!parsed) {
-        std::string kind = json ? "HAR file " : "vcrpy cassette ";
-        return error(ErrorCode::invalid_input,
-                     kind + path.string() + ": " + parsed.status().message());
-    }
+    if (!parsed) return error(ErrorCode::invalid_input, label + ": " + parsed.status().message());
     if (parsed->exchanges.empty())
         return error(ErrorCode::invalid_input,
-                     path.string() + " holds no exchanges: there is nothing to import");
+                     label + " holds no exchanges: there is nothing to import");
+    parsed->label = label;
     parsed->digest = core::Digest::of(text).to_string();
     return parsed;
 }
@@ -200,7 +200,7 @@ Result<ImportResult> import_exchanges(store::Store& store, const ExchangeFile& f
     // Every exchange is checked and routed before anything is stored.
     std::vector<Routed> routed;
     for (const auto& x : file.exchanges) {
-        RETRACE_ASSIGN(auto r, route_of(x, options));
+        RETRACE_ASSIGN(auto r, route_of(x, options, file.label));
         routed.push_back(std::move(r));
     }
     RETRACE_ASSIGN(auto secret, store.secret());

@@ -54,7 +54,9 @@ const char* reason_phrase(int status) {
 Json name_values(const Json& headers) {
     Json list = Json::array();
     for (const auto& [k, v] : headers.items())
-        list.push_back({{"name", k}, {"value", v.is_string() ? v.get<std::string>() : v.dump()}});
+        if (k != "host")  // where the program sent it (retrace's port), not the URL's host
+            list.push_back(
+                {{"name", k}, {"value", v.is_string() ? v.get<std::string>() : v.dump()}});
     return list;
 }
 
@@ -161,7 +163,20 @@ Result<ForeignExchange> read_entry(const Json& entry, std::size_t index) {
     if (status == response->end() || !status->is_number_integer())
         return r.missing("response.status", "must be an integer");
     x.status = status->get<int>();
-    RETRACE_ASSIGN(x.response_headers, r.headers(*response, "response"));
+    if (x.status != 0 && (x.status < 100 || x.status > 599))
+        return r.missing("response.status",
+                         "must be an HTTP status (100 to 599, or 0 for none received)");
+    RETRACE_ASSIGN(auto response_headers, r.headers(*response, "response"));
+    // HAR keeps the body decoded: served again as it is, it has no encoding
+    // and the length of its text.
+    for (auto& [name, value] : response_headers) {
+        std::string lower_name = name;
+        for (auto& c : lower_name)
+            c = static_cast<char>(std::tolower(static_cast<unsigned char>(c)));
+        if (lower_name != "content-encoding" && lower_name != "content-length" &&
+            lower_name != "transfer-encoding")
+            x.response_headers.emplace_back(std::move(name), std::move(value));
+    }
     RETRACE_ASSIGN(auto content, r.object(*response, "content", "response.content"));
     if (content->contains("text")) {
         if (!(*content)["text"].is_string())
@@ -172,6 +187,10 @@ Result<ForeignExchange> read_entry(const Json& entry, std::size_t index) {
             if (!raw) return r.missing("response.content.text", "is not base64");
             x.response_body = std::move(*raw);
         }
+    } else if (content->value("size", Json(0)).is_number() &&
+               (*content)["size"].get<double>() > 0) {
+        return r.missing("response.content.text",
+                         "is missing (the HAR was saved without bodies: save it with content)");
     }
     auto time = entry.find("time");
     if (time == entry.end() || !time->is_number() || time->get<double>() < 0)

@@ -93,7 +93,7 @@ void exchange_facts(SpanFacts& s, store::Store& store, const core::Event& e,
     auto x = trace::Exchange::from_attrs(e.attrs);
     s.kind = k_kind_client;
     s.attrs.set("http.request.method", x.method)
-        .set("url.path", x.path)
+        .set("url.path", x.route == "openai" ? "/v1" + x.path : x.path)
         .set("retrace.route", x.route);
     if (x.status) s.attrs.set("http.response.status_code", x.status);
     if (x.status == 0) {
@@ -143,8 +143,16 @@ void exchange_facts(SpanFacts& s, store::Store& store, const core::Event& e,
                             {"frequency_penalty", "gen_ai.request.frequency_penalty"},
                             {"presence_penalty", "gen_ai.request.presence_penalty"},
                             {"stop_sequences", "gen_ai.request.stop_sequences"}})
-        if (member(req, from).is_number() || member(req, from).is_array())
+        if (member(req, from).is_array()) {
             s.attrs.set(to, req[from]);
+        } else if (member(req, from).is_number()) {
+            // (the conventions' types: counts are integers, the rest doubles)
+            std::string_view name(to);
+            bool integer =
+                name.ends_with("max_tokens") || name.ends_with("top_k") || name.ends_with("seed");
+            s.attrs.set(to,
+                        integer ? Json(req[from].get<long long>()) : Json(req[from].get<double>()));
+        }
     if (const Json& stop = member(req, "stop"); stop.is_string())
         s.attrs.set("gen_ai.request.stop_sequences", Json::array({stop}));
     else if (stop.is_array())
@@ -170,7 +178,8 @@ void exchange_facts(SpanFacts& s, store::Store& store, const core::Event& e,
     if (options.content) {
         auto m = genai_messages(x.route, request, content_type, response);
         if (!m.system.empty()) s.attrs.set("gen_ai.system_instructions", m.system.dump());
-        if (!m.input.empty()) s.attrs.set("gen_ai.input.messages", m.input.dump());
+        if (!m.input.empty() && operation != "embeddings")  // (embeddings' inputs are no messages)
+            s.attrs.set("gen_ai.input.messages", m.input.dump());
         if (!m.output.empty()) s.attrs.set("gen_ai.output.messages", m.output.dump());
     }
 }
@@ -188,8 +197,10 @@ void sdk_facts(SpanFacts& s, store::Store& store, const core::Event& e,
     if (options.content) {
         std::string in = sdk.group ? "" : store::blob_text(store, e.request);
         std::string out = store::blob_text(store, e.response);
-        s.attrs.set(tool ? "gen_ai.tool.call.arguments" : "retrace.event.input", in);
-        s.attrs.set(tool ? "gen_ai.tool.call.result" : "retrace.event.output", out);
+        if (in != "null")
+            s.attrs.set(tool ? "gen_ai.tool.call.arguments" : "retrace.event.input", in);
+        if (out != "null")
+            s.attrs.set(tool ? "gen_ai.tool.call.result" : "retrace.event.output", out);
     }
     if (sdk.error.is_object()) {
         s.error_type = sdk.error.value("type", std::string("error"));

@@ -24,7 +24,7 @@ namespace asio = boost::asio;
 namespace ssl = asio::ssl;
 using tcp = asio::ip::tcp;
 
-constexpr int k_timeout_seconds = 30;
+constexpr int k_timeout_seconds = 10;  // per attempt, as OTLP exporters default to
 constexpr double k_max_wait_seconds = 30;
 
 bool retryable(int status) {
@@ -39,38 +39,60 @@ struct Answer {
 };
 
 template <typename Stream>
-Answer exchange(Stream& stream, const http::request<http::string_body>& req) {
-    http::write(stream, req);
+asio::awaitable<Answer> exchange(Stream& stream, const http::request<http::string_body>& req) {
+    using asio::use_awaitable;
+    co_await http::async_write(stream, req, use_awaitable);
     beast::flat_buffer buffer;
     http::response<http::string_body> res;
-    http::read(stream, buffer, res);
-    return {static_cast<int>(res.result_int()), res.body(),
-            std::string(res[http::field::retry_after])};
+    co_await http::async_read(stream, buffer, res, use_awaitable);
+    co_return Answer{static_cast<int>(res.result_int()), res.body(),
+                     std::string(res[http::field::retry_after])};
+}
+
+// One attempt, every step of it (resolving aside) under one deadline: a
+// collector that accepts and never answers costs k_timeout_seconds.
+asio::awaitable<Answer> attempt(const net::Upstream& target, ssl::context* tls,
+                                const http::request<http::string_body>& req) {
+    using asio::use_awaitable;
+    auto executor = co_await asio::this_coro::executor;
+    tcp::resolver resolver(executor);
+    auto endpoints = co_await resolver.async_resolve(target.host, target.port, use_awaitable);
+    auto deadline = std::chrono::seconds(k_timeout_seconds);
+    if (tls) {
+        beast::ssl_stream<beast::tcp_stream> stream(executor, *tls);
+        if (!SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str()))
+            throw std::runtime_error("cannot set the TLS server name");
+        stream.set_verify_callback(ssl::host_name_verification(target.host));
+        beast::get_lowest_layer(stream).expires_after(deadline);
+        co_await beast::get_lowest_layer(stream).async_connect(endpoints, use_awaitable);
+        co_await stream.async_handshake(ssl::stream_base::client, use_awaitable);
+        co_return co_await exchange(stream, req);
+    }
+    beast::tcp_stream stream(executor);
+    stream.expires_after(deadline);
+    co_await stream.async_connect(endpoints, use_awaitable);
+    co_return co_await exchange(stream, req);
 }
 
 Result<Answer> send_once(const net::Upstream& target, ssl::context* tls,
                          const http::request<http::string_body>& req) {
-    try {
-        asio::io_context ioc;
-        tcp::resolver resolver(ioc);
-        auto endpoints = resolver.resolve(target.host, target.port);
-        if (tls) {
-            beast::ssl_stream<beast::tcp_stream> stream(ioc, *tls);
-            if (!SSL_set_tlsext_host_name(stream.native_handle(), target.host.c_str()))
-                return error(ErrorCode::io, "cannot set the TLS server name");
-            stream.set_verify_callback(ssl::host_name_verification(target.host));
-            beast::get_lowest_layer(stream).expires_after(std::chrono::seconds(k_timeout_seconds));
-            beast::get_lowest_layer(stream).connect(endpoints);
-            stream.handshake(ssl::stream_base::client);
-            return exchange(stream, req);
+    asio::io_context ioc;
+    std::optional<Answer> answer;
+    std::string failure;
+    asio::co_spawn(ioc, attempt(target, tls, req), [&](std::exception_ptr e, Answer a) {
+        if (!e) {
+            answer = std::move(a);
+            return;
         }
-        beast::tcp_stream stream(ioc);
-        stream.expires_after(std::chrono::seconds(k_timeout_seconds));
-        stream.connect(endpoints);
-        return exchange(stream, req);
-    } catch (const std::exception& e) {
-        return error(ErrorCode::io, e.what());
-    }
+        try {
+            std::rethrow_exception(e);
+        } catch (const std::exception& ex) {
+            failure = ex.what();
+        }
+    });
+    ioc.run();
+    if (!answer) return error(ErrorCode::io, failure.empty() ? "no answer" : failure);
+    return std::move(*answer);
 }
 
 // Retry-After as seconds (the HTTP-date form is read as no advice).
@@ -117,7 +139,11 @@ Result<OtlpPostResult> post_otlp(const OtlpPost& post, const std::string& body) 
             result.status = answer->status;
             if (answer->status >= 200 && answer->status < 300) return result;
             last = "status " + std::to_string(answer->status);
-            std::string start = answer->body.substr(0, 200);
+            std::string start;  // one line, printable: a JSON message or protobuf's bytes
+            for (char c : answer->body.substr(0, 200))
+                start.push_back(c == '\n' || c == '\r' || c == '\t'                 ? ' '
+                                : static_cast<unsigned char>(c) < 0x20 || c == 0x7f ? '?'
+                                                                                    : c);
             if (!start.empty()) last += ": " + start;
             if (!retryable(answer->status))
                 return error(ErrorCode::invalid_input,

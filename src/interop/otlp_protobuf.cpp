@@ -1,11 +1,14 @@
 #include "retrace/interop/otlp_protobuf.hpp"
 
+#include <cmath>
 #include <cstdint>
 #include <cstring>
+#include <limits>
 #include <optional>
 #include <vector>
 
 #include "retrace/core/base64.hpp"
+#include "retrace/core/canonical_json.hpp"
 
 namespace retrace::interop {
 
@@ -47,9 +50,9 @@ struct Message {
             if (f.number == number) return &f;
         return nullptr;
     }
-    const Field* by_name(std::string_view name) const {
+    const Field* by_name(std::string_view key) const {
         for (const auto& f : fields)
-            if (name == f.name) return &f;
+            if (key == f.name) return &f;
         return nullptr;
     }
 };
@@ -257,8 +260,15 @@ Status encode_value(const Field& f, const Json& v, std::string& out, const std::
             put_varint(out, v.get<bool>() ? 1 : 0);
             return {};
         case Type::float64: {
-            if (!v.is_number()) return bad("a number");
-            double d = v.get<double>();
+            double d;
+            if (v.is_number())
+                d = v.get<double>();
+            else if (v == "NaN")
+                d = std::numeric_limits<double>::quiet_NaN();
+            else if (v == "Infinity" || v == "-Infinity")
+                d = (v == "Infinity" ? 1 : -1) * std::numeric_limits<double>::infinity();
+            else
+                return bad("a number");
             std::uint64_t bits;
             std::memcpy(&bits, &d, sizeof bits);
             put_fixed(out, bits, 8);
@@ -282,13 +292,17 @@ Status encode(const Message& m, const Json& j, std::string& out, const std::stri
     if (!j.is_object())
         return error(ErrorCode::invalid_input,
                      "OTLP JSON: " + where + " must be an object (" + m.name + ")");
-    for (const auto& [key, value] : j.items()) {
-        const Field* f = m.by_name(key);
-        std::string at = where + "." + key;
-        if (!f)
+    for (const auto& [key, value] : j.items())
+        if (!m.by_name(key))
             return error(ErrorCode::invalid_input,
-                         "OTLP JSON: " + at + " is not a field of " + m.name);
-        if (value.is_null()) continue;
+                         "OTLP JSON: " + where + "." + key + " is not a field of " + m.name);
+    // (in field-number order, as protobuf's own encoders write)
+    for (const auto& field : m.fields) {
+        auto it = j.find(field.name);
+        if (it == j.end() || it->is_null()) continue;
+        const Field* f = &field;
+        const Json& value = *it;
+        std::string at = where + "." + field.name;
         if (f->repeated) {
             if (!value.is_array())
                 return error(ErrorCode::invalid_input, "OTLP JSON: " + at + " must be an array");
@@ -380,7 +394,10 @@ Result<Json> decode(const Message& m, std::string_view bytes, std::size_t base, 
             if (f->type == Type::float64) {
                 double d;
                 std::memcpy(&d, &*v, sizeof d);
-                value = d;
+                // (proto3's JSON mapping spells what JSON numbers cannot hold)
+                value = std::isnan(d)   ? Json("NaN")
+                        : std::isinf(d) ? Json(d > 0 ? "Infinity" : "-Infinity")
+                                        : Json(d);
             } else if (f->type == Type::fixed64) {
                 value = std::to_string(*v);
             } else {
@@ -393,6 +410,7 @@ Result<Json> decode(const Message& m, std::string_view bytes, std::size_t base, 
             if (f->type == Type::message) {
                 RETRACE_ASSIGN(value, decode(*f->message, *s, r.offset() - s->size(), depth + 1));
             } else if (f->type == Type::string) {
+                if (!core::is_utf8(*s)) return truncated(at, "a string that is not UTF-8");
                 value = std::string(*s);
             } else if (f->type == Type::hex_bytes) {
                 value = to_hex(*s);

@@ -15,24 +15,35 @@ std::string line_of(const YAML::Node& node) {
     return "line " + std::to_string(node.Mark().line + 1);
 }
 
+// parent[key], or an undefined node when parent is not a mapping or has no
+// such key. (yaml-cpp's const lookup of a missing key gives a node that
+// throws on every question but IsDefined.)
+YAML::Node child(const YAML::Node& parent, const char* key) {
+    if (!parent.IsDefined() || !parent.IsMap()) return YAML::Node(YAML::NodeType::Undefined);
+    YAML::Node n = parent[key];
+    return n.IsDefined() ? n : YAML::Node(YAML::NodeType::Undefined);
+}
+
 struct Interaction {
     const YAML::Node& node;
     std::string where;
 
     Status bad(const YAML::Node& at, const std::string& field, const char* what) const {
-        std::string line = at.IsDefined() && at.Mark().line >= 0 ? " (" + line_of(at) + ")" : "";
+        std::string line = at.IsDefined() && !at.Mark().is_null() ? " (" + line_of(at) + ")" : "";
         return error(ErrorCode::invalid_input, where + line + ": " + field + " " + what);
     }
     Result<YAML::Node> map(const YAML::Node& parent, const char* key,
                            const std::string& field) const {
-        YAML::Node n = parent[key];
-        if (!n.IsMap()) return bad(n.IsDefined() ? n : parent, field, "must be a mapping");
+        YAML::Node n = child(parent, key);
+        if (!n.IsDefined() || !n.IsMap())
+            return bad(n.IsDefined() ? n : parent, field, "must be a mapping");
         return n;
     }
     Result<std::string> scalar(const YAML::Node& parent, const char* key,
                                const std::string& field) const {
-        YAML::Node n = parent[key];
-        if (!n.IsScalar()) return bad(n.IsDefined() ? n : parent, field, "must be a string");
+        YAML::Node n = child(parent, key);
+        if (!n.IsDefined() || !n.IsScalar())
+            return bad(n.IsDefined() ? n : parent, field, "must be a string");
         return n.Scalar();
     }
     // A body: a string, null, or !!binary (vcrpy writes bytes so).
@@ -51,7 +62,7 @@ struct Interaction {
     }
     // {Name: [value, ...]} (vcrpy), or {Name: value}.
     Result<Headers> headers(const YAML::Node& parent, const std::string& field) const {
-        YAML::Node n = parent["headers"];
+        YAML::Node n = child(parent, "headers");
         Headers out;
         if (!n.IsDefined() || n.IsNull()) return out;
         if (!n.IsMap()) return bad(n, field + ".headers", "must be a mapping");
@@ -83,21 +94,24 @@ Result<ForeignExchange> read_interaction(const YAML::Node& node, std::size_t ind
     RETRACE_ASSIGN(auto request, r.map(node, "request", "request"));
     RETRACE_ASSIGN(x.method, r.scalar(request, "method", "request.method"));
     RETRACE_ASSIGN(x.url, r.scalar(request, "uri", "request.uri"));
-    RETRACE_ASSIGN(x.request_body, r.body(request["body"], "request.body"));
+    RETRACE_ASSIGN(x.request_body, r.body(child(request, "body"), "request.body"));
     RETRACE_ASSIGN(x.request_headers, r.headers(request, "request"));
     RETRACE_ASSIGN(auto response, r.map(node, "response", "response"));
     RETRACE_ASSIGN(auto status, r.map(response, "status", "response.status"));
-    YAML::Node code = status["code"];
+    YAML::Node code = child(status, "code");
     try {
-        if (!code.IsScalar()) throw YAML::Exception(code.Mark(), "");
+        if (!code.IsDefined() || !code.IsScalar())
+            throw YAML::Exception(YAML::Mark::null_mark(), "");
         x.status = code.as<int>();
     } catch (const YAML::Exception&) {
         return r.bad(code.IsDefined() ? code : status, "response.status.code",
                      "must be an integer");
     }
-    YAML::Node body = response["body"];
-    if (body.IsMap()) {
-        RETRACE_ASSIGN(x.response_body, r.body(body["string"], "response.body.string"));
+    if (x.status < 100 || x.status > 599)
+        return r.bad(code, "response.status.code", "must be an HTTP status (100 to 599)");
+    YAML::Node body = child(response, "body");
+    if (body.IsDefined() && body.IsMap()) {
+        RETRACE_ASSIGN(x.response_body, r.body(child(body, "string"), "response.body.string"));
     } else {
         RETRACE_ASSIGN(x.response_body, r.body(body, "response.body"));
     }
@@ -108,8 +122,9 @@ Result<ForeignExchange> read_interaction(const YAML::Node& node, std::size_t ind
 void emit_headers(YAML::Emitter& out, const core::Json& headers) {
     out << YAML::Key << "headers" << YAML::Value << YAML::BeginMap;
     for (const auto& [k, v] : headers.items())
-        out << YAML::Key << k << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
-            << (v.is_string() ? v.get<std::string>() : v.dump()) << YAML::EndSeq;
+        if (k != "host")  // where the program sent it (retrace's port), not the URL's host
+            out << YAML::Key << k << YAML::Value << YAML::BeginSeq << YAML::DoubleQuoted
+                << (v.is_string() ? v.get<std::string>() : v.dump()) << YAML::EndSeq;
     out << YAML::EndMap;
 }
 
@@ -133,18 +148,27 @@ Result<ExchangeFile> parse_vcr(std::string_view text) {
     } catch (const YAML::Exception& e) {
         return error(ErrorCode::invalid_input, e.what());
     }
-    if (!doc.IsMap()) return error(ErrorCode::invalid_input, "not a mapping: not a vcrpy cassette");
-    YAML::Node interactions = doc["interactions"];
-    if (!interactions.IsSequence())
+    if (!doc.IsDefined() || !doc.IsMap())
+        return error(ErrorCode::invalid_input, "not a mapping: not a vcrpy cassette");
+    YAML::Node interactions = child(doc, "interactions");
+    if (!interactions.IsDefined() || !interactions.IsSequence())
         return error(ErrorCode::invalid_input, "no 'interactions' list: not a vcrpy cassette");
-    if (YAML::Node version = doc["version"]; version.IsDefined() && version.Scalar() != "1")
+    if (YAML::Node version = child(doc, "version");
+        version.IsDefined() && !(version.IsScalar() && version.Scalar() == "1"))
         return error(ErrorCode::invalid_input,
-                     "cassette version " + version.Scalar() + " (retrace reads vcrpy's version 1)");
+                     "cassette version " +
+                         (version.IsScalar() ? version.Scalar() : "(not a number)") +
+                         " (retrace reads vcrpy's version 1)");
     ExchangeFile file;
     file.format = "vcr";
-    for (std::size_t i = 0; i < interactions.size(); ++i) {
-        RETRACE_ASSIGN(auto x, read_interaction(interactions[i], i));
-        file.exchanges.push_back(std::move(x));
+    try {
+        for (std::size_t i = 0; i < interactions.size(); ++i) {
+            RETRACE_ASSIGN(auto x, read_interaction(interactions[i], i));
+            file.exchanges.push_back(std::move(x));
+        }
+    } catch (const YAML::Exception& e) {  // a shape the checks above did not foresee
+        return error(ErrorCode::invalid_input,
+                     "interaction " + std::to_string(file.exchanges.size() + 1) + ": " + e.what());
     }
     return file;
 }

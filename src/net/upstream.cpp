@@ -46,8 +46,10 @@ Result<Upstream> parse_upstream(const std::string& name, const std::string& url)
     }
     if (u.port.empty()) u.port = u.scheme == "https" ? "443" : "80";
     if (u.host.empty()) return bad("no host in '" + url + "'");
-    if (u.port.find_first_not_of("0123456789") != std::string::npos)
-        return bad("bad port in '" + url + "'");
+    if (u.port.empty() || u.port.size() > 5 ||
+        u.port.find_first_not_of("0123456789") != std::string::npos || std::stoi(u.port) < 1 ||
+        std::stoi(u.port) > 65535)
+        return bad("bad port in '" + url + "' (1 to 65535)");
     return u;
 }
 

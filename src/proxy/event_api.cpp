@@ -225,10 +225,13 @@ std::optional<std::pair<core::Event, std::vector<store::Blob>>> SpanTable::end(
     return std::pair{std::move(it->second.event), std::move(it->second.blobs)};
 }
 
-long long SpanTable::parent_for_request(std::string_view traceparent, std::string_view trace_id) {
-    // version "-" trace-id "-" parent-id "-" flags
+long long SpanTable::parent_for_request(std::string_view traceparent) {
+    // version "-" trace-id "-" parent-id "-" flags. The trace is the run's
+    // (the SDKs') or the program's own OpenTelemetry trace, whose spans
+    // arrive by OTLP, usually after the request: either way the span named
+    // is the request's parent.
     if (traceparent.size() >= 55 && traceparent[2] == '-' && traceparent[35] == '-' &&
-        traceparent[52] == '-' && traceparent.substr(3, 32) == trace_id) {
+        traceparent[52] == '-') {
         std::string id(traceparent.substr(36, 16));
         if (is_span_id(id)) return seq_of(id);
     }
@@ -274,16 +277,26 @@ void SpanTable::close_all(long long end_ns) {
 }
 
 EventApiReply EventApi::handle(std::string_view method, std::string_view path,
-                               std::string_view body, const RunTarget& run) const {
+                               std::string_view body, const RunTarget& run,
+                               std::string_view content_type,
+                               std::string_view content_encoding) const {
     if (!run.spans) return fail(404, "retrace_event_error", "this server records no SDK events");
-    bool events = path == "/v1/events", replay = path == "/v1/replay";
-    if (!events && !replay)
+    bool events = path == "/v1/events", replay = path == "/v1/replay",
+         traces = path == "/v1/traces";
+    if (!events && !replay && !traces)
         return fail(404, "retrace_event_error",
                     "no such endpoint: /_retrace" + std::string(path) +
-                        " (POST /_retrace/v1/events, POST /_retrace/v1/replay)");
+                        " (POST /_retrace/v1/events, POST /_retrace/v1/replay, POST "
+                        "/_retrace/v1/traces for OTLP)");
     if (method != "POST")
         return fail(405, "retrace_event_error", "/_retrace" + std::string(path) + " takes POST");
+    if (traces && !content_encoding.empty() && content_encoding != "identity")
+        return fail(415, "retrace_event_error",
+                    "OTLP bodies are taken uncompressed (Content-Encoding: " +
+                        std::string(content_encoding) +
+                        "): set OTEL_EXPORTER_OTLP_COMPRESSION=none");
     try {
+        if (traces) return ingest_otlp(body, content_type, run);
         return events ? record_events(body, run) : replay_event(body, run);
     } catch (const std::exception& e) {  // a JSON type error in a field not checked above
         return fail(400, "retrace_event_error", e.what());

@@ -369,7 +369,7 @@ class Proxy final : public RecordingProxy {
     // Answers an event API request; true when the connection can be reused.
     static awaitable<bool> reply_json(tcp::socket& client, EventApiReply& answer, bool keep_alive) {
         http::response<http::string_body> res{static_cast<http::status>(answer.status), 11};
-        res.set(http::field::content_type, "application/json");
+        res.set(http::field::content_type, answer.content_type);
         res.body() = std::move(answer.body);
         res.keep_alive(keep_alive);
         res.prepare_payload();
@@ -831,17 +831,15 @@ class Proxy final : public RecordingProxy {
         if (in.route == "_retrace") {
             auto method = req.method_string();
             auto answer = m_events.handle(std::string_view(method.data(), method.size()), in.path,
-                                          req.body(), *run);
+                                          req.body(), *run, str(req[http::field::content_type]),
+                                          str(req[http::field::content_encoding]));
             if (!answer.withheld.empty()) warn(answer.withheld);
             bool keep_alive = req.keep_alive();
             co_return co_await reply_json(client, answer, keep_alive);
         }
         long long start = core::unix_now_ns();
         if (run->spans) {
-            // (the run's trace id is a digest: only worked out when a header names a span)
-            std::string traceparent = str(req["traceparent"]);
-            in.parent = run->spans->parent_for_request(
-                traceparent, traceparent.empty() ? std::string() : core::trace_id_of(in.run_id));
+            in.parent = run->spans->parent_for_request(str(req["traceparent"]));
         }
         trace::Exchange x;  // what is recorded of it
         std::optional<long long> received_ns = pending.received_ns();

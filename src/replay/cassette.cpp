@@ -163,9 +163,11 @@ Result<std::unique_ptr<Cassette>> Cassette::load(store::Store& store, const std:
 Status Cassette::load_event(store::Store& store, const core::Event& e,
                             std::map<long long, std::string>& overrides) {
     auto recorded = trace::SdkEvent::from_attrs(e.attrs);
-    // A replay's own refusals, spans that only group other events, and calls
-    // cut off before they returned, answer nothing.
-    if (recorded.divergence || recorded.group || recorded.unfinished) return Status::ok();
+    // A replay's own refusals, spans that only group other events, calls
+    // cut off before they returned and spans observed through OTLP answer
+    // nothing.
+    if (recorded.divergence || recorded.group || recorded.unfinished || recorded.observed)
+        return Status::ok();
     // A fork with --live-tools runs the tools after the fork point.
     if (m_policy.live_tools && m_policy.until && e.seq > *m_policy.until) return Status::ok();
     RecordedEvent x;

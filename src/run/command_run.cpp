@@ -77,12 +77,13 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
     std::string base =
         "http://127.0.0.1:" + std::to_string(proxy_port) + "/_t/" + proxy.access_token;
     bool replay = proxy.answers != nullptr;
-    std::vector<std::string> set = {"RETRACE_RUN_ID=" + run_id,
-                                    std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
-                                    "RETRACE_PROXY_URL=" + base,
-                                    "RETRACE_TOKEN=" + proxy.access_token,
-                                    "OPENAI_BASE_URL=" + base + "/openai",
-                                    "ANTHROPIC_BASE_URL=" + base + "/anthropic"};
+    std::vector<std::string> set = {
+        "RETRACE_RUN_ID=" + run_id, std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
+        "RETRACE_PROXY_URL=" + base, "RETRACE_TOKEN=" + proxy.access_token,
+        "OPENAI_BASE_URL=" + base + "/openai", "ANTHROPIC_BASE_URL=" + base + "/anthropic",
+        // (an OpenTelemetry SDK's spans come to the run too)
+        "OTEL_EXPORTER_OTLP_ENDPOINT=" + base + "/_retrace",
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + base + "/_retrace/v1/traces"};
     if (replay)
         for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
             if (!env_value(envp, key)) {
@@ -102,9 +103,13 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
     }
     for (const auto& [name, url] : proxy.upstreams) {
         if (name == "openai" || name == "anthropic") continue;
+        // (a name such as api-example-com is RETRACE_ROUTE_API_EXAMPLE_COM:
+        // a shell keeps only variables whose names are letters, digits and _)
         std::string upper;
         for (char c : name)
-            upper.push_back(static_cast<char>(std::toupper(static_cast<unsigned char>(c))));
+            upper.push_back(std::isalnum(static_cast<unsigned char>(c))
+                                ? static_cast<char>(std::toupper(static_cast<unsigned char>(c)))
+                                : '_');
         set.push_back("RETRACE_ROUTE_" + upper + "=" + base + "/" + name);
     }
     for (const auto& [key, value] : params) {

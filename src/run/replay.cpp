@@ -219,6 +219,11 @@ Result<ReplayOutcome> replay(const ReplayOptions& o, store::StoreOpener& opener,
     if (auto recorded = source.process.exit_code; recorded && *recorded != replayed.exit_code)
         out.differences.push_back("exit code: recorded " + std::to_string(*recorded) +
                                   ", replayed " + std::to_string(replayed.exit_code));
+    else if (!recorded && replayed.exit_code != 0)
+        // (a gateway's or an imported run has no exit code of its own: the
+        // program's failure is the replay's)
+        out.differences.push_back("the program exited " + std::to_string(replayed.exit_code) +
+                                  " (the recording has no command's exit code to compare)");
     // (a gateway's run has no output of its own to compare)
     bool has_output = !source.process.stdout_digest.empty();
     std::string recorded = masked(redactor.redact(source.stdout_text), masks);

@@ -19,6 +19,8 @@ constexpr const char* k_unfinished = "unfinished";
 constexpr const char* k_replayed_from = "replayed_from";
 constexpr const char* k_live = "live";
 constexpr const char* k_divergence = "divergence";
+constexpr const char* k_observed = "observed";
+constexpr const char* k_otel = "otel";
 
 }  // namespace
 
@@ -34,6 +36,8 @@ Json SdkEvent::to_attrs() const {
     if (replayed_from) a[k_replayed_from] = *replayed_from;
     if (live) a[k_live] = true;
     if (divergence) a[k_divergence] = divergence->to_attrs();
+    if (observed) a[k_observed] = true;
+    if (!otel.is_null()) a[k_otel] = otel;
     return a;
 }
 
@@ -51,6 +55,8 @@ SdkEvent SdkEvent::from_attrs(const Json& a) {
     e.live = attrs::flag(a, k_live);
     if (auto it = a.find(k_divergence); it != a.end() && it->is_object())
         e.divergence = Divergence::from_attrs(*it);
+    e.observed = attrs::flag(a, k_observed);
+    if (auto it = a.find(k_otel); it != a.end() && it->is_object()) e.otel = *it;
     return e;
 }
 

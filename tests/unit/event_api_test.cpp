@@ -161,17 +161,16 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", k_b},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2)
-        << "innermost of a chain";
+    EXPECT_EQ(m_spans->parent_for_request(""), 2) << "innermost of a chain";
     // A tool's span (not a group) is never guessed: its end may be in flight.
     post("/v1/events",
          {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c}, {"parent", k_b}});
-    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2);
-    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), core::trace_id_of(m_run_id)), 3);
-    // Another run's trace id names nothing here.
-    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "-01",
-                                          core::trace_id_of(m_run_id)),
-              2);
+    EXPECT_EQ(m_spans->parent_for_request(""), 2);
+    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c)), 3);
+    // A span of the program's own OpenTelemetry trace (sent later by OTLP)
+    // is named all the same; a malformed traceparent names nothing.
+    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "-01"), 3);
+    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "_01"), 2);
     // Two open branches: ambiguous, so top level.
     post("/v1/events", {{"kind", "custom"},
                         {"name", "d"},
@@ -179,7 +178,7 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", "00000000000000d4"},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 0);
+    EXPECT_EQ(m_spans->parent_for_request(""), 0);
     // Spans left open are completed as unfinished, so the run can be sealed.
     m_spans->close_all(1800000000000000000);
     auto rows = events();

@@ -211,15 +211,25 @@ TEST(TraceFormat, AnSdkEventStoresOnlyWhatIsSet) {
     full.error = {{"type", "TimeoutError"}, {"message", "slow"}};
     full.replayed_from = 3;
     full.divergence = request_divergence();
+    full.observed = true;
+    full.otel = {{"trace_id", "5b8efff798038103d269b633813fc60c"}, {"kind", 1}};
     SdkEvent back = SdkEvent::from_attrs(stored(full.to_attrs()));
+    EXPECT_TRUE(back.observed);
+    EXPECT_EQ(back.otel["kind"], 1);
     EXPECT_EQ(back.to_attrs(), full.to_attrs());
     EXPECT_EQ(back.pid, 4242);
     EXPECT_EQ(back.error["type"], "TimeoutError");
     ASSERT_TRUE(back.divergence);
     EXPECT_EQ(back.divergence->nearest, 2);
 
-    SdkEvent damaged = SdkEvent::from_attrs(
-        {{"group", "yes"}, {"pid", "12"}, {"replayed_from", 1.5}, {"divergence", 3}});
+    SdkEvent damaged = SdkEvent::from_attrs({{"group", "yes"},
+                                             {"pid", "12"},
+                                             {"replayed_from", 1.5},
+                                             {"divergence", 3},
+                                             {"observed", 1},
+                                             {"otel", "x"}});
+    EXPECT_FALSE(damaged.observed);
+    EXPECT_TRUE(damaged.otel.is_null());
     EXPECT_FALSE(damaged.group);
     EXPECT_FALSE(damaged.pid);
     EXPECT_FALSE(damaged.replayed_from);

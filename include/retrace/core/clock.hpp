@@ -49,7 +49,8 @@ std::string utc_time(long long unix_ns, const char* format);
 // digits (3: milliseconds, 9: nanoseconds).
 std::string rfc3339(long long unix_ns, int digits = 3);
 // Unix nanoseconds of an RFC 3339 / ISO 8601 date-time with an offset
-// ("...Z", "...+01:00"), fraction optional; nullopt for anything else.
+// ("...Z", "...+01:00", "...+0100"), fraction optional; nullopt for
+// anything else.
 std::optional<long long> parse_rfc3339(std::string_view text);
 
 }  // namespace retrace::core

@@ -37,6 +37,7 @@ struct ForeignExchange {
 struct ExchangeFile {
     std::string format;  // "har" or "vcr"
     std::string digest;  // sha256:... of the file as read
+    std::string label;   // "HAR file page.har": what errors about it start with
     std::vector<ForeignExchange> exchanges;
 };
 

@@ -47,9 +47,10 @@ class SpanTable {
     // span is unknown or already ended.
     std::optional<std::pair<core::Event, std::vector<store::Blob>>> end(const std::string& id);
     // The parent a model request gets: the span its traceparent header names
-    // when that span belongs to this run (trace id trace_id), else the
-    // innermost open grouping span when those form a single chain, else 0.
-    long long parent_for_request(std::string_view traceparent, std::string_view trace_id);
+    // (an SDK's span, in the run's trace, or a span of the program's own
+    // OpenTelemetry trace, sent by OTLP), else the innermost open grouping
+    // span when those form a single chain, else 0.
+    long long parent_for_request(std::string_view traceparent);
     // Completes every span still open or only mentioned, marked unfinished,
     // so the run can be sealed (the program exited inside them).
     void close_all(long long end_ns);
@@ -66,13 +67,13 @@ class SpanTable {
     std::map<std::string, Span> m_spans;
 };
 
-
 struct EventApiReply {
     int status = 200;
-    std::string body;  // JSON
+    std::string body;  // JSON, or protobuf for an OTLP protobuf request
     // What was kept from the client (a shielded divergence's full report),
     // for the server's own output; empty when nothing was.
     std::string withheld;
+    std::string content_type = "application/json";
 };
 
 struct EventMessage;  // one checked message (event_api.cpp)
@@ -92,11 +93,17 @@ class EventApi {
           m_shield(shield_divergences) {}
 
     // Handles a request to /_retrace/<path>; never throws, never blocks on
-    // I/O (it waits only for room in the run's write queue).
+    // I/O (it waits only for room in the run's write queue). The content
+    // type and encoding matter to OTLP (/v1/traces) only.
     EventApiReply handle(std::string_view method, std::string_view path, std::string_view body,
-                         const RunTarget& run) const;
+                         const RunTarget& run, std::string_view content_type = {},
+                         std::string_view content_encoding = {}) const;
 
   private:
+    // POST /_retrace/v1/traces: an OTLP/HTTP trace export (JSON or
+    // protobuf), each span an observed event of the run (otlp_ingest.cpp).
+    EventApiReply ingest_otlp(std::string_view body, std::string_view content_type,
+                              const RunTarget& run) const;
     EventApiReply record_events(std::string_view body, const RunTarget& run) const;
     core::Json apply(const EventMessage& m, const RunTarget& run) const;
     EventApiReply replay_event(std::string_view body, const RunTarget& run) const;

@@ -25,6 +25,12 @@ struct SdkEvent {
     std::optional<long long> replayed_from;
     bool live = false;
     std::optional<Divergence> divergence;
+    // An OpenTelemetry span the program sent (OTLP, docs/interop.md):
+    // observed as it happened, never an answer replay gives. otel holds
+    // what the span said besides its attributes (the event's input):
+    // {trace_id, kind, status, scope}.
+    bool observed = false;
+    core::Json otel;  // null unless observed
 
     core::Json to_attrs() const;
     // Lenient: a missing or mistyped field keeps its default.
