@@ -48,8 +48,9 @@ void export_otlp(Context& ctx, const store::RunRow& run, const ExportArgs& a) {
     for (const auto& h : a.headers) {
         auto eq = h.find('=');
         if (eq == std::string::npos || eq == 0)
-            fail(error(ErrorCode::invalid_input,
-                       "--header takes NAME=VALUE, not '" + h.substr(0, h.find('=')) + "'"));
+            fail(error(
+                ErrorCode::invalid_input,  // (never the value: it may be a credential)
+                "--header takes NAME=VALUE, not '" + h.substr(0, h.find_first_of(":= ")) + "...'"));
         post.headers.emplace_back(h.substr(0, eq), h.substr(eq + 1));
     }
     auto sent = check(interop::post_otlp(post, body));

@@ -66,6 +66,23 @@ std::uint64_t RunId::unix_ms() const {
     return v;
 }
 
+namespace {
+bool is_w3c_id(std::string_view s, std::size_t digits) {
+    if (s.size() != digits || s.find_first_not_of('0') == std::string_view::npos) return false;
+    for (char c : s)
+        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+    return true;
+}
+}  // namespace
+
+bool is_trace_id(std::string_view text) {
+    return is_w3c_id(text, 32);
+}
+
+bool is_span_id(std::string_view text) {
+    return is_w3c_id(text, 16);
+}
+
 std::string trace_id_of(std::string_view run_id) {
     return Digest::of(run_id).hex().substr(0, 32);
 }

@@ -187,19 +187,21 @@ Result<ForeignExchange> read_entry(const Json& entry, std::size_t index) {
             if (!raw) return r.missing("response.content.text", "is not base64");
             x.response_body = std::move(*raw);
         }
-    } else if (content->value("size", Json(0)).is_number() &&
-               (*content)["size"].get<double>() > 0) {
+    } else if (auto size = content->find("size");
+               size != content->end() && size->is_number() && size->get<double>() > 0) {
         return r.missing("response.content.text",
                          "is missing (the HAR was saved without bodies: save it with content)");
     }
     auto time = entry.find("time");
-    if (time == entry.end() || !time->is_number() || time->get<double>() < 0)
+    if (time == entry.end() || !time->is_number() || time->get<double>() < 0 ||
+        time->get<double>() > 1e10)  // (over 100 days: not an exchange's time)
         return r.missing("time", "must be a number of milliseconds");
     x.duration_us = std::llround(time->get<double>() * 1000);
     if (auto t = entry.find("timings"); t != entry.end() && t->is_object()) {
         double before = 0;  // blocked, dns, connect, send, wait: until the first byte
         for (const char* phase : {"blocked", "dns", "connect", "send", "wait"})
-            if (auto p = t->find(phase); p != t->end() && p->is_number() && p->get<double>() > 0)
+            if (auto p = t->find(phase);
+                p != t->end() && p->is_number() && p->get<double>() > 0 && p->get<double>() < 1e10)
                 before += p->get<double>();
         x.header_us = std::llround(before * 1000);
     }

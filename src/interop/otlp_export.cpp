@@ -22,13 +22,6 @@ using core::Json;
 constexpr int k_kind_internal = 1, k_kind_client = 3;
 constexpr int k_status_ok = 1, k_status_error = 2;
 
-bool is_span_id(std::string_view s) {
-    if (s.size() != 16 || s == "0000000000000000") return false;
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
-}
-
 // An attribute value (AnyValue): structured values as their JSON text, as
 // the conventions say where a backend cannot hold them.
 Json any_value(const Json& v) {
@@ -256,7 +249,7 @@ Result<Json> otlp_trace(store::Store& store, const std::string& run_id,
         const auto& e = row.event;
         std::string sdk_span;
         if (core::is_sdk_event(e.kind)) sdk_span = trace::SdkEvent::from_attrs(e.attrs).span;
-        span_ids[e.seq] = is_span_id(sdk_span) ? sdk_span : span_id_of(run_id, e.seq);
+        span_ids[e.seq] = core::is_span_id(sdk_span) ? sdk_span : span_id_of(run_id, e.seq);
         if (e.kind == EventKind::process && !process_seq) {
             process_seq = e.seq;
             auto p = trace::ProcessRecord::from_attrs(e.attrs);

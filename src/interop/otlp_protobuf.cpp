@@ -9,6 +9,7 @@
 
 #include "retrace/core/base64.hpp"
 #include "retrace/core/canonical_json.hpp"
+#include "retrace/core/digest.hpp"
 
 namespace retrace::interop {
 
@@ -169,16 +170,6 @@ std::optional<std::string> from_hex(std::string_view hex) {
         int hi = digit(hex[i]), lo = digit(hex[i + 1]);
         if (hi < 0 || lo < 0) return std::nullopt;
         out.push_back(static_cast<char>(hi * 16 + lo));
-    }
-    return out;
-}
-
-std::string to_hex(std::string_view bytes) {
-    static const char* digits = "0123456789abcdef";
-    std::string out;
-    for (unsigned char c : bytes) {
-        out.push_back(digits[c >> 4]);
-        out.push_back(digits[c & 15]);
     }
     return out;
 }
@@ -413,7 +404,7 @@ Result<Json> decode(const Message& m, std::string_view bytes, std::size_t base, 
                 if (!core::is_utf8(*s)) return truncated(at, "a string that is not UTF-8");
                 value = std::string(*s);
             } else if (f->type == Type::hex_bytes) {
-                value = to_hex(*s);
+                value = core::to_hex(*s);
             } else if (f->type == Type::b64_bytes) {
                 value = core::base64(*s);
             } else {
@@ -436,6 +427,30 @@ Result<std::string> otlp_to_protobuf(const Json& request) {
     std::string out;
     RETRACE_TRY(encode(k_request, request, out, "$", 0));
     return out;
+}
+
+std::string rpc_status_protobuf(int code, std::string_view message) {
+    std::string out;
+    put_varint(out, (1 << 3) | varint);
+    put_varint(out, static_cast<std::uint64_t>(code));
+    put_varint(out, (2 << 3) | len);
+    put_varint(out, message.size());
+    out += message;
+    return out;
+}
+
+std::string otlp_response_protobuf(long long rejected_spans, std::string_view error_message) {
+    if (rejected_spans <= 0) return "";
+    std::string partial;  // ExportTracePartialSuccess {1: rejected_spans, 2: error_message}
+    put_varint(partial, (1 << 3) | varint);
+    put_varint(partial, static_cast<std::uint64_t>(rejected_spans));
+    put_varint(partial, (2 << 3) | len);
+    put_varint(partial, error_message.size());
+    partial += error_message;
+    std::string out;
+    put_varint(out, (1 << 3) | len);
+    put_varint(out, partial.size());
+    return out + partial;
 }
 
 Result<Json> otlp_from_protobuf(std::string_view bytes) {

@@ -5,6 +5,7 @@
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
 #include "retrace/core/digest.hpp"
+#include "retrace/core/run_id.hpp"
 #include "retrace/proxy/issue_ledger.hpp"
 #include "retrace/trace/sdk_event.hpp"
 
@@ -39,13 +40,6 @@ using core::Json;
 EventApiReply fail(int status, const std::string& type, const std::string& message) {
     // (a message may quote the path, as the client sent it)
     return {status, core::message_json({{"error", {{"type", type}, {"message", message}}}})};
-}
-
-bool is_span_id(std::string_view s) {
-    if (s.size() != 16 || s == "0000000000000000") return false;
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
 }
 
 // The answer to a message or a batch, built as text as it goes: a batch
@@ -124,7 +118,7 @@ Status common_fields(const Json& j, EventMessage& m, bool need_kind) {
     RETRACE_ASSIGN(m.span, text_field(j, "span", false));
     RETRACE_ASSIGN(m.parent, text_field(j, "parent", false));
     for (const auto* id : {&m.span, &m.parent})
-        if (!id->empty() && !is_span_id(*id))
+        if (!id->empty() && !core::is_span_id(*id))
             return error(ErrorCode::invalid_input,
                          "span ids are 16 lower-case hex digits, not all zero; got '" + *id + "'");
     if (auto it = j.find("pid"); it != j.end() && !it->is_null()) {
@@ -225,15 +219,18 @@ std::optional<std::pair<core::Event, std::vector<store::Blob>>> SpanTable::end(
     return std::pair{std::move(it->second.event), std::move(it->second.blobs)};
 }
 
-long long SpanTable::parent_for_request(std::string_view traceparent) {
-    // version "-" trace-id "-" parent-id "-" flags. The trace is the run's
-    // (the SDKs') or the program's own OpenTelemetry trace, whose spans
-    // arrive by OTLP, usually after the request: either way the span named
-    // is the request's parent.
+long long SpanTable::parent_for_request(std::string_view traceparent,
+                                        std::string_view run_trace_id) {
+    // version "-" trace-id "-" parent-id "-" flags
     if (traceparent.size() >= 55 && traceparent[2] == '-' && traceparent[35] == '-' &&
         traceparent[52] == '-') {
-        std::string id(traceparent.substr(36, 16));
-        if (is_span_id(id)) return seq_of(id);
+        std::string trace(traceparent.substr(3, 32)), id(traceparent.substr(36, 16));
+        bool ours = trace == run_trace_id;
+        if (!ours) {
+            std::lock_guard lock(m_mutex);
+            ours = m_adopt_foreign || m_traces.count(trace);
+        }
+        if (ours && core::is_span_id(id)) return seq_of(id);
     }
     std::lock_guard lock(m_mutex);
     // The open grouping spans (retrace.span, whose start and end the SDKs

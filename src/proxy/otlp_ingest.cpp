@@ -7,6 +7,7 @@
 #include "retrace/core/base64.hpp"
 #include "retrace/core/digest.hpp"
 #include "retrace/core/redact.hpp"
+#include "retrace/core/run_id.hpp"
 #include "retrace/interop/otlp_protobuf.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/trace/sdk_event.hpp"
@@ -19,32 +20,37 @@ using core::Json;
 
 constexpr const char* k_tool_operation = "execute_tool";
 
-EventApiReply refuse(int status, const std::string& message, bool protobuf) {
+EventApiReply refuse(int status, std::string message, bool protobuf) {
+    // (at most 300 bytes of it, cut between characters)
+    if (message.size() > 300) {
+        std::size_t cut = 300;
+        while (cut > 0 && (static_cast<unsigned char>(message[cut]) & 0xC0) == 0x80) --cut;
+        message.resize(cut);
+    }
     EventApiReply r;
     r.status = status;
-    // (google.rpc.Status, as OTLP/HTTP answers a refused export)
-    Json body = {{"code", 3}, {"message", message}};
+    // (google.rpc.Status, as OTLP/HTTP answers a refused export; 3 is INVALID_ARGUMENT)
     if (protobuf) {
         r.content_type = "application/x-protobuf";
-        r.body.push_back(0x08);  // code = 3 (INVALID_ARGUMENT)
-        r.body.push_back(3);
-        std::string m = message.substr(0, 127);
-        r.body.push_back(0x12);
-        r.body.push_back(static_cast<char>(m.size()));
-        r.body += m;
+        r.body = interop::rpc_status_protobuf(3, message);
     } else {
-        r.body = core::message_json(body);
+        r.body = core::message_json({{"code", 3}, {"message", message}});
     }
     return r;
 }
 
-bool is_hex_id(const Json& v, std::size_t digits) {
-    if (!v.is_string()) return false;
-    const auto& s = v.get_ref<const std::string&>();
-    if (s.size() != digits || s == std::string(digits, '0')) return false;
-    for (char c : s)
-        if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-    return true;
+// A string attribute as stored: a URL's query and the recorder's access
+// token (in the path of the URLs `record` gives the program) redacted.
+std::string redact_url_parts(std::string text) {
+    for (std::size_t at = text.find("/_t/"); at != std::string::npos;
+         at = text.find("/_t/", at + 4)) {
+        std::size_t end = text.find_first_of("/?#", at + 4);
+        if (end == std::string::npos) end = text.size();
+        if (end > at + 4) text.replace(at + 4, end - at - 4, core::k_redacted);
+    }
+    if (auto q = text.find('?'); q != std::string::npos && text.find("://") != std::string::npos)
+        text = text.substr(0, q) + core::redact_query(text.substr(q));
+    return text;
 }
 
 long long nanos(const Json& v) {
@@ -70,8 +76,10 @@ Json plain_attributes(const Json& list, int depth = 0) {
         auto dot = key.rfind('.');
         std::string last = dot == std::string::npos ? key : key.substr(dot + 1);
         bool secret = core::is_secret_param(key) || core::is_secret_header(last);
-        out[key] = secret ? Json(core::k_redacted)
-                          : plain_value(kv.value("value", Json::object()), depth + 1);
+        Json value = secret ? Json(core::k_redacted)
+                            : plain_value(kv.value("value", Json::object()), depth + 1);
+        if (value.is_string()) value = redact_url_parts(value.get<std::string>());
+        out[key] = std::move(value);
     }
     return out;
 }
@@ -109,7 +117,8 @@ struct Span {
     int kind = 0;
     long long start_ns = 0, end_ns = 0;
     Json attributes;
-    Json status;
+    int status_code = 0;  // 0 unset, 1 ok, 2 error
+    std::string status_message;
     std::string scope;
 };
 
@@ -131,27 +140,45 @@ Result<std::vector<Span>> spans_of(const Json& request) {
                 if (!s.is_object())
                     return error(ErrorCode::invalid_input, where + " is not an object");
                 Span span;
-                if (!is_hex_id(s.value("traceId", Json()), 32))
+                auto id = [&](const char* key) -> std::string {
+                    auto it = s.find(key);
+                    return it != s.end() && it->is_string() ? it->get<std::string>() : "";
+                };
+                span.trace_id = id("traceId");
+                span.span_id = id("spanId");
+                span.parent = id("parentSpanId");
+                if (!core::is_trace_id(span.trace_id))
                     return error(ErrorCode::invalid_input,
                                  where + ": traceId must be 32 hex digits, not all zero");
-                if (!is_hex_id(s.value("spanId", Json()), 16))
+                if (!core::is_span_id(span.span_id))
                     return error(ErrorCode::invalid_input,
                                  where + ": spanId must be 16 hex digits, not all zero");
-                span.trace_id = s["traceId"].get<std::string>();
-                span.span_id = s["spanId"].get<std::string>();
-                Json parent = s.value("parentSpanId", Json(""));
-                if (parent != "" && !is_hex_id(parent, 16))
+                if (!span.parent.empty() && !core::is_span_id(span.parent))
                     return error(ErrorCode::invalid_input,
                                  where + ": parentSpanId must be 16 hex digits or empty");
-                span.parent = parent.get<std::string>();
-                if (!s.value("name", Json()).is_string())
+                auto name = s.find("name");
+                if (name == s.end() || !name->is_string())
                     return error(ErrorCode::invalid_input, where + ": name must be a string");
-                span.name = s["name"].get<std::string>();
-                span.kind = s.value("kind", Json(0)).is_number_integer() ? s["kind"].get<int>() : 0;
+                span.name = name->get<std::string>();
+                if (auto kind = s.find("kind"); kind != s.end()) {
+                    if (!kind->is_number_integer())
+                        return error(ErrorCode::invalid_input, where + ": kind must be an integer");
+                    span.kind = kind->get<int>();
+                }
                 span.start_ns = nanos(s.value("startTimeUnixNano", Json()));
                 span.end_ns = std::max(span.start_ns, nanos(s.value("endTimeUnixNano", Json())));
                 span.attributes = plain_attributes(s.value("attributes", Json::array()));
-                span.status = s.value("status", Json::object());
+                if (auto status = s.find("status"); status != s.end() && !status->is_null()) {
+                    auto code = status->is_object() ? status->find("code") : status->end();
+                    auto message = status->is_object() ? status->find("message") : status->end();
+                    if (!status->is_object() ||
+                        (code != status->end() && !code->is_number_integer()) ||
+                        (message != status->end() && !message->is_string()))
+                        return error(ErrorCode::invalid_input,
+                                     where + ": status must be {code: integer, message: string}");
+                    if (code != status->end()) span.status_code = code->get<int>();
+                    if (message != status->end()) span.status_message = message->get<std::string>();
+                }
                 span.scope = scope;
                 out.push_back(std::move(span));
             }
@@ -189,6 +216,7 @@ EventApiReply EventApi::ingest_otlp(std::string_view body, std::string_view cont
 
     long long rejected = 0;
     for (const auto& s : *spans) {
+        run.spans->saw_trace(s.trace_id);
         if (run.spans->opened(s.span_id)) {  // sent again (an exporter's retry): once is enough
             ++rejected;
             continue;
@@ -207,14 +235,13 @@ EventApiReply EventApi::ingest_otlp(std::string_view body, std::string_view cont
         record.observed = true;
         record.otel = {{"trace_id", s.trace_id}, {"kind", s.kind}, {"name", s.name}};
         if (!s.scope.empty()) record.otel["scope"] = s.scope;
-        if (s.status.is_object() && (s.status.value("code", Json(0)) != Json(0) ||
-                                     !s.status.value("message", std::string()).empty()))
-            record.otel["status"] = s.status;
-        if (s.status.is_object() && s.status.value("code", Json(0)) == Json(2))
+        if (s.status_code != 0 || !s.status_message.empty())
+            record.otel["status"] = {{"code", s.status_code}, {"message", s.status_message}};
+        if (s.status_code == 2)
             record.error = {{"type", text_of(s.attributes, "error.type").empty()
                                          ? std::string("error")
                                          : text_of(s.attributes, "error.type")},
-                            {"message", s.status.value("message", std::string())}};
+                            {"message", s.status_message}};
         // (canonical, then redacted as every SDK event's input is)
         auto canonical = core::canonicalize(s.attributes);
         std::string input = m_redactor.redact(canonical ? *canonical : "{}");
@@ -233,29 +260,15 @@ EventApiReply EventApi::ingest_otlp(std::string_view body, std::string_view cont
         (void)run.writer->complete(std::move(e), std::move(blobs));
     }
     EventApiReply ok;
+    const char* why = "spans already recorded";
     if (protobuf) {
         ok.content_type = "application/x-protobuf";
-        ok.body = "";  // an empty ExportTraceServiceResponse
-        if (rejected) {
-            // partial_success (1) { rejected_spans (1): N }
-            std::string inner;
-            inner.push_back(0x08);
-            for (auto v = static_cast<unsigned long long>(rejected);; v >>= 7) {
-                if (v < 0x80) {
-                    inner.push_back(static_cast<char>(v));
-                    break;
-                }
-                inner.push_back(static_cast<char>((v & 0x7f) | 0x80));
-            }
-            ok.body.push_back(0x0a);
-            ok.body.push_back(static_cast<char>(inner.size()));
-            ok.body += inner;
-        }
+        ok.body = interop::otlp_response_protobuf(rejected, why);
     } else {
         Json answer = Json::object();
         if (rejected)
             answer["partialSuccess"] = {{"rejectedSpans", std::to_string(rejected)},
-                                        {"errorMessage", "spans already recorded"}};
+                                        {"errorMessage", why}};
         ok.body = answer.dump();
     }
     return ok;

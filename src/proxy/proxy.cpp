@@ -839,7 +839,10 @@ class Proxy final : public RecordingProxy {
         }
         long long start = core::unix_now_ns();
         if (run->spans) {
-            in.parent = run->spans->parent_for_request(str(req["traceparent"]));
+            // (the run's trace id is a digest: only worked out when a header names a span)
+            std::string traceparent = str(req["traceparent"]);
+            in.parent = run->spans->parent_for_request(
+                traceparent, traceparent.empty() ? std::string() : core::trace_id_of(in.run_id));
         }
         trace::Exchange x;  // what is recorded of it
         std::optional<long long> received_ns = pending.received_ns();

@@ -81,9 +81,10 @@ std::vector<std::string> child_environment(char** envp, const std::string& run_i
         "RETRACE_RUN_ID=" + run_id, std::string("RETRACE_MODE=") + (replay ? "replay" : "record"),
         "RETRACE_PROXY_URL=" + base, "RETRACE_TOKEN=" + proxy.access_token,
         "OPENAI_BASE_URL=" + base + "/openai", "ANTHROPIC_BASE_URL=" + base + "/anthropic",
-        // (an OpenTelemetry SDK's spans come to the run too)
-        "OTEL_EXPORTER_OTLP_ENDPOINT=" + base + "/_retrace",
-        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + base + "/_retrace/v1/traces"};
+        // (an OpenTelemetry SDK's spans come to the run too, over OTLP/HTTP;
+        // its metrics and logs go where they went)
+        "OTEL_EXPORTER_OTLP_TRACES_ENDPOINT=" + base + "/_retrace/v1/traces",
+        "OTEL_EXPORTER_OTLP_TRACES_PROTOCOL=http/protobuf"};
     if (replay)
         for (const char* key : {"OPENAI_API_KEY", "ANTHROPIC_API_KEY"})
             if (!env_value(envp, key)) {
@@ -246,6 +247,8 @@ Result<RecordOutcome> run_command(CommandRun o, RunStart start, store::StoreOpen
         inputs.push_back({run_id, "input", path, info["digest"].get<std::string>()});
     RETRACE_ASSIGN(auto session,
                    RunSession::start(*store, std::move(fresh), inputs, o.proxy.secret));
+    // (the program's OpenTelemetry spans are sent here: a request naming one is its child)
+    session->target().spans->adopt_foreign_traces();
 
     long long process_seq = session->next_seq();  // the process is event 1
     // Recording, the SDKs count the events they issue, so that a model

@@ -4,6 +4,8 @@
 
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/run_id.hpp"
+#include "retrace/interop/otlp_protobuf.hpp"
+#include "retrace/trace/sdk_event.hpp"
 #include "test_support.hpp"
 
 namespace retrace::proxy {
@@ -36,6 +38,12 @@ class EventApiTest : public ::testing::Test {
         EventApi api(m_secret, cassette, m_redactor, shield);
         return api.handle("POST", path, body.dump(),
                           {m_writer.get(), m_facts.get(), m_spans.get()});
+    }
+
+    EventApiReply post_otlp(const std::string& body, const std::string& type) {
+        EventApi api(m_secret, nullptr, m_redactor);
+        return api.handle("POST", "/v1/traces", body,
+                          {m_writer.get(), m_facts.get(), m_spans.get()}, type);
     }
 
     std::vector<store::EventRow> events() {
@@ -161,16 +169,27 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", k_b},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request(""), 2) << "innermost of a chain";
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2)
+        << "innermost of a chain";
     // A tool's span (not a group) is never guessed: its end may be in flight.
     post("/v1/events",
          {{"kind", "tool"}, {"name", "t"}, {"phase", "start"}, {"span", k_c}, {"parent", k_b}});
-    EXPECT_EQ(m_spans->parent_for_request(""), 2);
-    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c)), 3);
-    // A span of the program's own OpenTelemetry trace (sent later by OTLP)
-    // is named all the same; a malformed traceparent names nothing.
-    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "-01"), 3);
-    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'f') + "-" + k_c + "_01"), 2);
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 2);
+    EXPECT_EQ(m_spans->parent_for_request(traceparent(k_c), core::trace_id_of(m_run_id)), 3);
+    // A span of another trace (a program's own OpenTelemetry trace) counts
+    // only once that trace has sent spans, or where the table adopts
+    // foreign traces (record and replay); a malformed traceparent never.
+    std::string other = "00-" + std::string(32, 'f') + "-" + k_c + "-01";
+    EXPECT_EQ(m_spans->parent_for_request(other, core::trace_id_of(m_run_id)), 2);
+    m_spans->saw_trace(std::string(32, 'f'));
+    EXPECT_EQ(m_spans->parent_for_request(other, core::trace_id_of(m_run_id)), 3);
+    std::string third = "00-" + std::string(32, 'e') + "-" + k_c + "-01";
+    EXPECT_EQ(m_spans->parent_for_request(third, core::trace_id_of(m_run_id)), 2);
+    m_spans->adopt_foreign_traces();
+    EXPECT_EQ(m_spans->parent_for_request(third, core::trace_id_of(m_run_id)), 3);
+    EXPECT_EQ(m_spans->parent_for_request("00-" + std::string(32, 'e') + "-" + k_c + "_01",
+                                          core::trace_id_of(m_run_id)),
+              2);
     // Two open branches: ambiguous, so top level.
     post("/v1/events", {{"kind", "custom"},
                         {"name", "d"},
@@ -178,7 +197,7 @@ TEST_F(EventApiTest, AModelRequestFindsItsSpanByTraceparentOrAsTheInnermostOpenG
                         {"span", "00000000000000d4"},
                         {"parent", k_a},
                         {"group", true}});
-    EXPECT_EQ(m_spans->parent_for_request(""), 0);
+    EXPECT_EQ(m_spans->parent_for_request("", core::trace_id_of(m_run_id)), 0);
     // Spans left open are completed as unfinished, so the run can be sealed.
     m_spans->close_all(1800000000000000000);
     auto rows = events();
@@ -271,5 +290,79 @@ TEST_F(EventApiTest, ReplayAnswersInRecordedOrderThenDiverges) {
     EXPECT_EQ(events().size(), before + 1);
 }
 
+Json otlp_span(const std::string& id, Json extra = Json::object()) {
+    Json span = {{"traceId", "5b8efff798038103d269b633813fc60c"},
+                 {"spanId", id},
+                 {"name", "step " + id},
+                 {"startTimeUnixNano", "1796660000000000000"},
+                 {"endTimeUnixNano", "1796660000500000000"}};
+    span.update(extra);
+    return span;
+}
+
+std::string otlp_export(const Json& spans) {
+    return Json{
+        {"resourceSpans", Json::array({{{"scopeSpans", Json::array({{{"spans", spans}}})}}})}}
+        .dump();
+}
+
+TEST_F(EventApiTest, OtlpSpansWithoutKindOrStatusAreRecordedAndUrlsRedacted) {
+    Json url = {
+        {"key", "url.full"},
+        {"value",
+         {{"stringValue", "http://127.0.0.1:9/_t/0123456789abcdef/openai/x?api_key=SECRET1&a=1"}}}};
+    auto r =
+        post_otlp(otlp_export(Json::array({otlp_span(k_a, {{"attributes", Json::array({url})}})})),
+                  "application/json");
+    ASSERT_EQ(r.status, 200) << r.body;
+    EXPECT_EQ(r.body, "{}");
+    auto rows = events();
+    ASSERT_EQ(rows.size(), 1u);
+    auto record = trace::SdkEvent::from_attrs(rows[0].event.attrs);
+    EXPECT_TRUE(record.observed);
+    EXPECT_EQ(record.otel["kind"], 0);
+    EXPECT_FALSE(record.otel.contains("status"));
+    std::string input = m_store->get_blob(rows[0].event.request).value().value();
+    EXPECT_EQ(input,
+              R"({"url.full":"http://127.0.0.1:9/_t/[REDACTED]/openai/x?api_key=[REDACTED]&a=1"})");
+}
+
+TEST_F(EventApiTest, AnOtlpExportWithOneBadSpanRecordsNone) {
+    // The first span is good; the second's status message is not a string.
+    Json spans = Json::array(
+        {otlp_span(k_a), otlp_span(k_b, {{"status", {{"code", 2}, {"message", nullptr}}}})});
+    auto r = post_otlp(otlp_export(spans), "application/json");
+    EXPECT_EQ(r.status, 400);
+    EXPECT_NE(r.body.find("span 1: status must be {code: integer, message: string}"),
+              std::string::npos)
+        << r.body;
+    EXPECT_TRUE(events().empty());
+    // Control: with a string message both are recorded, the second as raised.
+    spans[1]["status"]["message"] = "boom";
+    ASSERT_EQ(post_otlp(otlp_export(spans), "application/json").status, 200);
+    auto rows = events();
+    ASSERT_EQ(rows.size(), 2u);
+    EXPECT_EQ(trace::SdkEvent::from_attrs(rows[1].event.attrs).error,
+              Json({{"type", "error"}, {"message", "boom"}}));
+}
+
+TEST_F(EventApiTest, AnOtlpProtobufExportSentTwiceIsRecordedOnce) {
+    auto bytes = interop::otlp_to_protobuf(Json::parse(otlp_export(Json::array({otlp_span(k_a)}))));
+    ASSERT_TRUE(bytes);
+    auto first = post_otlp(*bytes, "application/x-protobuf");
+    ASSERT_EQ(first.status, 200);
+    EXPECT_EQ(first.content_type, "application/x-protobuf");
+    EXPECT_EQ(first.body, "");
+    auto again = post_otlp(*bytes, "application/x-protobuf");
+    ASSERT_EQ(again.status, 200);
+    EXPECT_EQ(again.body, interop::otlp_response_protobuf(1, "spans already recorded"));
+    EXPECT_EQ(events().size(), 1u);
+    auto refused = post_otlp(bytes->substr(0, bytes->size() - 1), "application/x-protobuf");
+    EXPECT_EQ(refused.status, 400);
+    EXPECT_EQ(refused.content_type, "application/x-protobuf");
+    EXPECT_EQ(post_otlp(*bytes, "text/plain").status, 415);
+}
+
 }  // namespace
+
 }  // namespace retrace::proxy

@@ -217,6 +217,14 @@ TEST(Har, AMalformedEntryIsNamed) {
     EXPECT_EQ(
         second(status),
         "entry 2: response.status must be an HTTP status (100 to 599, or 0 for none received)");
+    // Control: content with neither text nor size is an empty body.
+    std::string empty = k_entry;
+    empty.replace(empty.find(R"("content":{"size":2,)"), 20, R"("content":{)");
+    empty.erase(empty.find(R"(,"text":"e30=","encoding":"base64")"),
+                std::string(R"(,"text":"e30=","encoding":"base64")").size());
+    auto parsed = parse_har(har_with(empty));
+    ASSERT_TRUE(parsed) << parsed.status().message() << "\n" << empty;
+    EXPECT_EQ(parsed->exchanges[0].response_body, "");
     EXPECT_EQ(parse_har("[]").status().message(), "no \"log\" object: not an HTTP archive");
     EXPECT_EQ(parse_har(R"({"log":{}})").status().message(), "log.entries must be an array");
     EXPECT_NE(parse_har("{").status().message().find("not JSON: "), std::string::npos);

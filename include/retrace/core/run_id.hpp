@@ -37,5 +37,9 @@ class RunId {
 // an OTLP export names the run's trace: the first half of the SHA-256 of
 // its run id, so every side derives it without talking.
 std::string trace_id_of(std::string_view run_id);
+// W3C trace context ids: 32 (a trace) or 16 (a span) lower-case hex digits,
+// not all zero.
+bool is_trace_id(std::string_view text);
+bool is_span_id(std::string_view text);
 
 }  // namespace retrace::core

@@ -22,4 +22,10 @@ Result<std::string> otlp_to_protobuf(const core::Json& request);
 // skipped as protobuf readers do.
 Result<core::Json> otlp_from_protobuf(std::string_view bytes);
 
+// What the OTLP/HTTP server answers in protobuf: a google.rpc.Status for a
+// refused export, an ExportTraceServiceResponse (with its partial_success
+// when spans were rejected) for an accepted one.
+std::string rpc_status_protobuf(int code, std::string_view message);
+std::string otlp_response_protobuf(long long rejected_spans, std::string_view error_message);
+
 }  // namespace retrace::interop

@@ -18,6 +18,7 @@
 #include <map>
 #include <mutex>
 #include <optional>
+#include <set>
 #include <string>
 #include <string_view>
 
@@ -47,10 +48,26 @@ class SpanTable {
     // span is unknown or already ended.
     std::optional<std::pair<core::Event, std::vector<store::Blob>>> end(const std::string& id);
     // The parent a model request gets: the span its traceparent header names
-    // (an SDK's span, in the run's trace, or a span of the program's own
-    // OpenTelemetry trace, sent by OTLP), else the innermost open grouping
-    // span when those form a single chain, else 0.
-    long long parent_for_request(std::string_view traceparent);
+    // when that span is one this run will hold (below), else the innermost
+    // open grouping span when those form a single chain, else 0.
+    // run_trace_id is the run's own trace (core::trace_id_of): the SDKs'
+    // spans are always the run's. A span of another trace is the program's
+    // own OpenTelemetry span, which arrives by OTLP after the request: it
+    // counts when this table adopts foreign traces (the runs of `record` and
+    // `replay`, whose programs' traces are pointed at the recorder), or when
+    // a span of that trace has arrived already (the gateway's clients, who
+    // may send their spans elsewhere: a span named and never sent would be
+    // an event of nothing).
+    long long parent_for_request(std::string_view traceparent, std::string_view run_trace_id);
+    void adopt_foreign_traces() {
+        std::lock_guard lock(m_mutex);
+        m_adopt_foreign = true;
+    }
+    // A trace whose spans arrived by OTLP.
+    void saw_trace(const std::string& trace_id) {
+        std::lock_guard lock(m_mutex);
+        m_traces.insert(trace_id);
+    }
     // Completes every span still open or only mentioned, marked unfinished,
     // so the run can be sealed (the program exited inside them).
     void close_all(long long end_ns);
@@ -65,6 +82,8 @@ class SpanTable {
     store::RunWriter& m_writer;
     std::mutex m_mutex;
     std::map<std::string, Span> m_spans;
+    bool m_adopt_foreign = false;
+    std::set<std::string> m_traces;  // trace ids seen through OTLP
 };
 
 struct EventApiReply {
