@@ -1,9 +1,11 @@
-// The event API (proxy/event_api.cpp): what an SDK, or any local process
-// holding the token, posts to /_retrace/v1/. An input is a flag byte (bit
-// 0: replay from a recording, else record; bit 1: shield divergences, as
-// the gateway does), the path up to a newline, and the body. Properties:
-// handle() never throws; every answer is one strict JSON document with a
-// status of 200, 400, 404, 405 or 409; a shielded answer never quotes a
+// The event API (proxy/event_api.cpp, proxy/otlp_ingest.cpp): what an
+// SDK, an OpenTelemetry exporter, or any local process holding the token,
+// posts to /_retrace/v1/. An input is a flag byte (bit 0: replay from a
+// recording, else record; bit 1: shield divergences, as the gateway does;
+// bits 2-3: the content type: JSON, protobuf, none, text), the path up to
+// a newline, and the body. Properties: handle() never throws; every answer
+// has a status of 200, 400, 404, 405, 409 or 415 and is one strict JSON
+// document, but for OTLP protobuf's; a shielded answer never quotes a
 // recorded input the request (its path or body) did not itself hold.
 #include <cstdint>
 #include <memory>
@@ -88,6 +90,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     if (++world.inputs % 256 == 0) world.renew();
     if (size == 0) return 0;
     bool replaying = data[0] & 1, shield = data[0] & 2;
+    // (bits 2-3: the content type, which OTLP's /v1/traces reads the body by)
+    static constexpr std::string_view k_types[] = {"application/json", "application/x-protobuf", "",
+                                                   "text/plain"};
+    std::string_view type = k_types[(data[0] >> 2) & 3];
+    bool protobuf = type == "application/x-protobuf";
     std::string_view rest(reinterpret_cast<const char*>(data) + 1, size - 1);
     auto nl = rest.find('\n');
     std::string_view path = rest.substr(0, nl);
@@ -95,12 +102,15 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
 
     proxy::EventApi api(world.secret, replaying ? world.cassette.get() : nullptr, world.redactor,
                         shield);
-    auto reply =
-        api.handle("POST", path, body, {world.writer.get(), world.facts.get(), world.spans.get()});
+    auto reply = api.handle("POST", path, body,
+                            {world.writer.get(), world.facts.get(), world.spans.get()}, type);
     require(reply.status == 200 || reply.status == 400 || reply.status == 404 ||
-                reply.status == 405 || reply.status == 409,
+                reply.status == 405 || reply.status == 409 || reply.status == 415,
             "the status is one the event API documents");
-    require(core::parse_json_strict(reply.body).is_ok(), "the answer is strict JSON");
+    if (reply.content_type == "application/x-protobuf")
+        require(protobuf && path == "/v1/traces", "only OTLP protobuf is answered in protobuf");
+    else
+        require(core::parse_json_strict(reply.body).is_ok(), "the answer is strict JSON");
     if (shield && rest.find(k_recorded) == std::string_view::npos)  // (path or body)
         require(reply.body.find(k_recorded) == std::string::npos,
                 "a shielded answer quotes no recorded input");
