@@ -2,6 +2,7 @@
 // lists: [{role, parts: [{type: "text", content} | {type: "tool_call", id,
 // name, arguments} | {type: "tool_call_response", id, response}],
 // finish_reason?}].
+#include "json_fields.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/interop/otlp.hpp"
 
@@ -11,17 +12,8 @@ namespace {
 
 using core::Json;
 
-const Json& member(const Json& j, const char* key) {
-    static const Json null;
-    if (!j.is_object()) return null;
-    auto it = j.find(key);
-    return it == j.end() ? null : *it;
-}
-
-std::string str(const Json& j, const char* key) {
-    const Json& v = member(j, key);
-    return v.is_string() ? v.get<std::string>() : std::string();
-}
+using fields::member;
+using fields::str;
 
 Json text_part(std::string text) {
     return {{"type", "text"}, {"content", std::move(text)}};

@@ -2,6 +2,7 @@
 #include <filesystem>
 #include <map>
 
+#include "json_fields.hpp"
 #include "retrace/core/digest.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/core/outcome.hpp"
@@ -54,17 +55,7 @@ class Attributes {
     Json m_list = Json::array();
 };
 
-const Json& member(const Json& j, const char* key) {
-    static const Json null;
-    if (!j.is_object()) return null;
-    auto it = j.find(key);
-    return it == j.end() ? null : *it;
-}
-
-std::string header(const Json& headers, const char* name) {
-    const Json& v = member(headers, name);
-    return v.is_string() ? v.get<std::string>() : std::string();
-}
+using fields::member;
 
 std::string operation_of(const trace::Exchange& x) {
     if (x.path.find("embeddings") != std::string::npos) return "embeddings";
@@ -80,6 +71,19 @@ struct SpanFacts {
     std::optional<std::string> error;  // the status message when it failed
     std::string error_type;
 };
+
+// What a replay's run says of an event: the recorded event that answered,
+// a call made for real, or a request the recording had no answer to.
+void replay_facts(SpanFacts& s, const std::optional<long long>& replayed_from, bool live,
+                  const std::optional<trace::Divergence>& divergence) {
+    if (replayed_from) s.attrs.set("retrace.replay.answered_by", *replayed_from);
+    if (live) s.attrs.set("retrace.replay.live", true);
+    if (divergence) {
+        s.attrs.set("retrace.replay.divergence", divergence->reason);
+        s.error = "the recording had no answer: " + divergence->reason;
+        s.error_type = "retrace_divergence";
+    }
+}
 
 void exchange_facts(SpanFacts& s, store::Store& store, const core::Event& e,
                     const OtlpOptions& options) {
@@ -104,20 +108,14 @@ void exchange_facts(SpanFacts& s, store::Store& store, const core::Event& e,
         s.error = "the program gave up before the answer was complete";
         s.error_type = "cancelled";
     }
-    if (x.replayed_from) s.attrs.set("retrace.replay.answered_by", *x.replayed_from);
-    if (x.live) s.attrs.set("retrace.replay.live", true);
-    if (x.divergence) {
-        s.attrs.set("retrace.replay.divergence", x.divergence->reason);
-        s.error = "the recording had no answer: " + x.divergence->reason;
-        s.error_type = "retrace_divergence";
-    }
+    replay_facts(s, x.replayed_from, x.live, x.divergence);
     if (e.kind != EventKind::llm) {
         s.name = x.method;
         return;
     }
     std::string request = store::blob_text(store, e.request);
     std::string response = store::blob_text(store, e.response);
-    std::string content_type = header(x.response_headers, "content-type");
+    std::string content_type = fields::str(x.response_headers, "content-type");
     std::string operation = operation_of(x);
     auto parsed = core::parse_json_strict(request);
     Json req = parsed && parsed->is_object() ? *parsed : Json::object();
@@ -204,13 +202,7 @@ void sdk_facts(SpanFacts& s, store::Store& store, const core::Event& e,
         s.error = "the program exited inside it";
         if (s.error_type.empty()) s.error_type = "unfinished";
     }
-    if (sdk.replayed_from) s.attrs.set("retrace.replay.answered_by", *sdk.replayed_from);
-    if (sdk.live) s.attrs.set("retrace.replay.live", true);
-    if (sdk.divergence) {
-        s.attrs.set("retrace.replay.divergence", sdk.divergence->reason);
-        s.error = "the recording had no answer: " + sdk.divergence->reason;
-        s.error_type = "retrace_divergence";
-    }
+    replay_facts(s, sdk.replayed_from, sdk.live, sdk.divergence);
 }
 
 void process_facts(SpanFacts& s, const core::Event& e) {
