@@ -2,6 +2,14 @@
 // the directories (or the files) it is given through LLVMFuzzerTestOneInput
 // once, so the committed seeds and past findings are regression tests in
 // every build. Fails when given no input at all.
+//
+// Like libFuzzer, whose timeout alarm is a SIGALRM that interrupts
+// whatever call a thread is in, it keeps a SIGALRM going (every
+// millisecond, without SA_RESTART), so a target that takes an
+// interrupted call for a failure fails here too, not now and then.
+#include <signal.h>
+#include <sys/time.h>
+
 #include <algorithm>
 #include <cstdint>
 #include <cstdio>
@@ -27,9 +35,20 @@ std::vector<std::filesystem::path> inputs_of(const std::filesystem::path& p) {
     return out;
 }
 
+void interrupt_every_millisecond() {
+    struct sigaction on_alarm {};
+    on_alarm.sa_handler = [](int) {};
+    sigemptyset(&on_alarm.sa_mask);
+    on_alarm.sa_flags = 0;  // (no SA_RESTART: calls return EINTR, as under libFuzzer)
+    sigaction(SIGALRM, &on_alarm, nullptr);
+    itimerval every{{0, 1000}, {0, 1000}};
+    setitimer(ITIMER_REAL, &every, nullptr);
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
+    interrupt_every_millisecond();
     if (LLVMFuzzerInitialize) LLVMFuzzerInitialize(&argc, &argv);
     std::size_t n = 0;
     for (int i = 1; i < argc; ++i) {

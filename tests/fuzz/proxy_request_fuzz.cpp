@@ -17,6 +17,9 @@
 #include <sys/socket.h>
 #include <unistd.h>
 
+#include <algorithm>
+#include <cerrno>
+#include <chrono>
 #include <condition_variable>
 #include <cstdint>
 #include <cstring>
@@ -58,21 +61,50 @@ int connect_to(int port) {
     a.sin_family = AF_INET;
     a.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
     a.sin_port = htons(static_cast<std::uint16_t>(port));
-    require(fd >= 0 && connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a) == 0,
-            "cannot connect to the proxy");
+    int rc = fd < 0 ? -1 : connect(fd, reinterpret_cast<sockaddr*>(&a), sizeof a);
+    if (rc != 0 && errno == EINTR) {  // (the connection goes on being made: wait for it)
+        pollfd p{fd, POLLOUT, 0};
+        int error = 0;
+        socklen_t size = sizeof error;
+        while ((rc = poll(&p, 1, -1)) < 0 && errno == EINTR) {
+        }
+        rc = rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0
+                 ? 0
+                 : -1;
+    }
+    require(rc == 0, "cannot connect to the proxy");
     return fd;
 }
 
 // Reads until the peer closes; false when it stays open past timeout_ms.
+// (libFuzzer's timeout alarm interrupts calls here: EINTR is not an end.)
 bool read_to_end(int fd, std::string& out, int timeout_ms) {
     char buf[16384];
+    auto deadline = std::chrono::steady_clock::now() + std::chrono::milliseconds(timeout_ms);
     for (;;) {
+        auto left = std::chrono::duration_cast<std::chrono::milliseconds>(
+            deadline - std::chrono::steady_clock::now());
         pollfd p{fd, POLLIN, 0};
-        if (poll(&p, 1, timeout_ms) <= 0) return false;
+        int ready = poll(&p, 1, static_cast<int>(std::max<long long>(left.count(), 0)));
+        if (ready < 0 && errno == EINTR) continue;
+        if (ready <= 0) return false;
         ssize_t n = recv(fd, buf, sizeof buf, 0);
+        if (n < 0 && errno == EINTR) continue;
         if (n <= 0) return true;  // (a reset counts as closed)
         if (out.size() < (std::size_t{1} << 20)) out.append(buf, static_cast<std::size_t>(n));
     }
+}
+
+// Sends all of bytes; false when the peer stops taking them.
+bool send_all(int fd, std::string_view bytes) {
+    std::size_t sent = 0;
+    while (sent < bytes.size()) {
+        ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
+        if (n < 0 && errno == EINTR) continue;
+        if (n <= 0) return false;
+        sent += static_cast<std::size_t>(n);
+    }
+    return true;
 }
 
 // The model service: answers every request on a connection with the same
@@ -112,11 +144,12 @@ class Upstream {
                     length = std::strtoull(head.c_str() + at + 17, nullptr, 10);
                 if (in.size() >= end + 4 + length) {
                     in.erase(0, end + 4 + length);
-                    if (send(c, answer.data(), answer.size(), MSG_NOSIGNAL) < 0) break;
+                    if (!send_all(c, answer)) break;
                     continue;
                 }
             }
             ssize_t n = recv(c, buf, sizeof buf, 0);
+            if (n < 0 && errno == EINTR) continue;
             if (n <= 0) break;
             in.append(buf, static_cast<std::size_t>(n));
         }
@@ -187,12 +220,7 @@ std::unique_ptr<proxy::RecordingProxy> start_proxy(proxy::ProxyOptions options,
 // returns what came back once the proxy closed it.
 std::string exchange(int port, std::string_view bytes, bool half_close = true) {
     int fd = connect_to(port);
-    std::size_t sent = 0;
-    while (sent < bytes.size()) {
-        ssize_t n = send(fd, bytes.data() + sent, bytes.size() - sent, MSG_NOSIGNAL);
-        if (n <= 0) break;  // (the proxy may refuse before reading everything)
-        sent += static_cast<std::size_t>(n);
-    }
+    (void)send_all(fd, bytes);  // (the proxy may refuse before reading everything)
     if (half_close) shutdown(fd, SHUT_WR);
     std::string answer;
     bool closed = read_to_end(fd, answer, 5000);
