@@ -61,6 +61,7 @@ int run(int argc, char** argv) {
     add_doctor_command(app, ctx);
     add_probe_command(app, ctx);
     add_probes_command(app, ctx);
+    add_serve_command(app, ctx);
     add_sim_command(app, ctx);
 
     // Everything after the first "--" is the command to run; CLI11 never sees it.

@@ -7,6 +7,7 @@
 #include "retrace/analysis/chart.hpp"
 #include "retrace/analysis/stats.hpp"
 #include "retrace/probe/variance_probe.hpp"
+#include "retrace/query/probes.hpp"
 #include "retrace/store/run_ref.hpp"
 
 namespace retrace::cli {
@@ -76,56 +77,19 @@ void print_probe(const core::Json& r) {
               << "verdict    " << r["verdict"].get<std::string>() << "\n";
 }
 
-core::Json metadata_of(const store::RunRow& run) {
-    auto parsed = core::parse_json_strict(run.metadata);
-    return parsed ? *parsed : core::Json::object();
-}
-
-// The probe registrations, newest first.
-std::vector<store::RunRow> registrations(store::Store& store) {
-    std::vector<store::RunRow> out;
-    for (auto& run : check(store.list_runs({})))
-        if (metadata_of(run).value("probe", core::Json::object()).value("role", "") ==
-            "registration")
-            out.push_back(std::move(run));
-    return out;
-}
-
-// The sealed result of a registration, if the probe finished.
-std::optional<core::Json> result_of(store::Store& store, const std::string& probe_id) {
-    for (const auto& run : check(store.list_runs({}))) {
-        auto probe = metadata_of(run).value("probe", core::Json::object());
-        if (probe.value("role", "") != "result" || probe.value("registration", "") != probe_id)
-            continue;
-        for (const auto& row : check(store.events(run.id)))
-            if (row.event.name == "probe result")
-                return row.event.attrs.value("result", core::Json());
-    }
-    return std::nullopt;
-}
-
 void show_probe(Context& ctx, const std::string& ref) {
-    auto& store = ctx.store();
-    auto run = check(store::resolve_run(store, ref));
-    if (metadata_of(run).value("probe", core::Json::object()).value("role", "") != "registration")
-        fail(error(ErrorCode::invalid_input, "run " + run.id + " is not a probe registration"));
-    auto result = result_of(store, run.id);
-    if (!result) {
-        core::Json plan;
-        for (const auto& row : check(store.events(run.id)))
-            plan = row.event.attrs.value("probe", core::Json());
-        if (ctx.json)
-            print_json({{"probe", run.id}, {"registration", plan}, {"result", nullptr}});
-        else
-            std::cout << "probe      " << run.id << "  registered "
-                      << run.record_digest.value_or("") << "\nplan       " << plan.dump()
-                      << "\nresult     none (the probe did not finish)\n";
-        throw Exit{1, ""};
+    auto answer = check(query::probe_json(ctx.store(), ref));
+    if (ctx.json) {
+        print_json(answer.json);
+    } else if (answer.finished) {
+        print_probe(answer.json);
+    } else {
+        auto run = check(store::resolve_run(ctx.store(), ref));
+        std::cout << "probe      " << run.id << "  registered " << run.record_digest.value_or("")
+                  << "\nplan       " << answer.json["registration"].dump()
+                  << "\nresult     none (the probe did not finish)\n";
     }
-    if (ctx.json)
-        print_json(*result);
-    else
-        print_probe(*result);
+    if (!answer.finished) throw Exit{1, ""};
 }
 
 // --svg: one row per variant, else per conditions group.
@@ -251,18 +215,7 @@ void add_probes_command(CLI::App& app, Context& ctx) {
     auto* cmd = app.add_subcommand("probes", "list the probes, newest first");
     cmd->add_flag("--json", ctx.json, "print JSON");
     cmd->callback([&ctx] {
-        auto& store = ctx.store();
-        core::Json list = core::Json::array();
-        for (const auto& run : registrations(store)) {
-            auto result = result_of(store, run.id);
-            core::Json j = {{"probe", run.id},
-                            {"name", run.name ? core::Json(*run.name) : core::Json()},
-                            {"started_ns", run.started_ns},
-                            {"verdict", result ? (*result)["verdict"] : core::Json()},
-                            {"runs", result ? (*result)["done"] : core::Json()},
-                            {"failed", result ? (*result)["failed"] : core::Json()}};
-            list.push_back(j);
-        }
+        core::Json list = check(query::probes_json(ctx.store()));
         if (ctx.json) return print_json(list);
         for (const auto& j : list)
             std::cout << j["probe"].get<std::string>() << "  "

@@ -2,7 +2,7 @@
 #include "format.hpp"
 #include "retrace/core/outcome.hpp"
 #include "retrace/store/run_ref.hpp"
-#include "run_json.hpp"
+#include "retrace/query/runs.hpp"
 #include "show_events.hpp"
 
 namespace retrace::cli {
@@ -92,7 +92,7 @@ std::string section_summary(const std::string& name, const Json& s) {
 }
 
 void print_show(store::Store& store, const store::RunRow& r, bool all) {
-    Json full = run_full_json(store, r);
+    Json full = query::run_full_json(store, r);
     std::cout << "run        " << r.id << (r.name ? "  (" + *r.name + ")" : "") << "\n";
     std::cout << "state      " << r.state;
     if (r.exit_code) std::cout << ", exit " << *r.exit_code;
@@ -143,7 +143,7 @@ void add_show_commands(CLI::App& app, Context& ctx) {
         if (*event)
             check(show_event(store, run, **event, ctx.json));
         else if (ctx.json)
-            print_json(run_full_json(store, run));
+            print_json(query::run_full_json(store, run));
         else
             print_show(store, run, *all);
     });

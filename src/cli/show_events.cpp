@@ -7,6 +7,7 @@
 #include "format.hpp"
 #include "retrace/core/llm_response.hpp"
 #include "retrace/core/matching.hpp"
+#include "retrace/query/runs.hpp"
 #include "retrace/trace/exchange.hpp"
 #include "retrace/trace/process.hpp"
 #include "retrace/trace/sdk_event.hpp"
@@ -17,16 +18,7 @@ namespace {
 
 using core::Json;
 
-std::string header(const Json& headers, const char* name) {
-    auto it = headers.find(name);
-    return it != headers.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-core::LlmResponse response_of(store::Store& store, const core::Event& e) {
-    trace::Exchange x = trace::Exchange::from_attrs(e.attrs);
-    return core::assemble_response(x.route, header(x.response_headers, "content-type"),
-                                   store::blob_text(store, e.response));
-}
+using query::response_of;
 
 // What one line says about an event, after its number and indentation.
 struct Line {
@@ -201,49 +193,11 @@ void print_event_tree(store::Store& store, const std::vector<store::EventRow>& a
 }
 
 Status show_event(store::Store& store, const store::RunRow& run, long long seq, bool json) {
-    RETRACE_ASSIGN(auto rows, store.events(run.id));
-    const store::EventRow* found = nullptr;
-    for (const auto& r : rows)
-        if (r.event.seq == seq) found = &r;
-    if (!found)
-        return error(ErrorCode::not_found, "run " + run.id + " has no event " +
-                                               std::to_string(seq) + " (it has " +
-                                               std::to_string(rows.size()) + ")");
-    const core::Event& e = found->event;
+    RETRACE_ASSIGN(const core::Event e, query::find_event(store, run, seq));
     const Json& a = e.attrs;
     trace::Exchange x = trace::Exchange::from_attrs(a);  // (what an llm or http event holds)
     trace::ProcessRecord process = trace::ProcessRecord::from_attrs(a);
-    Json out = {{"event", e.to_json()}};
-    auto body_json = [](const std::string& text) {
-        auto parsed = core::parse_json_strict(text);
-        return parsed ? *parsed : Json(text);
-    };
-    std::string request = store::blob_text(store, e.request),
-                response = store::blob_text(store, e.response);
-    if (e.kind == core::EventKind::process) {
-        out["stdout"] = store::blob_text(store, process.stdout_digest);
-        out["stderr"] = store::blob_text(store, process.stderr_digest);
-    } else if (core::is_exchange(e.kind)) {
-        out["request"] = {{"headers", x.request_headers}, {"body", body_json(request)}};
-        Json frames = Json::array();
-        std::size_t at = 0;
-        for (const auto& [offset_us, bytes] : x.chunks) {
-            std::size_t n = std::min<std::size_t>(bytes, response.size() - at);
-            frames.push_back({{"offset_us", offset_us}, {"text", response.substr(at, n)}});
-            at += n;
-        }
-        out["response"] = {{"status", x.status},
-                           {"headers", x.response_headers},
-                           {"body", body_json(response)},
-                           {"frames", frames}};
-        if (e.kind == core::EventKind::llm)
-            out["response"]["assembled"] = response_of(store, e).to_json();
-    } else {
-        out["input"] = e.request.empty() ? Json() : body_json(request);
-        if (!e.response.empty()) out["output"] = body_json(response);
-        auto sdk = trace::SdkEvent::from_attrs(a);
-        if (!sdk.error.is_null()) out["error"] = sdk.error;
-    }
+    Json out = query::event_detail_json(store, e);
     if (json) {
         print_json(out);
         return Status::ok();

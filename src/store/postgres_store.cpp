@@ -452,12 +452,27 @@ class PostgresStore final : public Store {
             p.optional_text(f.name);
             p.optional_integer(f.since_ns);
             p.optional_integer(f.limit ? std::optional<long long>(*f.limit) : std::nullopt);
-            RETRACE_ASSIGN(auto q, m_conn.exec(std::string("SELECT ") + k_run_columns +
-                                                   " FROM runs WHERE ($1::text IS NULL OR name = "
-                                                   "$1) AND ($2::bigint IS NULL OR started_ns >= "
-                                                   "$2) ORDER BY started_ns DESC, id COLLATE \"C\" "
-                                                   "DESC LIMIT $3::bigint",
-                                               p));
+            p.optional_text(f.state);
+            p.optional_text(f.contains);
+            p.optional_integer(f.after ? std::optional<long long>(f.after->first) : std::nullopt);
+            p.optional_text(f.after ? std::optional<std::string>(f.after->second) : std::nullopt);
+            std::string kind;
+            if (f.kind == RunFilter::Kind::record)
+                kind = " AND replay_of IS NULL AND metadata NOT LIKE '%\"probe\":{%'";
+            if (f.kind == RunFilter::Kind::replay) kind = " AND replay_of IS NOT NULL";
+            if (f.kind == RunFilter::Kind::probe) kind = " AND metadata LIKE '%\"probe\":{%'";
+            RETRACE_ASSIGN(
+                auto q,
+                m_conn.exec(std::string("SELECT ") + k_run_columns +
+                                " FROM runs WHERE ($1::text IS NULL OR name = $1) AND "
+                                "($2::bigint IS NULL OR started_ns >= $2) AND "
+                                "($4::text IS NULL OR state = $4) AND ($5::text IS NULL OR "
+                                "strpos(id, $5) > 0 OR strpos(name, $5) > 0) AND "
+                                "($6::bigint IS NULL OR started_ns < $6 OR (started_ns = $6 AND "
+                                "id COLLATE \"C\" < $7::text COLLATE \"C\"))" +
+                                kind +
+                                " ORDER BY started_ns DESC, id COLLATE \"C\" DESC LIMIT $3::bigint",
+                            p));
             std::vector<RunRow> out;
             for (int i = 0; i < q.size(); ++i) out.push_back(read_run(q, i));
             return out;
@@ -493,7 +508,8 @@ class PostgresStore final : public Store {
         });
     }
 
-    Status each_event(const std::string& run_id, const EventVisitor& fn) override {
+    Status each_event_after(const std::string& run_id, long long after_seq,
+                            const EventVisitor& fn) override {
         // A sealed run's chain links are one value on its row.
         RETRACE_ASSIGN(auto links, attempt([&]() -> Result<pg::Rows> {
                            return m_conn.exec("SELECT event_links FROM runs WHERE id = $1",
@@ -502,7 +518,7 @@ class PostgresStore final : public Store {
         std::string_view chain =
             links.size() == 1 && !links.is_null(0, 0) ? links.get(0, 0) : std::string_view();
         // Page by page (keyset on seq): a run of any length, in bounded memory.
-        long long after = 0;
+        long long after = after_seq;
         for (;;) {
             RETRACE_ASSIGN(auto q, attempt([&]() -> Result<pg::Rows> {
                                return m_conn.exec(

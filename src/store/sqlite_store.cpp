@@ -248,12 +248,25 @@ class SqliteStore final : public Store {
         std::string sql = std::string("SELECT ") + k_run_columns + " FROM runs WHERE 1";
         if (f.name) sql += " AND name = ?1";
         if (f.since_ns) sql += " AND started_ns >= ?2";
+        if (f.state) sql += " AND state = ?4";
+        if (f.contains) sql += " AND (instr(id, ?5) > 0 OR instr(name, ?5) > 0)";
+        if (f.after) sql += " AND (started_ns < ?6 OR (started_ns = ?6 AND id < ?7))";
+        if (f.kind == RunFilter::Kind::record)
+            sql += " AND replay_of IS NULL AND metadata NOT LIKE '%\"probe\":{%'";
+        if (f.kind == RunFilter::Kind::replay) sql += " AND replay_of IS NOT NULL";
+        if (f.kind == RunFilter::Kind::probe) sql += " AND metadata LIKE '%\"probe\":{%'";
         sql += " ORDER BY started_ns DESC, id DESC";
         if (f.limit) sql += " LIMIT ?3";
         RETRACE_ASSIGN(auto q, m_db.prepare(sql));
         if (f.name) q.bind(1, *f.name);
         if (f.since_ns) q.bind(2, static_cast<std::int64_t>(*f.since_ns));
         if (f.limit) q.bind(3, static_cast<std::int64_t>(*f.limit));
+        if (f.state) q.bind(4, *f.state);
+        if (f.contains) q.bind(5, *f.contains);
+        if (f.after) {
+            q.bind(6, static_cast<std::int64_t>(f.after->first));
+            q.bind(7, f.after->second);
+        }
         std::vector<RunRow> out;
         for (;;) {
             RETRACE_ASSIGN(bool row, q.step());
@@ -292,12 +305,14 @@ class SqliteStore final : public Store {
         return collect_text(q);
     }
 
-    Status each_event(const std::string& run_id, const EventVisitor& fn) override {
+    Status each_event_after(const std::string& run_id, long long after_seq,
+                            const EventVisitor& fn) override {
         RETRACE_ASSIGN(auto q,
                        m_db.prepare("SELECT seq, kind, name, parent, start_ns, end_ns, attrs, "
-                                    "request, response, digest FROM events WHERE run_id=? "
-                                    "ORDER BY seq"));
+                                    "request, response, digest FROM events WHERE run_id=?1 "
+                                    "AND seq > ?2 ORDER BY seq"));
         q.bind(1, run_id);
+        q.bind(2, static_cast<std::int64_t>(after_seq));
         for (;;) {
             RETRACE_ASSIGN(bool row, q.step());
             if (!row) break;

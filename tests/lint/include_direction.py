@@ -27,7 +27,8 @@ LAYERS = {
     "proxy": 5,
     "run": 6,
     "probe": 7,
-    "cli": 9,
+    "query": 8,  # what --json prints and /api/v1 serves: the runs, events, probes
+    "cli": 10,  # one file per subcommand: everything below, web included
     "web": 9,
 }
 INCLUDE = re.compile(r'^\s*#\s*include\s+"retrace/(\w+)/([\w/.]+)"', re.M)

@@ -60,10 +60,19 @@ struct FileRow {
     std::string digest;
 };
 
+// Which runs list_runs returns, newest first (started_ns, then id, both
+// descending). Every field narrows; unset ones do not.
 struct RunFilter {
+    enum class Kind { any, record, replay, probe };
     std::optional<std::string> name;
     std::optional<long long> since_ns;
     std::optional<int> limit;
+    std::optional<std::string> state;     // "sealed" or "incomplete"
+    std::optional<std::string> contains;  // text found in the id or the name
+    Kind kind = Kind::any;  // replay: has replay_of; probe: a probe's registration or result
+    // Keyset paging: only runs that sort after this (started_ns, id), i.e.
+    // older, so a page costs the same however deep it is.
+    std::optional<std::pair<long long, std::string>> after;
 };
 
 // What sealing a run writes, all in one transaction.
@@ -214,7 +223,14 @@ class Store {
     // that need not hold it whole (sealing, verifying). Stops at, and
     // returns, the first error of fn.
     using EventVisitor = std::function<Status(EventRow&&)>;
-    virtual Status each_event(const std::string& run_id, const EventVisitor& fn) = 0;
+    Status each_event(const std::string& run_id, const EventVisitor& fn) {
+        return each_event_after(run_id, 0, fn);
+    }
+    // Only the events numbered above after_seq (a watcher of a run being
+    // recorded reads what is new, not the whole run again).
+    virtual Status each_event_after(const std::string& run_id, long long after_seq,
+                                    const EventVisitor& fn) = 0;
+    Result<std::vector<EventRow>> events_after(const std::string& run_id, long long after_seq);
     // A run's declared and produced files, by role then path.
     virtual Result<std::vector<FileRow>> files(const std::string& run_id) = 0;
     // Every run's file with this content digest, newest run first.

@@ -1,0 +1,49 @@
+// `retrace serve`: the page and its JSON API over HTTP (docs/web.md).
+//
+// Loopback only unless allowed: the store holds prompts and answers, and
+// binding another address shares them with whoever can reach it. Every
+// request must carry the access token printed at start (the URL's
+// ?token=, a cookie the page's first answer sets, an x-retrace-token
+// header or Authorization: Bearer); without it the answer is 403. GET
+// only: nothing served changes the store. One I/O thread serves every
+// connection, so the store (one connection) is used by one at a time.
+#pragma once
+
+#include <memory>
+#include <string>
+
+#include "retrace/store/store.hpp"
+
+namespace retrace::web {
+
+struct ServeOptions {
+    std::string host = "127.0.0.1";
+    int port = 0;               // 0: ephemeral
+    bool allow_remote = false;  // binding an address other than loopback
+    std::string token;          // empty: a random one
+    // How often a page watching the store (server-sent events) is told
+    // what changed.
+    int live_poll_ms = 250;
+};
+
+class WebServer {
+  public:
+    // Starts serving store (which must outlive the server). invalid_input
+    // for a non-loopback host without allow_remote or a host that is not
+    // an IP address; io when the address cannot be bound.
+    static Result<std::unique_ptr<WebServer>> start(const ServeOptions& options,
+                                                    store::Store& store);
+    virtual ~WebServer() = default;
+
+    virtual int port() const = 0;
+    virtual const std::string& token() const = 0;
+    // http://HOST:PORT/?token=TOKEN
+    virtual std::string url() const = 0;
+    // Stops accepting and closes every connection (live ones included).
+    virtual void stop() = 0;
+};
+
+// Whether host is a loopback address (127.0.0.0/8, ::1).
+bool is_loopback(const std::string& host);
+
+}  // namespace retrace::web
