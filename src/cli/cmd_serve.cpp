@@ -1,5 +1,7 @@
 #include <signal.h>
 
+#include <cstdlib>
+
 #include "context.hpp"
 #include "retrace/web/server.hpp"
 
@@ -41,6 +43,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
         sigaddset(&set, SIGINT);
         sigaddset(&set, SIGTERM);
         pthread_sigmask(SIG_BLOCK, &set, nullptr);
+        if (const char* dir = std::getenv("RETRACE_WEB_DIR")) o->web_dir = dir;
         auto& store = ctx.store();
         auto server = check(web::WebServer::start(*o, store));
         std::cout << "serving " << store.location().display() << " on " << server->url()

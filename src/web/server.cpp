@@ -5,6 +5,7 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <fstream>
 
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
@@ -150,15 +151,30 @@ class Server final : public WebServer {
     Reply answer(const std::string& path, const QueryParams& query) {
         if (path.rfind("/api/v1/", 0) == 0) return m_api.get(path.substr(7), query);
         if (path.rfind("/assets/", 0) == 0) {
-            if (const EmbeddedFile* f = find_asset(path.substr(8)))
-                return {200, std::string(content_type_of(f->name)), std::string(f->bytes)};
+            if (auto f = page_file(path.substr(8)))
+                return {200, std::string(content_type_of(path)), std::move(*f)};
             return error_reply(404, "no such file: " + path);
         }
         if (is_page_path(path)) {
-            if (const EmbeddedFile* f = find_asset("index.html"))
-                return {200, std::string(content_type_of(f->name)), std::string(f->bytes)};
+            if (auto f = page_file("index.html"))
+                return {200, std::string(content_type_of("index.html")), std::move(*f)};
         }
         return error_reply(404, "no such page: " + path);
+    }
+
+    // A file of the page: embedded, or under $RETRACE_WEB_DIR when set (the
+    // page's own tree, for working on it without building).
+    std::optional<std::string> page_file(const std::string& name) const {
+        if (m_options.web_dir.empty()) {
+            const EmbeddedFile* f = find_asset(name);
+            return f ? std::optional<std::string>(f->bytes) : std::nullopt;
+        }
+        if (name.empty() || name.find('/') != std::string::npos || name.front() == '.')
+            return std::nullopt;
+        std::ifstream in(m_options.web_dir + (name == "index.html" ? "/" : "/src/") + name,
+                         std::ios::binary);
+        if (!in) return std::nullopt;
+        return std::string(std::istreambuf_iterator<char>(in), {});
     }
 
     // Writes an answer; false when the client is gone.

@@ -24,6 +24,9 @@ struct ServeOptions {
     // How often a page watching the store (server-sent events) is told
     // what changed.
     int live_poll_ms = 250;
+    // Serve the page's files from this checkout of web/ rather than those
+    // embedded (working on the page: edit, reload). From $RETRACE_WEB_DIR.
+    std::string web_dir;
 };
 
 class WebServer {
