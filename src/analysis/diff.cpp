@@ -337,6 +337,12 @@ Json DiffReport::to_json() const {
                                                  {"response_diff", diffs(first->response_diff)}};
     if (realigned)
         out["trajectory"]["realigned"] = {{"a", realigned->first}, {"b", realigned->second}};
+    Json rows = Json::array();
+    for (const auto& s : steps)
+        rows.push_back({{"a", s.a ? Json(*s.a) : Json()},
+                        {"b", s.b ? Json(*s.b) : Json()},
+                        {"equal", s.equal}});
+    out["trajectory"]["steps"] = std::move(rows);
     return out;
 }
 
@@ -398,9 +404,15 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     std::size_t next_a = 0, next_b = 0;
     std::size_t at = 0;   // the pair where the divergence was found
     bool at_gap = false;  // found as a gap before that pair (which may re-align)
+    auto unpaired = [&](std::size_t a_end, std::size_t b_end) {
+        for (std::size_t x = next_a; x < a_end; ++x) r.steps.push_back({ta.steps[x].seq, {}, false});
+        for (std::size_t y = next_b; y < b_end; ++y) r.steps.push_back({{}, tb.steps[y].seq, false});
+    };
     for (std::size_t k = 0; k < pairs.size(); ++k) {
         auto [i, j] = pairs[k];
         bool equal = ta.steps[i].response == tb.steps[j].response;
+        unpaired(i, j);
+        r.steps.push_back({ta.steps[i].seq, tb.steps[j].seq, equal});
         if (!r.first && (i > next_a || j > next_b)) {  // steps only one run has
             Divergence d;
             if (i > next_a) d.a = ta.steps[next_a];
@@ -428,6 +440,7 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
         next_a = i + 1;
         next_b = j + 1;
     }
+    unpaired(ta.steps.size(), tb.steps.size());
     if (!r.first && (next_a < ta.steps.size() || next_b < tb.steps.size())) {
         Divergence d;
         if (next_a < ta.steps.size()) d.a = ta.steps[next_a];

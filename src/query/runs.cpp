@@ -87,8 +87,31 @@ Json run_full_json(store::Store& store, const store::RunRow& r) {
     j["chain_head"] = r.chain_head ? Json(*r.chain_head) : Json();
     Json events = Json::array();
     if (auto rows = store.events(r.id))
-        for (const auto& e : *rows) events.push_back(event_json(e));
+        for (const auto& e : *rows) {
+            Json j = event_json(e);
+            if (e.event.kind == core::EventKind::llm && !e.event.response.empty())
+                j["summary"] = answer_summary_json(response_of(store, e.event));
+            events.push_back(std::move(j));
+        }
     j["events"] = events;
+    return j;
+}
+
+Json answer_summary_json(const core::LlmResponse& r) {
+    Json j = Json::object();
+    if (!r.model.empty()) j["model"] = r.model;
+    if (!r.fingerprint.empty()) j["fingerprint"] = r.fingerprint;
+    if (r.input_tokens) j["input_tokens"] = *r.input_tokens;
+    if (r.output_tokens) j["output_tokens"] = *r.output_tokens;
+    std::vector<std::string> calls;
+    if (r.choices.empty())  // (else the first choice's are also the response's own)
+        for (const auto& c : r.tool_calls) calls.push_back(c.name);
+    for (const auto& choice : r.choices)
+        for (const auto& c : choice.tool_calls) calls.push_back(c.name);
+    if (!calls.empty()) j["tool_calls"] = calls;
+    if (!r.finish_reason.empty()) j["finish_reason"] = r.finish_reason;
+    j["stream"] = r.stream;
+    if (!r.error.empty()) j["error"] = r.error;
     return j;
 }
 

@@ -104,6 +104,22 @@ TEST_F(DiffTest, ATrailingExtraStepIsTheFirstDivergence) {
     EXPECT_EQ(r->matching_prefix, 1u);
 }
 
+// The side-by-side rows the page draws: every step of both runs once, in
+// order, paired where aligned, alone where only one run has it.
+TEST_F(DiffTest, TheAlignedStepsListEveryStepOfBothInOrder) {
+    auto a = record({{"x", "1", 0, 1}, {"gone", "0", 2, 3}, {"z", "3", 4, 5}});
+    auto b = record({{"x", "1", 0, 1}, {"z", "9", 4, 5}, {"new", "2", 6, 7}});
+    auto r = diff_runs(*m_store, a, b);
+    ASSERT_TRUE(r);
+    auto rows = r->to_json()["trajectory"]["steps"];
+    EXPECT_EQ(rows, Json::parse(R"([{"a":1,"b":1,"equal":true},{"a":2,"b":null,"equal":false},
+                                    {"a":3,"b":2,"equal":false},{"a":null,"b":3,"equal":false}])"));
+    auto same = diff_runs(*m_store, a, a);  // the control: all paired, all equal
+    ASSERT_TRUE(same);
+    EXPECT_EQ(same->steps.size(), 3u);
+    for (const auto& s : same->steps) EXPECT_TRUE(s.equal && s.a == s.b);
+}
+
 // A run that stopped after a tool answered differently (its code could not
 // handle the answer) never sent the model request the other run sent: its
 // traffic-observed models and prompts sections are empty. The tool is the

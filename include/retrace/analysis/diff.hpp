@@ -40,6 +40,13 @@ struct Divergence {
     bool same_request = false;
 };
 
+// One row of the two trajectories side by side: a step of each run paired
+// by alignment, or a step only one run has (the other absent).
+struct AlignedStep {
+    std::optional<long long> a, b;  // the steps' seqs
+    bool equal = false;             // paired and answered the same
+};
+
 struct DiffReport {
     store::RunRow a, b;
     std::vector<SectionDiff> declared;  // differing declared sections (machine excluded)
@@ -50,6 +57,7 @@ struct DiffReport {
     std::size_t matched = 0;          // aligned steps equal in all
     std::optional<Divergence> first;
     std::optional<std::pair<long long, long long>> realigned;  // next equal pair after it
+    std::vector<AlignedStep> steps;  // every step of both, in trajectory order
     std::optional<long long> a_exit, b_exit;
     std::string stdout_difference;  // empty when equal
     std::string verdict;            // identical, conditions differ, backend differs, ...

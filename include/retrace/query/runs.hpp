@@ -16,9 +16,14 @@ namespace retrace::query {
 // system fingerprints it was served (both from its conditions).
 core::Json run_summary_json(const store::RunRow& run);
 // The summary with the conditions, their identity, metadata, outcome and
-// every event.
+// every event; a model call's event with its answer's summary
+// (answer_summary_json) as "summary".
 core::Json run_full_json(store::Store& store, const store::RunRow& run);
 core::Json event_json(const store::EventRow& row);
+
+// What a list line says of a model's answer: model, fingerprint, tokens,
+// the tools it called, its finish reason, whether streamed, its error.
+core::Json answer_summary_json(const core::LlmResponse& response);
 
 // Tokens a run's model exchanges used, summed from their answers:
 // {"input": N, "output": N}, or null when no answer reported usage.
