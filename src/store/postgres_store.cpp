@@ -29,7 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int k_schema_version = 2;
+constexpr int k_schema_version = 3;
 
 Status backfill_store_log(pg::Connection& conn);
 
@@ -54,6 +54,8 @@ const Migration k_migrations[] = {
      "    digest        text NOT NULL\n"
      ");",
      backfill_store_log},
+    // A list of the runs in one state reads those rows, not every run.
+    {3, "CREATE INDEX runs_by_state ON runs (state, started_ns);"},
 };
 // Held while migrating, so that two first connections do not both create.
 constexpr long long k_migration_lock = 0x7265747261636531;  // "retrace1"

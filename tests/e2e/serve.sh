@@ -23,7 +23,7 @@ start_serve() {
   "$RETRACE_BIN" serve "$@" > "$WORK/serve.out" 2> "$WORK/serve.err" &
   SERVE_PID=$!
   BG_PIDS+=("$SERVE_PID")
-  for _ in $(seq 200); do grep -q ' on http' "$WORK/serve.out" 2> /dev/null && break; sleep 0.02; done
+  for _ in $(seq 500); do grep -q ' on http' "$WORK/serve.out" 2> /dev/null && break; sleep 0.02; done
   URL=$(sed -n 's/^serving .* on //p' "$WORK/serve.out")
   [[ -n $URL ]] || fail "serve did not start: $(cat "$WORK/serve.err")"
   BASE=${URL%%/?token=*}
@@ -93,10 +93,10 @@ expect_not_contains "$(api "runs/$ask"; api "runs/$ask/events/2")" "SERVEKEY"
 curl -sN -b cookies.txt "$BASE/api/v1/live" > live.txt &
 LIVE=$!
 BG_PIDS+=("$LIVE")
-for _ in $(seq 100); do grep -q 'retrace live' live.txt 2> /dev/null && break; sleep 0.05; done
+for _ in $(seq 400); do grep -q 'retrace live' live.txt 2> /dev/null && break; sleep 0.05; done
 retrace record --name fresh -- sh ask.sh
 fresh=$(latest_id)
-for _ in $(seq 100); do grep -q "$fresh" live.txt && break; sleep 0.05; done
+for _ in $(seq 400); do grep -q "$fresh" live.txt && break; sleep 0.05; done
 expect_contains "$(cat live.txt)" "event: run"
 expect_eq "$(grep '^data: ' live.txt | sed 's/^data: //' | json 'j["id"]' | sort -u | tr '\n' ' ')" "$fresh "
 kill "$LIVE"
