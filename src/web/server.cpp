@@ -10,6 +10,7 @@
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/client_watch.hpp"
+#include "retrace/net/deadline.hpp"
 #include "retrace/web/api.hpp"
 #include "retrace/web/assets.hpp"
 #include "retrace/web/live.hpp"
@@ -27,6 +28,9 @@ namespace {
 
 constexpr std::string_view k_cookie = "retrace_token";
 constexpr std::size_t k_max_request = 64 * 1024;  // (GET only: no bodies)
+// How long a connection may wait for its next request, or take to send
+// one, before it is let go.
+constexpr auto k_request_wait = std::chrono::seconds(60);
 // A comment line now and then keeps proxies and browsers from closing a
 // quiet event stream.
 constexpr auto k_keepalive = std::chrono::seconds(15);
@@ -98,12 +102,15 @@ class Server final : public WebServer {
     awaitable<void> serve(tcp::socket& client) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
+        net::Deadline deadline(client);
         for (;;) {
             http::request_parser<http::empty_body> parser;
             parser.header_limit(k_max_request);
             m_server.set_idle(client, true);
+            deadline.arm(k_request_wait);  // (a browser keeps a connection for the next)
             co_await http::async_read(client, buffer, parser,
                                       asio::redirect_error(use_awaitable, ec));
+            deadline.disarm();
             m_server.set_idle(client, false);
             if (ec) co_return;
             auto& req = parser.get();

@@ -6,7 +6,7 @@
 import { h, clear, notice, badge, section } from './dom.js';
 import { getJSON, enc } from './api.js';
 import { fmtTime, fmtDuration, diffNs, shortDigest } from './format.js';
-import { stepsOf, alignRuns } from './align.js';
+import { rowsOf } from './align.js';
 import { diffTable } from './event_detail.js';
 import { sectionNames, summarize } from './conditions.js';
 import { jsonView } from './json_view.js';
@@ -129,18 +129,16 @@ function sideJson(run, name, paths) {
 function trajectoryBlock(r, A, B) {
   const t = r.trajectory || {};
   const fd = t.first_divergence || null;
-  const stepsA = A ? stepsOf(A.events) : [];
-  const stepsB = B ? stepsOf(B.events) : [];
   const wrap = h('div', { class: 'block' },
     h('div', { class: 'block-title' }, h('h2', null, 'Trajectory'),
-      h('span', { class: 'muted small' }, `a ${t.a_steps ?? stepsA.length} step(s), b ${t.b_steps ?? stepsB.length}; ${t.matched ?? 0} equal; the first ${t.matching_prefix ?? 0} match`),
+      h('span', { class: 'muted small' }, `a ${t.a_steps ?? 0} step(s), b ${t.b_steps ?? 0}; ${t.matched ?? 0} equal; the first ${t.matching_prefix ?? 0} match`),
       t.realigned && h('span', { class: 'muted small' }, ` · back in step at a #${t.realigned.a} / b #${t.realigned.b}`)));
   if (!A || !B) {
     wrap.append(notice('The runs could not be loaded, so their steps are not shown; the report follows.', ''));
     if (fd) wrap.append(divergenceDetail(r, fd));
     return wrap;
   }
-  const rows = alignRuns(stepsA, stepsB, r);
+  const rows = rowsOf(r, A.events, B.events);
   const tbody = h('tbody');
   rows.forEach((row, n) => {
     const tr = h('tr', {
@@ -156,7 +154,7 @@ function trajectoryBlock(r, A, B) {
     if (row.status === 'divergent') tbody.append(h('tr', { class: 'divergence-detail' }, h('td', { colspan: '4' }, divergenceDetail(r, fd))));
   });
   if (!rows.length) tbody.append(h('tr', null, h('td', { colspan: '4', class: 'muted' }, 'Neither run has steps (events besides the process).')));
-  wrap.append(h('div', { class: 'legend muted small' }, '= same answer · ≠ first divergence · ≈ same request, after it · ◂ ▸ a step only one run has · click a step to open it'));
+  wrap.append(h('div', { class: 'legend muted small' }, '= same answer · ≠ first divergence · ≈ same request, another answer, after it · ◂ ▸ a step only one run has · click a step to open it'));
   wrap.append(h('table', { class: 'steps' },
     h('thead', null, h('tr', null, h('th', null, ''), h('th', null, 'a'), h('th', null, ''), h('th', null, 'b'))), tbody));
   return wrap;
@@ -180,9 +178,7 @@ function relation(row) {
   switch (row.status) {
     case 'same': return h('span', { class: 'rel-same', title: 'same request, same answer' }, '=');
     case 'divergent': return h('span', { class: 'rel-div', title: 'the first divergent step' }, '≠');
-    case 'paired': return row.a.event.response && row.a.event.response === row.b.event.response
-      ? h('span', { class: 'rel-same', title: 'same request, same answer bytes' }, '=')
-      : h('span', { class: 'rel-pair', title: 'same request; after the divergence' }, '≈');
+    case 'paired': return h('span', { class: 'rel-pair', title: 'same request, another answer; after the divergence' }, '≈');
     case 'only-a': return h('span', { class: 'rel-only', title: 'only in a' }, '◂');
     default: return h('span', { class: 'rel-only', title: 'only in b' }, '▸');
   }

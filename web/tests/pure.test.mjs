@@ -1,12 +1,12 @@
 // The page's pure modules (no DOM): parsing, formatting, the trace tree,
-// trajectory alignment and statistics. Run: node --test web/tests/
+// the rows of a diff and statistics. Run: node --test web/tests/
 import test from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { parseJSON } from '../src/api.js';
 import { fmtDuration, toBig, diffNs, shortDigest, parseSince } from '../src/format.js';
 import { TraceModel, eventFlags } from '../src/trace_model.js';
-import { stepsOf, alignRuns, lcsPairs } from '../src/align.js';
+import { rowsOf } from '../src/align.js';
 import { wilson, ruleThreshold } from '../src/stats.js';
 import { ticks } from '../src/timeline.js';
 
@@ -72,24 +72,30 @@ test('the sample run: times from the run start, stream flagged by nothing', () =
   assert.deepEqual(eventFlags(stream), []);
 });
 
-test('alignment follows the server: prefix, the divergent pair, then LCS', () => {
-  assert.deepEqual(lcsPairs(['a', 'b', 'c'], ['a', 'x', 'c']), [[0, 0], [2, 2]]);
-  const step = (seq, key) => ({ seq, kind: 'llm', name: key, request: key, start_ns: String(seq * 10), end_ns: String(seq * 10 + 1), parent: 0 });
-  const A = stepsOf([{ seq: 1, kind: 'process' }, step(2, 'p'), step(3, 'q'), step(4, 'r')]);
-  const B = stepsOf([{ seq: 1, kind: 'process' }, step(2, 'p'), step(3, 'q2'), step(4, 'r')]);
-  const rows = alignRuns(A, B, { trajectory: { matching_prefix: 1, first_divergence: { a: { seq: 3 }, b: { seq: 3 } } } });
-  assert.deepEqual(rows.map((r) => [r.a && r.a.seq, r.b && r.b.seq, r.status]), [[2, 2, 'same'], [3, 3, 'divergent'], [4, 4, 'paired']]);
-  const gap = alignRuns(A, stepsOf([step(2, 'p')]), { trajectory: { matching_prefix: 1, first_divergence: { a: { seq: 3 }, b: null } } });
-  assert.deepEqual(gap.map((r) => r.status), ['same', 'divergent', 'only-a']);
+test('the diff rows are the server\'s, the first divergence marked once', () => {
+  const ev = (seq) => ({ seq, kind: 'llm', name: 'POST /chat/completions' });
+  const report = { trajectory: {
+    first_divergence: { a: { seq: 3 }, b: { seq: 3 } },
+    steps: [{ a: 2, b: 2, equal: true }, { a: 3, b: 3, equal: false }, { a: 4, b: null, equal: false },
+            { a: 5, b: 4, equal: false }, { a: null, b: 5, equal: false }] } };
+  const rows = rowsOf(report, [2, 3, 4, 5].map(ev), [2, 3, 4, 5].map(ev));
+  assert.deepEqual(rows.map((r) => [r.a && r.a.seq, r.b && r.b.seq, r.status]),
+    [[2, 2, 'same'], [3, 3, 'divergent'], [4, null, 'only-a'], [5, 4, 'paired'], [null, 5, 'only-b']]);
+  assert.equal(rows[0].a.event.kind, 'llm');
+  const gap = rowsOf({ trajectory: { first_divergence: { a: { seq: 3 }, b: null },
+    steps: [{ a: 2, b: 2, equal: true }, { a: 3, b: null, equal: false }] } }, [ev(2), ev(3)], [ev(2)]);
+  assert.deepEqual(gap.map((r) => r.status), ['same', 'divergent']);
+  assert.deepEqual(rowsOf({ trajectory: {} }, [], []), []);  // an older report: no rows
 });
 
-test('alignment of the sample diff marks the first step divergent', () => {
+test('the sample diff marks its first step divergent', () => {
   const diff = sample('diff_diverged.json');
+  diff.trajectory.steps = [{ a: 2, b: 2, equal: false }, { a: 3, b: null, equal: false }];
   const run = sample('show_support.json');
-  const a = stepsOf(run.events);
-  const rows = alignRuns(a, a.slice(0, 1), diff);
+  const rows = rowsOf(diff, run.events, run.events.slice(0, 2));
   assert.equal(rows[0].status, 'divergent');
   assert.equal(rows[0].a.seq, 2);
+  assert.equal(rows[1].status, 'only-a');
 });
 
 test('Wilson interval as the probe computes it', () => {
