@@ -26,7 +26,6 @@ using asio::use_awaitable;
 
 namespace {
 
-constexpr std::string_view k_cookie = "retrace_token";
 constexpr std::size_t k_max_request = 64 * 1024;  // (GET only: no bodies)
 // How long a connection may wait for its next request, or take to send
 // one, before it is let go.
@@ -44,8 +43,10 @@ std::string str(beast::string_view v) {
     return std::string(v.data(), v.size());
 }
 
-// The token the request presents, wherever it is.
-std::string presented_token(const http::request<http::empty_body>& req, const QueryParams& q) {
+// The token the request presents, wherever it is (cookie: the name of the
+// cookie the page got).
+std::string presented_token(const http::request<http::empty_body>& req, const QueryParams& q,
+                            std::string_view cookie) {
     if (auto it = q.find("token"); it != q.end()) return it->second;
     if (auto v = req["x-retrace-token"]; !v.empty()) return str(v);
     if (auto v = str(req[http::field::authorization]); v.rfind("Bearer ", 0) == 0)
@@ -56,9 +57,9 @@ std::string presented_token(const http::request<http::empty_body>& req, const Qu
         std::string_view c(cookies.data() + at,
                            (end == std::string::npos ? cookies.size() : end) - at);
         while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
-        if (c.size() > k_cookie.size() && c.substr(0, k_cookie.size()) == k_cookie &&
-            c[k_cookie.size()] == '=')
-            return std::string(c.substr(k_cookie.size() + 1));
+        if (c.size() > cookie.size() && c.substr(0, cookie.size()) == cookie &&
+            c[cookie.size()] == '=')
+            return std::string(c.substr(cookie.size() + 1));
         at = end == std::string::npos ? cookies.size() : end + 1;
     }
     return "";
@@ -99,6 +100,10 @@ class Server final : public WebServer {
   private:
     using Response = http::response<http::string_body>;
 
+    // One per server: a browser keeps cookies by host, not port, and two
+    // servers on one machine must not take each other's.
+    std::string cookie_name() const { return "retrace_token_" + std::to_string(port()); }
+
     awaitable<void> serve(tcp::socket& client) {
         beast::flat_buffer buffer;
         boost::system::error_code ec;
@@ -133,7 +138,7 @@ class Server final : public WebServer {
                 co_await send(client, *refusal, req, false);
                 co_return;
             }
-            std::string token = presented_token(req, *query);
+            std::string token = presented_token(req, *query, cookie_name());
             if (!core::token_matches(token, m_options.token)) {
                 Reply denied = error_reply(403,
                                            "retrace serve needs the access token it printed when "
@@ -196,7 +201,7 @@ class Server final : public WebServer {
         res.set("referrer-policy", "no-referrer");  // (the page's URL holds the token)
         res.set("content-security-policy", k_csp);
         if (set_cookie)
-            res.set(http::field::set_cookie, std::string(k_cookie) + "=" + m_options.token +
+            res.set(http::field::set_cookie, cookie_name() + "=" + m_options.token +
                                                  "; Path=/; HttpOnly; SameSite=Strict");
         res.body() = reply.body;
         res.keep_alive(keep_alive);

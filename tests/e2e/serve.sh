@@ -105,6 +105,17 @@ expect_eq "$(grep -c '^event: event' <<< "$watched")" "$(retrace show "$fresh" -
 expect_eq "$(grep '^event: ' <<< "$watched" | tail -1)" "event: end"
 expect_eq "$(status -b cookies.txt "$BASE/api/v1/live?run=NOSUCHRUN")" "404"
 
+# Two servers on one machine: a browser keeps cookies by host, not port,
+# and neither takes the other's.
+first_base=$BASE first_pid=$SERVE_PID
+start_serve
+expect_ne "$BASE" "$first_base"
+curl -sS -o /dev/null -b cookies.txt -c cookies.txt "$URL"
+expect_eq "$(status -b cookies.txt "$first_base/api/v1/runs")" "200"
+expect_eq "$(status -b cookies.txt "$BASE/api/v1/runs")" "200"
+kill "$SERVE_PID"
+BASE=$first_base SERVE_PID=$first_pid
+
 # Serving changed nothing; it stops on SIGTERM.
 expect_eq "$(retrace runs --json | json 'len(j)')" "$((before + 1))"
 kill -TERM "$SERVE_PID"
