@@ -44,7 +44,9 @@ std::string short_digest(const std::string& digest) {
 }
 
 void print_json(const core::Json& j) {
-    std::cout << j.dump(2) << "\n";
+    // (stored text that is not UTF-8, a program's stdout, prints with U+FFFD
+    // for the bytes that are not, as `retrace serve` sends it)
+    std::cout << j.dump(2, ' ', false, core::Json::error_handler_t::replace) << "\n";
 }
 
 bool use_color() {

@@ -74,6 +74,13 @@ Json event_json(const store::EventRow& row) {
     return j;
 }
 
+Json listed_event_json(store::Store& store, const store::EventRow& row) {
+    Json j = event_json(row);
+    if (row.event.kind == core::EventKind::llm && !row.event.response.empty())
+        j["summary"] = answer_summary_json(response_of(store, row.event));
+    return j;
+}
+
 Json run_full_json(store::Store& store, const store::RunRow& r) {
     Json j = run_summary_json(r);
     Json conditions = parse_or_text(r.conditions);
@@ -87,12 +94,7 @@ Json run_full_json(store::Store& store, const store::RunRow& r) {
     j["chain_head"] = r.chain_head ? Json(*r.chain_head) : Json();
     Json events = Json::array();
     if (auto rows = store.events(r.id))
-        for (const auto& e : *rows) {
-            Json j = event_json(e);
-            if (e.event.kind == core::EventKind::llm && !e.event.response.empty())
-                j["summary"] = answer_summary_json(response_of(store, e.event));
-            events.push_back(std::move(j));
-        }
+        for (const auto& e : *rows) events.push_back(listed_event_json(store, e));
     j["events"] = events;
     return j;
 }

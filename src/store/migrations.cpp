@@ -39,10 +39,13 @@ const std::vector<Migration> k_migrations = {
      "    digest        TEXT NOT NULL\n"
      ");",
      backfill_store_log},
-    // A list of the runs in one state (`runs --state incomplete`, the
-    // page's filter) reads those rows, not every run.
-    {4, "CREATE INDEX runs_by_state ON runs (state, started_ns);"},
 };
+// Indexes that change nothing a reader needs: made when missing, with no
+// new version, so an older retrace still opens the store.
+// - runs_by_state: the runs in one state (`runs --state incomplete`, the
+//   page's filter) read those rows, not every run.
+constexpr const char* k_indexes =
+    "CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, started_ns);";
 
 Result<int> user_version(Database& db) {
     RETRACE_ASSIGN(auto q, db.prepare("PRAGMA user_version"));
@@ -74,7 +77,7 @@ Status migrate(Database& db) {
         RETRACE_TRY(db.exec("PRAGMA user_version = " + std::to_string(m.to_version)));
         RETRACE_TRY(tx.commit());
     }
-    return Status::ok();
+    return db.exec(k_indexes);
 }
 
 }  // namespace retrace::store

@@ -8,7 +8,7 @@
 
 namespace retrace::store {
 
-inline constexpr int k_schema_version = 4;
+inline constexpr int k_schema_version = 3;
 
 // Brings db up to k_schema_version; refuses a store written by a newer retrace.
 Status migrate(Database& db);

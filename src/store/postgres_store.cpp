@@ -29,7 +29,7 @@ namespace {
 
 namespace fs = std::filesystem;
 
-constexpr int k_schema_version = 3;
+constexpr int k_schema_version = 2;
 
 Status backfill_store_log(pg::Connection& conn);
 
@@ -54,8 +54,17 @@ const Migration k_migrations[] = {
      "    digest        text NOT NULL\n"
      ");",
      backfill_store_log},
-    // A list of the runs in one state reads those rows, not every run.
-    {3, "CREATE INDEX runs_by_state ON runs (state, started_ns);"},
+};
+// Indexes that change nothing a reader needs: made when missing by a role
+// that may (the owner), with no new version, so an older retrace still
+// opens the store and a recorder's role is not refused for lacking the
+// right. runs_by_state: the runs in one state read those rows only.
+struct Index {
+    const char* name;
+    const char* sql;
+};
+constexpr Index k_indexes[] = {
+    {"runs_by_state", "CREATE INDEX IF NOT EXISTS runs_by_state ON runs (state, started_ns)"},
 };
 // Held while migrating, so that two first connections do not both create.
 constexpr long long k_migration_lock = 0x7265747261636531;  // "retrace1"
@@ -909,7 +918,16 @@ Status migrate(pg::Connection& conn, bool create, const StoreLocation& location)
     if (now < 0 && !create)
         return error(ErrorCode::not_found, "no retrace store at " + location.display() +
                                                " (the database has no retrace tables)");
-    if (now == k_schema_version) return Status::ok();
+    auto indexes = [&] {
+        for (const auto& index : k_indexes) {
+            auto there = conn.exec("SELECT to_regclass($1) IS NOT NULL",
+                                   pg::Params().text(index.name));
+            if (there && there->size() == 1 && there->get(0, 0) == "f")
+                (void)conn.exec_script(index.sql);  // (a reader's role may not: it goes without)
+        }
+        return Status::ok();
+    };
+    if (now == k_schema_version) return indexes();
     for (const auto& m : k_migrations) {
         if (m.to_version <= now) continue;
         RETRACE_TRY(conn.exec_script("BEGIN"));
@@ -930,7 +948,7 @@ Status migrate(pg::Connection& conn, bool create, const StoreLocation& location)
             return s;
         }
     }
-    return Status::ok();
+    return indexes();
 }
 
 }  // namespace

@@ -35,7 +35,7 @@ std::vector<std::string_view> segments(std::string_view path) {
 }
 
 Reply json_reply(const Json& j) {
-    return {200, "application/json", j.dump()};
+    return {200, "application/json", json_text(j)};
 }
 
 // A failed question: its code says which status.
@@ -117,9 +117,13 @@ std::optional<QueryParams> parse_query(std::string_view query) {
     return out;
 }
 
+std::string json_text(const Json& j) {
+    return j.dump(-1, ' ', false, Json::error_handler_t::replace);
+}
+
 Reply error_reply(int status, const std::string& message) {
     return {status, "application/json",
-            Json{{"error", {{"type", "retrace_web_error"}, {"message", message}}}}.dump()};
+            json_text(Json{{"error", {{"type", "retrace_web_error"}, {"message", message}}}})};
 }
 
 Reply Api::get(std::string_view path, const QueryParams& q) {

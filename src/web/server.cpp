@@ -5,12 +5,14 @@
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
+#include <algorithm>
 #include <fstream>
 
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/client_watch.hpp"
 #include "retrace/net/deadline.hpp"
+#include "retrace/store/run_ref.hpp"
 #include "retrace/web/api.hpp"
 #include "retrace/web/assets.hpp"
 #include "retrace/web/live.hpp"
@@ -132,6 +134,9 @@ class Server final : public WebServer {
             std::optional<Reply> refusal;
             if (!path || !query)
                 refusal = error_reply(400, "bad percent-escape in the URL");
+            else if (std::any_of(path->begin(), path->end(),
+                                 [](unsigned char c) { return c < 0x20 || c == 0x7f; }))
+                refusal = error_reply(400, "a control character in the URL's path");
             else if (req.method() != http::verb::get)
                 refusal = error_reply(405, "retrace serve is read-only: GET only");
             if (refusal) {
@@ -143,8 +148,10 @@ class Server final : public WebServer {
                 Reply denied = error_reply(403,
                                            "retrace serve needs the access token it printed when "
                                            "it started (open the URL with ?token=...)");
-                if (!co_await send(client, denied, req, keep_alive) || !keep_alive) co_return;
-                continue;
+                // (and the connection closed: refused requests are not
+                // pipelined on it)
+                co_await send(client, denied, req, false);
+                co_return;
             }
             if (*path == "/api/v1/live") {
                 auto run = query->find("run");
@@ -215,12 +222,16 @@ class Server final : public WebServer {
     // the server stops.
     awaitable<void> live(tcp::socket& client, const http::request<http::empty_body>& req,
                          std::optional<std::string> run_id) {
-        if (run_id) {
-            auto run = m_api.get("/runs/" + *run_id, {});
-            if (run.status != 200) {
-                co_await send(client, run, req, false);
+        if (run_id) {  // (any reference: the feed follows the run it names)
+            auto run = store::resolve_run(m_store, *run_id);
+            if (!run) {
+                Reply missing = error_reply(
+                    run.status().code() == ErrorCode::not_found ? 404 : 400,
+                    run.status().message());
+                co_await send(client, missing, req, false);
                 co_return;
             }
+            run_id = run->id;
         }
         http::response<http::empty_body> res{http::status::ok, req.version()};
         res.set(http::field::content_type, "text/event-stream");

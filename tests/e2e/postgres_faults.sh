@@ -117,7 +117,7 @@ expect_exit 2 retrace --store "$wrong" runs
 sql "$PG" "INSERT INTO retrace_schema (version) VALUES (99)" > /dev/null
 expect_exit 2 retrace record -- true
 expect_eq "$(wc -l <<< "$ERR")" 1 "one line: $ERR"
-expect_contains "$ERR" "has schema version 99, newer than this retrace understands (3)"
+expect_contains "$ERR" "has schema version 99, newer than this retrace understands (2)"
 expect_exit 2 retrace runs
 sql "$PG" "DELETE FROM retrace_schema WHERE version = 99" > /dev/null
 expect_eq "$(retrace runs --json | json 'len(j)')" "$runs_before" "runs after the refused commands"

@@ -53,6 +53,8 @@ expect_eq "$(status "$BASE/api/v1/runs")" "403"
 expect_eq "$(status "$BASE/api/v1/runs?token=0123456789abcdef0123456789abcdef")" "403"
 expect_eq "$(status -H "authorization: Bearer nottoken" "$BASE/api/v1/runs")" "403"
 expect_not_contains "$(curl -s "$BASE/api/v1/runs/$ask")" "$ask"
+# A refusal closes the connection: refused requests are not pipelined on it.
+expect_contains "$(curl -sv "$BASE/api/v1/runs" 2>&1)" "Connection: close"
 # With it: the page sets a cookie the rest of the page's requests carry.
 page=$(curl -sS -D headers.txt -c cookies.txt "$URL")
 expect_contains "$page" '<script type="module" src="/assets/app.js"></script>'
@@ -63,6 +65,7 @@ expect_eq "$(status -b cookies.txt "$BASE/assets/app.js")" "200"
 expect_eq "$(status -b cookies.txt "$BASE/diff/$ask/$replay")" "200"
 expect_eq "$(status -H "authorization: Bearer $TOKEN" "$BASE/api/v1/probes")" "200"
 expect_eq "$(status -b cookies.txt "$BASE/assets/nothing.js")" "404"
+expect_eq "$(status -b cookies.txt "$BASE/assets/app.js%00.html")" "400"
 expect_eq "$(status -b cookies.txt "$BASE/api/v1/runs/NOSUCHRUN")" "404"
 expect_eq "$(status -b cookies.txt "$BASE/api/v1/runs?limit=0")" "400"
 # Read-only: nothing but GET.
@@ -88,6 +91,13 @@ same "$(api "probes/$probe")" "$(retrace probe show "$probe" --json)" "probe sho
 # No key ever, anywhere the API answers.
 expect_not_contains "$(api "runs/$ask"; api "runs/$ask/events/2")" "SERVEKEY"
 
+# A program's output that is not UTF-8 is answered (U+FFFD for the bytes
+# that are not), by the API as by the CLI; before, the answer was dropped.
+retrace record --name latin1 -- sh -c "printf 'caf\\351\\n'" > /dev/null
+expect_eq "$(status -b cookies.txt "$BASE/api/v1/runs/latin1/events/1")" "200"
+same "$(api runs/latin1/events/1)" "$(retrace show latin1 --event 1 --json)" "show --event of bytes"
+expect_eq "$(api runs/latin1/events/1 | json 'j["stdout"]')" "caf�"
+
 # Live: a page watching the list hears of a run recorded now, and a page
 # watching that run gets its events and its end.
 curl -sN -b cookies.txt "$BASE/api/v1/live" > live.txt &
@@ -98,9 +108,14 @@ retrace record --name fresh -- sh ask.sh
 fresh=$(latest_id)
 for _ in $(seq 400); do grep -q "$fresh" live.txt && break; sleep 0.05; done
 expect_contains "$(cat live.txt)" "event: run"
-expect_eq "$(grep '^data: ' live.txt | sed 's/^data: //' | json 'j["id"]' | sort -u | tr '\n' ' ')" "$fresh "
+# (the run may be told of twice: when it starts, and when it is sealed)
+ids=$(grep '^data: ' live.txt | sed 's/^data: //' |
+  python3 -c 'import json,sys; print(" ".join(sorted({json.loads(l)["id"] for l in sys.stdin})))')
+expect_eq "$ids" "$fresh"
 kill "$LIVE"
 watched=$(timeout 10 curl -sN -b cookies.txt "$BASE/api/v1/live?run=$fresh")
+by_name=$(timeout 10 curl -sN -b cookies.txt "$BASE/api/v1/live?run=fresh")  # (any reference)
+expect_eq "$(grep -c '^event: event' <<< "$by_name")" "$(grep -c '^event: event' <<< "$watched")"
 expect_eq "$(grep -c '^event: event' <<< "$watched")" "$(retrace show "$fresh" --json | json 'len(j["events"])')"
 expect_eq "$(grep '^event: ' <<< "$watched" | tail -1)" "event: end"
 expect_eq "$(status -b cookies.txt "$BASE/api/v1/live?run=NOSUCHRUN")" "404"
@@ -117,7 +132,7 @@ kill "$SERVE_PID"
 BASE=$first_base SERVE_PID=$first_pid
 
 # Serving changed nothing; it stops on SIGTERM.
-expect_eq "$(retrace runs --json | json 'len(j)')" "$((before + 1))"
+expect_eq "$(retrace runs --json | json 'len(j)')" "$((before + 2))"  # (latin1 and fresh)
 kill -TERM "$SERVE_PID"
 wait "$SERVE_PID"
 expect_eq "$?" "0"

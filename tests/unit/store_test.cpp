@@ -440,6 +440,31 @@ TEST(StoreLog, AStoreFromBeforeTheLogGetsItsSealedRunsOnOpening) {
     EXPECT_EQ(log.head, entries[1].digest);
 }
 
+// An index readers do not need is made when missing, without a new schema
+// version: an older retrace still opens the store.
+TEST(StoreMigration, AnIndexIsAddedWithoutANewVersion) {
+    test::TempDir dir;
+    { auto store = open_sqlite_store(dir.path(), true).value(); }
+    auto ask = [&](const char* sql) {
+        sqlite3* db = nullptr;
+        EXPECT_EQ(sqlite3_open((dir.path() / "retrace.db").c_str(), &db), SQLITE_OK);
+        sqlite3_stmt* q = nullptr;
+        EXPECT_EQ(sqlite3_prepare_v2(db, sql, -1, &q, nullptr), SQLITE_OK);
+        long long v = sqlite3_step(q) == SQLITE_ROW ? sqlite3_column_int64(q, 0) : -1;
+        sqlite3_finalize(q);
+        sqlite3_close(db);
+        return v;
+    };
+    const char* has_index = "SELECT count(*) FROM sqlite_master WHERE name = 'runs_by_state'";
+    EXPECT_EQ(ask(has_index), 1);
+    EXPECT_EQ(ask("PRAGMA user_version"), 3);
+    ask("DROP INDEX runs_by_state");  // a store made before it
+    EXPECT_EQ(ask(has_index), 0);
+    { auto store = open_sqlite_store(dir.path(), false).value(); }
+    EXPECT_EQ(ask(has_index), 1);
+    EXPECT_EQ(ask("PRAGMA user_version"), 3);
+}
+
 }  // namespace
 }  // namespace retrace::store
 

@@ -21,7 +21,7 @@ export function rowsOf(report, eventsA, eventsB) {
   const seqOf = (s) => (s && s.seq !== undefined && s.seq !== null ? Number(s.seq) : null);
   const fa = fd ? seqOf(fd.a) : null, fb = fd ? seqOf(fd.b) : null;
   let marked = false;
-  return (t.steps || []).map((s) => {
+  const rows = (t.steps || []).map((s) => {
     const a = step(s.a, ea), b = step(s.b, eb);
     const sa = a ? a.seq : null, sb = b ? b.seq : null;
     let status = a && b ? (s.equal ? 'same' : 'paired') : a ? 'only-a' : 'only-b';
@@ -33,4 +33,18 @@ export function rowsOf(report, eventsA, eventsB) {
     }
     return { a, b, status };
   });
+  // A request that changed: its key changed, so the alignment pairs
+  // neither step and lists each alone (a's, then b's), while the
+  // divergence names both, as `retrace diff` prints them: one row of the
+  // two, where a's was.
+  if (fd && !marked && fa !== null && fb !== null) {
+    const ia = rows.findIndex((r) => r.status === 'only-a' && r.a.seq === fa);
+    const ib = rows.findIndex((r) => r.status === 'only-b' && r.b.seq === fb);
+    if (ia >= 0 && ib >= 0) {
+      const row = { a: rows[ia].a, b: rows[ib].b, status: 'divergent' };
+      rows.splice(ib, 1);
+      rows.splice(ib < ia ? ia - 1 : ia, 1, row);
+    }
+  }
+  return rows;
 }

@@ -176,7 +176,7 @@ export function mount(root, route, app) {
       h('td', { class: 'num mono' }, r.duration_ns === null || r.duration_ns === undefined ? '—' : fmtDuration(r.duration_ns)),
       h('td', { class: ['num', 'mono', exit !== null && exit !== undefined && exit !== 0 && 'bad'] }, exit === null || exit === undefined ? '—' : String(exit)),
       h('td', { class: 'mono' }, digestChip(r.conditions_digest)),
-      h('td', { class: 'models' }, modelsCell(r)),
+      h('td', { class: 'models', title: modelsTitle(r) }, modelsCell(r)),
       h('td', { class: 'num mono tokens' }, r.tokens === undefined ? h('span', { class: 'muted' }, '…') : tokensCell(r.tokens)));
     // The whole row opens the run, except where it has a control of its own.
     tr.addEventListener('click', (ev) => {
@@ -292,6 +292,12 @@ function modelsCell(r) {
   const fps = Array.isArray(r.fingerprints) ? r.fingerprints : [];
   if (!models.length && !fps.length) return h('span', { class: 'muted' }, r.models === undefined ? '' : '—');
   return h('span', null, models.join(', '), fps.length ? h('span', { class: 'muted mono small' }, ' · ' + fps.join(', ')) : null);
+}
+
+function modelsTitle(r) {
+  const models = Array.isArray(r.models) ? r.models : [];
+  const fps = Array.isArray(r.fingerprints) ? r.fingerprints : [];
+  return [models.join(', '), fps.join(', ')].filter(Boolean).join(' · ') || null;
 }
 
 function tokensCell(t) {

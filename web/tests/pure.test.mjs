@@ -86,6 +86,13 @@ test('the diff rows are the server\'s, the first divergence marked once', () => 
     steps: [{ a: 2, b: 2, equal: true }, { a: 3, b: null, equal: false }] } }, [ev(2), ev(3)], [ev(2)]);
   assert.deepEqual(gap.map((r) => r.status), ['same', 'divergent']);
   assert.deepEqual(rowsOf({ trajectory: {} }, [], []), []);  // an older report: no rows
+  // A request that changed: the alignment lists a's and b's steps apart,
+  // the divergence names both: one divergent row where a's was.
+  const changed = rowsOf({ trajectory: { first_divergence: { a: { seq: 3 }, b: { seq: 3 } },
+    steps: [{ a: 2, b: 2, equal: true }, { a: 3, b: null, equal: false }, { a: null, b: 3, equal: false },
+            { a: 4, b: 4, equal: true }] } }, [2, 3, 4].map(ev), [2, 3, 4].map(ev));
+  assert.deepEqual(changed.map((r) => [r.a && r.a.seq, r.b && r.b.seq, r.status]),
+    [[2, 2, 'same'], [3, 3, 'divergent'], [4, 4, 'same']]);
 });
 
 test('the sample diff marks its first step divergent', () => {

@@ -20,6 +20,9 @@ core::Json run_summary_json(const store::RunRow& run);
 // (answer_summary_json) as "summary".
 core::Json run_full_json(store::Store& store, const store::RunRow& run);
 core::Json event_json(const store::EventRow& row);
+// An event as run_full_json lists it: a model call's with its answer's
+// summary (answer_summary_json) as "summary".
+core::Json listed_event_json(store::Store& store, const store::EventRow& row);
 
 // What a list line says of a model's answer: model, fingerprint, tokens,
 // the tools it called, its finish reason, whether streamed, its error.

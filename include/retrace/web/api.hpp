@@ -38,6 +38,10 @@ std::optional<std::string> percent_decode(std::string_view text, bool plus_is_sp
 // "a=1&b=x%20y" -> {a: 1, b: "x y"}; nullopt for a broken escape.
 std::optional<QueryParams> parse_query(std::string_view query);
 
+// JSON as sent: stored text that is not UTF-8 (a program's stdout, a body
+// that is not JSON) is sent with U+FFFD for the bytes that are not.
+std::string json_text(const core::Json& j);
+
 // An error answer: {"error": {"type": "retrace_web_error", "message": message}}.
 Reply error_reply(int status, const std::string& message);
 

@@ -5,13 +5,15 @@
 //
 //   event: run    data: a run's summary (query::run_summary_json), when a
 //                       run appears or its state changes
-//   event: event  data: one event (query::event_json) of the watched run
+//   event: event  data: one event of the watched run, as /api/v1/runs/RUN
+//                       lists it (query::listed_event_json)
 //   event: end    data: {"run": ID}, once the watched run is sealed
 //
 // Watching one run, the first poll sends every event it has so far (the
 // page keeps what it has and skips the numbers it knows), later polls only
-// the new ones: events complete out of order, so it keeps the numbers above
-// the highest one below which all have been sent. Not thread safe.
+// the new ones: those above the highest sent, and, since events complete
+// out of order (the process event last of all), each missing number below
+// it looked up alone. Not thread safe.
 #pragma once
 
 #include <map>
@@ -43,7 +45,8 @@ class LiveFeed {
     // Runs seen, by id: their state and end, to tell a change.
     std::map<std::string, std::pair<std::string, long long>> m_seen;
     long long m_sent_below = 0;  // every event numbered up to this was sent
-    std::set<long long> m_sent_above;
+    std::set<long long> m_sent_above;  // and these above it
+    long long m_highest = 0;           // the highest sent
 };
 
 // One server-sent event: "event: NAME\ndata: JSON\n\n".
