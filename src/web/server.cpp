@@ -45,26 +45,31 @@ std::string str(beast::string_view v) {
     return std::string(v.data(), v.size());
 }
 
-// The token the request presents, wherever it is (cookie: the name of the
-// cookie the page got).
-std::string presented_token(const http::request<http::empty_body>& req, const QueryParams& q,
-                            std::string_view cookie) {
+// The token the request presents in its URL (?token=) or a header.
+std::string presented_token(const http::request<http::empty_body>& req, const QueryParams& q) {
     if (auto it = q.find("token"); it != q.end()) return it->second;
     if (auto v = req["x-retrace-token"]; !v.empty()) return str(v);
     if (auto v = str(req[http::field::authorization]); v.rfind("Bearer ", 0) == 0)
         return v.substr(7);
+    return "";
+}
+
+// Every value of the cookies called name (another site may have set one
+// of the same name: each is tried).
+std::vector<std::string> cookie_values(const http::request<http::empty_body>& req,
+                                       std::string_view name) {
+    std::vector<std::string> out;
     std::string cookies = str(req[http::field::cookie]);
     for (std::size_t at = 0; at < cookies.size();) {
         auto end = cookies.find(';', at);
         std::string_view c(cookies.data() + at,
                            (end == std::string::npos ? cookies.size() : end) - at);
         while (!c.empty() && c.front() == ' ') c.remove_prefix(1);
-        if (c.size() > cookie.size() && c.substr(0, cookie.size()) == cookie &&
-            c[cookie.size()] == '=')
-            return std::string(c.substr(cookie.size() + 1));
+        if (c.size() > name.size() && c.substr(0, name.size()) == name && c[name.size()] == '=')
+            out.emplace_back(c.substr(name.size() + 1));
         at = end == std::string::npos ? cookies.size() : end + 1;
     }
-    return "";
+    return out;
 }
 
 // A path the page routes itself (it is answered with index.html).
@@ -102,9 +107,22 @@ class Server final : public WebServer {
   private:
     using Response = http::response<http::string_body>;
 
-    // One per server: a browser keeps cookies by host, not port, and two
-    // servers on one machine must not take each other's.
-    std::string cookie_name() const { return "retrace_token_" + std::to_string(port()); }
+    // The page's cookie, one per server: a browser keeps cookies by host,
+    // not port, and two servers on one machine must not take each other's.
+    // It holds a key of its own, which opens the page and its files only:
+    // a browser sends it to every server on this host, so it must not be
+    // the token, which reads the store. The page keeps the token (from its
+    // URL) in its origin's storage and presents it with each API request.
+    std::string cookie_name() const { return "retrace_page_" + std::to_string(port()); }
+
+    bool admitted(const http::request<http::empty_body>& req, const std::string& path,
+                  const QueryParams& query) const {
+        if (core::token_matches(presented_token(req, query), m_options.token)) return true;
+        if (path.rfind("/api/", 0) == 0) return false;  // (data: the token only)
+        for (const auto& key : cookie_values(req, cookie_name()))
+            if (core::token_matches(key, m_page_key)) return true;
+        return false;
+    }
 
     awaitable<void> serve(tcp::socket& client) {
         beast::flat_buffer buffer;
@@ -143,8 +161,7 @@ class Server final : public WebServer {
                 co_await send(client, *refusal, req, false);
                 co_return;
             }
-            std::string token = presented_token(req, *query, cookie_name());
-            if (!core::token_matches(token, m_options.token)) {
+            if (!admitted(req, *path, *query)) {
                 Reply denied = error_reply(403,
                                            "retrace serve needs the access token it printed when "
                                            "it started (open the URL with ?token=...)");
@@ -208,7 +225,7 @@ class Server final : public WebServer {
         res.set("referrer-policy", "no-referrer");  // (the page's URL holds the token)
         res.set("content-security-policy", k_csp);
         if (set_cookie)
-            res.set(http::field::set_cookie, cookie_name() + "=" + m_options.token +
+            res.set(http::field::set_cookie, cookie_name() + "=" + m_page_key +
                                                  "; Path=/; HttpOnly; SameSite=Strict");
         res.body() = reply.body;
         res.keep_alive(keep_alive);
@@ -269,6 +286,7 @@ class Server final : public WebServer {
     }
 
     ServeOptions m_options;
+    std::string m_page_key = core::random_token();  // (the page cookie's)
     store::Store& m_store;
     Api m_api;
     net::AsyncServer m_server;

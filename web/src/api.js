@@ -43,10 +43,24 @@ export function stringifyJSON(value, indent = 2) {
   return text === undefined ? String(value) : text;
 }
 
+// The access token (app.js takes it from the page's URL), kept per origin.
+const TOKEN_KEY = 'retrace_token';
+export function rememberToken(token) {
+  try { localStorage.setItem(TOKEN_KEY, token); } catch { memoryToken = token; }
+}
+let memoryToken = '';
+function token() {
+  try { return localStorage.getItem(TOKEN_KEY) || memoryToken; } catch { return memoryToken; }
+}
+// (EventSource cannot send a header: the token goes in its URL)
+function withToken(path) {
+  return path + (path.includes('?') ? '&' : '?') + 'token=' + encodeURIComponent(token());
+}
+
 export async function getJSON(path, { signal } = {}) {
   let res;
   try {
-    res = await fetch(path, { headers: { accept: 'application/json' }, credentials: 'same-origin', signal });
+    res = await fetch(path, { headers: { accept: 'application/json', 'x-retrace-token': token() }, credentials: 'same-origin', signal });
   } catch (err) {
     if (err.name === 'AbortError') throw err;
     throw new ApiError(0, 'network', 'cannot reach the retrace server (' + err.message + ')');
@@ -88,7 +102,7 @@ export function openLive(path, handlers, status = () => {}) {
   const connect = () => {
     if (closed) return;
     status('connecting');
-    es = new EventSource(path, { withCredentials: true });
+    es = new EventSource(withToken(path));
     es.onopen = () => { delay = 1000; status('live'); };
     es.onerror = (ev) => {
       if (closed) return;

@@ -8,17 +8,22 @@
 // being drawn again; it answers false when it cannot.
 
 import { h, clear } from './dom.js';
+import { rememberToken } from './api.js';
 import * as runs from './runs.js';
 import * as run from './run.js';
 import * as diff from './diff.js';
 import * as probe from './probe.js';
 
-// The access token arrives once, as /?token=T; the server has set its
-// cookie by the time this runs. It leaves the address bar (and so the
-// history, bookmarks and screenshots) at once, and is kept nowhere.
-(function dropToken() {
+// The access token arrives once, as /?token=T. It leaves the address bar
+// (and so the history, bookmarks and screenshots) at once, and is kept in
+// this origin's storage (this server's host and port alone), from where
+// every API request presents it (api.js). The server's cookie opens the
+// page on a reload, never the data: a browser sends a host's cookies to
+// its every port.
+(function takeToken() {
   const url = new URL(location.href);
   if (!url.searchParams.has('token')) return;
+  rememberToken(url.searchParams.get('token'));
   url.searchParams.delete('token');
   history.replaceState(history.state, '', url.pathname + url.search + url.hash);
 })();

@@ -3,9 +3,11 @@
 // Loopback only unless allowed: the store holds prompts and answers, and
 // binding another address shares them with whoever can reach it. Every
 // request must carry the access token printed at start (the URL's
-// ?token=, a cookie the page's first answer sets, an x-retrace-token
-// header or Authorization: Bearer); without it the answer is 403. GET
-// only: nothing served changes the store. One I/O thread serves every
+// ?token=, an x-retrace-token header or Authorization: Bearer); without it
+// the answer is 403. The page and its files also open with a cookie the
+// page's first answer sets, which holds a key of its own, never the token
+// (a browser sends a host's cookies to its every port). GET only: nothing
+// served changes the store. One I/O thread serves every
 // connection, so the store (one connection) is used by one at a time.
 #pragma once
 
