@@ -61,7 +61,7 @@ Result<Json> probes_json(store::Store& store) {
 Result<ProbeAnswer> probe_json(store::Store& store, const std::string& ref) {
     RETRACE_ASSIGN(auto run, store::resolve_run(store, ref));
     if (!is_probe_registration(run))
-        return error(ErrorCode::invalid_input, "run " + run.id + " is not a probe registration");
+        return error(ErrorCode::not_found, "run " + run.id + " is not a probe registration");
     RETRACE_ASSIGN(auto result, result_of(store, run.id));
     if (result) return ProbeAnswer{std::move(*result), true};
     Json plan;

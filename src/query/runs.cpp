@@ -1,5 +1,6 @@
 #include "retrace/query/runs.hpp"
 
+#include <charconv>
 #include <ctime>
 #include <set>
 
@@ -166,12 +167,13 @@ Result<long long> parse_since(const std::string& when, long long now_ns) {
     if (!when.empty() && std::isdigit(static_cast<unsigned char>(when[0])) &&
         std::string("smhdw").find(when.back()) != std::string::npos &&
         when.find('-') == std::string::npos) {
+        // (the whole number, and no more than 100 years: "1x5m" and
+        // "106752d", which overflows nanoseconds, are refused)
         long long n = 0;
-        try {
-            n = std::stoll(when.substr(0, when.size() - 1));
-        } catch (const std::exception&) {
+        std::string_view digits(when.data(), when.size() - 1);
+        auto [end, ec] = std::from_chars(digits.data(), digits.data() + digits.size(), n);
+        if (ec != std::errc() || end != digits.data() + digits.size() || n > 36525LL * 86400)
             return error(ErrorCode::invalid_input, "bad --since '" + when + "'");
-        }
         long long unit = 1;
         switch (when.back()) {
             case 'w':
@@ -189,7 +191,11 @@ Result<long long> parse_since(const std::string& when, long long now_ns) {
             default:
                 unit = 1;
         }
-        return now_ns - n * unit * 1000000000LL;
+        long long seconds = n * unit;
+        if (seconds > 36525LL * 86400)
+            return error(ErrorCode::invalid_input,
+                         "bad --since '" + when + "' (more than 100 years)");
+        return now_ns - seconds * 1000000000LL;
     }
     std::tm tm{};
     const char* end = strptime(when.c_str(), "%Y-%m-%dT%H:%M:%S", &tm);

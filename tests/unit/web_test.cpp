@@ -150,6 +150,7 @@ TEST_F(WebApiTest, TheRunsListFiltersAndPagesAsTheCommandLineDoes) {
     EXPECT_EQ(ids(get("/runs", "kind=probe")), (std::vector<std::string>{c}));
     EXPECT_EQ(ids(get("/runs", "kind=record")), (std::vector<std::string>{d, a}));
     EXPECT_EQ(ids(get("/runs", "q=prob")), (std::vector<std::string>{c}));
+    EXPECT_EQ(get("/runs", "since=36500d").size(), 4u);  // (the control: a long way back)
     EXPECT_EQ(ids(get("/runs", "q=" + a.substr(10, 8))), (std::vector<std::string>{a}));
     // Pages: two, then the two older than the last one shown.
     EXPECT_EQ(ids(get("/runs", "limit=2")), (std::vector<std::string>{d, c}));
@@ -166,7 +167,8 @@ TEST_F(WebApiTest, TheRunsListFiltersAndPagesAsTheCommandLineDoes) {
     EXPECT_EQ(get("/runs", "name=agent"), query::list_runs_json(*m_store, same, 0).value());
 
     for (const char* bad : {"limit=0", "limit=x", "limit=100001", "state=done", "kind=bogus",
-                            "since=yesterday"})
+                            "since=yesterday", "since=1x5m", "since=106752d",
+                            "since=99999999999999999999d"})
         EXPECT_EQ(get("/runs", bad, 400)["error"]["type"], "retrace_web_error") << bad;
     EXPECT_EQ(get("/runs", "before=NOSUCHRUN", 404)["error"]["type"], "retrace_web_error");
 }
@@ -211,7 +213,7 @@ TEST_F(WebApiTest, AProbeWithoutAResultSaysSo) {
     Json probe = get("/probes/" + p);
     EXPECT_EQ(probe["probe"], p);
     EXPECT_TRUE(probe["result"].is_null());
-    get("/probes/" + plain, "", 400);  // not a probe
+    get("/probes/" + plain, "", 404);  // not a probe
 }
 
 // The events of a feed's text, as (name, data) pairs.

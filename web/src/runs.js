@@ -254,7 +254,20 @@ export function mount(root, route, app) {
     return true;
   }
 
-  const closeLive = openLive('/api/v1/live', { run: onRun }, (s) => app.setLive(s));
+  // The feed tells of what changed after it opened: on each (re)opening,
+  // what changed before it (while the list was being fetched, or the
+  // stream was down) is asked for with the newest page.
+  async function catchUp() {
+    if (!state.rows.length && !state.done) return;  // (the first page is still to come)
+    let page;
+    try { page = await getJSON(apiPath('/runs', { ...filters(), limit: PAGE })); } catch { return; }
+    if (state.destroyed) return;
+    for (const r of page.slice().reverse()) onRun(r);  // (oldest first: each new one goes on top)
+  }
+  const closeLive = openLive('/api/v1/live', { run: onRun }, (s) => {
+    app.setLive(s);
+    if (s === 'live') catchUp();
+  });
   load();
 
   return {

@@ -21,8 +21,8 @@ struct ProbeAnswer {
     core::Json json;      // the result; or {probe, registration, result: null}
     bool finished = false;
 };
-// A probe by its registration's reference. invalid_input when the run is
-// not a registration.
+// A probe by its registration's reference. not_found when the run is not
+// a registration.
 Result<ProbeAnswer> probe_json(store::Store& store, const std::string& ref);
 
 }  // namespace retrace::query
