@@ -245,7 +245,8 @@ export function mount(root, route, app) {
     if (fl.name && r.name !== fl.name) return false;
     if (fl.state && r.state !== fl.state) return false;
     if (fl.kind && (r.kind || (r.replay_of ? 'replay' : 'record')) !== fl.kind) return false;
-    if (fl.q && !`${r.id}\n${r.name || ''}`.toLowerCase().includes(fl.q.toLowerCase())) return false;
+    // (as the server searches: the text in the id or the name, case and all)
+    if (fl.q && !r.id.includes(fl.q) && !(r.name || '').includes(fl.q)) return false;
     if (fl.since) {
       const ms = parseSince(fl.since);
       const at = toBig(r.started_ns);
