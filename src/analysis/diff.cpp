@@ -405,8 +405,10 @@ Result<DiffReport> diff_runs(store::Store& store, const std::string& a_ref,
     std::size_t at = 0;   // the pair where the divergence was found
     bool at_gap = false;  // found as a gap before that pair (which may re-align)
     auto unpaired = [&](std::size_t a_end, std::size_t b_end) {
-        for (std::size_t x = next_a; x < a_end; ++x) r.steps.push_back({ta.steps[x].seq, {}, false});
-        for (std::size_t y = next_b; y < b_end; ++y) r.steps.push_back({{}, tb.steps[y].seq, false});
+        for (std::size_t x = next_a; x < a_end; ++x)
+            r.steps.push_back({ta.steps[x].seq, {}, false});
+        for (std::size_t y = next_b; y < b_end; ++y)
+            r.steps.push_back({{}, tb.steps[y].seq, false});
     };
     for (std::size_t k = 0; k < pairs.size(); ++k) {
         auto [i, j] = pairs[k];

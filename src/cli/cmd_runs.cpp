@@ -3,8 +3,8 @@
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/core/clock.hpp"
-#include "retrace/store/run_ref.hpp"
 #include "retrace/query/runs.hpp"
+#include "retrace/store/run_ref.hpp"
 
 namespace retrace::cli {
 
@@ -18,9 +18,8 @@ void print_runs(const core::Json& runs) {
         std::string name = r["name"].is_string() ? r["name"].get<std::string>() : "-";
         if (name.size() > 16) name = name.substr(0, 15) + "~";
         std::string exit = r["exit_code"].is_number() ? r["exit_code"].dump() : "-";
-        std::string duration = r["duration_ns"].is_number()
-                                   ? format_duration(r["duration_ns"].get<long long>())
-                                   : "-";
+        std::string duration =
+            r["duration_ns"].is_number() ? format_duration(r["duration_ns"].get<long long>()) : "-";
         std::printf("%-26s  %-16s  %-10s  %-19s  %9s  %4s  %s\n",
                     r["id"].get<std::string>().c_str(), name.c_str(),
                     r["state"].get<std::string>().c_str(),

@@ -1,8 +1,8 @@
 #include "context.hpp"
 #include "format.hpp"
 #include "retrace/core/outcome.hpp"
-#include "retrace/store/run_ref.hpp"
 #include "retrace/query/runs.hpp"
+#include "retrace/store/run_ref.hpp"
 #include "show_events.hpp"
 
 namespace retrace::cli {

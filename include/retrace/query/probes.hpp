@@ -18,7 +18,7 @@ bool is_probe_registration(const store::RunRow& run);
 Result<core::Json> probes_json(store::Store& store);
 
 struct ProbeAnswer {
-    core::Json json;      // the result; or {probe, registration, result: null}
+    core::Json json;  // the result; or {probe, registration, result: null}
     bool finished = false;
 };
 // A probe by its registration's reference. not_found when the run is not

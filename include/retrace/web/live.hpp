@@ -44,7 +44,7 @@ class LiveFeed {
     bool m_first = true, m_ended = false;
     // Runs seen, by id: their state and end, to tell a change.
     std::map<std::string, std::pair<std::string, long long>> m_seen;
-    long long m_sent_below = 0;  // every event numbered up to this was sent
+    long long m_sent_below = 0;        // every event numbered up to this was sent
     std::set<long long> m_sent_above;  // and these above it
     long long m_highest = 0;           // the highest sent
 };
