@@ -62,9 +62,9 @@ Json run_summary_json(const store::RunRow& r) {
     j["exit_code"] = r.exit_code ? Json(*r.exit_code) : Json();
     j["record_digest"] = r.record_digest ? Json(*r.record_digest) : Json();
     // (as RunFilter::Kind tells them: a probe's registration and result are its)
-    j["kind"] = r.replay_of                                               ? "replay"
+    j["kind"] = r.replay_of                                           ? "replay"
                 : r.metadata.find("\"probe\":{") != std::string::npos ? "probe"
-                                                                          : "record";
+                                                                      : "record";
     add_models(j, r.conditions);
     return j;
 }

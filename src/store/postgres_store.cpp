@@ -920,8 +920,8 @@ Status migrate(pg::Connection& conn, bool create, const StoreLocation& location)
                                                " (the database has no retrace tables)");
     auto indexes = [&] {
         for (const auto& index : k_indexes) {
-            auto there = conn.exec("SELECT to_regclass($1) IS NOT NULL",
-                                   pg::Params().text(index.name));
+            auto there =
+                conn.exec("SELECT to_regclass($1) IS NOT NULL", pg::Params().text(index.name));
             if (there && there->size() == 1 && there->get(0, 0) == "f")
                 (void)conn.exec_script(index.sql);  // (a reader's role may not: it goes without)
         }

@@ -2,10 +2,10 @@
 
 #include <utility>  // before Boost 1.74's asio, which uses std::exchange without it
 
+#include <algorithm>
 #include <boost/asio.hpp>
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
-#include <algorithm>
 #include <fstream>
 
 #include "retrace/core/token.hpp"
@@ -178,7 +178,8 @@ class Server final : public WebServer {
                 co_return;
             }
             Reply reply = answer(*path, *query);
-            bool set_cookie = query->count("token") && reply.content_type.rfind("text/html", 0) == 0;
+            bool set_cookie =
+                query->count("token") && reply.content_type.rfind("text/html", 0) == 0;
             if (!co_await send(client, reply, req, keep_alive, set_cookie) || !keep_alive)
                 co_return;
         }
@@ -225,8 +226,8 @@ class Server final : public WebServer {
         res.set("referrer-policy", "no-referrer");  // (the page's URL holds the token)
         res.set("content-security-policy", k_csp);
         if (set_cookie)
-            res.set(http::field::set_cookie, cookie_name() + "=" + m_page_key +
-                                                 "; Path=/; HttpOnly; SameSite=Strict");
+            res.set(http::field::set_cookie,
+                    cookie_name() + "=" + m_page_key + "; Path=/; HttpOnly; SameSite=Strict");
         res.body() = reply.body;
         res.keep_alive(keep_alive);
         res.prepare_payload();
@@ -242,9 +243,8 @@ class Server final : public WebServer {
         if (run_id) {  // (any reference: the feed follows the run it names)
             auto run = store::resolve_run(m_store, *run_id);
             if (!run) {
-                Reply missing = error_reply(
-                    run.status().code() == ErrorCode::not_found ? 404 : 400,
-                    run.status().message());
+                Reply missing = error_reply(run.status().code() == ErrorCode::not_found ? 404 : 400,
+                                            run.status().message());
                 co_await send(client, missing, req, false);
                 co_return;
             }
@@ -267,8 +267,10 @@ class Server final : public WebServer {
         std::string pending = ": retrace live\n\n";
         for (;;) {
             auto news = feed.poll();
-            if (!news) pending += sse_event("error", error_reply(500, news.status().message()).body);
-            else pending += *news;
+            if (!news)
+                pending += sse_event("error", error_reply(500, news.status().message()).body);
+            else
+                pending += *news;
             if (pending.empty() && std::chrono::steady_clock::now() - quiet_since > k_keepalive)
                 pending = ": keep-alive\n\n";
             if (!pending.empty()) {

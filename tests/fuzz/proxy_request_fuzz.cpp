@@ -68,9 +68,8 @@ int connect_to(int port) {
         socklen_t size = sizeof error;
         while ((rc = poll(&p, 1, -1)) < 0 && errno == EINTR) {
         }
-        rc = rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0
-                 ? 0
-                 : -1;
+        rc = rc == 1 && getsockopt(fd, SOL_SOCKET, SO_ERROR, &error, &size) == 0 && error == 0 ? 0
+                                                                                               : -1;
     }
     require(rc == 0, "cannot connect to the proxy");
     return fd;

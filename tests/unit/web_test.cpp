@@ -114,10 +114,10 @@ class WebApiTest : public ::testing::Test {
             e.end_ns = e.start_ns + 500;
             e.request = core::Digest::of("{\"q\":1}").to_string();
             e.response = core::Digest::of("\"<script>x</script>\"").to_string();
-            EXPECT_TRUE(writer
-                            .complete(e, {{e.request, "{\"q\":1}"},
-                                          {e.response, "\"<script>x</script>\""}})
-                            .is_ok());
+            EXPECT_TRUE(
+                writer
+                    .complete(e, {{e.request, "{\"q\":1}"}, {e.response, "\"<script>x</script>\""}})
+                    .is_ok());
         }
     }
     Json get(const std::string& path, const std::string& query = "", int status = 200) {
@@ -140,8 +140,8 @@ class WebApiTest : public ::testing::Test {
 TEST_F(WebApiTest, TheRunsListFiltersAndPagesAsTheCommandLineDoes) {
     std::string a = add_run(1, "agent", true);
     std::string b = add_run(2, "agent", true, {1}, a);
-    std::string c = add_run(3, "probe-x", true, {1}, std::nullopt,
-                            Json{{"probe", {{"role", "registration"}}}});
+    std::string c =
+        add_run(3, "probe-x", true, {1}, std::nullopt, Json{{"probe", {{"role", "registration"}}}});
     std::string d = add_run(4, "other", false);
     EXPECT_EQ(ids(get("/runs")), (std::vector<std::string>{d, c, b, a}));
     EXPECT_EQ(ids(get("/runs", "name=agent")), (std::vector<std::string>{b, a}));
@@ -166,9 +166,9 @@ TEST_F(WebApiTest, TheRunsListFiltersAndPagesAsTheCommandLineDoes) {
     same.name = "agent";
     EXPECT_EQ(get("/runs", "name=agent"), query::list_runs_json(*m_store, same, 0).value());
 
-    for (const char* bad : {"limit=0", "limit=x", "limit=100001", "state=done", "kind=bogus",
-                            "since=yesterday", "since=1x5m", "since=106752d",
-                            "since=99999999999999999999d"})
+    for (const char* bad :
+         {"limit=0", "limit=x", "limit=100001", "state=done", "kind=bogus", "since=yesterday",
+          "since=1x5m", "since=106752d", "since=99999999999999999999d"})
         EXPECT_EQ(get("/runs", bad, 400)["error"]["type"], "retrace_web_error") << bad;
     EXPECT_EQ(get("/runs", "before=NOSUCHRUN", 404)["error"]["type"], "retrace_web_error");
 }
@@ -179,7 +179,8 @@ TEST_F(WebApiTest, ARunAndItsEventsAreTheShowAnswers) {
     EXPECT_EQ(get("/runs/" + a), query::run_full_json(*m_store, row));
     EXPECT_EQ(get("/runs/agent")["id"], a);  // (any run reference)
     Json event = get("/runs/" + a + "/events/2");
-    EXPECT_EQ(event, query::event_detail_json(*m_store, query::find_event(*m_store, row, 2).value()));
+    EXPECT_EQ(event,
+              query::event_detail_json(*m_store, query::find_event(*m_store, row, 2).value()));
     EXPECT_EQ(event["output"], "<script>x</script>");  // (data, as stored)
     EXPECT_EQ(get("/runs/" + a + "/events/3", "", 404)["error"]["type"], "retrace_web_error");
     get("/runs/" + a + "/events/x", "", 400);
@@ -203,8 +204,8 @@ TEST_F(WebApiTest, ADiffIsTheDiffCommandsReport) {
 }
 
 TEST_F(WebApiTest, AProbeWithoutAResultSaysSo) {
-    std::string p = add_run(1, "flaky", true, {1}, std::nullopt,
-                            Json{{"probe", {{"role", "registration"}}}});
+    std::string p =
+        add_run(1, "flaky", true, {1}, std::nullopt, Json{{"probe", {{"role", "registration"}}}});
     std::string plain = add_run(2, "agent", true);
     Json list = get("/probes");
     ASSERT_EQ(list.size(), 1u);
