@@ -123,6 +123,8 @@ by_name=$(timeout 10 curl -sN "$BASE/api/v1/live?run=fresh&token=$TOKEN")  # (an
 expect_eq "$(grep -c '^event: event' <<< "$by_name")" "$(grep -c '^event: event' <<< "$watched")"
 expect_eq "$(grep -c '^event: event' <<< "$watched")" "$(retrace show "$fresh" --json | json 'len(j["events"])')"
 expect_eq "$(grep '^event: ' <<< "$watched" | tail -1)" "event: end"
+# No key in what the live streams sent either, nor in any list or diff.
+expect_not_contains "$(cat live.txt; echo "$watched"; api runs; api "diff/$ask/$replay"; api probes)" "SERVEKEY"
 expect_eq "$(status "$BASE/api/v1/live?run=NOSUCHRUN&token=$TOKEN")" "404"
 
 # Two servers on one machine: a browser keeps cookies by host, not port,
