@@ -1,4 +1,5 @@
-#include "retrace/core/matching.hpp"
+// The event half of query/runs.hpp: an event found and shown in full.
+#include "retrace/core/event_kind.hpp"
 #include "retrace/query/runs.hpp"
 #include "retrace/trace/exchange.hpp"
 #include "retrace/trace/process.hpp"

@@ -5,7 +5,6 @@
 #include <set>
 
 #include "retrace/store/run_ref.hpp"
-#include "retrace/trace/exchange.hpp"
 
 namespace retrace::query {
 
