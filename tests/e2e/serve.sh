@@ -84,6 +84,18 @@ same "$(api 'runs?name=flaky.run&tokens=1')" "$(retrace runs --name flaky.run --
 same "$(api 'runs?kind=replay')" "$(retrace runs --kind replay --json)" "runs --kind replay"
 same "$(api "runs?limit=2&before=$replay")" "$(retrace runs --limit 2 --before "$replay" --json)" "a page"
 expect_eq "$(api 'runs?kind=replay' | json '[r["id"] for r in j]')" "['$replay']"
+# Each filter against the whole list filtered here (on either engine).
+all=$(retrace runs --json)
+narrowed() {  # narrowed QUERY PYTHON-CONDITION-ON-r
+  expect_eq "$(api "runs?$1" | json '[r["id"] for r in j]')" \
+    "$(json "[r['id'] for r in j if $2]" <<< "$all")" "runs?$1"
+}
+narrowed 'q=flaky' '"flaky" in (r["name"] or "") or "flaky" in r["id"]'
+narrowed 'state=sealed' 'r["state"] == "sealed"'
+narrowed 'kind=probe' 'r["kind"] == "probe"'
+narrowed 'kind=record' 'r["kind"] == "record"'
+narrowed 'kind=record&q=ask' 'r["kind"] == "record" and "ask" in (r["name"] or "")'
+expect_ne "$(api 'runs?kind=probe' | json 'len(j)')" "0"
 same "$(api "runs/$ask")" "$(retrace show "$ask" --json)" "show"
 same "$(api "runs/$ask/events/2")" "$(retrace show "$ask" --event 2 --json)" "show --event"
 set +e
