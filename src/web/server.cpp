@@ -7,6 +7,8 @@
 #include <boost/beast/core.hpp>
 #include <boost/beast/http.hpp>
 #include <fstream>
+#include <thread>
+#include <type_traits>
 
 #include "retrace/core/token.hpp"
 #include "retrace/net/async_server.hpp"
@@ -86,6 +88,7 @@ class Server final : public WebServer {
           m_api(store),
           m_server([this](tcp::socket& s) { return serve(s); }, 1) {
         if (m_options.token.empty()) m_options.token = core::random_token();
+        m_store_thread = std::thread([this] { m_store_context.run(); });
     }
     ~Server() override { stop(); }
 
@@ -102,10 +105,25 @@ class Server final : public WebServer {
         if (m_stopped.exchange(true)) return;
         m_server.stop(std::chrono::milliseconds(0), true);
         m_server.wait();
+        m_store_work.reset();
+        if (m_store_thread.joinable()) m_store_thread.join();
     }
 
   private:
     using Response = http::response<http::string_body>;
+
+    // Runs fn on the store's thread and resumes with its result here: the
+    // store (one connection) is used by one question at a time, while the
+    // I/O thread goes on serving the page's files and writing answers.
+    template <typename Fn>
+    awaitable<std::invoke_result_t<Fn>> on_store_thread(Fn fn) {
+        using T = std::invoke_result_t<Fn>;
+        // (co_spawn's result must be default-constructible; a Result is not)
+        auto task = [fn = std::move(fn)]() -> awaitable<std::optional<T>> { co_return fn(); };
+        std::optional<T> result =
+            co_await asio::co_spawn(m_store_context, task, use_awaitable);
+        co_return std::move(*result);
+    }
 
     // The page's cookie, one per server: a browser keeps cookies by host,
     // not port, and two servers on one machine must not take each other's.
@@ -177,7 +195,13 @@ class Server final : public WebServer {
                 co_await live(client, req, run_id);
                 co_return;
             }
-            Reply reply = answer(*path, *query);
+            Reply reply;
+            if (path->rfind("/api/", 0) == 0) {
+                auto ask = [this, &path, &query] { return answer(*path, *query); };
+                reply = co_await on_store_thread(ask);
+            } else {
+                reply = answer(*path, *query);
+            }
             bool set_cookie =
                 query->count("token") && reply.content_type.rfind("text/html", 0) == 0;
             if (!co_await send(client, reply, req, keep_alive, set_cookie) || !keep_alive)
@@ -241,7 +265,8 @@ class Server final : public WebServer {
     awaitable<void> live(tcp::socket& client, const http::request<http::empty_body>& req,
                          std::optional<std::string> run_id) {
         if (run_id) {  // (any reference: the feed follows the run it names)
-            auto run = store::resolve_run(m_store, *run_id);
+            auto resolve = [this, &run_id] { return store::resolve_run(m_store, *run_id); };
+            auto run = co_await on_store_thread(resolve);
             if (!run) {
                 Reply missing = error_reply(run.status().code() == ErrorCode::not_found ? 404 : 400,
                                             run.status().message());
@@ -266,7 +291,8 @@ class Server final : public WebServer {
         auto quiet_since = std::chrono::steady_clock::now();
         std::string pending = ": retrace live\n\n";
         for (;;) {
-            auto news = feed.poll();
+            auto poll = [&feed] { return feed.poll(); };
+            auto news = co_await on_store_thread(poll);
             if (!news)
                 pending += sse_event("error", error_reply(500, news.status().message()).body);
             else
@@ -292,6 +318,10 @@ class Server final : public WebServer {
     store::Store& m_store;
     Api m_api;
     net::AsyncServer m_server;
+    asio::io_context m_store_context{1};
+    asio::executor_work_guard<asio::io_context::executor_type> m_store_work{
+        m_store_context.get_executor()};
+    std::thread m_store_thread;
     std::atomic<bool> m_stopped{false};
 };
 

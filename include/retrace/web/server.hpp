@@ -7,8 +7,9 @@
 // the answer is 403. The page and its files also open with a cookie the
 // page's first answer sets, which holds a key of its own, never the token
 // (a browser sends a host's cookies to its every port). GET only: nothing
-// served changes the store. One I/O thread serves every
-// connection, so the store (one connection) is used by one at a time.
+// served changes the store. One I/O thread serves every connection; what
+// asks the store runs on one thread of its own (the store is one
+// connection), so a slow question holds up other questions, not the page.
 #pragma once
 
 #include <memory>
