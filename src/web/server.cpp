@@ -120,8 +120,7 @@ class Server final : public WebServer {
         using T = std::invoke_result_t<Fn>;
         // (co_spawn's result must be default-constructible; a Result is not)
         auto task = [fn = std::move(fn)]() -> awaitable<std::optional<T>> { co_return fn(); };
-        std::optional<T> result =
-            co_await asio::co_spawn(m_store_context, task, use_awaitable);
+        std::optional<T> result = co_await asio::co_spawn(m_store_context, task, use_awaitable);
         co_return std::move(*result);
     }
 
