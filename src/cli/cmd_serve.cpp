@@ -1,8 +1,10 @@
 #include <signal.h>
 
 #include <cstdlib>
+#include <tuple>
 
 #include "context.hpp"
+#include "retrace/net/listen_address.hpp"
 #include "retrace/web/server.hpp"
 
 namespace retrace::cli {
@@ -21,21 +23,7 @@ void add_serve_command(CLI::App& app, Context& ctx) {
         "Prints the page's URL with its access token; every request without the token is\n"
         "refused. The page and its JSON API (/api/v1, docs/web.md) only read the store.");
     cmd->callback([&ctx, o, listen] {
-        auto colon = listen->rfind(':');
-        if (colon == std::string::npos)
-            fail(error(ErrorCode::invalid_input, "--listen wants HOST:PORT, e.g. 127.0.0.1:8700"));
-        o->host = listen->substr(0, colon);
-        if (o->host.size() > 1 && o->host.front() == '[' && o->host.back() == ']')
-            o->host = o->host.substr(1, o->host.size() - 2);
-        try {
-            std::size_t used = 0;
-            o->port = std::stoi(listen->substr(colon + 1), &used);
-            if (used != listen->size() - colon - 1 || o->port < 0 || o->port > 65535)
-                throw std::out_of_range("port");
-        } catch (const std::exception&) {
-            fail(error(ErrorCode::invalid_input,
-                       "--listen: bad port in '" + *listen + "' (want 0 to 65535)"));
-        }
+        std::tie(o->host, o->port) = check(net::parse_listen(*listen));
         // Signals are taken synchronously by this thread; the server's
         // thread inherits the mask and never sees them.
         sigset_t set;

@@ -1,8 +1,5 @@
 #include "retrace/run/gateway.hpp"
 
-#include <arpa/inet.h>
-#include <netinet/in.h>
-
 #include <algorithm>
 #include <cctype>
 #include <csignal>
@@ -18,6 +15,7 @@
 #include "retrace/conditions/environment.hpp"
 #include "retrace/conditions/traffic_facts.hpp"
 #include "retrace/core/clock.hpp"
+#include "retrace/net/listen_address.hpp"
 #include "retrace/proxy/event_api.hpp"
 #include "retrace/proxy/proxy.hpp"
 #include "retrace/replay/cassette.hpp"
@@ -177,13 +175,6 @@ class GatewayRouter final : public RunRouter {
     long long m_exchanges = 0;
 };
 
-bool is_loopback(const std::string& host) {
-    in_addr v4{};
-    in6_addr v6{};
-    if (inet_pton(AF_INET, host.c_str(), &v4) == 1) return (ntohl(v4.s_addr) >> 24) == 127;
-    return inet_pton(AF_INET6, host.c_str(), &v6) == 1 && IN6_IS_ADDR_LOOPBACK(&v6);
-}
-
 // The gateway's access token: --token-file's first line, else
 // $RETRACE_GATEWAY_TOKEN, else none.
 Result<std::string> gateway_token(const GatewayOptions& o, char** envp) {
@@ -208,26 +199,14 @@ Result<std::string> gateway_token(const GatewayOptions& o, char** envp) {
     return token;
 }
 
-Result<std::pair<std::string, int>> parse_listen(const std::string& listen) {
-    auto colon = listen.rfind(':');
-    std::string host = colon == std::string::npos ? "127.0.0.1" : listen.substr(0, colon);
-    std::string port = colon == std::string::npos ? listen : listen.substr(colon + 1);
-    if (host.size() > 2 && host.front() == '[' && host.back() == ']')
-        host = host.substr(1, host.size() - 2);
-    if (host.empty() || port.empty() || port.size() > 5 ||
-        port.find_first_not_of("0123456789") != std::string::npos || std::stoi(port) > 65535)
-        return error(ErrorCode::invalid_input, "--listen wants HOST:PORT, got '" + listen + "'");
-    return std::pair{host, std::stoi(port)};
-}
-
 }  // namespace
 
 Result<GatewaySummary> run_gateway(const GatewayOptions& o, store::StoreOpener& opener, char** envp,
                                    const std::function<void(const std::string&)>& on_listening) {
     if (o.idle_seconds <= 0) return error(ErrorCode::invalid_input, "--idle wants seconds > 0");
-    RETRACE_ASSIGN(auto listen, parse_listen(o.listen));
+    RETRACE_ASSIGN(auto listen, net::parse_listen(o.listen));
     RETRACE_ASSIGN(std::string token, gateway_token(o, envp));
-    if (token.empty() && !is_loopback(listen.first))
+    if (token.empty() && !net::is_loopback(listen.first))
         return error(ErrorCode::invalid_input,
                      "--listen " + o.listen +
                          " is not a loopback address: whoever reaches it could record into this "

@@ -14,6 +14,7 @@
 #include "retrace/net/async_server.hpp"
 #include "retrace/net/client_watch.hpp"
 #include "retrace/net/deadline.hpp"
+#include "retrace/net/listen_address.hpp"
 #include "retrace/store/run_ref.hpp"
 #include "retrace/web/api.hpp"
 #include "retrace/web/assets.hpp"
@@ -326,12 +327,6 @@ class Server final : public WebServer {
 
 }  // namespace
 
-bool is_loopback(const std::string& host) {
-    boost::system::error_code ec;
-    auto address = asio::ip::make_address(host, ec);
-    return !ec && address.is_loopback();
-}
-
 Result<std::unique_ptr<WebServer>> WebServer::start(const ServeOptions& options,
                                                     store::Store& store) {
     boost::system::error_code ec;
@@ -339,7 +334,7 @@ Result<std::unique_ptr<WebServer>> WebServer::start(const ServeOptions& options,
     if (ec)
         return error(ErrorCode::invalid_input,
                      "cannot listen on '" + options.host + "': not an IP address");
-    if (!is_loopback(options.host) && !options.allow_remote)
+    if (!net::is_loopback(options.host) && !options.allow_remote)
         return error(ErrorCode::invalid_input,
                      "serving on " + options.host +
                          " would let other machines read the store (prompts, answers): "

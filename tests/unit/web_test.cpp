@@ -4,6 +4,7 @@
 // browser: web/tests/.)
 #include <gtest/gtest.h>
 
+#include "retrace/net/listen_address.hpp"
 #include "retrace/query/runs.hpp"
 #include "retrace/store/run_writer.hpp"
 #include "retrace/web/api.hpp"
@@ -45,12 +46,12 @@ TEST(WebAssets, ThePageAndItsScriptsAreEmbeddedWithTheirTypes) {
 }
 
 TEST(WebServer, OnlyLoopbackIsServedUnlessAllowed) {
-    EXPECT_TRUE(is_loopback("127.0.0.1"));
-    EXPECT_TRUE(is_loopback("127.4.5.6"));
-    EXPECT_TRUE(is_loopback("::1"));
-    EXPECT_FALSE(is_loopback("0.0.0.0"));
-    EXPECT_FALSE(is_loopback("10.0.0.1"));
-    EXPECT_FALSE(is_loopback("localhost"));  // (not an address: refused below)
+    EXPECT_TRUE(net::is_loopback("127.0.0.1"));
+    EXPECT_TRUE(net::is_loopback("127.4.5.6"));
+    EXPECT_TRUE(net::is_loopback("::1"));
+    EXPECT_FALSE(net::is_loopback("0.0.0.0"));
+    EXPECT_FALSE(net::is_loopback("10.0.0.1"));
+    EXPECT_FALSE(net::is_loopback("localhost"));  // (not an address: refused below)
 
     test::TempDir dir;
     auto store = store::open_sqlite_store(dir.path() / "store", true).value();

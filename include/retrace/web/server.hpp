@@ -49,7 +49,4 @@ class WebServer {
     virtual void stop() = 0;
 };
 
-// Whether host is a loopback address (127.0.0.0/8, ::1).
-bool is_loopback(const std::string& host);
-
 }  // namespace retrace::web
